@@ -1,0 +1,24 @@
+CREATE TABLE `devices` (
+	`id` text PRIMARY KEY NOT NULL,
+	`user_id` text NOT NULL,
+	`client_id` text NOT NULL,
+	`name` text NOT NULL,
+	`token_version` integer DEFAULT 1 NOT NULL,
+	`revoked_at` integer,
+	`created_at` integer NOT NULL,
+	`last_seen_at` integer,
+	FOREIGN KEY (`user_id`) REFERENCES `users`(`id`) ON UPDATE no action ON DELETE no action
+);
+--> statement-breakpoint
+CREATE INDEX `devices_user_idx` ON `devices` (`user_id`,`created_at`) WHERE revoked_at IS NULL;--> statement-breakpoint
+CREATE TABLE `users` (
+	`id` text PRIMARY KEY NOT NULL,
+	`phone` text NOT NULL,
+	`password_hash` text NOT NULL,
+	`pin_hash` text,
+	`pin_failed_attempts` integer DEFAULT 0 NOT NULL,
+	`pin_locked_until` integer,
+	`created_at` integer NOT NULL
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `users_phone_unique` ON `users` (`phone`);

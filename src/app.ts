@@ -1,0 +1,99 @@
+import { OpenAPIHono } from '@hono/zod-openapi'
+import { swaggerUI } from '@hono/swagger-ui'
+import { HTTPException } from 'hono/http-exception'
+import { requestId } from 'hono/request-id'
+import { bodyLimit } from 'hono/body-limit'
+import { TrieRouter } from 'hono/router/trie-router'
+import type { AppEnv } from './env'
+import { ApiError, problemResponse } from './http/errors'
+import { validationHook } from './http/validation'
+import { healthRoutes } from './health/routes'
+import { catalogRoutes } from './catalog/routes'
+import { authRoutes } from './auth/routes'
+import { paymentRoutes } from './payments/routes'
+import { orderRoutes } from './orders/routes'
+import { dealRoutes } from './deals/routes'
+import { billRoutes } from './bills/routes'
+
+const SMALL_BODY = 32 * 1024
+const BULK_BODY = 1024 * 1024
+
+export function createApp() {
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
+
+  app.use(requestId({ headerName: 'x-request-id' }))
+  app.use(async function accessLog(c, next) {
+    const started = Date.now()
+    await next()
+    // Path only: query strings and headers may carry codes or tokens.
+    console.log(
+      JSON.stringify({ rid: c.var.requestId, m: c.req.method, p: c.req.path, s: c.res.status, ms: Date.now() - started }),
+    )
+  })
+  app.use(async function limitBody(c, next) {
+    const bulk = c.req.path.startsWith('/v1/admin/') || c.req.path.startsWith('/v1/biller-feed/')
+    const maxSize = bulk ? BULK_BODY : SMALL_BODY
+    return bodyLimit({
+      maxSize,
+      onError: () => {
+        throw new ApiError('payload_too_large', `Request bodies are limited to ${maxSize} bytes here`)
+      },
+    })(c, next)
+  })
+
+  const routes = app
+    .route('/', healthRoutes)
+    .route('/', catalogRoutes)
+    .route('/', authRoutes)
+    .route('/', paymentRoutes)
+    .route('/', orderRoutes)
+    .route('/', dealRoutes)
+    .route('/', billRoutes)
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+    description: 'A user (phone) or device (TV) access token, or the ADMIN_TOKEN on /v1/admin routes',
+  })
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'tvpay API',
+      version: '1.0.0',
+      description: 'Shop and pay household bills from a TV; confirm every payment on the paired phone.',
+    },
+  })
+  app.get('/docs', swaggerUI({ url: '/openapi.json', title: 'tvpay API reference' }))
+
+  const methodsByPath = new TrieRouter<string>()
+  app.notFound((c) => {
+    if (methodsByPath.match('GET', '/__init__')[0].length === 0 && app.routes.length > 0) {
+      for (const r of app.routes) if (r.method !== 'ALL') methodsByPath.add('GET', r.path, r.method)
+      methodsByPath.add('GET', '/__init__', 'GET')
+    }
+    const allowed = [...new Set(methodsByPath.match('GET', c.req.path)[0].map(([m]) => m))]
+    if (allowed.length > 0) {
+      const err = new ApiError('method_not_allowed', `${c.req.method} is not allowed here`, {}, { allow: allowed.join(', ') })
+      return problemResponse(err, c.var.requestId)
+    }
+    return problemResponse(new ApiError('not_found', `No route for ${c.req.method} ${c.req.path}`), c.var.requestId)
+  })
+
+  app.onError((err, c) => {
+    if (err instanceof ApiError) return problemResponse(err, c.var.requestId)
+    if (err instanceof HTTPException) {
+      if (err.status === 400) return problemResponse(new ApiError('malformed_json', err.message), c.var.requestId)
+      if (err.status === 413) return problemResponse(new ApiError('payload_too_large', err.message), c.var.requestId)
+      if (err.status === 401) return problemResponse(new ApiError('unauthorized', err.message), c.var.requestId)
+      return problemResponse(new ApiError('bad_request', err.message), c.var.requestId)
+    }
+    console.error(JSON.stringify({ rid: c.var.requestId, error: err instanceof Error ? err.name : 'unknown', message: err instanceof Error ? err.message : String(err) }))
+    return problemResponse(new ApiError('internal_error', 'Something went wrong on our side'), c.var.requestId)
+  })
+
+  return routes
+}
+
+export const app = createApp()
+export type AppType = typeof app

@@ -1,0 +1,18 @@
+/** Everything the cron trigger runs, in order. Each task must be idempotent and resumable. */
+export type CronTask = { name: string; run: (env: Env, now: number) => Promise<unknown> }
+
+export const cronTasks: CronTask[] = []
+
+export async function runScheduled(env: Env, now = Date.now()) {
+  const results: Record<string, unknown> = {}
+  for (const task of cronTasks) {
+    try {
+      results[task.name] = await task.run(env, now)
+    } catch (err) {
+      // One failing task must not stop the others; the next tick retries it.
+      console.error(JSON.stringify({ cron: task.name, error: err instanceof Error ? err.message : String(err) }))
+      results[task.name] = { error: true }
+    }
+  }
+  return results
+}

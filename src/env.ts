@@ -1,0 +1,11 @@
+import type { RequestIdVariables } from 'hono/request-id'
+
+/** Who is calling: the person on their phone, or one of their paired TVs. */
+export type Principal =
+  | { kind: 'user'; userId: string }
+  | { kind: 'device'; userId: string; deviceId: string; clientId: string }
+
+export type AppEnv = {
+  Bindings: Env
+  Variables: RequestIdVariables & { principal: Principal | null }
+}

@@ -1,0 +1,40 @@
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
+import type { AppEnv } from '../env'
+import { signingKeys } from '../auth/keys'
+
+const health = createRoute({
+  method: 'get',
+  path: '/healthz',
+  tags: ['health'],
+  responses: {
+    200: {
+      description: 'The Worker is up',
+      content: { 'application/json': { schema: z.object({ status: z.literal('ok') }) } },
+    },
+  },
+})
+
+const jwks = createRoute({
+  method: 'get',
+  path: '/.well-known/jwks.json',
+  tags: ['health'],
+  description: 'Public keys (ES256) that verify access tokens and payment receipts.',
+  responses: {
+    200: {
+      description: 'JWK Set',
+      content: {
+        'application/json': {
+          schema: z.object({ keys: z.array(z.object({ kid: z.string(), kty: z.string() }).passthrough()) }),
+        },
+      },
+    },
+  },
+})
+
+export const healthRoutes = new OpenAPIHono<AppEnv>()
+  .openapi(health, (c) => c.json({ status: 'ok' as const }, 200))
+  .openapi(jwks, async (c) => {
+    const { publicJwks } = await signingKeys(c.env.JWT_KEYS)
+    c.header('cache-control', 'public, max-age=300')
+    return c.json(publicJwks as { keys: Array<{ kid: string; kty: string }> }, 200)
+  })

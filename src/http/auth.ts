@@ -1,0 +1,60 @@
+import { createMiddleware } from 'hono/factory'
+import type { AppEnv, Principal } from '../env'
+import { DEVICE_AUDIENCE, verifyAccessToken } from '../auth/tokens'
+import { ApiError } from './errors'
+
+const BEARER = /^Bearer\s+([A-Za-z0-9._~+/=-]+)$/
+
+/** Resolves the bearer token to a principal, or throws 401. Device tokens are checked against
+ *  devices.token_version on every request, so deleting a device stops its tokens at once. */
+export async function authenticate(env: Env, header: string | undefined): Promise<Principal | null> {
+  if (!header) return null
+  const token = BEARER.exec(header)?.[1]
+  if (!token) throw new ApiError('invalid_token', 'Authorization must be "Bearer <token>"', {}, challenge())
+  const claims = await verifyAccessToken(env, token)
+  if (!claims) throw new ApiError('invalid_token', 'The access token is invalid or expired', {}, challenge())
+  if (claims.aud !== DEVICE_AUDIENCE) return { kind: 'user', userId: claims.sub }
+  const device = await env.DB.prepare('SELECT token_version, revoked_at FROM devices WHERE id = ?')
+    .bind(claims.sub)
+    .first<{ token_version: number; revoked_at: number | null }>()
+  if (!device || device.revoked_at !== null || device.token_version !== claims.ver) {
+    throw new ApiError('invalid_token', 'This device is no longer paired', {}, challenge())
+  }
+  return { kind: 'device', userId: claims.uid, deviceId: claims.sub, clientId: claims.cid }
+}
+
+function challenge() {
+  return { 'www-authenticate': 'Bearer error="invalid_token"' }
+}
+
+/** Public routes where a token is optional (catalog): sets principal or null. */
+export const optionalAuth = createMiddleware<AppEnv>(async function optionalAuth(c, next) {
+  c.set('principal', await authenticate(c.env, c.req.header('authorization')))
+  await next()
+})
+
+/** A user (phone) or one of their devices (TV). */
+export const requireDeviceOrUser = createMiddleware<AppEnv>(async function requireDeviceOrUser(c, next) {
+  const principal = await authenticate(c.env, c.req.header('authorization'))
+  if (!principal) throw new ApiError('unauthorized', 'Sign in or pair this device first', {}, { 'www-authenticate': 'Bearer' })
+  c.set('principal', principal)
+  await next()
+})
+
+/** The person themself, on their phone. A TV token is refused with 403 user_token_required. */
+export const requireUser = createMiddleware<AppEnv>(async function requireUser(c, next) {
+  const principal = await authenticate(c.env, c.req.header('authorization'))
+  if (!principal) throw new ApiError('unauthorized', 'Sign in first', {}, { 'www-authenticate': 'Bearer' })
+  if (principal.kind !== 'user') {
+    throw new ApiError('user_token_required', 'This action needs the account owner on their phone, not a TV')
+  }
+  c.set('principal', principal)
+  await next()
+})
+
+/** For handlers behind requireUser / requireDeviceOrUser. */
+export function principalOf(c: { get(key: 'principal'): Principal | null }): Principal {
+  const p = c.get('principal')
+  if (!p) throw new ApiError('unauthorized', 'Sign in first')
+  return p
+}

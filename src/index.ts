@@ -1,0 +1,9 @@
+import { app } from './app'
+import { runScheduled } from './cron'
+
+export default {
+  fetch: app.fetch,
+  async scheduled(controller, env, ctx) {
+    ctx.waitUntil(runScheduled(env, controller.scheduledTime))
+  },
+} satisfies ExportedHandler<Env>

@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest'
+import { ADMIN, call, expectProblem } from '../helpers/http'
+import { createTestDevice, createTestUser } from '../helpers/principals'
+
+describe('health and documents', () => {
+  it('GET /healthz answers ok with a request id', async () => {
+    const res = await call('GET', '/healthz')
+    expect(res.status).toBe(200)
+    expect(res.body).toEqual({ status: 'ok' })
+    expect(res.headers.get('x-request-id')).toMatch(/.{8,}/)
+  })
+
+  it('serves an OpenAPI 3.1 document and a reference page', async () => {
+    const res = await call('GET', '/openapi.json')
+    expect(res.status).toBe(200)
+    expect(res.body.openapi).toBe('3.1.0')
+    expect(Object.keys(res.body.paths)).toContain('/healthz')
+    const docs = await call('GET', '/docs')
+    expect(docs.status).toBe(200)
+    expect(docs.text).toContain('/openapi.json')
+  })
+
+  it('publishes only public keys in the JWKS', async () => {
+    const res = await call('GET', '/.well-known/jwks.json')
+    expect(res.status).toBe(200)
+    expect(res.body.keys.length).toBeGreaterThanOrEqual(1)
+    for (const k of res.body.keys) {
+      expect(k.kid).toBeTruthy()
+      expect(k.alg).toBe('ES256')
+      expect(k).not.toHaveProperty('d')
+    }
+  })
+})
+
+describe('errors are problem+json', () => {
+  it('unknown path is 404 not_found with a request id', async () => {
+    const body = expectProblem(await call('GET', '/nope'), 404, 'not_found')
+    expect(body.request_id).toBeTruthy()
+  })
+
+  it('known path with the wrong method is 405 with Allow', async () => {
+    const res = await call('DELETE', '/healthz')
+    expectProblem(res, 405, 'method_not_allowed')
+    expect(res.headers.get('allow')).toContain('GET')
+  })
+
+  it('bodies over the limit are 413', async () => {
+    const res = await call('POST', '/healthz', { rawBody: 'x'.repeat(40 * 1024), headers: { 'content-type': 'application/json' } })
+    expectProblem(res, 413, 'payload_too_large')
+  })
+})
+
+describe('admin auth', () => {
+  it('rejects a missing or wrong admin token', async () => {
+    const adminPost = '/v1/admin/categories'
+    expectProblem(await call('POST', adminPost, { body: {} }), 401, 'unauthorized')
+    expectProblem(await call('POST', adminPost, { body: {}, headers: { authorization: 'Bearer wrong-token-wrong-token' } }), 401, 'unauthorized')
+    const ok = await call('POST', adminPost, { body: {}, headers: ADMIN })
+    expect(ok.status).not.toBe(401)
+  })
+})
+
+describe('principal tokens', () => {
+  it('helpers mint tokens the middleware accepts', async () => {
+    const user = await createTestUser()
+    const device = await createTestDevice(user.id)
+    expect(user.token.split('.')).toHaveLength(3)
+    expect(device.token.split('.')).toHaveLength(3)
+  })
+})

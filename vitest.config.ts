@@ -1,0 +1,38 @@
+import { generateKeyPairSync, randomBytes } from 'node:crypto'
+import path from 'node:path'
+import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-pool-workers'
+import { defineConfig } from 'vitest/config'
+
+/** Fresh ES256 keys per run: nothing secret is committed, and rotation is exercised (two keys). */
+function testJwks() {
+  const keys = ['test-old', 'test-current'].map((kid) => {
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+    return { ...privateKey.export({ format: 'jwk' }), kid, alg: 'ES256', use: 'sig' }
+  })
+  return JSON.stringify({ keys })
+}
+
+export default defineConfig(async () => {
+  const migrations = await readD1Migrations(path.join(import.meta.dirname, 'migrations'))
+  return {
+    plugins: [
+      cloudflareTest({
+        wrangler: { configPath: './wrangler.toml' },
+        miniflare: {
+          bindings: {
+            TEST_MIGRATIONS: migrations,
+            ADMIN_TOKEN: 'test-admin-token-0123456789abcdef',
+            JWT_KEYS: testJwks(),
+            PIN_PEPPER: randomBytes(32).toString('base64url'),
+          },
+        },
+      }),
+    ],
+    test: {
+      setupFiles: ['./tests/setup.ts'],
+      include: ['tests/**/*.test.ts'],
+      testTimeout: 30_000,
+      silent: 'passed-only',
+    },
+  }
+})
