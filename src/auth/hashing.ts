@@ -1,0 +1,50 @@
+/**
+ * Slow salted hashes for passwords and payment PINs: PBKDF2-SHA256 through WebCrypto.
+ * Stored as `pbkdf2-sha256$<iterations>$<salt>$<hash>` so the count can change per record.
+ * Workers refuse more than 100,000 iterations in production, so that is the ceiling.
+ */
+export const PBKDF2_ITERATIONS = 100_000
+const PREFIX = 'pbkdf2-sha256'
+
+export async function hashSecret(secret: string, iterations = PBKDF2_ITERATIONS): Promise<string> {
+  const salt = crypto.getRandomValues(new Uint8Array(16))
+  const hash = await derive(secret, salt, iterations)
+  return [PREFIX, iterations, b64url(salt), b64url(hash)].join('$')
+}
+
+export async function verifySecret(secret: string, stored: string): Promise<boolean> {
+  const [prefix, iter, salt, hash] = stored.split('$')
+  const iterations = Number(iter)
+  if (prefix !== PREFIX || !Number.isInteger(iterations) || iterations < 1 || iterations > PBKDF2_ITERATIONS) {
+    return false
+  }
+  const expected = fromB64url(hash)
+  const actual = await derive(secret, fromB64url(salt), iterations)
+  return expected.byteLength === actual.byteLength && crypto.subtle.timingSafeEqual(expected, actual)
+}
+
+/** PINs have only a million values: mix in the PIN_PEPPER secret so a leaked table cannot be brute-forced. */
+export function pepperPin(pin: string, pepper: string): string {
+  if (!pepper) throw new Error('PIN_PEPPER secret is not configured')
+  return `${pepper}:${pin}`
+}
+
+async function derive(secret: string, salt: Uint8Array, iterations: number): Promise<Uint8Array> {
+  const key = await crypto.subtle.importKey('raw', new TextEncoder().encode(secret), 'PBKDF2', false, ['deriveBits'])
+  const bits = await crypto.subtle.deriveBits({ name: 'PBKDF2', hash: 'SHA-256', salt, iterations }, key, 256)
+  return new Uint8Array(bits)
+}
+
+function b64url(bytes: Uint8Array): string {
+  let bin = ''
+  for (const b of bytes) bin += String.fromCharCode(b)
+  return btoa(bin).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '')
+}
+
+function fromB64url(s: string | undefined): Uint8Array {
+  try {
+    return Uint8Array.from(atob((s ?? '').replaceAll('-', '+').replaceAll('_', '/')), (c) => c.charCodeAt(0))
+  } catch {
+    return new Uint8Array()
+  }
+}
