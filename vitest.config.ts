@@ -1,4 +1,5 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-pool-workers'
 import { defineConfig } from 'vitest/config'
@@ -21,6 +22,7 @@ export default defineConfig(async () => {
         miniflare: {
           bindings: {
             TEST_MIGRATIONS: migrations,
+            SCHEMA_SQL: readFileSync('schema.sql', 'utf8'),
             ADMIN_TOKEN: 'test-admin-token-0123456789abcdef',
             JWT_KEYS: testJwks(),
             PIN_PEPPER: randomBytes(32).toString('base64url'),
@@ -32,7 +34,7 @@ export default defineConfig(async () => {
       setupFiles: ['./tests/setup.ts'],
       include: ['tests/**/*.test.ts'],
       testTimeout: 30_000,
-      silent: 'passed-only',
+      silent: 'passed-only' as const,
     },
   }
 })
