@@ -1,6 +1,8 @@
 import { app } from './app'
 import { runScheduled } from './cron'
 
+export { PaymentWaits } from './payments/waits'
+
 export default {
   fetch: app.fetch,
   async scheduled(controller, env, ctx) {

@@ -1,0 +1,161 @@
+import type { Principal } from '../env'
+import { ApiError } from '../http/errors'
+import { newId } from '../lib/ids'
+import { captureTransfer, fundsOf, releaseTransfer } from './funds'
+import { providerFor, withRetries } from './providers'
+import type { CaptureMode, Payee, Payment, PurposeType } from './purposes'
+import { findPayment, paymentTtlMs } from './store'
+import { transition, TransitionConflict } from './transitions'
+import { toPaymentView, type PaymentView } from './view'
+
+export { PaymentViewSchema, type PaymentView } from './view'
+export { findOpenPayment, findPayment } from './store'
+
+export type NewPaymentInput = {
+  purpose: { type: PurposeType; id: string }
+  /** The person who pays (the device's owner when a TV starts it). */
+  userId: string
+  startedBy: Principal
+  amount: number
+  capture: CaptureMode
+  payee: Payee
+  now: number
+}
+
+const CODE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789'
+
+function confirmationCode(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(6))
+  return Array.from(bytes, (b) => CODE_ALPHABET[b % CODE_ALPHABET.length]).join('')
+}
+
+/**
+ * The statements that create a payment in requires_confirmation. The caller runs them in its own
+ * batch with its own writes (stock reservation, participation, ...). A second open payment for the
+ * same purpose fails the batch on the partial unique index payments_open_purpose_uq.
+ */
+export function newPaymentStatements(env: Env, input: NewPaymentInput): { paymentId: string; statements: D1PreparedStatement[] } {
+  if (!Number.isSafeInteger(input.amount) || input.amount <= 0) {
+    throw new Error(`payment amount must be a positive integer of fen, got ${input.amount}`)
+  }
+  if (input.startedBy.userId !== input.userId) throw new Error('a payment is started by its payer or their device')
+  const paymentId = newId('payment')
+  const deviceId = input.startedBy.kind === 'device' ? input.startedBy.deviceId : null
+  const billerId = input.payee.kind === 'biller' ? input.payee.billerId : null
+  const statement = env.DB.prepare(
+    `INSERT INTO payments (id, purpose_type, purpose_id, user_id, started_by_device_id, amount, currency,
+       capture, payee_kind, payee_biller_id, status, version, confirmation_code, created_at, updated_at, expires_at)
+     VALUES (?, ?, ?, ?, ?, ?, 'CNY', ?, ?, ?, 'requires_confirmation', 1, ?, ?, ?, ?)`,
+  ).bind(
+    paymentId,
+    input.purpose.type,
+    input.purpose.id,
+    input.userId,
+    deviceId,
+    input.amount,
+    input.capture,
+    input.payee.kind,
+    billerId,
+    confirmationCode(),
+    input.now,
+    input.now,
+    input.now + paymentTtlMs(env),
+  )
+  return { paymentId, statements: [statement] }
+}
+
+/** True when a batch failed because the purpose already has an open payment. */
+export function isOpenPaymentConflict(err: unknown): boolean {
+  const text = err instanceof Error ? `${err.message} ${err.cause instanceof Error ? err.cause.message : ''}` : String(err)
+  return /UNIQUE constraint failed: payments\.purpose_type, payments\.purpose_id/.test(text)
+}
+
+/** Reads a payment, expiring it first when it sat unconfirmed past expires_at. */
+export async function loadPayment(env: Env, paymentId: string, now: number): Promise<Payment | null> {
+  const payment = await findPayment(env.DB, paymentId)
+  return payment ? expireIfDue(env, payment, now) : null
+}
+
+export async function expireIfDue(env: Env, payment: Payment, now: number): Promise<Payment> {
+  if (payment.status !== 'requires_confirmation' || payment.expiresAt > now) return payment
+  try {
+    return await transition(env, payment, 'expired', now)
+  } catch (err) {
+    if (!(err instanceof TransitionConflict)) throw err
+    return (await findPayment(env.DB, payment.id)) ?? payment
+  }
+}
+
+/** The contract's `<payment>` JSON (with a fresh receipt once money moved). Unknown id: 404. */
+export async function getPaymentView(env: Env, paymentId: string, now = Date.now()): Promise<PaymentView> {
+  const payment = await loadPayment(env, paymentId, now)
+  if (!payment) throw new ApiError('not_found', 'No such payment')
+  return toPaymentView(env, payment, now)
+}
+
+export type SettleResult = { payment: Payment; changed: boolean }
+
+/**
+ * requires_capture → succeeded: held funds go to the payee, with the purpose's statements, in one
+ * batch. Idempotent: an already captured payment is reported with changed: false. A card the
+ * gateway refuses to capture makes the payment failed and gives the authorization back.
+ */
+export async function capturePayment(env: Env, paymentId: string, now: number): Promise<SettleResult> {
+  const payment = await findPayment(env.DB, paymentId)
+  if (!payment) throw new ApiError('not_found', 'No such payment')
+  if (payment.status === 'succeeded' || payment.status === 'refunded') return { payment, changed: false }
+  if (payment.status !== 'requires_capture') {
+    throw new ApiError('invalid_transition', `A ${payment.status} payment cannot be captured`, { payment_status: payment.status })
+  }
+  const funds = fundsOf(payment)
+  if (funds.provider) {
+    const { name, ref } = funds.provider
+    const provider = providerFor(env, name)
+    const outcome = await withRetries(() => provider.capture({ ref, amount: payment.amount, idempotencyKey: `${payment.id}:capture` }))
+    if (!outcome.ok) {
+      await withRetries(() => provider.void({ ref, idempotencyKey: `${payment.id}:void` })).catch(() => undefined)
+      return settle(env, payment, 'failed', now, () => [releaseTransfer(payment, funds)])
+    }
+  }
+  return settle(env, payment, 'succeeded', now, () => [captureTransfer(payment, funds)])
+}
+
+/**
+ * Gives back what a payment reserved: requires_capture → canceled moves the hold back to where it
+ * came from (voiding a card authorization); requires_confirmation → canceled moves no money but
+ * lets the purpose release its units. Idempotent: canceled, expired or failed report changed: false.
+ */
+export async function releasePayment(env: Env, paymentId: string, now: number): Promise<SettleResult> {
+  const payment = await findPayment(env.DB, paymentId)
+  if (!payment) throw new ApiError('not_found', 'No such payment')
+  if (['canceled', 'expired', 'failed'].includes(payment.status)) return { payment, changed: false }
+  if (payment.status === 'requires_confirmation') return settle(env, payment, 'canceled', now, () => [])
+  if (payment.status !== 'requires_capture') {
+    throw new ApiError('invalid_transition', `A ${payment.status} payment cannot be released`, { payment_status: payment.status })
+  }
+  const funds = fundsOf(payment)
+  if (funds.provider) {
+    const { name, ref } = funds.provider
+    const provider = providerFor(env, name)
+    await withRetries(() => provider.void({ ref, idempotencyKey: `${payment.id}:void` }))
+  }
+  return settle(env, payment, 'canceled', now, () => [releaseTransfer(payment, funds)])
+}
+
+async function settle(
+  env: Env,
+  payment: Payment,
+  to: 'succeeded' | 'canceled' | 'failed',
+  now: number,
+  transfers: () => ReturnType<typeof captureTransfer>[],
+): Promise<SettleResult> {
+  try {
+    return { payment: await transition(env, payment, to, now, { transfers: transfers() }), changed: true }
+  } catch (err) {
+    if (!(err instanceof TransitionConflict)) throw err
+    // Someone else moved it first (a concurrent capture, release or expiry): report where it is.
+    const current = (await findPayment(env.DB, payment.id)) ?? payment
+    if (current.status === to || (to === 'succeeded' && current.status === 'refunded')) return { payment: current, changed: false }
+    throw new ApiError('invalid_transition', `The payment is now ${current.status}`, { payment_status: current.status })
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * What a payment pays for. Each capability that starts payments (orders, deals, bills) registers a
+ * handler at import time; payments calls it inside the very batch that moves the payment and its
+ * money, so "order paid", "seat confirmed", "units released" or "bill paid" commit together with
+ * the ledger transfer or not at all.
+ */
+export type PurposeType = 'order' | 'deal' | 'bill'
+
+export type PaymentStatus =
+  | 'requires_confirmation'
+  | 'requires_capture'
+  | 'succeeded'
+  | 'canceled'
+  | 'expired'
+  | 'failed'
+  | 'refunded'
+
+export type CaptureMode = 'automatic' | 'manual'
+
+export type Payee = { kind: 'merchant' } | { kind: 'biller'; billerId: string }
+
+/** A payment as purposes see it (the row, in camelCase). */
+export type Payment = {
+  id: string
+  purpose: { type: PurposeType; id: string }
+  userId: string
+  startedByDeviceId: string | null
+  amount: number
+  currency: 'CNY'
+  capture: CaptureMode
+  payee: Payee
+  status: PaymentStatus
+  version: number
+  confirmationCode: string
+  method: string | null
+  providerRef: string | null
+  refundedAmount: number
+  createdAt: number
+  updatedAt: number
+  expiresAt: number
+}
+
+export type ShippingAddress = {
+  name: string
+  phone: string
+  province: string
+  city: string
+  district?: string
+  line1: string
+  postal_code: string
+}
+
+/** What the phone sent with its confirmation, as validated by the confirm route. */
+export type ConfirmInput = {
+  paymentMethod: string
+  shippingAddress?: ShippingAddress
+}
+
+export type PurposeHandler = {
+  /**
+   * Statements run atomically in the same batch as the payment's transition to `to` and its ledger
+   * transfer. Called for every transition: requires_capture, succeeded, canceled, expired, failed,
+   * refunded. Return [] when the purpose has nothing to record.
+   */
+  onTransition(env: Env, payment: Payment, to: PaymentStatus, now: number): Promise<D1PreparedStatement[]>
+  /**
+   * Before the phone's confirmation is attempted: throw an ApiError when the purpose can no longer
+   * be paid (deal ended, bill already paid) or the input is not enough (an order needs a shipping
+   * address). May return statements to run in the confirmation batch (e.g. store the address).
+   */
+  beforeConfirm?(env: Env, payment: Payment, input: ConfirmInput): Promise<void | D1PreparedStatement[]>
+  /** After a transition committed; best effort (cron covers misses), errors are logged, not thrown. */
+  afterTransition?(env: Env, payment: Payment, to: PaymentStatus, now: number): Promise<void>
+}
+
+const handlers = new Map<PurposeType, PurposeHandler>()
+
+export function registerPurpose(type: PurposeType, handler: PurposeHandler): void {
+  handlers.set(type, handler)
+}
+
+export function purposeHandler(type: PurposeType): PurposeHandler {
+  const handler = handlers.get(type)
+  // A payment whose purpose module was never imported would move money without its purpose.
+  if (!handler) throw new Error(`no purpose handler registered for '${type}'`)
+  return handler
+}
+
+export const OPEN_STATUSES: readonly PaymentStatus[] = ['requires_confirmation', 'requires_capture']
+
+export const TERMINAL_STATUSES: readonly PaymentStatus[] = ['succeeded', 'canceled', 'expired', 'failed', 'refunded']
+
+/**
+ * The state table. The same table is a CHECK constraint on payment_transitions, so a transition
+ * outside it fails in SQL even if this check were bypassed. Only refunds leave a terminal state:
+ * succeeded → refunded, and refunded → refunded for a further partial refund.
+ */
+export const TRANSITIONS: Record<PaymentStatus, readonly PaymentStatus[]> = {
+  requires_confirmation: ['succeeded', 'requires_capture', 'canceled', 'expired', 'failed'],
+  requires_capture: ['succeeded', 'canceled', 'failed'],
+  succeeded: ['refunded'],
+  refunded: ['refunded'],
+  canceled: [],
+  expired: [],
+  failed: [],
+}
+
+export function canTransition(from: PaymentStatus, to: PaymentStatus): boolean {
+  return TRANSITIONS[from].includes(to)
+}

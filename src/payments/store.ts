@@ -1,0 +1,71 @@
+import type { CaptureMode, Payment, PaymentStatus, PurposeType } from './purposes'
+
+/** The payments row as D1 returns it. */
+export type PaymentRow = {
+  id: string
+  purpose_type: PurposeType
+  purpose_id: string
+  user_id: string
+  started_by_device_id: string | null
+  amount: number
+  currency: 'CNY'
+  capture: CaptureMode
+  payee_kind: 'merchant' | 'biller'
+  payee_biller_id: string | null
+  status: PaymentStatus
+  version: number
+  confirmation_code: string
+  method: string | null
+  provider_ref: string | null
+  refunded_amount: number
+  created_at: number
+  updated_at: number
+  expires_at: number
+}
+
+export function toPayment(row: PaymentRow): Payment {
+  return {
+    id: row.id,
+    purpose: { type: row.purpose_type, id: row.purpose_id },
+    userId: row.user_id,
+    startedByDeviceId: row.started_by_device_id,
+    amount: row.amount,
+    currency: row.currency,
+    capture: row.capture,
+    payee: row.payee_kind === 'biller' ? { kind: 'biller', billerId: row.payee_biller_id! } : { kind: 'merchant' },
+    status: row.status,
+    version: row.version,
+    confirmationCode: row.confirmation_code,
+    method: row.method,
+    providerRef: row.provider_ref,
+    refundedAmount: row.refunded_amount,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    expiresAt: row.expires_at,
+  }
+}
+
+export async function findPayment(d1: D1Database, paymentId: string): Promise<Payment | null> {
+  const row = await d1.prepare('SELECT * FROM payments WHERE id = ?').bind(paymentId).first<PaymentRow>()
+  return row ? toPayment(row) : null
+}
+
+/** The open (requires_confirmation / requires_capture) payment of a purpose, if any. */
+export async function findOpenPayment(
+  d1: D1Database,
+  purpose: { type: PurposeType; id: string },
+): Promise<Payment | null> {
+  const row = await d1
+    .prepare(
+      `SELECT * FROM payments WHERE purpose_type = ? AND purpose_id = ?
+         AND status IN ('requires_confirmation', 'requires_capture')`,
+    )
+    .bind(purpose.type, purpose.id)
+    .first<PaymentRow>()
+  return row ? toPayment(row) : null
+}
+
+export function paymentTtlMs(env: { PAYMENT_TTL_SECONDS?: string }): number {
+  const seconds = Number(env.PAYMENT_TTL_SECONDS ?? '600')
+  return (Number.isFinite(seconds) && seconds > 0 ? seconds : 600) * 1000
+}

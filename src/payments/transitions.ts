@@ -1,0 +1,98 @@
+import { ApiError } from '../http/errors'
+import { errorText, isOverdraft, transferStatements, type Transfer } from './ledger'
+import { canTransition, purposeHandler, type Payment, type PaymentStatus } from './purposes'
+import { notifyPaymentChanged } from './waits'
+
+/** Another transition of the same payment committed first; re-read and decide again. */
+export class TransitionConflict extends Error {
+  constructor(readonly paymentId: string) {
+    super(`payment ${paymentId} changed concurrently`)
+  }
+}
+
+/** A transfer would have taken a non-external account below zero; nothing was written. */
+export class LedgerOverdraft extends Error {}
+
+export type TransitionOptions = {
+  transfers?: Transfer[]
+  set?: { method?: string; providerRef?: string; refundedAmount?: number }
+  /** More statements that must commit with the transition (e.g. a confirmation's purpose writes). */
+  extra?: D1PreparedStatement[]
+}
+
+/**
+ * Moves a payment from the state it was read in to `to`, in one D1 batch with its ledger transfers
+ * and the purpose's statements. The first statement inserts the transition row with from_status
+ * read back from the payment at the expected version and status: if anything moved the payment
+ * meanwhile the subquery is NULL (NOT NULL fails) or the version is taken (primary key fails), and
+ * the whole batch rolls back. The state table is also a CHECK on that row.
+ */
+export async function transition(
+  env: Env,
+  payment: Payment,
+  to: PaymentStatus,
+  now: number,
+  opts: TransitionOptions = {},
+): Promise<Payment> {
+  if (!canTransition(payment.status, to)) {
+    throw new ApiError('invalid_transition', `A ${payment.status} payment cannot become ${to}`, {
+      payment_status: payment.status,
+    })
+  }
+  const d1 = env.DB
+  const set = opts.set ?? {}
+  const purposeStatements = await purposeHandler(payment.purpose.type).onTransition(env, payment, to, now)
+  const statements = [
+    d1
+      .prepare(
+        `INSERT INTO payment_transitions (payment_id, version, from_status, to_status, at)
+         VALUES (?, ?, (SELECT status FROM payments WHERE id = ? AND version = ? AND status = ?), ?, ?)`,
+      )
+      .bind(payment.id, payment.version + 1, payment.id, payment.version, payment.status, to, now),
+    d1
+      .prepare(
+        `UPDATE payments SET status = ?, version = version + 1, updated_at = ?,
+           method = COALESCE(?, method), provider_ref = COALESCE(?, provider_ref),
+           refunded_amount = COALESCE(?, refunded_amount)
+         WHERE id = ? AND version = ?`,
+      )
+      .bind(to, now, set.method ?? null, set.providerRef ?? null, set.refundedAmount ?? null, payment.id, payment.version),
+    ...(opts.transfers ?? []).flatMap((t) => transferStatements(d1, { ...t, paymentId: payment.id }, now)),
+    ...(opts.extra ?? []),
+    ...purposeStatements,
+  ]
+  try {
+    await d1.batch(statements)
+  } catch (err) {
+    if (isTransitionConflict(err)) throw new TransitionConflict(payment.id)
+    if (isOverdraft(err)) throw new LedgerOverdraft(errorText(err))
+    throw err
+  }
+  const next: Payment = {
+    ...payment,
+    status: to,
+    version: payment.version + 1,
+    updatedAt: now,
+    method: set.method ?? payment.method,
+    providerRef: set.providerRef ?? payment.providerRef,
+    refundedAmount: set.refundedAmount ?? payment.refundedAmount,
+  }
+  await afterCommit(env, next, to, now)
+  return next
+}
+
+function isTransitionConflict(err: unknown): boolean {
+  return /payment_transitions\.(from_status|payment_id)|ledger_transfers\.dedupe_key/.test(errorText(err))
+}
+
+async function afterCommit(env: Env, payment: Payment, to: PaymentStatus, now: number) {
+  await notifyPaymentChanged(env, payment.id, payment.version)
+  const after = purposeHandler(payment.purpose.type).afterTransition
+  if (!after) return
+  try {
+    await after(env, payment, to, now)
+  } catch (err) {
+    // Best effort by contract: the cron settles whatever this missed.
+    console.error(JSON.stringify({ event: 'after_transition_failed', payment: payment.id, to, error: errorText(err) }))
+  }
+}

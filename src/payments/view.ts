@@ -1,0 +1,60 @@
+import { z } from '@hono/zod-openapi'
+import { MoneySchema, money } from '../lib/money'
+import { iso } from '../lib/time'
+import type { Payment } from './purposes'
+import { RECEIPT_STATUSES, signReceipt } from './receipts'
+
+export const PAYMENT_STATUSES = [
+  'requires_confirmation',
+  'requires_capture',
+  'succeeded',
+  'canceled',
+  'expired',
+  'failed',
+  'refunded',
+] as const
+
+export const PaymentViewSchema = z
+  .object({
+    id: z.string().openapi({ example: 'pay_01jz3k4m5n6p7q8r9s0t1v2w3x' }),
+    status: z.enum(PAYMENT_STATUSES),
+    amount: MoneySchema,
+    refunded: MoneySchema.openapi({ description: 'Refunded so far (0 unless status is refunded)' }),
+    purpose: z.object({ type: z.enum(['order', 'deal', 'bill']), id: z.string() }),
+    capture: z.enum(['automatic', 'manual']),
+    payment_method: z.string().nullable().openapi({ description: '"wallet" or a payment method id, once confirmed' }),
+    created_at: z.string(),
+    expires_at: z.string(),
+    confirmation: z.object({
+      url: z.string().openapi({ description: 'What the TV renders as a QR code for the phone' }),
+      code: z.string().openapi({ description: 'Short code shown on the TV and on the phone prompt' }),
+    }),
+    receipt: z
+      .string()
+      .optional()
+      .openapi({ description: 'Compact JWS (ES256) once money is held, taken or refunded; verify with the JWKS' }),
+  })
+  .openapi('Payment')
+
+export type PaymentView = z.infer<typeof PaymentViewSchema>
+
+export function confirmationUrl(env: { JWT_ISSUER: string }, payment: Payment): string {
+  return `${env.JWT_ISSUER.replace(/\/+$/, '')}/pay/${payment.id}?code=${payment.confirmationCode}`
+}
+
+export async function toPaymentView(env: Env, payment: Payment, now: number): Promise<PaymentView> {
+  const receipt = RECEIPT_STATUSES.has(payment.status) ? await signReceipt(env, payment, now) : undefined
+  return {
+    id: payment.id,
+    status: payment.status,
+    amount: money(payment.amount),
+    refunded: money(payment.refundedAmount),
+    purpose: { type: payment.purpose.type, id: payment.purpose.id },
+    capture: payment.capture,
+    payment_method: payment.method,
+    created_at: iso(payment.createdAt),
+    expires_at: iso(payment.expiresAt),
+    confirmation: { url: confirmationUrl(env, payment), code: payment.confirmationCode },
+    ...(receipt ? { receipt } : {}),
+  }
+}
