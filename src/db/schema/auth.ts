@@ -30,7 +30,10 @@ export const devices = sqliteTable(
     createdAt: integer('created_at').notNull(),
     lastSeenAt: integer('last_seen_at'),
   },
-  (t) => [index('devices_user_idx').on(t.userId, t.createdAt).where(sql`revoked_at IS NULL`)],
+  (t) => [
+    // Serves /v1/me/devices in keyset order (created_at DESC, id DESC) without a sort.
+    index('devices_user_list_idx').on(t.userId, t.createdAt, t.id).where(sql`revoked_at IS NULL`),
+  ],
 )
 
 /** The TV makers and boxes allowed to start pairing (RFC 8628 public clients), seeded by migration. */
