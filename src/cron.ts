@@ -1,7 +1,9 @@
+import { authMaintenance } from './auth/maintenance'
+
 /** Everything the cron trigger runs, in order. Each task must be idempotent and resumable. */
 export type CronTask = { name: string; run: (env: Env, now: number) => Promise<unknown> }
 
-export const cronTasks: CronTask[] = []
+export const cronTasks: CronTask[] = [{ name: 'auth.maintenance', run: authMaintenance }]
 
 export async function runScheduled(env: Env, now = Date.now()) {
   const results: Record<string, unknown> = {}

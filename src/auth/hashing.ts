@@ -12,6 +12,16 @@ export async function hashSecret(secret: string, iterations = PBKDF2_ITERATIONS)
   return [PREFIX, iterations, b64url(salt), b64url(hash)].join('$')
 }
 
+/** A well-formed hash nobody knows the secret of: checking against it costs what a real check costs,
+ *  so a login for an unknown phone takes as long as one with a wrong password. */
+export const DUMMY_HASH = [PREFIX, PBKDF2_ITERATIONS, 'A'.repeat(22), 'A'.repeat(43)].join('$')
+
+/** True when a stored hash was made with fewer iterations than we use now (rehash after login). */
+export function needsRehash(stored: string): boolean {
+  const [prefix, iter] = stored.split('$')
+  return prefix !== PREFIX || Number(iter) < PBKDF2_ITERATIONS
+}
+
 export async function verifySecret(secret: string, stored: string): Promise<boolean> {
   const [prefix, iter, salt, hash] = stored.split('$')
   const iterations = Number(iter)

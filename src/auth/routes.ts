@@ -1,4 +1,229 @@
-import { OpenAPIHono } from '@hono/zod-openapi'
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import type { AppEnv } from '../env'
+import { requireDeviceOrUser, requireUser, principalOf } from '../http/auth'
+import { clientIp, rateLimitAll } from '../http/rate-limit'
+import { LimitQuery, CursorQuery } from '../lib/pagination'
+import { getAccount, loginUser, refreshUserSession, registerUser, setPaymentPin } from './accounts'
+import { deviceSummary, listDevices, revokeDevice } from './devices'
+import { oauthRoutes } from './oauth-routes'
+import { activateDevice } from './pairing'
+import { maskPhone } from './phone'
+import { revokeFamilyOf } from './refresh'
+import {
+  ActivateBody,
+  ActivateResponse,
+  CredentialsBody,
+  DeviceIdParam,
+  DeviceListSchema,
+  MeSchema,
+  PaymentPinBody,
+  RefreshBody,
+  UserSessionSchema,
+} from './schemas'
+
+const MINUTE = 60
+
+const Problem = z
+  .object({ type: z.string(), title: z.string(), status: z.number(), code: z.string(), detail: z.string().optional() })
+  .passthrough()
+
+function problems(...entries: Array<[number, string]>) {
+  return Object.fromEntries(
+    entries.map(([status, description]) => [
+      status,
+      { description, content: { 'application/problem+json': { schema: Problem } } },
+    ]),
+  )
+}
+
+function json<T extends z.ZodTypeAny>(schema: T, description: string) {
+  return { description, content: { 'application/json': { schema } } }
+}
+
+const register = createRoute({
+  method: 'post',
+  path: '/v1/auth/register',
+  tags: ['auth'],
+  summary: 'Create an account with a phone number and password',
+  request: { body: { required: true, content: { 'application/json': { schema: CredentialsBody } } } },
+  responses: {
+    201: json(UserSessionSchema, 'Account created and signed in'),
+    ...problems([400, 'Invalid phone or password'], [409, 'phone_taken'], [429, 'Too many registrations from here']),
+  },
+})
+
+const login = createRoute({
+  method: 'post',
+  path: '/v1/auth/login',
+  tags: ['auth'],
+  summary: 'Sign in; unknown phone and wrong password answer the same 401',
+  request: { body: { required: true, content: { 'application/json': { schema: CredentialsBody } } } },
+  responses: {
+    200: json(UserSessionSchema, 'Signed in'),
+    ...problems([400, 'Invalid input'], [401, 'invalid_credentials'], [429, 'Too many attempts (Retry-After)']),
+  },
+})
+
+const refresh = createRoute({
+  method: 'post',
+  path: '/v1/auth/refresh',
+  tags: ['auth'],
+  summary: 'Rotate a refresh token; a reused one revokes its whole family',
+  request: { body: { required: true, content: { 'application/json': { schema: RefreshBody } } } },
+  responses: {
+    200: json(UserSessionSchema, 'A new access and refresh token'),
+    ...problems([400, 'Invalid input'], [401, 'invalid_token: unknown, expired, revoked or reused']),
+  },
+})
+
+const logout = createRoute({
+  method: 'post',
+  path: '/v1/auth/logout',
+  tags: ['auth'],
+  summary: 'Revoke the refresh token family this token belongs to',
+  request: { body: { required: true, content: { 'application/json': { schema: RefreshBody } } } },
+  responses: { 204: { description: 'Signed out (also for tokens already invalid)' }, ...problems([400, 'Invalid input']) },
+})
+
+const me = createRoute({
+  method: 'get',
+  path: '/v1/me',
+  tags: ['auth'],
+  summary: 'The signed-in account (a TV sees the phone number masked)',
+  security: [{ bearer: [] }],
+  middleware: [requireDeviceOrUser] as const,
+  responses: { 200: json(MeSchema, 'The account'), ...problems([401, 'Not signed in']) },
+})
+
+const paymentPin = createRoute({
+  method: 'put',
+  path: '/v1/me/payment-pin',
+  tags: ['auth'],
+  summary: 'Set or change the 6-digit payment PIN (needs the account password)',
+  security: [{ bearer: [] }],
+  middleware: [requireUser] as const,
+  request: { body: { required: true, content: { 'application/json': { schema: PaymentPinBody } } } },
+  responses: {
+    204: { description: 'PIN set' },
+    ...problems(
+      [400, 'Not 6 digits, or too easy to guess'],
+      [401, 'Not signed in'],
+      [403, 'invalid_password, or user_token_required for a TV'],
+      [429, 'Too many attempts (Retry-After)'],
+    ),
+  },
+})
+
+const activate = createRoute({
+  method: 'post',
+  path: '/v1/devices/activate',
+  tags: ['pairing'],
+  summary: 'Approve or deny the TV showing this user_code (RFC 8628 verification)',
+  security: [{ bearer: [] }],
+  middleware: [requireUser] as const,
+  request: { body: { required: true, content: { 'application/json': { schema: ActivateBody } } } },
+  responses: {
+    200: json(ActivateResponse, 'Decision recorded; the TV learns it on its next poll'),
+    ...problems(
+      [400, 'Not a code we could have issued'],
+      [401, 'Not signed in'],
+      [403, 'user_token_required'],
+      [404, 'Unknown, expired or already used code'],
+      [429, 'Too many codes tried (Retry-After)'],
+    ),
+  },
+})
+
+const devices = createRoute({
+  method: 'get',
+  path: '/v1/me/devices',
+  tags: ['pairing'],
+  summary: 'Paired TVs and boxes, newest first',
+  security: [{ bearer: [] }],
+  middleware: [requireUser] as const,
+  request: { query: z.object({ limit: LimitQuery, cursor: CursorQuery }) },
+  responses: {
+    200: json(DeviceListSchema, 'Paired devices'),
+    ...problems([400, 'Bad limit or cursor'], [401, 'Not signed in'], [403, 'user_token_required']),
+  },
+})
+
+const unpair = createRoute({
+  method: 'delete',
+  path: '/v1/me/devices/{id}',
+  tags: ['pairing'],
+  summary: 'Unpair a device: its tokens stop working on its next request',
+  security: [{ bearer: [] }],
+  middleware: [requireUser] as const,
+  request: { params: DeviceIdParam },
+  responses: {
+    204: { description: 'Unpaired' },
+    ...problems([401, 'Not signed in'], [403, 'user_token_required'], [404, 'No such paired device']),
+  },
+})
 
 export const authRoutes = new OpenAPIHono<AppEnv>()
+  .openapi(register, async (c) => {
+    const ip = clientIp(c.req.header('cf-connecting-ip'))
+    await rateLimitAll(c.env, [{ key: `register:ip:${ip}`, limit: 20, windowSeconds: 60 * MINUTE }])
+    const session = await registerUser(c.env, c.req.valid('json'))
+    c.header('cache-control', 'no-store')
+    return c.json(session, 201)
+  })
+  .openapi(login, async (c) => {
+    const input = c.req.valid('json')
+    const ip = clientIp(c.req.header('cf-connecting-ip'))
+    await rateLimitAll(c.env, [
+      { key: `login:phone:${input.phone}`, limit: 10, windowSeconds: 15 * MINUTE },
+      { key: `login:ip:${ip}`, limit: 50, windowSeconds: 15 * MINUTE },
+    ])
+    const session = await loginUser(c.env, input)
+    c.header('cache-control', 'no-store')
+    return c.json(session, 200)
+  })
+  .openapi(refresh, async (c) => {
+    const session = await refreshUserSession(c.env, c.req.valid('json').refresh_token)
+    c.header('cache-control', 'no-store')
+    return c.json(session, 200)
+  })
+  .openapi(logout, async (c) => {
+    await revokeFamilyOf(c.env, c.req.valid('json').refresh_token, Date.now())
+    return c.body(null, 204)
+  })
+  .openapi(me, async (c) => {
+    const principal = principalOf(c)
+    const account = await getAccount(c.env, principal.userId)
+    if (principal.kind === 'user') return c.json({ ...account, device: null }, 200)
+    const device = await deviceSummary(c.env, principal.deviceId)
+    return c.json({ ...account, phone: maskPhone(account.phone), device }, 200)
+  })
+  .openapi(paymentPin, async (c) => {
+    const { userId } = principalOf(c)
+    const ip = clientIp(c.req.header('cf-connecting-ip'))
+    await rateLimitAll(c.env, [
+      { key: `pin-setup:user:${userId}`, limit: 5, windowSeconds: 15 * MINUTE },
+      { key: `pin-setup:ip:${ip}`, limit: 20, windowSeconds: 15 * MINUTE },
+    ])
+    await setPaymentPin(c.env, userId, c.req.valid('json'))
+    return c.body(null, 204)
+  })
+  .openapi(activate, async (c) => {
+    const { userId } = principalOf(c)
+    const ip = clientIp(c.req.header('cf-connecting-ip'))
+    await rateLimitAll(c.env, [
+      { key: `user-code:user:${userId}`, limit: 10, windowSeconds: 10 * MINUTE },
+      { key: `user-code:ip:${ip}`, limit: 30, windowSeconds: 10 * MINUTE },
+    ])
+    const { user_code, approve } = c.req.valid('json')
+    return c.json(await activateDevice(c.env, { userId, userCode: user_code, approve }), 200)
+  })
+  .openapi(devices, async (c) => {
+    const { userId } = principalOf(c)
+    return c.json(await listDevices(c.env, userId, c.req.valid('query')), 200)
+  })
+  .openapi(unpair, async (c) => {
+    const { userId } = principalOf(c)
+    await revokeDevice(c.env, userId, c.req.valid('param').id)
+    return c.body(null, 204)
+  })
+  .route('/', oauthRoutes)

@@ -13,7 +13,7 @@ export type AccessClaims =
   /** sub is the device id; uid its owner; ver must match devices.token_version. */
   | { aud: typeof DEVICE_AUDIENCE; sub: string; uid: string; ver: number; cid: string }
 
-export async function signAccessToken(env: TokenEnv, claims: AccessClaims): Promise<string> {
+export async function signAccessToken(env: TokenEnv, claims: AccessClaims, now = Date.now()): Promise<string> {
   const { current } = await signingKeys(env.JWT_KEYS)
   const { aud, sub, ...rest } = claims
   return new SignJWT(rest as JWTPayload)
@@ -21,8 +21,8 @@ export async function signAccessToken(env: TokenEnv, claims: AccessClaims): Prom
     .setIssuer(env.JWT_ISSUER)
     .setAudience(aud)
     .setSubject(sub)
-    .setIssuedAt()
-    .setExpirationTime(Math.floor(Date.now() / 1000) + ACCESS_TOKEN_TTL_SECONDS)
+    .setIssuedAt(Math.floor(now / 1000))
+    .setExpirationTime(Math.floor(now / 1000) + ACCESS_TOKEN_TTL_SECONDS)
     .setJti(crypto.randomUUID())
     .sign(current.key)
 }
@@ -38,6 +38,7 @@ export async function verifyAccessToken(env: TokenEnv, token: string): Promise<A
       typ: ACCESS_TOKEN_TYPE,
       currentDate: new Date(),
       requiredClaims: ['sub', 'exp', 'iat'],
+      clockTolerance: 5,
     })
     const aud = Array.isArray(payload.aud) ? payload.aud : [payload.aud]
     if (aud.length !== 1 || typeof payload.sub !== 'string') return null

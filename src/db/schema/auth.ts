@@ -78,6 +78,8 @@ export const deviceAuthorizations = sqliteTable(
     index('device_authorizations_open_expiry_idx')
       .on(t.expiresAt)
       .where(sql`status IN ('pending', 'approved', 'denied')`),
+    // Cron: finished pairings to unpair or delete.
+    index('device_authorizations_expiry_idx').on(t.expiresAt, t.status),
   ],
 )
 

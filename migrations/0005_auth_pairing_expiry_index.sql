@@ -1,0 +1,1 @@
+CREATE INDEX `device_authorizations_expiry_idx` ON `device_authorizations` (`expires_at`,`status`);

@@ -1,0 +1,67 @@
+import { z } from '@hono/zod-openapi'
+import { ApiError } from '../http/errors'
+import { decodeCursor, encodeCursor } from '../lib/pagination'
+import { iso } from '../lib/time'
+
+type DeviceRow = { id: string; name: string; client_id: string; created_at: number; last_seen_at: number | null }
+
+const DeviceCursor = z.tuple([z.number().int(), z.string().max(64)])
+
+/** The user's paired devices, newest first (keyset on created_at, id). */
+export async function listDevices(
+  env: { DB: D1Database },
+  userId: string,
+  page: { limit: number; cursor?: string },
+) {
+  const after = decodeCursor(page.cursor, DeviceCursor)
+  const { results } = await env.DB.prepare(
+    `SELECT id, name, client_id, created_at, last_seen_at FROM devices
+     WHERE user_id = ?1 AND revoked_at IS NULL
+       AND (?2 IS NULL OR created_at < ?2 OR (created_at = ?2 AND id < ?3))
+     ORDER BY created_at DESC, id DESC LIMIT ?4`,
+  )
+    .bind(userId, after?.[0] ?? null, after?.[1] ?? null, page.limit + 1)
+    .all<DeviceRow>()
+  const items = results.slice(0, page.limit)
+  const last = items[items.length - 1]
+  return {
+    items: items.map(deviceView),
+    next_cursor: results.length > page.limit && last ? encodeCursor([last.created_at, last.id]) : null,
+  }
+}
+
+export function deviceView(d: DeviceRow) {
+  return {
+    id: d.id,
+    name: d.name,
+    client_id: d.client_id,
+    created_at: iso(d.created_at),
+    last_seen_at: d.last_seen_at === null ? null : iso(d.last_seen_at),
+  }
+}
+
+/**
+ * Unpairs a device: bumps token_version (its access tokens fail on the next request, see
+ * src/http/auth.ts) and revokes its refresh tokens, in one batch. Another user's device is 404.
+ */
+export async function revokeDevice(env: { DB: D1Database }, userId: string, deviceId: string, now = Date.now()) {
+  const [revoked] = await env.DB.batch([
+    env.DB.prepare(
+      `UPDATE devices SET revoked_at = ?, token_version = token_version + 1
+       WHERE id = ? AND user_id = ? AND revoked_at IS NULL`,
+    ).bind(now, deviceId, userId),
+    env.DB.prepare(
+      `UPDATE refresh_tokens SET revoked_at = ?
+       WHERE device_id = ? AND revoked_at IS NULL
+         AND EXISTS (SELECT 1 FROM devices WHERE id = ? AND user_id = ?)`,
+    ).bind(now, deviceId, deviceId, userId),
+  ])
+  if (revoked.meta.changes === 0) throw new ApiError('not_found', 'No paired device with that id')
+}
+
+export async function deviceSummary(env: { DB: D1Database }, deviceId: string) {
+  const d = await env.DB.prepare('SELECT id, name, client_id FROM devices WHERE id = ?')
+    .bind(deviceId)
+    .first<{ id: string; name: string; client_id: string }>()
+  return d
+}

@@ -1,0 +1,131 @@
+import { newId } from '../lib/ids'
+import { randomSecret, sha256Hex } from './secrets'
+
+export const USER_REFRESH_TTL_MS = 30 * 24 * 3600 * 1000
+export const DEVICE_REFRESH_TTL_MS = 90 * 24 * 3600 * 1000
+
+export type NewRefreshToken = { id: string; token: string; hash: string; expiresAt: number }
+
+/** 256 random bits; only the SHA-256 digest is stored. */
+export async function mintRefreshToken(kind: 'user' | 'device', now: number): Promise<NewRefreshToken> {
+  const token = randomSecret(32)
+  return {
+    id: newId('refreshToken'),
+    token,
+    hash: await sha256Hex(token),
+    expiresAt: now + (kind === 'user' ? USER_REFRESH_TTL_MS : DEVICE_REFRESH_TTL_MS),
+  }
+}
+
+/** Starts a new family (a login, a registration, a pairing): the first token's id names it. */
+export function insertFamilyStatement(
+  env: { DB: D1Database },
+  rt: NewRefreshToken,
+  owner: { userId: string; deviceId: string | null },
+  now: number,
+) {
+  return env.DB.prepare(
+    `INSERT INTO refresh_tokens (id, family_id, user_id, device_id, token_hash, created_at, expires_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?)`,
+  ).bind(rt.id, rt.id, owner.userId, owner.deviceId, rt.hash, now, rt.expiresAt)
+}
+
+export type RotationResult =
+  | { ok: true; userId: string; phone: string; deviceId: string | null; device: DeviceRow | null; next: NewRefreshToken }
+  | { ok: false; reason: 'unknown' | 'wrong_kind' | 'expired' | 'revoked' | 'reused' }
+
+type DeviceRow = { id: string; token_version: number; client_id: string }
+
+type TokenRow = {
+  id: string
+  family_id: string
+  user_id: string
+  device_id: string | null
+  expires_at: number
+  used_at: number | null
+  revoked_at: number | null
+}
+
+/**
+ * Exchanges a refresh token for a new one. The old row is marked used and points at its
+ * successor in the same batch that inserts the successor, and the insert only happens when that
+ * mark was ours, so two concurrent uses cannot both succeed. A token presented after it was used
+ * (by anyone, including a concurrent racer) is treated as stolen: its whole family is revoked.
+ */
+export async function rotateRefreshToken(
+  env: { DB: D1Database },
+  presented: string,
+  kind: 'user' | 'device',
+  now: number,
+  clientId?: string,
+): Promise<RotationResult> {
+  const row = await env.DB.prepare(
+    `SELECT r.id, r.family_id, r.user_id, r.device_id, r.expires_at, r.used_at, r.revoked_at, d.client_id
+     FROM refresh_tokens r LEFT JOIN devices d ON d.id = r.device_id WHERE r.token_hash = ?`,
+  )
+    .bind(await sha256Hex(presented))
+    .first<TokenRow & { client_id: string | null }>()
+  if (!row) return { ok: false, reason: 'unknown' }
+  if ((row.device_id === null) !== (kind === 'user')) return { ok: false, reason: 'wrong_kind' }
+  if (clientId !== undefined && row.client_id !== clientId) return { ok: false, reason: 'wrong_kind' }
+  if (row.revoked_at !== null) return { ok: false, reason: 'revoked' }
+  if (row.used_at !== null) return revokeFamily(env, row, now)
+  if (row.expires_at <= now) return { ok: false, reason: 'expired' }
+
+  const next = await mintRefreshToken(kind, now)
+  const [marked, inserted, , owner, device] = await env.DB.batch([
+    env.DB.prepare(
+      `UPDATE refresh_tokens SET used_at = ?, replaced_by = ?
+       WHERE id = ? AND used_at IS NULL AND revoked_at IS NULL AND expires_at > ?`,
+    ).bind(now, next.id, row.id, now),
+    env.DB.prepare(
+      `INSERT INTO refresh_tokens (id, family_id, user_id, device_id, token_hash, created_at, expires_at)
+       SELECT ?, r.family_id, r.user_id, r.device_id, ?, ?, ? FROM refresh_tokens r
+       WHERE r.id = ? AND r.replaced_by = ?
+         AND (r.device_id IS NULL
+           OR EXISTS (SELECT 1 FROM devices d WHERE d.id = r.device_id AND d.revoked_at IS NULL))`,
+    ).bind(next.id, next.hash, now, next.expiresAt, row.id, next.id),
+    env.DB.prepare(
+      'UPDATE devices SET last_seen_at = ? WHERE id = ? AND EXISTS (SELECT 1 FROM refresh_tokens WHERE id = ?)',
+    ).bind(now, row.device_id, next.id),
+    env.DB.prepare('SELECT phone FROM users WHERE id = ?').bind(row.user_id),
+    env.DB.prepare('SELECT id, token_version, client_id FROM devices WHERE id = ? AND revoked_at IS NULL').bind(
+      row.device_id,
+    ),
+  ])
+  if (marked.meta.changes === 0) return revokeFamily(env, row, now)
+  if (inserted.meta.changes === 0) return { ok: false, reason: 'revoked' }
+  const phone = (owner.results[0] as { phone: string } | undefined)?.phone ?? ''
+  const deviceRow = (device.results[0] as DeviceRow | undefined) ?? null
+  if (kind === 'device' && !deviceRow) return { ok: false, reason: 'revoked' }
+  return { ok: true, userId: row.user_id, phone, deviceId: row.device_id, device: deviceRow, next }
+}
+
+async function revokeFamily(env: { DB: D1Database }, row: TokenRow, now: number): Promise<RotationResult> {
+  await env.DB.prepare('UPDATE refresh_tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL')
+    .bind(now, row.family_id)
+    .run()
+  // A security event worth an alert; ids only, never the token.
+  console.warn(JSON.stringify({ event: 'refresh_token_reuse', family: row.family_id, user: row.user_id }))
+  return { ok: false, reason: 'reused' }
+}
+
+/** Logout: revokes the family of a token the caller holds (unknown tokens are ignored). */
+export async function revokeFamilyOf(env: { DB: D1Database }, presented: string, now: number) {
+  await env.DB.prepare(
+    `UPDATE refresh_tokens SET revoked_at = ?
+     WHERE family_id = (SELECT family_id FROM refresh_tokens WHERE token_hash = ?) AND revoked_at IS NULL`,
+  )
+    .bind(now, await sha256Hex(presented))
+    .run()
+}
+
+/** Deletes rows a day past expiry: an expired token is refused anyway; bounded per call. */
+export async function purgeRefreshTokens(env: { DB: D1Database }, now: number, max = 1000) {
+  const res = await env.DB.prepare(
+    'DELETE FROM refresh_tokens WHERE rowid IN (SELECT rowid FROM refresh_tokens WHERE expires_at <= ? LIMIT ?)',
+  )
+    .bind(now - 24 * 3600 * 1000, max)
+    .run()
+  return res.meta.changes
+}
