@@ -20,6 +20,7 @@ export const ID_PREFIX = {
   bill: 'bill',
   notification: 'ntf',
   reminder: 'rem',
+  feedSecret: 'fsec',
 } as const
 
 export type IdKind = keyof typeof ID_PREFIX
