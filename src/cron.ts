@@ -1,9 +1,13 @@
 import { authMaintenance } from './auth/maintenance'
+import { paymentsMaintenance } from './payments/expiry'
 
 /** Everything the cron trigger runs, in order. Each task must be idempotent and resumable. */
 export type CronTask = { name: string; run: (env: Env, now: number) => Promise<unknown> }
 
-export const cronTasks: CronTask[] = [{ name: 'auth.maintenance', run: authMaintenance }]
+export const cronTasks: CronTask[] = [
+  { name: 'auth.maintenance', run: authMaintenance },
+  { name: 'payments.maintenance', run: paymentsMaintenance },
+]
 
 export async function runScheduled(env: Env, now = Date.now()) {
   const results: Record<string, unknown> = {}

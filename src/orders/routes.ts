@@ -1,4 +1,101 @@
-import { OpenAPIHono } from '@hono/zod-openapi'
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import type { AppEnv } from '../env'
+import { principalOf, requireDeviceOrUser } from '../http/auth'
+import { ApiError } from '../http/errors'
+import { idempotent } from '../http/idempotency'
+import { CursorQuery, LimitQuery } from '../lib/pagination'
+import { loadPayment, PaymentViewSchema } from '../payments/intents'
+import { toPaymentView } from '../payments/view'
+import { canReadOrder, createOrder, findOrder, listOrders, OrderSchema, toOrderView } from './orders'
+
+const bearer = [{ bearer: [] }]
+
+const OrderBody = z
+  .object({
+    items: z
+      .array(
+        z
+          .object({
+            product_id: z.string().min(1).max(64),
+            quantity: z.number().int().min(1).max(99),
+          })
+          .strict(),
+      )
+      .min(1)
+      .max(50),
+  })
+  .strict()
+
+const OrderWithPayment = z.object({ order: OrderSchema, payment: PaymentViewSchema }).openapi('OrderWithPayment')
+
+const create = createRoute({
+  method: 'post',
+  path: '/v1/orders',
+  tags: ['orders'],
+  summary: 'Order from the TV (or phone): stock is reserved and a payment awaits the phone',
+  security: bearer,
+  middleware: [requireDeviceOrUser, idempotent] as const,
+  request: {
+    headers: z.object({
+      'idempotency-key': z.string().optional().openapi({ param: { name: 'Idempotency-Key', in: 'header' } }),
+    }),
+    body: { content: { 'application/json': { schema: OrderBody } }, required: true },
+  },
+  responses: {
+    201: { content: { 'application/json': { schema: OrderWithPayment } }, description: 'Created, pending_payment' },
+    404: { description: 'Unknown product' },
+    409: { description: 'out_of_stock' },
+  },
+})
+
+const getOne = createRoute({
+  method: 'get',
+  path: '/v1/orders/{id}',
+  tags: ['orders'],
+  summary: 'An order with its payment (the user, or the device that placed it)',
+  security: bearer,
+  middleware: [requireDeviceOrUser] as const,
+  request: { params: z.object({ id: z.string().min(1).max(64).openapi({ param: { name: 'id', in: 'path' } }) }) },
+  responses: {
+    200: { content: { 'application/json': { schema: OrderWithPayment } }, description: 'The order' },
+    404: { description: 'Not yours or unknown' },
+  },
+})
+
+const listMine = createRoute({
+  method: 'get',
+  path: '/v1/me/orders',
+  tags: ['orders'],
+  summary: 'Order history, newest first (a device sees the orders it placed)',
+  security: bearer,
+  middleware: [requireDeviceOrUser] as const,
+  request: { query: z.object({ limit: LimitQuery, cursor: CursorQuery }) },
+  responses: {
+    200: {
+      content: { 'application/json': { schema: z.object({ items: z.array(OrderSchema), next_cursor: z.string().nullable() }) } },
+      description: 'Orders',
+    },
+  },
+})
 
 export const orderRoutes = new OpenAPIHono<AppEnv>()
+  .openapi(create, async (c) => {
+    const now = Date.now()
+    const order = await createOrder(c.env, principalOf(c), c.req.valid('json').items, now)
+    const payment = await loadPayment(c.env, order.payment_id, now)
+    return c.json({ order: toOrderView(order), payment: await toPaymentView(c.env, payment!, now) }, 201)
+  })
+  .openapi(getOne, async (c) => {
+    const now = Date.now()
+    const principal = principalOf(c)
+    const found = await findOrder(c.env, c.req.valid('param').id)
+    if (!found || !canReadOrder(principal, found)) throw new ApiError('not_found', 'No such order')
+    // Reading the payment expires it when due, which ends the order in the same batch.
+    const payment = (await loadPayment(c.env, found.payment_id, now))!
+    const order = payment.version === 1 && found.status === 'pending_payment' ? found : (await findOrder(c.env, found.id))!
+    return c.json({ order: toOrderView(order), payment: await toPaymentView(c.env, payment, now) }, 200)
+  })
+  .openapi(listMine, async (c) => {
+    const page = await listOrders(c.env, principalOf(c), c.req.valid('query'))
+    return c.json({ items: page.items.map(toOrderView), next_cursor: page.nextCursor }, 200)
+  })

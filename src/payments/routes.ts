@@ -1,4 +1,262 @@
-import { OpenAPIHono } from '@hono/zod-openapi'
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import type { AppEnv } from '../env'
+import { requireAdmin } from '../http/admin'
+import { principalOf, requireDeviceOrUser, requireUser } from '../http/auth'
+import { ApiError } from '../http/errors'
+import { idempotent } from '../http/idempotency'
+import { CursorQuery, LimitQuery, listSchema } from '../lib/pagination'
+import { money } from '../lib/money'
+import { rejectCardNumbers } from './card-numbers'
+import { confirmPayment } from './confirm'
+import { releasePayment } from './intents'
+import { addPaymentMethod, deletePaymentMethod, listPaymentMethods } from './methods'
+import { listUserPayments, readPaymentFor, readPaymentWaiting } from './queries'
+import { signReceipt } from './receipts'
+import { refundPayment } from './refunds'
+import {
+  ConfirmBody,
+  ConfirmResponse,
+  CreditBody,
+  CreditParam,
+  MethodIdParam,
+  PaymentIdParam,
+  PaymentMethodBody,
+  PaymentMethodSchema,
+  PaymentQuery,
+  RefundBody,
+  WalletSchema,
+} from './schemas'
+import { PAYMENT_STATUSES, PaymentViewSchema, toPaymentView } from './view'
+import { creditWallet, walletBalance } from './wallet'
+
+const bearer = [{ bearer: [] }]
+const json = <T extends z.ZodTypeAny>(schema: T, description: string) => ({
+  content: { 'application/json': { schema } },
+  description,
+})
+const idempotencyHeader = z.object({
+  'idempotency-key': z
+    .string()
+    .optional()
+    .openapi({ param: { name: 'Idempotency-Key', in: 'header' }, description: 'Replays the first response for 24 h' }),
+})
+
+const getPayment = createRoute({
+  method: 'get',
+  path: '/v1/payments/{id}',
+  tags: ['payments'],
+  summary: 'Read a payment (the starting device or its user); ?wait=N holds until the status changes',
+  security: bearer,
+  middleware: [requireDeviceOrUser] as const,
+  request: { params: PaymentIdParam, query: PaymentQuery },
+  responses: { 200: json(PaymentViewSchema, 'The payment'), 404: { description: 'Not yours or unknown' } },
+})
+
+const confirm = createRoute({
+  method: 'post',
+  path: '/v1/payments/{id}/confirm',
+  tags: ['payments'],
+  summary: 'Confirm on the phone with a payment method and the PIN (user token only)',
+  security: bearer,
+  middleware: [requireUser, rejectCardNumbers, idempotent] as const,
+  request: {
+    params: PaymentIdParam,
+    headers: idempotencyHeader,
+    body: { content: { 'application/json': { schema: ConfirmBody } }, required: true },
+  },
+  responses: {
+    200: json(ConfirmResponse, 'Confirmed: succeeded, or requires_capture for a held (manual capture) payment'),
+    402: { description: 'insufficient_funds or payment_declined: the payment stays confirmable' },
+    403: { description: 'user_token_required or invalid_pin (with attempts_remaining)' },
+    404: { description: 'Not yours or unknown' },
+    409: { description: 'payment_expired, payment_not_confirmable, idempotency_in_progress' },
+    423: { description: 'pin_locked for 15 minutes after 5 wrong PINs' },
+  },
+})
+
+const cancel = createRoute({
+  method: 'post',
+  path: '/v1/payments/{id}/cancel',
+  tags: ['payments'],
+  summary: 'Cancel an open payment (the starting device or its user); holds are released',
+  security: bearer,
+  middleware: [requireDeviceOrUser] as const,
+  request: { params: PaymentIdParam },
+  responses: { 200: json(PaymentViewSchema, 'Canceled'), 409: { description: 'invalid_transition' } },
+})
+
+const refund = createRoute({
+  method: 'post',
+  path: '/v1/payments/{id}/refund',
+  tags: ['admin'],
+  summary: 'Refund a succeeded payment in full or in part (admin)',
+  security: bearer,
+  middleware: [requireAdmin, idempotent] as const,
+  request: {
+    params: PaymentIdParam,
+    headers: idempotencyHeader,
+    body: { content: { 'application/json': { schema: RefundBody } }, required: false },
+  },
+  responses: { 200: json(PaymentViewSchema, 'Refunded'), 409: { description: 'invalid_transition or refund_exceeds_amount' } },
+})
+
+const listMine = createRoute({
+  method: 'get',
+  path: '/v1/me/payments',
+  tags: ['payments'],
+  summary: "The person's payments, newest first; ?status=requires_confirmation is what awaits the phone",
+  security: bearer,
+  middleware: [requireUser] as const,
+  request: {
+    query: z.object({
+      status: z.enum(PAYMENT_STATUSES).optional().openapi({ param: { name: 'status', in: 'query' } }),
+      limit: LimitQuery,
+      cursor: CursorQuery,
+    }),
+  },
+  responses: { 200: json(listSchema(PaymentViewSchema, 'PaymentList'), 'Payments') },
+})
+
+const addMethod = createRoute({
+  method: 'post',
+  path: '/v1/me/payment-methods',
+  tags: ['payments'],
+  summary: 'Save a provider token (never a card number)',
+  security: bearer,
+  middleware: [requireUser, rejectCardNumbers] as const,
+  request: { body: { content: { 'application/json': { schema: PaymentMethodBody } }, required: true } },
+  responses: { 201: json(PaymentMethodSchema, 'Saved'), 400: { description: 'card_number_not_allowed or validation_failed' } },
+})
+
+const listMethods = createRoute({
+  method: 'get',
+  path: '/v1/me/payment-methods',
+  tags: ['payments'],
+  summary: 'Saved payment methods',
+  security: bearer,
+  middleware: [requireUser] as const,
+  responses: { 200: json(z.object({ items: z.array(PaymentMethodSchema) }), 'Saved methods') },
+})
+
+const deleteMethod = createRoute({
+  method: 'delete',
+  path: '/v1/me/payment-methods/{id}',
+  tags: ['payments'],
+  summary: 'Remove a saved payment method',
+  security: bearer,
+  middleware: [requireUser] as const,
+  request: { params: MethodIdParam },
+  responses: { 204: { description: 'Removed' }, 404: { description: 'Unknown' } },
+})
+
+const wallet = createRoute({
+  method: 'get',
+  path: '/v1/me/wallet',
+  tags: ['payments'],
+  summary: 'Wallet balance (spendable now) and held (on hold for deal joins)',
+  security: bearer,
+  middleware: [requireDeviceOrUser] as const,
+  responses: { 200: json(WalletSchema, 'Wallet') },
+})
+
+const credit = createRoute({
+  method: 'post',
+  path: '/v1/admin/wallets/{user_id}/credits',
+  tags: ['admin'],
+  summary: "Credit a user's wallet from funding (admin)",
+  security: bearer,
+  middleware: [requireAdmin, idempotent] as const,
+  request: {
+    params: CreditParam,
+    headers: idempotencyHeader,
+    body: { content: { 'application/json': { schema: CreditBody } }, required: true },
+  },
+  responses: {
+    201: json(z.object({ user_id: z.string(), credited: WalletSchema.shape.balance, wallet: WalletSchema }), 'Credited'),
+    404: { description: 'Unknown user' },
+  },
+})
 
 export const paymentRoutes = new OpenAPIHono<AppEnv>()
+  .openapi(getPayment, async (c) => {
+    const { id } = c.req.valid('param')
+    const { wait, seen_status } = c.req.valid('query')
+    const payment = await readPaymentWaiting(
+      c.env,
+      principalOf(c),
+      id,
+      { waitSeconds: wait ?? 0, seenStatus: seen_status },
+      Date.now(),
+    )
+    return c.json(await toPaymentView(c.env, payment, Date.now()), 200)
+  })
+  .openapi(confirm, async (c) => {
+    const { id } = c.req.valid('param')
+    const body = c.req.valid('json')
+    const now = Date.now()
+    const payment = await confirmPayment(c.env, {
+      userId: principalOf(c).userId,
+      paymentId: id,
+      paymentMethod: body.payment_method,
+      pin: body.pin,
+      shippingAddress: body.shipping_address,
+      now,
+    })
+    const receipt = await signReceipt(c.env, payment, now)
+    return c.json({ payment: { ...(await toPaymentView(c.env, payment, now)), receipt }, receipt }, 200)
+  })
+  .openapi(cancel, async (c) => {
+    const { id } = c.req.valid('param')
+    const now = Date.now()
+    const payment = await readPaymentFor(c.env, principalOf(c), id, now)
+    if (payment.status !== 'canceled') {
+      if (payment.status !== 'requires_confirmation' && payment.status !== 'requires_capture') {
+        throw new ApiError('invalid_transition', `A ${payment.status} payment cannot be canceled`, { payment_status: payment.status })
+      }
+      const released = await releasePayment(c.env, id, now)
+      if (released.payment.status !== 'canceled') {
+        throw new ApiError('invalid_transition', `The payment is now ${released.payment.status}`, {
+          payment_status: released.payment.status,
+        })
+      }
+      return c.json(await toPaymentView(c.env, released.payment, now), 200)
+    }
+    return c.json(await toPaymentView(c.env, payment, now), 200)
+  })
+  .openapi(refund, async (c) => {
+    const { id } = c.req.valid('param')
+    const body = (await c.req.text()) ? c.req.valid('json') : {}
+    const now = Date.now()
+    const payment = await refundPayment(c.env, id, body.amount?.amount, now)
+    return c.json(await toPaymentView(c.env, payment, now), 200)
+  })
+  .openapi(listMine, async (c) => {
+    const { status, limit, cursor } = c.req.valid('query')
+    const now = Date.now()
+    const page = await listUserPayments(c.env, principalOf(c).userId, { status, limit, cursor }, now)
+    const items = await Promise.all(page.items.map((p) => toPaymentView(c.env, p, now)))
+    return c.json({ items, next_cursor: page.nextCursor }, 200)
+  })
+  .openapi(addMethod, async (c) => {
+    const body = c.req.valid('json')
+    return c.json(await addPaymentMethod(c.env, principalOf(c).userId, body.provider, body.token, Date.now()), 201)
+  })
+  .openapi(listMethods, async (c) => {
+    return c.json({ items: await listPaymentMethods(c.env, principalOf(c).userId) }, 200)
+  })
+  .openapi(deleteMethod, async (c) => {
+    await deletePaymentMethod(c.env, principalOf(c).userId, c.req.valid('param').id, Date.now())
+    return c.body(null, 204)
+  })
+  .openapi(wallet, async (c) => {
+    const w = await walletBalance(c.env.DB, principalOf(c).userId)
+    return c.json({ balance: money(w.balance), held: money(w.held) }, 200)
+  })
+  .openapi(credit, async (c) => {
+    const { user_id } = c.req.valid('param')
+    const { amount, reason } = c.req.valid('json')
+    const w = await creditWallet(c.env, user_id, amount.amount, reason, Date.now())
+    return c.json({ user_id, credited: money(amount.amount), wallet: { balance: money(w.balance), held: money(w.held) } }, 201)
+  })
+
+export type PaymentRoutes = typeof paymentRoutes

@@ -1,0 +1,154 @@
+import { createMiddleware } from 'hono/factory'
+import type { AppEnv } from '../env'
+import { ApiError } from './errors'
+
+export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000
+/** A claim whose request never finished (the isolate died) may be taken over after this long. */
+export const STALE_CLAIM_MS = 60 * 1000
+const KEY = /^[\x21-\x7e]{1,255}$/
+
+type StoredRow = {
+  request_hash: string
+  response_status: number | null
+  response_body: string | null
+  response_type: string | null
+  created_at: number
+  expires_at: number
+}
+
+/**
+ * Idempotency-Key for money POSTs, after the auth middleware (keys are scoped to the principal and
+ * the route: method + path). The key is claimed with an INSERT before the handler runs, so of two
+ * concurrent requests only one proceeds; the other gets 409 idempotency_in_progress. The first
+ * final response below 500 is stored and replayed byte for byte with Idempotency-Replayed: true;
+ * the same key with another body is 422 idempotency_key_reuse. A 5xx drops the claim so a retry
+ * runs again. A request without the header is simply processed (keys are recommended, not required).
+ */
+export const idempotent = createMiddleware<AppEnv>(async function idempotent(c, next) {
+  const key = c.req.header('idempotency-key')
+  if (key === undefined) return next()
+  if (!KEY.test(key)) {
+    throw new ApiError('idempotency_key_invalid', 'Idempotency-Key must be 1-255 visible ASCII characters')
+  }
+  const d1 = c.env.DB
+  const scope = `${scopeOf(c.get('principal'), c.req.path)} ${c.req.method} ${c.req.path}`
+  const requestHash = await fingerprint(await c.req.text())
+  const now = Date.now()
+
+  const stored = await claim(d1, scope, key, requestHash, now)
+  if (stored) return replay(stored, requestHash)
+
+  try {
+    await next()
+  } catch (err) {
+    await release(d1, scope, key)
+    throw err
+  }
+  if (c.res.status >= 500) {
+    await release(d1, scope, key)
+    return
+  }
+  const body = await c.res.clone().text()
+  await d1
+    .prepare(
+      `UPDATE idempotency_keys SET response_status = ?, response_body = ?, response_type = ?
+       WHERE scope = ? AND key = ?`,
+    )
+    .bind(c.res.status, body, c.res.headers.get('content-type') ?? 'application/json', scope, key)
+    .run()
+})
+
+function scopeOf(principal: AppEnv['Variables']['principal'] | undefined, path: string): string {
+  if (principal?.kind === 'user') return `user:${principal.userId}`
+  if (principal?.kind === 'device') return `device:${principal.deviceId}`
+  // Admin routes authenticate with the shared admin token and set no principal.
+  return path.startsWith('/v1/admin/') ? 'admin' : 'anonymous'
+}
+
+/** Claims the key, or returns the row another request already holds for it. */
+async function claim(d1: D1Database, scope: string, key: string, requestHash: string, now: number) {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const inserted = await d1
+      .prepare(
+        `INSERT INTO idempotency_keys (scope, key, request_hash, created_at, expires_at)
+         VALUES (?, ?, ?, ?, ?) ON CONFLICT (scope, key) DO NOTHING`,
+      )
+      .bind(scope, key, requestHash, now, now + IDEMPOTENCY_TTL_MS)
+      .run()
+    if (inserted.meta.changes === 1) return null
+    const row = await d1
+      .prepare('SELECT request_hash, response_status, response_body, response_type, created_at, expires_at FROM idempotency_keys WHERE scope = ? AND key = ?')
+      .bind(scope, key)
+      .first<StoredRow>()
+    if (!row) continue
+    if (row.expires_at <= now) {
+      // Kept 24 h; a leftover the cron has not cleaned yet is as good as gone.
+      await d1.prepare('DELETE FROM idempotency_keys WHERE scope = ? AND key = ? AND expires_at <= ?').bind(scope, key, now).run()
+      continue
+    }
+    if (row.response_status === null && row.request_hash === requestHash && row.created_at < now - STALE_CLAIM_MS) {
+      const taken = await d1
+        .prepare(
+          `UPDATE idempotency_keys SET created_at = ? WHERE scope = ? AND key = ?
+             AND response_status IS NULL AND created_at = ?`,
+        )
+        .bind(now, scope, key, row.created_at)
+        .run()
+      if (taken.meta.changes === 1) return null
+    }
+    return row
+  }
+  throw new ApiError('idempotency_in_progress', 'A request with this Idempotency-Key is still being processed')
+}
+
+function replay(row: StoredRow, requestHash: string): Response {
+  if (row.request_hash !== requestHash) {
+    throw new ApiError('idempotency_key_reuse', 'This Idempotency-Key was used with a different request body')
+  }
+  if (row.response_status === null) {
+    throw new ApiError('idempotency_in_progress', 'A request with this Idempotency-Key is still being processed', {}, { 'retry-after': '1' })
+  }
+  return new Response(row.response_body, {
+    status: row.response_status,
+    headers: { 'content-type': row.response_type ?? 'application/json', 'idempotency-replayed': 'true' },
+  })
+}
+
+async function release(d1: D1Database, scope: string, key: string) {
+  await d1.prepare('DELETE FROM idempotency_keys WHERE scope = ? AND key = ? AND response_status IS NULL').bind(scope, key).run()
+}
+
+/** SHA-256 of the body; JSON is canonicalized first so key order and whitespace do not matter. */
+export async function fingerprint(body: string): Promise<string> {
+  let canonical = body
+  try {
+    canonical = JSON.stringify(sortKeys(JSON.parse(body)))
+  } catch {
+    // not JSON: compare the raw bytes
+  }
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(canonical))
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('')
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys)
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]),
+    )
+  }
+  return value
+}
+
+/** Cron: drops keys older than 24 h, a bounded slice per tick. */
+export async function cleanExpiredIdempotencyKeys(env: Env, now: number, limit = 500): Promise<number> {
+  const res = await env.DB.prepare(
+    `DELETE FROM idempotency_keys WHERE rowid IN
+       (SELECT rowid FROM idempotency_keys WHERE expires_at <= ? ORDER BY expires_at LIMIT ?)`,
+  )
+    .bind(now, limit)
+    .run()
+  return res.meta.changes
+}

@@ -1,0 +1,118 @@
+import { ApiError } from '../http/errors'
+import { captureTransfer, fundsOf, holdTransfer } from './funds'
+import { expireIfDue } from './intents'
+import { checkPaymentPin } from './pin'
+import { providerFor, withRetries } from './providers'
+import type { PaymentProvider } from './providers/types'
+import { purposeHandler, type ConfirmInput, type Payment } from './purposes'
+import { findPayment } from './store'
+import { LedgerOverdraft, transition, TransitionConflict } from './transitions'
+
+export type ConfirmRequest = ConfirmInput & { userId: string; paymentId: string; pin: string; now: number }
+
+type MethodRow = { id: string; provider: string; token: string }
+
+/**
+ * The phone confirms: checks ownership, expiry, the purpose, the method and the PIN, then moves the
+ * money (hold, plus capture when automatic) and the payment in one batch. Too little balance (402)
+ * and a declined card (402) leave the payment confirmable and nothing written.
+ */
+export async function confirmPayment(env: Env, req: ConfirmRequest): Promise<Payment> {
+  const found = await findPayment(env.DB, req.paymentId)
+  if (!found || found.userId !== req.userId) throw new ApiError('not_found', 'No such payment')
+  const payment = await expireIfDue(env, found, req.now)
+  if (payment.status === 'expired') throw new ApiError('payment_expired', 'This payment expired; start a new one from the TV')
+  if (payment.status !== 'requires_confirmation') {
+    throw new ApiError('payment_not_confirmable', `This payment is already ${payment.status}`, { payment_status: payment.status })
+  }
+  const input: ConfirmInput = { paymentMethod: req.paymentMethod, shippingAddress: req.shippingAddress }
+  const purposeStatements = (await purposeHandler(payment.purpose.type).beforeConfirm?.(env, payment, input)) ?? []
+  const method = req.paymentMethod === 'wallet' ? null : await findMethod(env, req.userId, req.paymentMethod)
+
+  await checkPaymentPin(env, req.userId, req.pin, req.now)
+
+  const to = payment.capture === 'automatic' ? 'succeeded' : 'requires_capture'
+  if (!method) {
+    const funds = fundsOf(payment, 'wallet')
+    const transfers = [holdTransfer(payment, funds), ...(to === 'succeeded' ? [captureTransfer(payment, funds)] : [])]
+    return commit(env, payment, to, req.now, { transfers, set: { method: 'wallet' }, extra: purposeStatements })
+  }
+
+  const provider = providerFor(env, method.provider)
+  const ref = await chargeCard(provider, payment, method, to === 'succeeded')
+  const providerRef = `${provider.name}:${ref}`
+  const funds = fundsOf(payment, method.id, providerRef)
+  const transfers = [holdTransfer(payment, funds), ...(to === 'succeeded' ? [captureTransfer(payment, funds)] : [])]
+  try {
+    return await commit(env, payment, to, req.now, { transfers, set: { method: method.id, providerRef }, extra: purposeStatements })
+  } catch (err) {
+    await compensateCard(env, provider, payment, providerRef, ref, to === 'succeeded')
+    throw err
+  }
+}
+
+async function findMethod(env: Env, userId: string, id: string): Promise<MethodRow> {
+  const row = await env.DB.prepare(
+    'SELECT id, provider, token FROM payment_methods WHERE id = ? AND user_id = ? AND deleted_at IS NULL',
+  )
+    .bind(id, userId)
+    .first<MethodRow>()
+  if (!row) throw new ApiError('not_found', 'No such payment method (use "wallet" or an id from /v1/me/payment-methods)')
+  return row
+}
+
+/**
+ * Authorizes (and captures, for automatic capture) at the gateway under keys derived from the
+ * payment, so concurrent or retried confirmations with the same card reach one authorization.
+ */
+async function chargeCard(provider: PaymentProvider, payment: Payment, method: MethodRow, capture: boolean) {
+  const auth = await withRetries(() =>
+    provider.authorize({ token: method.token, amount: payment.amount, idempotencyKey: `${payment.id}:authorize:${method.id}` }),
+  )
+  if (!auth.ok) throw new ApiError('payment_declined', 'The card was declined; try another payment method')
+  if (!capture) return auth.ref
+  const captured = await withRetries(() =>
+    provider.capture({ ref: auth.ref, amount: payment.amount, idempotencyKey: `${payment.id}:capture` }),
+  )
+  if (!captured.ok) {
+    await withRetries(() => provider.void({ ref: auth.ref, idempotencyKey: `${payment.id}:void:${auth.ref}` }))
+    throw new ApiError('payment_declined', 'The card was declined; try another payment method')
+  }
+  return auth.ref
+}
+
+/** The batch failed after the gateway took the card: give it back unless a concurrent confirm won with the very same charge. */
+async function compensateCard(env: Env, provider: PaymentProvider, payment: Payment, providerRef: string, ref: string, captured: boolean) {
+  const current = await findPayment(env.DB, payment.id)
+  if (current?.providerRef === providerRef) return
+  try {
+    const key = `${payment.id}:${captured ? 'refund' : 'void'}:${ref}`
+    if (captured) await withRetries(() => provider.refund({ ref, amount: payment.amount, idempotencyKey: key }))
+    else await withRetries(() => provider.void({ ref, idempotencyKey: key }))
+  } catch (err) {
+    console.error(JSON.stringify({ event: 'card_compensation_failed', payment: payment.id, error: String(err) }))
+  }
+}
+
+async function commit(
+  env: Env,
+  payment: Payment,
+  to: 'succeeded' | 'requires_capture',
+  now: number,
+  opts: Parameters<typeof transition>[4],
+): Promise<Payment> {
+  try {
+    return await transition(env, payment, to, now, opts)
+  } catch (err) {
+    if (err instanceof LedgerOverdraft) {
+      throw new ApiError('insufficient_funds', 'The wallet balance does not cover this payment; it stays confirmable')
+    }
+    if (err instanceof TransitionConflict) {
+      const current = await findPayment(env.DB, payment.id)
+      throw new ApiError('payment_not_confirmable', `This payment is already ${current?.status ?? 'gone'}`, {
+        payment_status: current?.status,
+      })
+    }
+    throw err
+  }
+}

@@ -1,0 +1,80 @@
+import { z } from '@hono/zod-openapi'
+import type { Principal } from '../env'
+import { ApiError } from '../http/errors'
+import { decodeCursor, encodeCursor } from '../lib/pagination'
+import { expireIfDue, loadPayment } from './intents'
+import type { Payment, PaymentStatus } from './purposes'
+import { toPayment, type PaymentRow } from './store'
+import { waitForPaymentChange } from './waits'
+
+/** The starting device or the paying user may read a payment; anyone else gets the same 404. */
+export function canRead(principal: Principal, payment: Payment): boolean {
+  if (principal.userId !== payment.userId) return false
+  return principal.kind === 'user' || principal.deviceId === payment.startedByDeviceId
+}
+
+export async function readPaymentFor(env: Env, principal: Principal, paymentId: string, now: number): Promise<Payment> {
+  const payment = await loadPayment(env, paymentId, now)
+  if (!payment || !canRead(principal, payment)) throw new ApiError('not_found', 'No such payment')
+  return payment
+}
+
+const Cursor = z.tuple([z.number().int(), z.string()])
+
+/** Newest first, keyset on (created_at, id); unconfirmed payments past expiry are expired on the way. */
+export async function listUserPayments(
+  env: Env,
+  userId: string,
+  opts: { status?: PaymentStatus; limit: number; cursor?: string },
+  now: number,
+): Promise<{ items: Payment[]; nextCursor: string | null }> {
+  const after = decodeCursor(opts.cursor, Cursor)
+  const where = ['user_id = ?']
+  const params: unknown[] = [userId]
+  if (opts.status) {
+    where.push('status = ?')
+    params.push(opts.status)
+    if (opts.status === 'requires_confirmation') {
+      where.push('expires_at > ?')
+      params.push(now)
+    }
+  }
+  if (after) {
+    where.push('(created_at < ? OR (created_at = ? AND id < ?))')
+    params.push(after[0], after[0], after[1])
+  }
+  const { results } = await env.DB.prepare(
+    `SELECT * FROM payments WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT ?`,
+  )
+    .bind(...params, opts.limit + 1)
+    .all<PaymentRow>()
+  const page = results.slice(0, opts.limit).map(toPayment)
+  const items = await Promise.all(page.map((p) => expireIfDue(env, p, now)))
+  const last = page[page.length - 1]
+  const nextCursor = results.length > opts.limit && last ? encodeCursor([last.createdAt, last.id]) : null
+  return { items, nextCursor }
+}
+
+export const MAX_WAIT_SECONDS = 25
+const OPEN = new Set<PaymentStatus>(['requires_confirmation', 'requires_capture'])
+
+/**
+ * GET ?wait=N: when the payment is still open (and in the status the client last saw, if it says),
+ * park on the payment's PaymentWaits object until a transition notifies it, N seconds pass, or the
+ * payment reaches expires_at (the re-read then expires it). Two D1 reads however long it waits.
+ */
+export async function readPaymentWaiting(
+  env: Env,
+  principal: Principal,
+  paymentId: string,
+  opts: { waitSeconds: number; seenStatus?: PaymentStatus },
+  now: number,
+): Promise<Payment> {
+  const payment = await readPaymentFor(env, principal, paymentId, now)
+  if (opts.waitSeconds <= 0 || !OPEN.has(payment.status)) return payment
+  if (opts.seenStatus && opts.seenStatus !== payment.status) return payment
+  let until = now + Math.min(opts.waitSeconds, MAX_WAIT_SECONDS) * 1000
+  if (payment.status === 'requires_confirmation') until = Math.min(until, payment.expiresAt + 1)
+  await waitForPaymentChange(env, paymentId, payment.version, until - Date.now())
+  return readPaymentFor(env, principal, paymentId, Date.now())
+}
