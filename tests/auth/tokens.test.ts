@@ -1,0 +1,188 @@
+import { env } from 'cloudflare:test'
+import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK, decodeProtectedHeader } from 'jose'
+import { describe, expect, it } from 'vitest'
+import { signingKeys } from '../../src/auth/keys'
+import { ACCESS_TOKEN_TYPE, DEVICE_AUDIENCE, signAccessToken, USER_AUDIENCE, verifyAccessToken } from '../../src/auth/tokens'
+import { call, expectProblem } from '../helpers/http'
+import { createTestDevice, createTestUser } from '../helpers/principals'
+
+const privateKeys = (JSON.parse(env.JWT_KEYS) as { keys: JWK[] }).keys
+const keyByKid = (kid: string) => privateKeys.find((k) => k.kid === kid)!
+
+function b64(obj: unknown) {
+  return btoa(JSON.stringify(obj)).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '')
+}
+
+/** Signs arbitrary claims with one of the configured private keys (or any key given). */
+async function craft(opts: {
+  sub: string
+  aud?: string
+  iss?: string
+  typ?: string
+  kid?: string
+  key?: CryptoKey
+  iat?: number
+  exp?: number
+  extra?: Record<string, unknown>
+}) {
+  const now = Math.floor(Date.now() / 1000)
+  const kid = opts.kid ?? 'test-current'
+  const key = opts.key ?? ((await importJWK({ ...keyByKid(kid), alg: 'ES256' }, 'ES256')) as CryptoKey)
+  return new SignJWT({ ...opts.extra })
+    .setProtectedHeader({ alg: 'ES256', kid, typ: opts.typ ?? ACCESS_TOKEN_TYPE })
+    .setIssuer(opts.iss ?? env.JWT_ISSUER)
+    .setAudience(opts.aud ?? USER_AUDIENCE)
+    .setSubject(opts.sub)
+    .setIssuedAt(opts.iat ?? now)
+    .setExpirationTime(opts.exp ?? now + 600)
+    .sign(key)
+}
+
+async function me(token: string) {
+  return call('GET', '/v1/me', { token })
+}
+
+describe('access tokens: what is accepted', () => {
+  it('a token we issued works, carries kid, iss, aud, typ and a 15-minute exp', async () => {
+    const u = await createTestUser()
+    expect((await me(u.token)).status).toBe(200)
+    const header = decodeProtectedHeader(u.token)
+    expect(header).toMatchObject({ alg: 'ES256', kid: 'test-current', typ: 'at+jwt' })
+    const payload = JSON.parse(atob(u.token.split('.')[1].replaceAll('-', '+').replaceAll('_', '/')))
+    expect(payload).toMatchObject({ iss: env.JWT_ISSUER, aud: USER_AUDIENCE, sub: u.id })
+    expect(payload.exp - payload.iat).toBe(900)
+    expect(payload.jti).toBeTruthy()
+  })
+
+  it('key rotation: the newest key signs, an older key in the set still verifies', async () => {
+    const u = await createTestUser()
+    const old = await craft({ sub: u.id, kid: 'test-old' })
+    expect((await me(old)).status).toBe(200)
+    const { current, publicJwks } = await signingKeys(env.JWT_KEYS)
+    expect(current.kid).toBe('test-current')
+    expect(publicJwks.keys.map((k) => k.kid)).toEqual(['test-old', 'test-current'])
+    const jwks = await call('GET', '/.well-known/jwks.json')
+    expect(jwks.body.keys.map((k: JWK) => k.kid)).toEqual(['test-old', 'test-current'])
+    for (const k of jwks.body.keys) {
+      expect(Object.keys(k).sort()).toEqual(['alg', 'crv', 'kid', 'kty', 'use', 'x', 'y'])
+    }
+  })
+
+  it('refuses a JWT_KEYS set with duplicate kids or no usable key', async () => {
+    const dup = JSON.stringify({ keys: [keyByKid('test-old'), { ...keyByKid('test-current'), kid: 'test-old' }] })
+    await expect(signingKeys(dup)).rejects.toThrow(/duplicate/)
+    await expect(signingKeys(JSON.stringify({ keys: [{ kty: 'oct', k: 'abc', kid: 'x' }] }))).rejects.toThrow(/no ES256/)
+  })
+})
+
+describe('access tokens: attacks that must fail with 401 invalid_token', () => {
+  it('alg: none', async () => {
+    const u = await createTestUser()
+    const now = Math.floor(Date.now() / 1000)
+    const claims = { iss: env.JWT_ISSUER, aud: USER_AUDIENCE, sub: u.id, iat: now, exp: now + 600 }
+    for (const alg of ['none', 'None', 'NONE']) {
+      const token = `${b64({ alg, typ: 'at+jwt', kid: 'test-current' })}.${b64(claims)}.`
+      expectProblem(await me(token), 401, 'invalid_token')
+      expect(await verifyAccessToken(env, token)).toBeNull()
+    }
+  })
+
+  it('HS256 signed with the public key (algorithm confusion)', async () => {
+    const u = await createTestUser()
+    const { publicJwks } = await signingKeys(env.JWT_KEYS)
+    const publicJwk = publicJwks.keys.find((k) => k.kid === 'test-current')!
+    for (const secret of [JSON.stringify(publicJwk), `${publicJwk.x}${publicJwk.y}`]) {
+      const now = Math.floor(Date.now() / 1000)
+      const token = await new SignJWT({})
+        .setProtectedHeader({ alg: 'HS256', kid: 'test-current', typ: 'at+jwt' })
+        .setIssuer(env.JWT_ISSUER)
+        .setAudience(USER_AUDIENCE)
+        .setSubject(u.id)
+        .setIssuedAt(now)
+        .setExpirationTime(now + 600)
+        .sign(new TextEncoder().encode(secret))
+      expectProblem(await me(token), 401, 'invalid_token')
+    }
+  })
+
+  it('a tampered payload (someone else’s sub) with the original signature', async () => {
+    const victim = await createTestUser()
+    const attacker = await createTestUser()
+    const [h, p, s] = attacker.token.split('.')
+    const claims = JSON.parse(atob(p.replaceAll('-', '+').replaceAll('_', '/')))
+    const forged = `${h}.${b64({ ...claims, sub: victim.id })}.${s}`
+    expectProblem(await me(forged), 401, 'invalid_token')
+    const stretched = `${h}.${b64({ ...claims, exp: claims.exp + 86400 })}.${s}`
+    expectProblem(await me(stretched), 401, 'invalid_token')
+  })
+
+  it('an expired token (and one expired just beyond the 5 s skew allowance)', async () => {
+    const u = await createTestUser()
+    const now = Math.floor(Date.now() / 1000)
+    expectProblem(await me(await craft({ sub: u.id, iat: now - 3600, exp: now - 1800 })), 401, 'invalid_token')
+    expectProblem(await me(await craft({ sub: u.id, iat: now - 900, exp: now - 10 })), 401, 'invalid_token')
+    // Issued through the real signer with an injected past clock.
+    const stale = await signAccessToken(env, { aud: USER_AUDIENCE, sub: u.id }, Date.now() - 16 * 60 * 1000)
+    expectProblem(await me(stale), 401, 'invalid_token')
+  })
+
+  it('an unknown kid, and a foreign key claiming a known kid', async () => {
+    const u = await createTestUser()
+    const { privateKey } = await generateKeyPair('ES256', { extractable: true })
+    expectProblem(await me(await craft({ sub: u.id, kid: 'rogue', key: privateKey })), 401, 'invalid_token')
+    expectProblem(await me(await craft({ sub: u.id, kid: 'test-current', key: privateKey })), 401, 'invalid_token')
+    expect((await exportJWK(privateKey)).d).toBeTruthy()
+  })
+
+  it('the wrong issuer, an unknown audience or the wrong typ (e.g. a payment receipt)', async () => {
+    const u = await createTestUser()
+    expectProblem(await me(await craft({ sub: u.id, iss: 'https://evil.example' })), 401, 'invalid_token')
+    expectProblem(await me(await craft({ sub: u.id, aud: 'tvpay:receipt' })), 401, 'invalid_token')
+    expectProblem(await me(await craft({ sub: u.id, typ: 'JWT' })), 401, 'invalid_token')
+    expectProblem(await me(await craft({ sub: u.id, typ: 'receipt+jwt' })), 401, 'invalid_token')
+  })
+
+  it('a device-audience token that names no paired device, or lacks device claims', async () => {
+    const u = await createTestUser()
+    const asDevice = await craft({ sub: u.id, aud: DEVICE_AUDIENCE, extra: { uid: u.id, ver: 1, cid: 'skyworth-tv' } })
+    expectProblem(await me(asDevice), 401, 'invalid_token')
+    const tv = await createTestDevice(u.id)
+    const bare = await craft({ sub: tv.id, aud: DEVICE_AUDIENCE })
+    expectProblem(await me(bare), 401, 'invalid_token')
+    const wrongVersion = await craft({ sub: tv.id, aud: DEVICE_AUDIENCE, extra: { uid: u.id, ver: 2, cid: tv.clientId } })
+    expectProblem(await me(wrongVersion), 401, 'invalid_token')
+  })
+
+  it('garbage and malformed Authorization headers', async () => {
+    for (const authorization of ['Bearer', 'Bearer abc.def.ghi', 'Basic dXNlcjpwYXNz', 'Bearer a b', 'Bearer ' + 'x'.repeat(300)]) {
+      const res = await call('GET', '/v1/me', { headers: { authorization } })
+      expect([401]).toContain(res.status)
+      expect(res.headers.get('www-authenticate')).toContain('Bearer')
+    }
+  })
+})
+
+describe('audiences: a TV token cannot act as the person, and the reverse', () => {
+  it('a device token on a user-only route is 403 user_token_required', async () => {
+    const u = await createTestUser()
+    const tv = await createTestDevice(u.id)
+    for (const [method, path, body] of [
+      ['POST', '/v1/devices/activate', { user_code: 'BCDF-GHJK', approve: true }],
+      ['GET', '/v1/me/devices', undefined],
+      ['DELETE', `/v1/me/devices/${tv.id}`, undefined],
+      ['PUT', '/v1/me/payment-pin', { pin: '482913', password: 'whatever-pass' }],
+    ] as const) {
+      expectProblem(await call(method, path, { token: tv.token, body }), 403, 'user_token_required')
+    }
+    // And the TV is still paired afterwards.
+    expect((await me(tv.token)).status).toBe(200)
+  })
+
+  it('a user access token is not a device token: it cannot pass device claims checks', async () => {
+    const u = await createTestUser()
+    const claims = await verifyAccessToken(env, u.token)
+    expect(claims).toEqual({ aud: USER_AUDIENCE, sub: u.id })
+    const tv = await createTestDevice(u.id)
+    expect(await verifyAccessToken(env, tv.token)).toMatchObject({ aud: DEVICE_AUDIENCE, sub: tv.id, uid: u.id, ver: 1 })
+  })
+})
