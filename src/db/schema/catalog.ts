@@ -1,0 +1,100 @@
+import { sql } from 'drizzle-orm'
+import { check, index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core'
+
+// Times are integer epoch milliseconds throughout the schema.
+
+/**
+ * Two levels at most: a root (parent_id NULL) and its children. Triggers in the migration
+ * `catalog_search_state` refuse a third level, so products.root_category_id is always a root.
+ */
+export const categories = sqliteTable(
+  'categories',
+  {
+    id: text('id').primaryKey(),
+    slug: text('slug').notNull().unique(),
+    name: text('name').notNull(),
+    parentId: text('parent_id').references((): any => categories.id),
+    /** Display order among siblings (home rails and /v1/categories), then slug. */
+    position: integer('position').notNull().default(0),
+    /** Every search alphabet of the name in one string: filters queries longer than a key. */
+    searchText: text('search_text').notNull().default(''),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [index('categories_parent_idx').on(t.parentId, t.position, t.slug)],
+)
+
+/**
+ * stock is what can be sold now: the admin upsert sets it, orders take it with
+ * `UPDATE products SET stock = stock - ? WHERE id = ? AND stock >= ?` and give it back.
+ */
+export const products = sqliteTable(
+  'products',
+  {
+    id: text('id').primaryKey(),
+    sku: text('sku').notNull().unique(),
+    title: text('title').notNull(),
+    brand: text('brand').notNull(),
+    description: text('description').notNull().default(''),
+    categoryId: text('category_id')
+      .notNull()
+      .references(() => categories.id),
+    /** The category's root (itself when it is one): lists and home rails by top category. */
+    rootCategoryId: text('root_category_id').notNull(),
+    /** Integer fen. */
+    price: integer('price').notNull(),
+    stock: integer('stock').notNull(),
+    /** Units sold: popularity, the second ranking key of lists and search. */
+    sales: integer('sales').notNull().default(0),
+    /** JSON `{url,width,height}` of the first image, or NULL: what list rows show. */
+    image: text('image'),
+    /** JSON array of `{url,width,height}`. */
+    images: text('images').notNull().default('[]'),
+    /** JSON object of string → string | number | boolean. */
+    attributes: text('attributes').notNull().default('{}'),
+    /** Every search alphabet of title and brand in one string: filters queries longer than a key. */
+    searchText: text('search_text').notNull().default(''),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [
+    check('products_price_nonnegative', sql`price >= 0`),
+    check('products_stock_nonnegative', sql`stock >= 0`),
+    check('products_sales_nonnegative', sql`sales >= 0`),
+    // Keyset lists ORDER BY sales DESC, id DESC: each index serves one filter without a sort.
+    index('products_popular_idx').on(t.sales, t.id),
+    index('products_category_popular_idx').on(t.categoryId, t.sales, t.id),
+    index('products_root_popular_idx').on(t.rootCategoryId, t.sales, t.id),
+  ],
+)
+
+/**
+ * The search index: one row per (search key, product or category). A key is a prefix, capped in
+ * length, of one alphabet (title text, full pinyin, initials, T9 digits) read from a token start.
+ * rank folds the match tier (title prefix before infix) above popularity, so
+ * `WHERE key = ? ORDER BY rank DESC LIMIT n` reads exactly n rows. Created WITHOUT ROWID by the
+ * migration (drizzle cannot say so): the primary key is the table.
+ */
+export const searchKeys = sqliteTable(
+  'search_keys',
+  {
+    key: text('key').notNull(),
+    rank: integer('rank').notNull(),
+    /** A product id (prod_…) or a category id (cat_…). */
+    targetId: text('target_id').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.key, t.rank, t.targetId] }),
+    index('search_keys_target_idx').on(t.targetId),
+  ],
+)
+
+/** One row (id = 1). version is bumped by every write that changes a public catalog read. */
+export const catalogState = sqliteTable(
+  'catalog_state',
+  {
+    id: integer('id').primaryKey(),
+    version: integer('version').notNull(),
+  },
+  () => [check('catalog_state_single_row', sql`id = 1`)],
+)
