@@ -16,22 +16,21 @@ export const ADDRESS = {
   postal_code: '310012',
 }
 
-/**
- * A product to order. Written straight into `products` with the contract's columns (id, sku, title,
- * brand, category_id, price, stock, sales, updated_at); the table is created here only when the
- * catalog migration has not landed in this tree.
- */
+/** A product to order, written straight into the catalog's tables (one shared test category). */
 export async function seedProduct(opts: { price: number; stock: number; title?: string }): Promise<string> {
+  const now = Date.now()
   await env.DB.prepare(
-    `CREATE TABLE IF NOT EXISTS products (id TEXT PRIMARY KEY, sku TEXT NOT NULL UNIQUE, title TEXT NOT NULL,
-       brand TEXT NOT NULL DEFAULT '', category_id TEXT, price INTEGER NOT NULL, stock INTEGER NOT NULL,
-       sales INTEGER NOT NULL DEFAULT 0, updated_at INTEGER NOT NULL)`,
-  ).run()
+    `INSERT OR IGNORE INTO categories (id, slug, name, created_at, updated_at)
+     VALUES ('cat_payments_tests', 'payments-tests', 'Payments tests', ?, ?)`,
+  )
+    .bind(now, now)
+    .run()
   const id = newId('product')
   await env.DB.prepare(
-    'INSERT INTO products (id, sku, title, brand, price, stock, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    `INSERT INTO products (id, sku, title, brand, category_id, root_category_id, price, stock, created_at, updated_at)
+     VALUES (?, ?, ?, 'tvpay', 'cat_payments_tests', 'cat_payments_tests', ?, ?, ?, ?)`,
   )
-    .bind(id, `SKU-${id}`, opts.title ?? 'Test product', 'tvpay', opts.price, opts.stock, Date.now())
+    .bind(id, `SKU-${id}`, opts.title ?? 'Test product', opts.price, opts.stock, now, now)
     .run()
   return id
 }
