@@ -58,6 +58,13 @@ export const ERROR_STATUS = {
   bill_not_payable: 409,
   invalid_signature: 401,
   unsafe_pattern: 400,
+  signature_expired: 401,
+  signature_replayed: 401,
+  bill_changed: 409,
+  bill_payment_in_progress: 409,
+  account_already_linked: 409,
+  unknown_biller: 400,
+  bills_unavailable: 503,
 } as const satisfies Record<string, ContentfulStatusCode>
 
 export type ErrorCode = keyof typeof ERROR_STATUS

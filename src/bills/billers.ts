@@ -1,0 +1,144 @@
+import { z } from '@hono/zod-openapi'
+import { ApiError } from '../http/errors'
+import { newId } from '../lib/ids'
+import { money } from '../lib/money'
+import { decodeCursor, encodeCursor } from '../lib/pagination'
+import { iso } from '../lib/time'
+import { checkAccountPattern } from './pattern'
+import type { BillerSchema, CreateBillerBody } from './schemas'
+import { decryptFeedSecret, encryptFeedSecret, generateFeedSecret } from './secrets'
+
+/** How long the secrets a rotation replaces keep verifying, so a biller can roll out the new one. */
+export const ROTATION_GRACE_MS = 24 * 60 * 60 * 1000
+
+export type BillerRow = {
+  id: string
+  name: string
+  category: 'electricity' | 'water' | 'gas' | 'broadband' | 'tv'
+  account_pattern: string
+  amount_rule: 'exact' | 'partial' | 'any'
+  min_amount: number | null
+  max_amount: number | null
+  payable_after_due: number
+  created_at: number
+  updated_at: number
+}
+
+export type BillerView = z.infer<typeof BillerSchema>
+
+export function toBillerView(row: BillerRow): BillerView {
+  return {
+    id: row.id,
+    name: row.name,
+    category: row.category,
+    account_pattern: row.account_pattern,
+    rules: {
+      amount: row.amount_rule,
+      min_amount: row.min_amount === null ? null : money(row.min_amount),
+      max_amount: row.max_amount === null ? null : money(row.max_amount),
+      payable_after_due: row.payable_after_due === 1,
+    },
+    created_at: iso(row.created_at),
+  }
+}
+
+export async function findBiller(d1: D1Database, billerId: string): Promise<BillerRow | null> {
+  return d1.prepare('SELECT * FROM billers WHERE id = ?').bind(billerId).first<BillerRow>()
+}
+
+/** Registers a biller and its first feed secret (returned once, stored only encrypted). */
+export async function createBiller(
+  env: Env,
+  input: z.infer<typeof CreateBillerBody>,
+  now: number,
+): Promise<{ biller: BillerView; feedSecret: string }> {
+  checkAccountPattern(input.account_pattern)
+  const rules = { amount: 'exact' as const, payable_after_due: true, ...input.rules }
+  const min = rules.min_amount?.amount ?? null
+  const max = rules.max_amount?.amount ?? null
+  if (min !== null && max !== null && min > max) {
+    throw new ApiError('validation_failed', 'rules.min_amount must not exceed rules.max_amount', {
+      errors: [{ path: 'rules.min_amount', message: 'must not exceed rules.max_amount' }],
+    })
+  }
+  const row: BillerRow = {
+    id: newId('biller'),
+    name: input.name,
+    category: input.category,
+    account_pattern: input.account_pattern,
+    amount_rule: rules.amount,
+    min_amount: min,
+    max_amount: max,
+    payable_after_due: rules.payable_after_due ? 1 : 0,
+    created_at: now,
+    updated_at: now,
+  }
+  const feedSecret = generateFeedSecret()
+  const ciphertext = await encryptFeedSecret(env, row.id, feedSecret)
+  await env.DB.batch([
+    env.DB.prepare(
+      `INSERT INTO billers (id, name, category, account_pattern, amount_rule, min_amount, max_amount,
+         payable_after_due, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).bind(row.id, row.name, row.category, row.account_pattern, row.amount_rule, min, max, row.payable_after_due, now, now),
+    insertSecretStatement(env, row.id, ciphertext, now),
+  ])
+  return { biller: toBillerView(row), feedSecret }
+}
+
+/**
+ * A new current secret; every secret that was current gets ROTATION_GRACE_MS more life. Secrets
+ * already in their grace period keep their own expiry (a second rotation does not extend them).
+ */
+export async function rotateFeedSecret(
+  env: Env,
+  billerId: string,
+  now: number,
+): Promise<{ feedSecret: string; previousValidUntil: number }> {
+  if (!(await findBiller(env.DB, billerId))) throw new ApiError('not_found', 'No such biller')
+  const feedSecret = generateFeedSecret()
+  const ciphertext = await encryptFeedSecret(env, billerId, feedSecret)
+  const previousValidUntil = now + ROTATION_GRACE_MS
+  await env.DB.batch([
+    env.DB.prepare('UPDATE biller_feed_secrets SET expires_at = ? WHERE biller_id = ? AND expires_at IS NULL').bind(
+      previousValidUntil,
+      billerId,
+    ),
+    insertSecretStatement(env, billerId, ciphertext, now),
+  ])
+  return { feedSecret, previousValidUntil }
+}
+
+function insertSecretStatement(env: Env, billerId: string, ciphertext: string, now: number) {
+  return env.DB.prepare(
+    'INSERT INTO biller_feed_secrets (id, biller_id, ciphertext, created_at, expires_at) VALUES (?, ?, ?, ?, NULL)',
+  ).bind(newId('feedSecret'), billerId, ciphertext, now)
+}
+
+/** The secrets that verify a signature now: the current one and any still in their grace period. */
+export async function validFeedSecrets(env: Env, billerId: string, now: number): Promise<string[]> {
+  const { results } = await env.DB.prepare(
+    `SELECT ciphertext FROM biller_feed_secrets
+     WHERE biller_id = ? AND (expires_at IS NULL OR expires_at > ?)`,
+  )
+    .bind(billerId, now)
+    .all<{ ciphertext: string }>()
+  const secrets = await Promise.all(results.map((r) => decryptFeedSecret(env, billerId, r.ciphertext)))
+  return secrets.filter((s): s is string => s !== null)
+}
+
+const BillerCursor = z.object({ id: z.string() })
+
+export async function listBillers(
+  d1: D1Database,
+  query: { category?: BillerRow['category']; limit: number; cursor?: string },
+): Promise<{ items: BillerView[]; next_cursor: string | null }> {
+  const after = decodeCursor(query.cursor, BillerCursor)?.id ?? ''
+  const sql = query.category
+    ? 'SELECT * FROM billers WHERE category = ? AND id > ? ORDER BY id LIMIT ?'
+    : 'SELECT * FROM billers WHERE id > ? ORDER BY id LIMIT ?'
+  const binds = query.category ? [query.category, after, query.limit + 1] : [after, query.limit + 1]
+  const { results } = await d1.prepare(sql).bind(...binds).all<BillerRow>()
+  const page = results.slice(0, query.limit)
+  const next = results.length > query.limit ? encodeCursor({ id: page[page.length - 1].id }) : null
+  return { items: page.map(toBillerView), next_cursor: next }
+}

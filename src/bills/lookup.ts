@@ -1,0 +1,94 @@
+import { z } from '@hono/zod-openapi'
+import { ApiError } from '../http/errors'
+import { money } from '../lib/money'
+import { decodeCursor, encodeCursor } from '../lib/pagination'
+import { isOverdue } from './dates'
+import { maskAccountNumber } from './pattern'
+import type { BillerRow } from './billers'
+import type { BillSchema } from './schemas'
+
+export type BillView = z.infer<typeof BillSchema>
+
+export type BillRow = {
+  id: string
+  biller_id: string
+  bill_ref: string
+  account_number: string
+  period: string
+  amount_due: number
+  amount_paid: number
+  due_date: string
+  status: 'unpaid' | 'partially_paid' | 'paid'
+  version: number
+  paid_at: number | null
+  created_at: number
+  updated_at: number
+}
+
+type VisibleBillRow = BillRow & { nickname: string | null; biller_name: string; biller_category: BillerRow['category'] }
+
+export function toBillView(row: VisibleBillRow, now: number): BillView {
+  return {
+    id: row.id,
+    biller: { id: row.biller_id, name: row.biller_name, category: row.biller_category },
+    account_number_masked: maskAccountNumber(row.account_number),
+    nickname: row.nickname,
+    bill_ref: row.bill_ref,
+    period: row.period,
+    amount_due: money(row.amount_due),
+    amount_paid: money(row.amount_paid),
+    amount_remaining: money(Math.max(0, row.amount_due - row.amount_paid)),
+    due_date: row.due_date,
+    status: row.status,
+    overdue: isOverdue(row.due_date, row.status, now),
+  }
+}
+
+/** Bills a person sees: those of the account numbers they linked (so their household's). */
+const VISIBLE = `FROM biller_accounts a
+  JOIN bills b ON b.biller_id = a.biller_id AND b.account_number = a.account_number
+  JOIN billers r ON r.id = b.biller_id`
+
+const COLUMNS = 'b.*, a.nickname, r.name AS biller_name, r.category AS biller_category'
+
+/** A bill the person may see, or 404 (never 403: another household's bill ids are not confirmed). */
+export async function findVisibleBill(d1: D1Database, userId: string, billId: string): Promise<VisibleBillRow> {
+  const row = await d1
+    .prepare(`SELECT ${COLUMNS} ${VISIBLE} WHERE b.id = ? AND a.user_id = ?`)
+    .bind(billId, userId)
+    .first<VisibleBillRow>()
+  if (!row) throw new ApiError('not_found', 'No such bill')
+  return row
+}
+
+const BillCursor = z.object({ due: z.string(), id: z.string() })
+
+/**
+ * Unpaid (including partially paid) bills soonest due first; paid bills latest due first; without
+ * a filter, everything soonest due first. Keyset over (due_date, id). The plan walks the person's
+ * linked accounts and, for each, bills_account_due_idx; the sort is over that person's bills only.
+ */
+export async function listMyBills(
+  d1: D1Database,
+  userId: string,
+  query: { status?: 'unpaid' | 'paid'; limit: number; cursor?: string },
+  now: number,
+): Promise<{ items: BillView[]; next_cursor: string | null }> {
+  const descending = query.status === 'paid'
+  const after = decodeCursor(query.cursor, BillCursor)
+  const statusFilter =
+    query.status === 'paid' ? `AND b.status = 'paid'` : query.status === 'unpaid' ? `AND b.status IN ('unpaid', 'partially_paid')` : ''
+  const keyset = after ? `AND (b.due_date, b.id) ${descending ? '<' : '>'} (?, ?)` : ''
+  const order = descending ? 'b.due_date DESC, b.id DESC' : 'b.due_date, b.id'
+  const binds: unknown[] = [userId, ...(after ? [after.due, after.id] : []), query.limit + 1]
+  const { results } = await d1
+    .prepare(`SELECT ${COLUMNS} ${VISIBLE} WHERE a.user_id = ? ${statusFilter} ${keyset} ORDER BY ${order} LIMIT ?`)
+    .bind(...binds)
+    .all<VisibleBillRow>()
+  const page = results.slice(0, query.limit)
+  const last = page[page.length - 1]
+  return {
+    items: page.map((r) => toBillView(r, now)),
+    next_cursor: results.length > query.limit ? encodeCursor({ due: last.due_date, id: last.id }) : null,
+  }
+}

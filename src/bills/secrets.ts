@@ -1,0 +1,85 @@
+import { ApiError } from '../http/errors'
+
+declare global {
+  namespace Cloudflare {
+    interface Env {
+      /**
+       * Worker secret (32+ random bytes, e.g. `openssl rand -base64 32`) from which the AES-GCM key
+       * that encrypts biller feed secrets is derived. Without it the biller feed is closed (503).
+       */
+      BILLER_FEED_KEY?: string
+    }
+  }
+}
+
+/**
+ * Feed secrets are HMAC keys shared with a biller. Verifying an HMAC needs the secret itself, so
+ * they cannot be stored hashed like passwords: they are encrypted with AES-256-GCM under a key
+ * derived (HKDF-SHA256) from the BILLER_FEED_KEY Worker secret, with the biller id as additional
+ * data so a ciphertext copied onto another biller does not decrypt. A database dump alone reveals
+ * no secret.
+ */
+const FORMAT = 'v1'
+const SECRET_PREFIX = 'fsk_'
+const enc = new TextEncoder()
+
+let cachedKey: { source: string; key: Promise<CryptoKey> } | undefined
+
+function encryptionKey(env: Env): Promise<CryptoKey> {
+  const source = env.BILLER_FEED_KEY
+  if (!source || source.length < 32) {
+    throw new ApiError('bills_unavailable', 'Biller feeds are not configured on this deployment (BILLER_FEED_KEY)')
+  }
+  if (cachedKey?.source !== source) cachedKey = { source, key: deriveKey(source) }
+  return cachedKey.key
+}
+
+async function deriveKey(source: string): Promise<CryptoKey> {
+  const ikm = await crypto.subtle.importKey('raw', enc.encode(source), 'HKDF', false, ['deriveKey'])
+  return crypto.subtle.deriveKey(
+    { name: 'HKDF', hash: 'SHA-256', salt: enc.encode('tvpay'), info: enc.encode('biller feed secrets v1') },
+    ikm,
+    { name: 'AES-GCM', length: 256 },
+    false,
+    ['encrypt', 'decrypt'],
+  )
+}
+
+/** A fresh feed secret: `fsk_` + 32 random bytes, base64url. The whole string is the HMAC key. */
+export function generateFeedSecret(): string {
+  return SECRET_PREFIX + b64url(crypto.getRandomValues(new Uint8Array(32)))
+}
+
+export async function encryptFeedSecret(env: Env, billerId: string, secret: string): Promise<string> {
+  const key = await encryptionKey(env)
+  const iv = crypto.getRandomValues(new Uint8Array(12))
+  const sealed = await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: enc.encode(billerId) }, key, enc.encode(secret))
+  return [FORMAT, b64url(iv), b64url(new Uint8Array(sealed))].join('.')
+}
+
+/** null when the ciphertext is not ours (wrong key, wrong biller, tampered): such a secret verifies nothing. */
+export async function decryptFeedSecret(env: Env, billerId: string, stored: string): Promise<string | null> {
+  const key = await encryptionKey(env)
+  const [format, iv, sealed] = stored.split('.')
+  if (format !== FORMAT || !iv || !sealed) return null
+  try {
+    const plain = await crypto.subtle.decrypt(
+      { name: 'AES-GCM', iv: fromB64url(iv), additionalData: enc.encode(billerId) },
+      key,
+      fromB64url(sealed),
+    )
+    return new TextDecoder().decode(plain)
+  } catch {
+    return null
+  }
+}
+
+export function b64url(bytes: Uint8Array): string {
+  let bin = ''
+  for (const b of bytes) bin += String.fromCharCode(b)
+  return btoa(bin).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '')
+}
+
+function fromB64url(s: string): Uint8Array {
+  return Uint8Array.from(atob(s.replaceAll('-', '+').replaceAll('_', '/')), (c) => c.charCodeAt(0))
+}
