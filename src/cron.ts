@@ -1,5 +1,6 @@
 import { authMaintenance } from './auth/maintenance'
 import { paymentsMaintenance } from './payments/expiry'
+import { billsMaintenance } from './bills/maintenance'
 
 /** Everything the cron trigger runs, in order. Each task must be idempotent and resumable. */
 export type CronTask = { name: string; run: (env: Env, now: number) => Promise<unknown> }
@@ -7,6 +8,7 @@ export type CronTask = { name: string; run: (env: Env, now: number) => Promise<u
 export const cronTasks: CronTask[] = [
   { name: 'auth.maintenance', run: authMaintenance },
   { name: 'payments.maintenance', run: paymentsMaintenance },
+  { name: 'bills.maintenance', run: billsMaintenance },
 ]
 
 export async function runScheduled(env: Env, now = Date.now()) {
