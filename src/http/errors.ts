@@ -51,6 +51,7 @@ export const ERROR_STATUS = {
   deal_not_active: 409,
   team_full: 409,
   team_closed: 409,
+  already_in_team: 409,
   // bills
   invalid_account_number: 400,
   bill_already_paid: 409,
