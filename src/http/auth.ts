@@ -14,10 +14,11 @@ export async function authenticate(env: Env, header: string | undefined): Promis
   const claims = await verifyAccessToken(env, token)
   if (!claims) throw new ApiError('invalid_token', 'The access token is invalid or expired', {}, challenge())
   if (claims.aud !== DEVICE_AUDIENCE) return { kind: 'user', userId: claims.sub }
-  const device = await env.DB.prepare('SELECT token_version, revoked_at FROM devices WHERE id = ?')
+  const device = await env.DB.prepare('SELECT user_id, token_version, revoked_at FROM devices WHERE id = ?')
     .bind(claims.sub)
-    .first<{ token_version: number; revoked_at: number | null }>()
-  if (!device || device.revoked_at !== null || device.token_version !== claims.ver) {
+    .first<{ user_id: string; token_version: number; revoked_at: number | null }>()
+  const current = device && device.revoked_at === null && device.token_version === claims.ver
+  if (!current || device.user_id !== claims.uid) {
     throw new ApiError('invalid_token', 'This device is no longer paired', {}, challenge())
   }
   return { kind: 'device', userId: claims.uid, deviceId: claims.sub, clientId: claims.cid }

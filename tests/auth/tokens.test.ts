@@ -151,6 +151,11 @@ describe('access tokens: attacks that must fail with 401 invalid_token', () => {
     expectProblem(await me(bare), 401, 'invalid_token')
     const wrongVersion = await craft({ sub: tv.id, aud: DEVICE_AUDIENCE, extra: { uid: u.id, ver: 2, cid: tv.clientId } })
     expectProblem(await me(wrongVersion), 401, 'invalid_token')
+    const other = await createTestUser()
+    const wrongOwner = await craft({ sub: tv.id, aud: DEVICE_AUDIENCE, extra: { uid: other.id, ver: 1, cid: tv.clientId } })
+    expectProblem(await me(wrongOwner), 401, 'invalid_token')
+    const right = await craft({ sub: tv.id, aud: DEVICE_AUDIENCE, extra: { uid: u.id, ver: 1, cid: tv.clientId } })
+    expect((await me(right)).status).toBe(200)
   })
 
   it('garbage and malformed Authorization headers', async () => {
