@@ -1,0 +1,118 @@
+import { env } from 'cloudflare:test'
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { ApiError } from '../../src/http/errors'
+import { captureTransfer, fundsOf, holdTransfer } from '../../src/payments/funds'
+import { capturePayment, findPayment, newPaymentStatements, releasePayment } from '../../src/payments/intents'
+import { refundPayment } from '../../src/payments/refunds'
+import { LedgerOverdraft, transition, TransitionConflict } from '../../src/payments/transitions'
+import { creditWallet } from '../../src/payments/wallet'
+import { expectLedgerBalanced } from '../helpers/ledger'
+import { createTestUser } from '../helpers/principals'
+
+type Op =
+  | { kind: 'credit'; user: number; amount: number }
+  | { kind: 'pay'; user: number; amount: number; capture: 'automatic' | 'manual' }
+  | { kind: 'capture' | 'release'; payment: number }
+  | { kind: 'refund'; payment: number; amount: number | null }
+
+const user = fc.nat({ max: 2 })
+const amount = fc.integer({ min: 1, max: 3000 })
+const op: fc.Arbitrary<Op> = fc.oneof(
+  fc.record({ kind: fc.constant('credit' as const), user, amount: fc.integer({ min: 1, max: 6000 }) }),
+  fc.record({ kind: fc.constant('pay' as const), user, amount, capture: fc.constantFrom('automatic' as const, 'manual' as const) }),
+  fc.record({ kind: fc.constantFrom('capture' as const, 'release' as const), payment: fc.nat({ max: 20 }) }),
+  fc.record({ kind: fc.constant('refund' as const), payment: fc.nat({ max: 20 }), amount: fc.option(amount, { nil: null }) }),
+)
+/** A step is one operation, or several run at once with Promise.all. */
+const step = fc.oneof({ weight: 3, arbitrary: op.map((o) => [o]) }, { weight: 1, arbitrary: fc.array(op, { minLength: 2, maxLength: 4 }) })
+
+/** Refusals the business rules allow; anything else (a 500-class error) fails the property. */
+function expectedRefusal(err: unknown): boolean {
+  return err instanceof ApiError || err instanceof LedgerOverdraft || err instanceof TransitionConflict
+}
+
+/** A wallet payment for a purpose with nothing to update, confirmed without the HTTP/PIN layer. */
+async function pay(userId: string, amount: number, capture: 'automatic' | 'manual', payments: string[]) {
+  const now = Date.now()
+  const { paymentId, statements } = newPaymentStatements(env, {
+    purpose: { type: 'order', id: `ord_prop_${crypto.randomUUID()}` },
+    userId,
+    startedBy: { kind: 'user', userId },
+    amount,
+    capture,
+    payee: { kind: 'merchant' },
+    now,
+  })
+  await env.DB.batch(statements)
+  payments.push(paymentId)
+  const payment = (await findPayment(env.DB, paymentId))!
+  const funds = fundsOf(payment, 'wallet')
+  const transfers = [holdTransfer(payment, funds), ...(capture === 'automatic' ? [captureTransfer(payment, funds)] : [])]
+  await transition(env, payment, capture === 'automatic' ? 'succeeded' : 'requires_capture', now, {
+    transfers,
+    set: { method: 'wallet' },
+  })
+}
+
+/** What each wallet must hold given the payments' states: the ledger and the state machine agree. */
+async function expectWalletsMatchPayments(userIds: string[], credited: Map<string, number>) {
+  for (const id of userIds) {
+    const { results } = await env.DB.prepare(
+      "SELECT status, amount, refunded_amount FROM payments WHERE user_id = ? AND method = 'wallet'",
+    )
+      .bind(id)
+      .all<{ status: string; amount: number; refunded_amount: number }>()
+    const taken = results.filter((p) => ['succeeded', 'refunded'].includes(p.status)).reduce((s, p) => s + p.amount - p.refunded_amount, 0)
+    const held = results.filter((p) => p.status === 'requires_capture').reduce((s, p) => s + p.amount, 0)
+    const balances = await env.DB.prepare('SELECT id, balance FROM ledger_accounts WHERE owner_id = ?').bind(id).all<{ id: string; balance: number }>()
+    const of = (suffix: string) => balances.results.find((a) => a.id.endsWith(suffix))?.balance ?? 0
+    expect({ available: of(':available'), held: of(':held') }).toEqual({
+      available: (credited.get(id) ?? 0) - taken - held,
+      held,
+    })
+  }
+}
+
+describe('ledger property', () => {
+  it('random credits, payments, holds, captures, releases and refunds, some concurrent, keep every invariant', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 15 }), async (steps) => {
+        const users = await Promise.all([createTestUser(), createTestUser(), createTestUser()])
+        const userIds = users.map((u) => u.id)
+        const credited = new Map<string, number>()
+        for (const id of userIds) {
+          await creditWallet(env, id, 4000, 'opening balance', Date.now())
+          credited.set(id, 4000)
+        }
+        const payments: string[] = []
+        const run = async (o: Op) => {
+          const now = Date.now()
+          if (o.kind === 'credit') {
+            await creditWallet(env, userIds[o.user], o.amount, 'property', now)
+            credited.set(userIds[o.user], (credited.get(userIds[o.user]) ?? 0) + o.amount)
+          } else if (o.kind === 'pay') {
+            await pay(userIds[o.user], o.amount, o.capture, payments)
+          } else {
+            if (payments.length === 0) return
+            // Mostly the latest payments, where holds and captures are still open.
+            const id = payments[payments.length - 1 - (o.payment % payments.length)]
+            if (o.kind === 'capture') await capturePayment(env, id, now)
+            else if (o.kind === 'release') await releasePayment(env, id, now)
+            else await refundPayment(env, id, o.amount ?? undefined, now)
+          }
+        }
+        for (const group of steps) {
+          const results = await Promise.allSettled(group.map(run))
+          for (const r of results) if (r.status === 'rejected' && !expectedRefusal(r.reason)) throw r.reason
+          await expectLedgerBalanced(env.DB)
+          await expectWalletsMatchPayments(userIds, credited)
+        }
+      }),
+      { numRuns: 40 },
+    )
+    // The run must have exercised every kind of movement, or it proved little.
+    const { results } = await env.DB.prepare('SELECT DISTINCT kind FROM ledger_transfers').all<{ kind: string }>()
+    expect(results.map((r) => r.kind).sort()).toEqual(['capture', 'credit', 'hold', 'refund', 'release'])
+  })
+})
