@@ -1,6 +1,8 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import type { AppEnv } from '../env'
 import { signingKeys } from '../auth/keys'
+import { ApiError } from '../http/errors'
+import { benchEnabled } from '../lib/d1-stats'
 
 const health = createRoute({
   method: 'get',
@@ -31,10 +33,27 @@ const jwks = createRoute({
   },
 })
 
+/** `npm run bench` compares every route with this constant answer from the same Worker. */
+const benchBaseline = createRoute({
+  method: 'get',
+  path: '/__bench/baseline',
+  hide: true,
+  responses: {
+    200: {
+      description: 'A constant small JSON (only when the Worker runs with BENCH=1)',
+      content: { 'application/json': { schema: z.object({ ok: z.literal(true) }) } },
+    },
+  },
+})
+
 export const healthRoutes = new OpenAPIHono<AppEnv>()
   .openapi(health, (c) => c.json({ status: 'ok' as const }, 200))
   .openapi(jwks, async (c) => {
     const { publicJwks } = await signingKeys(c.env.JWT_KEYS)
     c.header('cache-control', 'public, max-age=300')
     return c.json(publicJwks as { keys: Array<{ kid: string; kty: string }> }, 200)
+  })
+  .openapi(benchBaseline, (c) => {
+    if (!benchEnabled(c.env)) throw new ApiError('not_found', `No route for GET ${c.req.path}`)
+    return c.json({ ok: true as const }, 200)
   })
