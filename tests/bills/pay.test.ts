@@ -1,5 +1,6 @@
 import { env } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
+import { payBill } from '../../src/bills/pay'
 import { ADMIN, call, expectProblem } from '../helpers/http'
 import { balanceOf, expectLedgerBalanced, transfersOf } from '../helpers/ledger'
 import { accountNumber, billLine, confirm, createBiller, feedBill, getPayments, link, member, useFeedKey } from './helpers'
@@ -89,6 +90,22 @@ describe('POST /v1/bills/{id}/pay', () => {
     expect(rows!.n).toBe(1)
     const attempts = await env.DB.prepare('SELECT COUNT(*) AS n FROM bill_payment_attempts WHERE bill_id = ?').bind(s.billId).first<{ n: number }>()
     expect(attempts!.n).toBe(1)
+  })
+
+  it('concurrent starts race into the one-open-payment index and all get the winner', async () => {
+    const s = await setup()
+    const tvPrincipal = { kind: 'device' as const, userId: s.user.id, deviceId: s.tv.id, clientId: s.tv.clientId }
+    const phonePrincipal = { kind: 'user' as const, userId: s.user.id }
+    const now = Date.now()
+    const results = await Promise.all(
+      [tvPrincipal, phonePrincipal, tvPrincipal, phonePrincipal, tvPrincipal].map((p) => payBill(env, p, s.billId, undefined, now)),
+    )
+    expect(results.filter((r) => r.created)).toHaveLength(1)
+    expect(new Set(results.map((r) => r.payment.id)).size).toBe(1)
+    const rows = await env.DB.prepare("SELECT COUNT(*) AS n FROM payments WHERE purpose_type = 'bill' AND purpose_id = ?")
+      .bind(s.billId)
+      .first<{ n: number }>()
+    expect(rows!.n).toBe(1)
   })
 
   it('another household can neither see nor pay your bill; a member of yours waits for the open payment', async () => {
