@@ -1,5 +1,6 @@
 import { authMaintenance } from './auth/maintenance'
 import { paymentsMaintenance } from './payments/expiry'
+import { settleDeals } from './deals/settlement'
 import { billsMaintenance } from './bills/maintenance'
 
 /** Everything the cron trigger runs, in order. Each task must be idempotent and resumable. */
@@ -8,6 +9,7 @@ export type CronTask = { name: string; run: (env: Env, now: number) => Promise<u
 export const cronTasks: CronTask[] = [
   { name: 'auth.maintenance', run: authMaintenance },
   { name: 'payments.maintenance', run: paymentsMaintenance },
+  { name: 'deals.settlement', run: (env, now) => settleDeals(env, now) },
   { name: 'bills.maintenance', run: billsMaintenance },
 ]
 

@@ -1,0 +1,182 @@
+import { z } from '@hono/zod-openapi'
+import { money } from '../lib/money'
+import { decodeCursor, encodeCursor } from '../lib/pagination'
+import { iso } from '../lib/time'
+import type { DealStatus, DealView, ParticipationStatus } from './schemas'
+
+export type DealRow = {
+  id: string
+  product_id: string
+  mode: 'group' | 'team'
+  deal_price: number
+  list_price: number
+  starts_at: number
+  ends_at: number
+  min_group_size: number
+  stock: number
+  max_per_user: number
+  team_size: number | null
+  team_window_ms: number | null
+  reserved: number
+  sold: number
+  participants: number
+  phase: 'open' | 'succeeded' | 'failed'
+  tipped_at: number | null
+  closed_at: number | null
+  settled_at: number | null
+  version: number
+  created_at: number
+  updated_at: number
+}
+
+/** A deal row with the product columns the views show, read in the same statement. */
+export type DealWithProduct = DealRow & {
+  product_title: string
+  product_brand: string
+  product_price: number
+  product_image: string | null
+}
+
+export type ParticipationRow = {
+  id: string
+  deal_id: string
+  user_id: string
+  started_by_device_id: string | null
+  team_id: string | null
+  quantity: number
+  unit_price: number
+  payment_id: string
+  status: ParticipationStatus
+  shipping_address: string | null
+  order_id: string | null
+  created_at: number
+  updated_at: number
+  confirmed_at: number | null
+  closed_at: number | null
+}
+
+export type TeamRow = {
+  id: string
+  deal_id: string
+  code: string
+  size: number
+  members: number
+  confirmed: number
+  phase: 'forming' | 'filled' | 'failed'
+  opened_by_user_id: string
+  opened_at: number
+  expires_at: number
+  filled_at: number | null
+  closed_at: number | null
+}
+
+/** The columns every deal view reads; `d` is deals, `p` is products. */
+export const DEAL_COLUMNS = `d.*, p.title AS product_title, p.brand AS product_brand, p.price AS product_price,
+  p.image AS product_image`
+
+export function dealStatus(deal: DealRow, now: number): DealStatus {
+  if (deal.phase !== 'open') return deal.phase
+  if (now < deal.starts_at) return 'upcoming'
+  // Ended but not yet closed by the cron: its outcome is already decided by tipped_at.
+  if (now >= deal.ends_at) return deal.tipped_at === null ? 'failed' : 'succeeded'
+  if (deal.reserved + deal.sold >= deal.stock) return 'sold_out'
+  return deal.tipped_at === null ? 'active' : 'tipped'
+}
+
+/** Joinable now, as far as the row says (the join's SQL guard has the last word). */
+export function isJoinable(deal: DealRow, now: number): boolean {
+  return deal.phase === 'open' && deal.starts_at <= now && now < deal.ends_at
+}
+
+function parseImage(json: string | null): DealView['product']['image'] {
+  if (!json) return null
+  try {
+    const image = JSON.parse(json) as { url?: unknown; width?: unknown; height?: unknown }
+    if (typeof image.url !== 'string') return null
+    return { url: image.url, width: Number(image.width) || 0, height: Number(image.height) || 0 }
+  } catch {
+    return null
+  }
+}
+
+export function toDealView(deal: DealWithProduct, now: number): DealView {
+  return {
+    id: deal.id,
+    product: {
+      id: deal.product_id,
+      title: deal.product_title,
+      brand: deal.product_brand,
+      price: money(deal.product_price),
+      image: parseImage(deal.product_image),
+    },
+    mode: deal.mode,
+    deal_price: money(deal.deal_price),
+    list_price: money(deal.list_price),
+    starts_at: iso(deal.starts_at),
+    ends_at: iso(deal.ends_at),
+    min_group_size: deal.min_group_size,
+    participants: deal.participants,
+    stock: deal.stock,
+    stock_remaining: Math.max(0, deal.stock - deal.reserved - deal.sold),
+    max_per_user: deal.max_per_user,
+    team_size: deal.team_size,
+    team_window_seconds: deal.team_window_ms === null ? null : Math.round(deal.team_window_ms / 1000),
+    status: dealStatus(deal, now),
+    tipped_at: deal.tipped_at === null ? null : iso(deal.tipped_at),
+  }
+}
+
+export async function findDeal(d1: D1Database, dealId: string): Promise<DealWithProduct | null> {
+  return d1
+    .prepare(`SELECT ${DEAL_COLUMNS} FROM deals d JOIN products p ON p.id = d.product_id WHERE d.id = ?`)
+    .bind(dealId)
+    .first<DealWithProduct>()
+}
+
+export async function findParticipation(d1: D1Database, id: string): Promise<ParticipationRow | null> {
+  return d1.prepare('SELECT * FROM deal_participations WHERE id = ?').bind(id).first<ParticipationRow>()
+}
+
+export async function findTeam(d1: D1Database, teamId: string): Promise<TeamRow | null> {
+  return d1.prepare('SELECT * FROM deal_teams WHERE id = ?').bind(teamId).first<TeamRow>()
+}
+
+export type DealListFilter = 'active' | 'upcoming' | 'ended'
+
+const Cursor = z.tuple([z.number().int(), z.string()])
+
+/**
+ * One keyset page per rail. active: started, not ended, ending soonest first (deals_ends_idx);
+ * upcoming: starting soonest first (deals_starts_idx); ended: most recently ended first.
+ */
+export async function listDeals(
+  d1: D1Database,
+  filter: DealListFilter,
+  opts: { limit: number; cursor?: string },
+  now: number,
+): Promise<{ items: DealWithProduct[]; nextCursor: string | null }> {
+  const after = decodeCursor(opts.cursor, Cursor)
+  const plan = {
+    active: { key: 'ends_at', where: 'd.ends_at > ? AND d.starts_at <= ?', params: [now, now], dir: 'ASC' },
+    upcoming: { key: 'starts_at', where: 'd.starts_at > ?', params: [now], dir: 'ASC' },
+    ended: { key: 'ends_at', where: 'd.ends_at <= ?', params: [now], dir: 'DESC' },
+  }[filter]
+  const where = [plan.where]
+  const params: unknown[] = [...plan.params]
+  if (after) {
+    const cmp = plan.dir === 'ASC' ? '>' : '<'
+    where.push(`(d.${plan.key} ${cmp} ? OR (d.${plan.key} = ? AND d.id ${cmp} ?))`)
+    params.push(after[0], after[0], after[1])
+  }
+  const { results } = await d1
+    .prepare(
+      `SELECT ${DEAL_COLUMNS} FROM deals d JOIN products p ON p.id = d.product_id
+       WHERE ${where.join(' AND ')} ORDER BY d.${plan.key} ${plan.dir}, d.id ${plan.dir} LIMIT ?`,
+    )
+    .bind(...params, opts.limit + 1)
+    .all<DealWithProduct>()
+  const items = results.slice(0, opts.limit)
+  const last = items[items.length - 1]
+  const nextCursor = results.length > opts.limit && last ? encodeCursor([last[plan.key as 'ends_at'], last.id]) : null
+  return { items, nextCursor }
+}
