@@ -20,15 +20,18 @@ export const ADDRESS = {
 export async function seedProduct(opts: { price: number; stock: number; title?: string }): Promise<string> {
   const now = Date.now()
   await env.DB.prepare(
-    `INSERT OR IGNORE INTO categories (id, slug, name, created_at, updated_at)
-     VALUES ('cat_payments_tests', 'payments-tests', 'Payments tests', ?, ?)`,
+    `INSERT OR IGNORE INTO categories (id, slug, name, search_id, created_at, updated_at)
+     VALUES ('cat_payments_tests', 'payments-tests', 'Payments tests',
+       (SELECT COALESCE(MAX(search_id), 0) + 1 FROM categories), ?, ?)`,
   )
     .bind(now, now)
     .run()
   const id = newId('product')
   await env.DB.prepare(
-    `INSERT INTO products (id, sku, title, brand, category_id, root_category_id, price, stock, created_at, updated_at)
-     VALUES (?, ?, ?, 'tvpay', 'cat_payments_tests', 'cat_payments_tests', ?, ?, ?, ?)`,
+    `INSERT INTO products (id, sku, title, brand, category_id, root_category_id, price, stock, search_id,
+       created_at, updated_at)
+     VALUES (?, ?, ?, 'tvpay', 'cat_payments_tests', 'cat_payments_tests', ?, ?,
+       (SELECT COALESCE(MAX(search_id), 0) + 1 FROM products), ?, ?)`,
   )
     .bind(id, `SKU-${id}`, opts.title ?? 'Test product', opts.price, opts.stock, now, now)
     .run()
