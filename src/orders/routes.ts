@@ -37,7 +37,7 @@ const create = createRoute({
   middleware: [requireDeviceOrUser, idempotent] as const,
   request: {
     headers: z.object({
-      'idempotency-key': z.string().optional().openapi({ param: { name: 'Idempotency-Key', in: 'header' } }),
+      'idempotency-key': z.string().optional().openapi({ param: { name: 'idempotency-key', in: 'header' } }),
     }),
     body: { content: { 'application/json': { schema: OrderBody } }, required: true },
   },

@@ -38,7 +38,7 @@ const idempotencyHeader = z.object({
   'idempotency-key': z
     .string()
     .optional()
-    .openapi({ param: { name: 'Idempotency-Key', in: 'header' }, description: 'Replays the first response for 24 h' }),
+    .openapi({ param: { name: 'idempotency-key', in: 'header' }, description: 'Replays the first response for 24 h' }),
 })
 
 const getPayment = createRoute({

@@ -1,0 +1,87 @@
+import { env } from 'cloudflare:test'
+import { describe, expect, it } from 'vitest'
+import { call, ADMIN } from '../helpers/http'
+import { household, orderFromTv } from './helpers'
+
+async function plan(sql: string, ...params: unknown[]) {
+  const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`).bind(...params).all<{ detail: string }>()
+  return results.map((r) => r.detail).join(' | ')
+}
+
+/** Every hot query reads through an index: no full scan, no temp sort. */
+describe('query plans', () => {
+  const cases: [string, string, unknown[], RegExp][] = [
+    ['payment by id', 'SELECT * FROM payments WHERE id = ?', ['x'], /USING INDEX sqlite_autoindex_payments_1/],
+    [
+      'open payment of a purpose',
+      "SELECT * FROM payments WHERE purpose_type = ? AND purpose_id = ? AND status IN ('requires_confirmation', 'requires_capture')",
+      ['order', 'x'],
+      /USING INDEX payments_(open_purpose_uq|purpose_idx)/,
+    ],
+    [
+      'my payments by status',
+      'SELECT * FROM payments WHERE user_id = ? AND status = ? AND expires_at > ? ORDER BY created_at DESC, id DESC LIMIT ?',
+      ['u', 'requires_confirmation', 0, 21],
+      /USING INDEX payments_user_status_idx/,
+    ],
+    [
+      'my payments',
+      'SELECT * FROM payments WHERE user_id = ? AND (created_at < ? OR (created_at = ? AND id < ?)) ORDER BY created_at DESC, id DESC LIMIT ?',
+      ['u', 1, 1, 'x', 21],
+      /USING INDEX payments_user_created_idx/,
+    ],
+    [
+      'due for expiry',
+      "SELECT * FROM payments WHERE status = 'requires_confirmation' AND expires_at <= ? ORDER BY expires_at LIMIT ?",
+      [0, 100],
+      /USING INDEX payments_expiry_idx/,
+    ],
+    [
+      'my orders',
+      'SELECT * FROM orders WHERE user_id = ? AND (created_at < ? OR (created_at = ? AND id < ?)) ORDER BY created_at DESC, id DESC LIMIT ?',
+      ['u', 1, 1, 'x', 21],
+      /USING INDEX orders_user_created_idx/,
+    ],
+    ['order items', 'SELECT * FROM order_items WHERE order_id = ? ORDER BY line', ['o'], /USING (INDEX|PRIMARY KEY).*order_items|sqlite_autoindex_order_items_1/],
+    ['idempotency key', 'SELECT * FROM idempotency_keys WHERE scope = ? AND key = ?', ['s', 'k'], /sqlite_autoindex_idempotency_keys_1/],
+    [
+      'idempotency cleanup',
+      'SELECT rowid FROM idempotency_keys WHERE expires_at <= ? ORDER BY expires_at LIMIT ?',
+      [0, 500],
+      /USING (COVERING )?INDEX idempotency_keys_expiry_idx/,
+    ],
+    ['wallet', 'SELECT id, balance FROM ledger_accounts WHERE id IN (?, ?)', ['a', 'b'], /sqlite_autoindex_ledger_accounts_1/],
+    ['transfers of a payment', 'SELECT * FROM ledger_transfers WHERE payment_id = ?', ['p'], /USING INDEX ledger_transfers_payment_idx/],
+    [
+      'payment methods',
+      'SELECT * FROM payment_methods WHERE user_id = ? AND deleted_at IS NULL ORDER BY created_at DESC',
+      ['u'],
+      /USING INDEX payment_methods_user_idx/,
+    ],
+  ]
+  for (const [name, sql, params, expected] of cases) {
+    it(name, async () => {
+      const detail = await plan(sql, ...params)
+      expect(detail).toMatch(expected)
+      expect(detail).not.toMatch(/USE TEMP B-TREE/)
+    })
+  }
+
+  it('release of an order gives stock back through primary keys', async () => {
+    const detail = await plan(
+      `UPDATE products SET stock = stock + (SELECT SUM(quantity) FROM order_items WHERE order_id = ? AND product_id = products.id)
+       WHERE id IN (SELECT product_id FROM order_items WHERE order_id = ?)`,
+      'o',
+      'o',
+    )
+    expect(detail).not.toMatch(/SCAN products/)
+  })
+
+  it('the endpoints behind these plans answer', async () => {
+    const { user, tv } = await household()
+    await orderFromTv(tv.token)
+    expect((await call('GET', '/v1/me/payments?status=requires_confirmation', { token: user.token })).status).toBe(200)
+    expect((await call('GET', '/v1/me/orders', { token: user.token })).status).toBe(200)
+    expect((await call('POST', '/v1/admin/wallets/usr_x/credits', { headers: ADMIN, body: {} })).status).toBe(400)
+  })
+})
