@@ -1,0 +1,230 @@
+import { env } from 'cloudflare:test'
+import { afterEach, describe, expect, it } from 'vitest'
+import { runScheduled } from '../../src/cron'
+import { settleDeals } from '../../src/deals/settlement'
+import { accounts } from '../../src/payments/ledger'
+import { call, expectProblem } from '../helpers/http'
+import { balanceOf, expectLedgerBalanced, transfersOf } from '../helpers/ledger'
+import { confirm, createDeal, dealRow, endDeal, household, joined, participationRow, paymentStatus, wallet } from './helpers'
+
+afterEach(async () => {
+  await expectLedgerBalanced(env.DB)
+})
+
+type Member = Awaited<ReturnType<typeof household>> & { participation: any; payment: any }
+
+/** `n` households that each join the deal from their TV with `quantity` units (and optionally confirm on the phone). */
+async function members(dealId: string, n: number, opts: { quantity?: number; confirmed?: boolean; balance?: number } = {}) {
+  const out: Member[] = []
+  for (let i = 0; i < n; i++) {
+    const h = await household({ balance: opts.balance ?? 100_000 })
+    const j = await joined(h.tv.token, dealId, { quantity: opts.quantity ?? 1 })
+    if (opts.confirmed !== false) {
+      const res = await confirm(h.user.token, j.payment.id)
+      expect(res.status, res.text).toBe(200)
+      expect(res.body.payment.status).toBe('requires_capture')
+    }
+    out.push({ ...h, ...j })
+  }
+  return out
+}
+
+async function captureCount(paymentId: string) {
+  return (await transfersOf(env.DB, paymentId)).filter((t) => t.kind === 'capture').length
+}
+
+async function ordersFor(dealId: string) {
+  const { results } = await env.DB.prepare(
+    `SELECT o.*, i.product_id, i.unit_price, i.quantity, i.title FROM orders o
+     JOIN order_items i ON i.order_id = o.id
+     WHERE o.id IN (SELECT order_id FROM deal_participations WHERE deal_id = ?)`,
+  )
+    .bind(dealId)
+    .all<any>()
+  return results
+}
+
+describe('tipping', () => {
+  it('tips at exactly min_group_size confirmed participants, then every hold is captured into a paid order', async () => {
+    const deal = await createDeal({ price: 1200, minGroupSize: 3, stock: 10 })
+    const [a, b] = await members(deal.id, 2)
+    expect(await dealRow(deal.id)).toMatchObject({ participants: 2, tipped_at: null, reserved: 2 })
+    expect((await call('GET', `/v1/deals/${deal.id}`)).body).toMatchObject({ status: 'active', participants: 2 })
+    expect(await wallet(a!.user.id)).toEqual({ balance: 100_000 - 1200, held: 1200 })
+    expect((await settleDeals(env, Date.now())).captured).toBe(0)
+    expect(await paymentStatus(a!.payment.id)).toBe('requires_capture')
+
+    const [c] = await members(deal.id, 1)
+    const tipped = await dealRow(deal.id)
+    expect(tipped.participants).toBe(3)
+    expect(tipped.tipped_at).not.toBeNull()
+    expect((await call('GET', `/v1/deals/${deal.id}`)).body.status).toBe('tipped')
+    // The confirmation that tipped the deal is captured at once; the earlier holds by the cron.
+    expect(await paymentStatus(c!.payment.id)).toBe('succeeded')
+    const report = await settleDeals(env, Date.now())
+    expect(report.captured).toBe(2)
+    for (const m of [a!, b!, c!]) {
+      expect(await paymentStatus(m.payment.id)).toBe('succeeded')
+      expect(await captureCount(m.payment.id)).toBe(1)
+      expect(await wallet(m.user.id)).toEqual({ balance: 100_000 - 1200, held: 0 })
+      expect(await participationRow(m.participation.id)).toMatchObject({ status: 'paid' })
+    }
+    expect(await dealRow(deal.id)).toMatchObject({ reserved: 0, sold: 3, participants: 3 })
+
+    const orders = await ordersFor(deal.id)
+    expect(orders).toHaveLength(3)
+    for (const o of orders) {
+      expect(o).toMatchObject({ status: 'paid', total: 1200, unit_price: 1200, quantity: 1, product_id: deal.product.id })
+      expect(JSON.parse(o.shipping_address).city).toBe('杭州市')
+    }
+    const order = await call('GET', `/v1/orders/${orders.find((o) => o.user_id === a!.user.id).id}`, { token: a!.user.token })
+    expect(order.status, order.text).toBe(200)
+    expect(order.body.order).toMatchObject({ status: 'paid', total: { amount: 1200 } })
+    expect(order.body.payment).toMatchObject({ status: 'succeeded', purpose: { type: 'deal', id: a!.participation.id } })
+
+    // A later join is captured as soon as it is confirmed.
+    const [late] = await members(deal.id, 1, { quantity: 2 })
+    expect(await paymentStatus(late!.payment.id)).toBe('succeeded')
+    expect(await wallet(late!.user.id)).toEqual({ balance: 100_000 - 2400, held: 0 })
+    expect(await dealRow(deal.id)).toMatchObject({ reserved: 0, sold: 5, participants: 4 })
+  })
+
+  it('one short of the threshold does not tip; unconfirmed joins do not count', async () => {
+    const deal = await createDeal({ minGroupSize: 3 })
+    await members(deal.id, 2)
+    await members(deal.id, 3, { confirmed: false })
+    expect(await dealRow(deal.id)).toMatchObject({ participants: 2, tipped_at: null, reserved: 5 })
+    expect((await settleDeals(env, Date.now())).captured).toBe(0)
+  })
+
+  it('a confirmed hold canceled before tipping stops counting', async () => {
+    const deal = await createDeal({ minGroupSize: 2 })
+    const [a] = await members(deal.id, 1)
+    const cancel = await call('POST', `/v1/payments/${a!.payment.id}/cancel`, { token: a!.user.token })
+    expect(cancel.status, cancel.text).toBe(200)
+    expect(await dealRow(deal.id)).toMatchObject({ participants: 0, reserved: 0 })
+    expect(await wallet(a!.user.id)).toEqual({ balance: 100_000, held: 0 })
+    await members(deal.id, 1)
+    expect((await dealRow(deal.id)).tipped_at).toBeNull()
+  })
+})
+
+describe('the window closes', () => {
+  it('below the threshold: the deal fails and every hold is released to the cent', async () => {
+    const deal = await createDeal({ price: 1999, minGroupSize: 10, stock: 50, maxPerUser: 3 })
+    const held = [...(await members(deal.id, 1, { quantity: 1, balance: 5000 })), ...(await members(deal.id, 2, { quantity: 3, balance: 7777 }))]
+    const [pending] = await members(deal.id, 1, { confirmed: false, quantity: 2 })
+    expect(await wallet(held[1]!.user.id)).toEqual({ balance: 7777 - 5997, held: 5997 })
+    const merchantBefore = await balanceOf(env.DB, accounts.merchant().id)
+
+    await endDeal(deal.id)
+    expect((await call('GET', `/v1/deals/${deal.id}`)).body.status).toBe('failed')
+    const report = await settleDeals(env, Date.now())
+    expect(report).toMatchObject({ closed: 1, captured: 0, released: 4, settled: 1, errors: 0 })
+
+    expect(await wallet(held[0]!.user.id)).toEqual({ balance: 5000, held: 0 })
+    for (const m of held.slice(1)) expect(await wallet(m.user.id)).toEqual({ balance: 7777, held: 0 })
+    for (const m of held) {
+      expect(await paymentStatus(m.payment.id)).toBe('canceled')
+      expect(await participationRow(m.participation.id)).toMatchObject({ status: 'released' })
+      const kinds = (await transfersOf(env.DB, m.payment.id)).map((t) => t.kind).sort()
+      expect(kinds).toEqual(['hold', 'release'])
+    }
+    expect(await paymentStatus(pending!.payment.id)).toBe('canceled')
+    expect(await balanceOf(env.DB, accounts.merchant().id)).toBe(merchantBefore)
+    expect(await dealRow(deal.id)).toMatchObject({ phase: 'failed', reserved: 0, sold: 0, participants: 0 })
+    expect((await dealRow(deal.id)).settled_at).not.toBeNull()
+    expect(await ordersFor(deal.id)).toEqual([])
+    expect((await call('GET', `/v1/deals/${deal.id}`)).body).toMatchObject({ status: 'failed', stock_remaining: 50 })
+  })
+
+  it('after tipping: the deal succeeds, holds are captured, places never confirmed are canceled', async () => {
+    const deal = await createDeal({ minGroupSize: 2 })
+    const confirmed = await members(deal.id, 2)
+    const [pending] = await members(deal.id, 1, { confirmed: false })
+    await endDeal(deal.id)
+    // Too late to confirm now: the purpose refuses before any money moves.
+    const late = await confirm(pending!.user.token, pending!.payment.id)
+    expectProblem(late, 409, 'deal_not_active')
+    expect(await wallet(pending!.user.id)).toEqual({ balance: 100_000, held: 0 })
+
+    await settleDeals(env, Date.now())
+    expect(await dealRow(deal.id)).toMatchObject({ phase: 'succeeded', reserved: 0, sold: 2 })
+    expect((await dealRow(deal.id)).settled_at).not.toBeNull()
+    for (const m of confirmed) expect(await paymentStatus(m.payment.id)).toBe('succeeded')
+    expect(await paymentStatus(pending!.payment.id)).toBe('canceled')
+    expect((await call('GET', `/v1/deals/${deal.id}`)).body.status).toBe('succeeded')
+  })
+
+  it('runs from the cron trigger', async () => {
+    const deal = await createDeal({ minGroupSize: 5 })
+    const [m] = await members(deal.id, 1)
+    await endDeal(deal.id)
+    const results = (await runScheduled(env, Date.now())) as Record<string, any>
+    expect(results['deals.settlement']).toMatchObject({ closed: expect.any(Number), released: expect.any(Number) })
+    expect(await paymentStatus(m!.payment.id)).toBe('canceled')
+    expect(await wallet(m!.user.id)).toEqual({ balance: 100_000, held: 0 })
+  })
+})
+
+describe('settlement is idempotent, resumable and chunked', () => {
+  it('two overlapping runs and a third one capture every hold exactly once', async () => {
+    const deal = await createDeal({ minGroupSize: 6, stock: 20 })
+    const all = await members(deal.id, 6)
+    // The 6th confirmation tipped the deal and was captured at once; 5 remain for the cron.
+    const [r1, r2] = await Promise.all([settleDeals(env, Date.now()), settleDeals(env, Date.now())])
+    expect(r1!.captured + r2!.captured).toBe(5)
+    expect((await settleDeals(env, Date.now())).captured).toBe(0)
+    for (const m of all) expect(await captureCount(m.payment.id)).toBe(1)
+    expect(await ordersFor(deal.id)).toHaveLength(6)
+    expect(await dealRow(deal.id)).toMatchObject({ reserved: 0, sold: 6 })
+  })
+
+  it('a run that dies half way loses nothing: the next run finishes the job, nothing twice', async () => {
+    const deal = await createDeal({ minGroupSize: 5, stock: 20 })
+    const all = await members(deal.id, 4)
+    await endDeal(deal.id)
+    // The third payment batch of this run fails (the isolate "crashes" mid-settlement).
+    let batches = 0
+    const crashing = withDb(env, (target) => async (statements: D1PreparedStatement[]) => {
+      if (++batches === 3) throw new Error('isolate went away')
+      return target.batch(statements)
+    })
+    const first = await settleDeals(crashing, Date.now())
+    expect(first.errors).toBeGreaterThanOrEqual(1)
+    const releasedSoFar = first.released
+    expect(releasedSoFar).toBeLessThan(4)
+
+    const second = await settleDeals(env, Date.now())
+    expect(releasedSoFar + second.released).toBe(4)
+    for (const m of all) {
+      expect(await paymentStatus(m.payment.id)).toBe('canceled')
+      expect((await transfersOf(env.DB, m.payment.id)).filter((t) => t.kind === 'release')).toHaveLength(1)
+      expect(await wallet(m.user.id)).toEqual({ balance: 100_000, held: 0 })
+    }
+    expect(await dealRow(deal.id)).toMatchObject({ phase: 'failed', reserved: 0 })
+  })
+
+  it('a large deal settles a bounded slice per tick and is marked settled only when done', async () => {
+    const deal = await createDeal({ minGroupSize: 50, stock: 20 })
+    await members(deal.id, 7)
+    await endDeal(deal.id)
+    const ticks = []
+    for (let i = 0; i < 4; i++) ticks.push(await settleDeals(env, Date.now(), 3))
+    expect(ticks.map((t) => t.released)).toEqual([3, 3, 1, 0])
+    expect(ticks.map((t) => t.settled)).toEqual([0, 0, 1, 0])
+    expect(await dealRow(deal.id)).toMatchObject({ reserved: 0, participants: 0 })
+  })
+})
+
+/** The env with D1's batch replaced (to inject failures). */
+function withDb(base: Env, batch: (target: D1Database) => (s: D1PreparedStatement[]) => Promise<D1Result[]>): Env {
+  const db = new Proxy(base.DB, {
+    get(target, key) {
+      if (key === 'batch') return batch(target)
+      const value = Reflect.get(target, key)
+      return typeof value === 'function' ? value.bind(target) : value
+    },
+  })
+  return { ...base, DB: db }
+}
