@@ -13,7 +13,8 @@ import { createTestUser } from '../helpers/principals'
 type Op =
   | { kind: 'credit'; user: number; amount: number }
   | { kind: 'pay'; user: number; amount: number; capture: 'automatic' | 'manual' }
-  | { kind: 'capture' | 'release'; payment: number }
+  | { kind: 'capture'; payment: number }
+  | { kind: 'release'; payment: number }
   | { kind: 'refund'; payment: number; amount: number | null }
 
 const user = fc.nat({ max: 2 })
@@ -21,7 +22,8 @@ const amount = fc.integer({ min: 1, max: 3000 })
 const op: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant('credit' as const), user, amount: fc.integer({ min: 1, max: 6000 }) }),
   fc.record({ kind: fc.constant('pay' as const), user, amount, capture: fc.constantFrom('automatic' as const, 'manual' as const) }),
-  fc.record({ kind: fc.constantFrom('capture' as const, 'release' as const), payment: fc.nat({ max: 20 }) }),
+  fc.record({ kind: fc.constant('capture' as const), payment: fc.nat({ max: 20 }) }),
+  fc.record({ kind: fc.constant('release' as const), payment: fc.nat({ max: 20 }) }),
   fc.record({ kind: fc.constant('refund' as const), payment: fc.nat({ max: 20 }), amount: fc.option(amount, { nil: null }) }),
 )
 /** A step is one operation, or several run at once with Promise.all. */
