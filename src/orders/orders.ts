@@ -7,6 +7,7 @@ import { decodeCursor, encodeCursor } from '../lib/pagination'
 import { iso } from '../lib/time'
 import { errorText } from '../payments/ledger'
 import { newPaymentStatements } from '../payments/intents'
+import { bumpIfReservedIntoLowStock, forgetCatalogVersion } from './catalog-cache'
 import './purpose'
 
 export type OrderLineInput = { product_id: string; quantity: number }
@@ -88,13 +89,14 @@ export async function createOrder(env: Env, principal: Principal, lines: OrderLi
         .bind(item.quantity, item.product_id, item.quantity),
     )
   })
-  statements.push(...payment.statements)
+  statements.push(bumpIfReservedIntoLowStock(env, orderId), ...payment.statements)
   try {
     await d1.batch(statements)
   } catch (err) {
     if (!/NOT NULL constraint failed: order_items\.unit_price/.test(errorText(err))) throw err
     throw await whyNotReserved(env, items, products)
   }
+  forgetCatalogVersion()
   return (await findOrder(env, orderId))!
 }
 

@@ -1,5 +1,6 @@
 import { ApiError } from '../http/errors'
 import { registerPurpose, type PaymentStatus } from '../payments/purposes'
+import { bumpIfReleasedFromLowStock, forgetCatalogVersion } from './catalog-cache'
 
 /**
  * Orders are the purpose 'order'. The payment's transition carries the order's: succeeded → paid;
@@ -34,9 +35,14 @@ registerPurpose('order', {
              (SELECT SUM(quantity) FROM order_items WHERE order_id = ? AND product_id = products.id)
            WHERE id IN (SELECT product_id FROM order_items WHERE order_id = ?)`,
         ).bind(orderId, orderId),
+        bumpIfReleasedFromLowStock(env, orderId),
       )
     }
     return statements
+  },
+
+  async afterTransition(_env, _payment, to) {
+    if (to !== 'succeeded' && ORDER_END[to]) forgetCatalogVersion()
   },
 
   async beforeConfirm(env, payment, input) {

@@ -141,3 +141,23 @@ describe('reading orders', () => {
     expectProblem(await call('GET', '/v1/me/orders?limit=51', { token: user.token }), 400, 'validation_failed')
   })
 })
+
+describe('catalog cache version', () => {
+  const version = async () =>
+    (await env.DB.prepare('SELECT version FROM catalog_state WHERE id = 1').first<{ version: number }>())?.version
+
+  it('bumps only when an order moves a product into (or out of) low stock', async () => {
+    const { tv } = await household()
+    const plenty = await seedProduct({ price: 100, stock: 100 })
+    const edge = await seedProduct({ price: 100, stock: 11 })
+    const v0 = await version()
+    expect(v0).toBeTypeOf('number')
+    await order(tv.token, [{ product_id: plenty, quantity: 1 }])
+    expect(await version()).toBe(v0)
+    const low = (await order(tv.token, [{ product_id: edge, quantity: 1 }])).body
+    expect(await version()).toBe(v0! + 1)
+    await call('POST', `/v1/payments/${low.payment.id}/cancel`, { token: tv.token })
+    expect(await stockOf(edge)).toBe(11)
+    expect(await version()).toBe(v0! + 2)
+  })
+})
