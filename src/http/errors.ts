@@ -28,6 +28,7 @@ export const ERROR_STATUS = {
   invalid_password: 403,
   // catalog
   unknown_category: 400,
+  category_too_deep: 400,
   // money
   idempotency_key_reuse: 422,
   idempotency_in_progress: 409,

@@ -1,0 +1,89 @@
+import { z } from '@hono/zod-openapi'
+import { ApiError } from '../http/errors'
+import { decodeCursor, encodeCursor } from '../lib/pagination'
+import { productExtras } from './home'
+import { SUMMARY_COLUMNS, type SummaryRow, toSummary, type ProductSummary } from './views'
+
+/** Lists are ordered by popularity, then id: the cursor is the last row's (sales, id). */
+const ProductCursor = z.object({ s: z.number().int().min(0), i: z.string().min(1).max(64) }).strict()
+
+const FIRST_PAGE = { s: Number.MAX_SAFE_INTEGER, i: '\u{10FFFF}' }
+
+export type ProductPage = { items: ProductSummary[]; next_cursor: string | null }
+
+/**
+ * Keyset pages by popularity. A root category lists its own and its children's products (through
+ * root_category_id), a child category its own. Both candidate statements and the category lookup
+ * go in one batch; the statement that does not apply is switched off by a constant condition,
+ * which SQLite checks once before touching any row.
+ */
+export function listProductsStatements(env: Env, q: { categoryId?: string; limit: number; cursor?: string }) {
+  const after = decodeCursor(q.cursor, ProductCursor) ?? FIRST_PAGE
+  const page = `(p.sales, p.id) < (?2, ?3) ORDER BY p.sales DESC, p.id DESC LIMIT ?4`
+  const params = [q.categoryId ?? null, after.s, after.i, q.limit + 1]
+  if (q.categoryId === undefined) {
+    return [env.DB.prepare(`SELECT ${SUMMARY_COLUMNS} FROM products p WHERE ?1 IS NULL AND ${page}`).bind(...params)]
+  }
+  return [
+    env.DB.prepare('SELECT id, parent_id FROM categories WHERE id = ?').bind(q.categoryId),
+    env.DB.prepare(
+      `SELECT ${SUMMARY_COLUMNS} FROM products p
+       WHERE p.root_category_id = ?1 AND (SELECT parent_id IS NULL FROM categories WHERE id = ?1) AND ${page}`,
+    ).bind(...params),
+    env.DB.prepare(
+      `SELECT ${SUMMARY_COLUMNS} FROM products p
+       WHERE p.category_id = ?1 AND (SELECT parent_id IS NOT NULL FROM categories WHERE id = ?1) AND ${page}`,
+    ).bind(...params),
+  ]
+}
+
+export async function listProducts(env: Env, q: { categoryId?: string; limit: number; cursor?: string }): Promise<ProductPage> {
+  const results = await env.DB.batch<any>(listProductsStatements(env, q))
+  let rows: SummaryRow[]
+  if (q.categoryId === undefined) {
+    rows = results[0]!.results
+  } else {
+    if (results[0]!.results.length === 0) throw new ApiError('not_found', `No category ${q.categoryId}`)
+    rows = [...results[1]!.results, ...results[2]!.results]
+  }
+  const more = rows.length > q.limit
+  const items = rows.slice(0, q.limit)
+  const last = items[items.length - 1]
+  return {
+    items: items.map(toSummary),
+    next_cursor: more && last ? encodeCursor({ s: last.sales, i: last.id }) : null,
+  }
+}
+
+export type ProductDetailRow = SummaryRow & {
+  sku: string
+  description: string
+  images: string
+  attributes: string
+}
+
+/** The product and every registered extra (active_deal, …) in one batch. */
+export async function getProduct(env: Env, id: string, now: number) {
+  const extras = productExtras()
+  const results = await env.DB.batch<any>([
+    env.DB.prepare(
+      `SELECT ${SUMMARY_COLUMNS}, p.sku, p.description, p.images, p.attributes FROM products p WHERE p.id = ?`,
+    ).bind(id),
+    ...extras.map((e) => e.query(env, id, now)),
+  ])
+  const row = results[0]!.results[0] as ProductDetailRow | undefined
+  if (!row) throw new ApiError('not_found', `No product ${id}`)
+  const extraValues: Record<string, unknown> = { active_deal: null }
+  extras.forEach((e, i) => {
+    extraValues[e.field] = e.toValue(results[i + 1]!.results) ?? null
+  })
+  return {
+    ...toSummary(row),
+    sku: row.sku,
+    description: row.description,
+    images: JSON.parse(row.images),
+    attributes: JSON.parse(row.attributes),
+    ...extraValues,
+    active_deal: extraValues.active_deal ?? null,
+  }
+}

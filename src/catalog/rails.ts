@@ -1,0 +1,50 @@
+import { registerHomeRail } from './home'
+import { SUMMARY_COLUMNS, type SummaryRow, toCategory, toSummary } from './views'
+
+/** The catalog's own home rails. Deals and bills register theirs from their own modules. */
+
+export const RAIL_ITEMS = 10
+/** One best-seller rail for each of the first TOP_CATEGORY_RAILS root categories. */
+export const TOP_CATEGORY_RAILS = 4
+
+registerHomeRail({
+  id: 'categories',
+  title: '全部分类',
+  kind: 'categories',
+  position: 10,
+  query: (env) =>
+    env.DB.prepare(
+      `SELECT id, slug, name, parent_id FROM categories WHERE parent_id IS NULL
+       ORDER BY position, slug LIMIT 20`,
+    ),
+  toItems: (rows) => rows.map(toCategory),
+})
+
+registerHomeRail({
+  id: 'best-sellers',
+  title: '热销榜',
+  kind: 'products',
+  position: 20,
+  query: (env) =>
+    env.DB.prepare(`SELECT ${SUMMARY_COLUMNS} FROM products p ORDER BY p.sales DESC, p.id DESC LIMIT ?`).bind(RAIL_ITEMS),
+  toItems: (rows: SummaryRow[]) => rows.map(toSummary),
+})
+
+for (let k = 0; k < TOP_CATEGORY_RAILS; k++) {
+  registerHomeRail({
+    id: `top-category-${k + 1}`,
+    title: '热销',
+    kind: 'products',
+    position: 30 + k,
+    query: (env) =>
+      env.DB.prepare(
+        `SELECT c.name AS rail_category, ${SUMMARY_COLUMNS}
+         FROM (SELECT id, name FROM categories WHERE parent_id IS NULL
+               ORDER BY position, slug LIMIT 1 OFFSET ?1) AS c
+         JOIN products p ON p.root_category_id = c.id
+         ORDER BY p.sales DESC, p.id DESC LIMIT ?2`,
+      ).bind(k, RAIL_ITEMS),
+    toItems: (rows: SummaryRow[]) => rows.map(toSummary),
+    titleFrom: (rows: Array<{ rail_category: string }>) => (rows[0] ? `${rows[0].rail_category} 热销` : null),
+  })
+}

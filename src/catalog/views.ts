@@ -1,0 +1,76 @@
+import { z } from '@hono/zod-openapi'
+import { money, MoneySchema } from '../lib/money'
+import { AttributesSchema, ImageSchema } from './product-rows'
+
+/** Below this many units a product shows as low_stock. */
+export const LOW_STOCK = 10
+
+export const StockStatusSchema = z.enum(['in_stock', 'low_stock', 'out_of_stock']).openapi('StockStatus')
+
+export const ProductSummarySchema = z
+  .object({
+    id: z.string().openapi({ example: 'prod_01jv8v5k8ffm9tq2m3h1w7d6xa' }),
+    title: z.string(),
+    brand: z.string(),
+    price: MoneySchema,
+    image: ImageSchema.nullable(),
+    category_id: z.string(),
+    stock_status: StockStatusSchema,
+  })
+  .openapi('ProductSummary')
+
+export const ProductDetailSchema = ProductSummarySchema.extend({
+  sku: z.string(),
+  description: z.string(),
+  images: z.array(ImageSchema),
+  attributes: AttributesSchema,
+  /** Filled by the deals capability through the product extras registry. */
+  active_deal: z.unknown().nullable(),
+}).openapi('ProductDetail')
+
+export const CategorySchema = z
+  .object({
+    id: z.string().openapi({ example: 'cat_01jv8v5k8ffm9tq2m3h1w7d6xa' }),
+    slug: z.string(),
+    name: z.string(),
+    parent_id: z.string().nullable(),
+  })
+  .openapi('Category')
+
+export type ProductSummary = z.infer<typeof ProductSummarySchema>
+export type Category = z.infer<typeof CategorySchema>
+
+/** The columns a summary needs, for `SELECT ${SUMMARY_COLUMNS} FROM products p`. */
+export const SUMMARY_COLUMNS = 'p.id, p.title, p.brand, p.price, p.image, p.category_id, p.stock, p.sales'
+
+export type SummaryRow = {
+  id: string
+  title: string
+  brand: string
+  price: number
+  image: string | null
+  category_id: string
+  stock: number
+  sales: number
+}
+
+export function stockStatus(stock: number): z.infer<typeof StockStatusSchema> {
+  if (stock <= 0) return 'out_of_stock'
+  return stock <= LOW_STOCK ? 'low_stock' : 'in_stock'
+}
+
+export function toSummary(row: SummaryRow): ProductSummary {
+  return {
+    id: row.id,
+    title: row.title,
+    brand: row.brand,
+    price: money(row.price),
+    image: row.image ? JSON.parse(row.image) : null,
+    category_id: row.category_id,
+    stock_status: stockStatus(row.stock),
+  }
+}
+
+export function toCategory(row: { id: string; slug: string; name: string; parent_id: string | null }): Category {
+  return { id: row.id, slug: row.slug, name: row.name, parent_id: row.parent_id }
+}
