@@ -1,8 +1,10 @@
+import { catalogVersionBumpStatement } from '../catalog/cache'
+
 /**
- * Deals are shown on catalog reads (home rail, product detail), so a deal write must invalidate
- * the catalog's cached responses: the statement that bumps catalog_state.version, to run in the
- * same batch as the write.
+ * Deals are shown on cached catalog reads (the home rail, a product's active_deal), so a deal write
+ * that changes what they show carries the catalog version bump in its own batch. Joins do not:
+ * counters on those cached pages may lag by the catalog cache's TTL, and /v1/deals is never cached.
  */
 export function catalogChanged(env: Env): D1PreparedStatement[] {
-  return [env.DB.prepare('UPDATE catalog_state SET version = version + 1 WHERE id = 1')]
+  return [catalogVersionBumpStatement(env)]
 }
