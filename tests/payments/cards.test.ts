@@ -121,6 +121,22 @@ describe('sandbox charges', () => {
     await expectLedgerBalanced(env.DB)
   })
 
+  it('a gateway that never answers is 503 after the retries: nothing written, the key not kept, retry allowed', async () => {
+    const { user, tv } = await household()
+    const pm = await addCard(user.token, 'tok_unreachable')
+    const { payment, productId } = await orderFromTv(tv.token)
+    const key = `down-${payment.id}`
+    expectProblem(await confirm(user.token, payment.id, confirmBody({ payment_method: pm }), key), 503, 'provider_unavailable')
+    expect(await transfersOf(env.DB, payment.id)).toEqual([])
+    expect(await sandboxOps(payment.id)).toEqual([])
+    expect(await stockOf(productId)).toBe(9)
+    const read = await call('GET', `/v1/payments/${payment.id}`, { token: tv.token })
+    expect(read.body).toMatchObject({ status: 'requires_confirmation', payment_method: null })
+    const retry = await confirm(user.token, payment.id, confirmBody({ payment_method: pm }), key)
+    expectProblem(retry, 503, 'provider_unavailable')
+    expect(retry.headers.get('idempotency-replayed')).toBeNull()
+  })
+
   it('10 concurrent card confirmations reach one authorization and one capture', async () => {
     const { user, tv } = await household()
     const pm = await addCard(user.token, 'tok_mastercard')

@@ -9,6 +9,7 @@ import { ProviderTimeout } from './types'
  * - tok_timeout: the first call with a given key is performed but its answer is lost (timeout);
  *   a retry with the same key returns the recorded result, so nothing is charged twice
  * - tok_capture_declined: authorizes, but the capture is declined
+ * - tok_unreachable: every call times out before reaching the gateway (nothing recorded)
  */
 const CARDS: Record<string, CardDetails> = {
   tok_visa: { brand: 'visa', last4: '4242', expMonth: 12, expYear: 2030 },
@@ -17,6 +18,7 @@ const CARDS: Record<string, CardDetails> = {
   tok_declined: { brand: 'visa', last4: '0002', expMonth: 12, expYear: 2030 },
   tok_timeout: { brand: 'visa', last4: '1881', expMonth: 12, expYear: 2030 },
   tok_capture_declined: { brand: 'visa', last4: '9995', expMonth: 12, expYear: 2030 },
+  tok_unreachable: { brand: 'visa', last4: '3220', expMonth: 12, expYear: 2030 },
 }
 
 type Op = 'authorize' | 'capture' | 'void' | 'refund'
@@ -33,6 +35,7 @@ export class SandboxProvider implements PaymentProvider {
 
   async authorize(input: { token: string; amount: number; idempotencyKey: string }) {
     if (!CARDS[input.token]) return declined('unknown token')
+    if (input.token === 'tok_unreachable') throw new ProviderTimeout('sandbox gateway unreachable')
     const outcome = input.token === 'tok_declined' ? 'declined' : 'ok'
     return this.record(input.idempotencyKey, 'authorize', input.token, input.amount, `sbx_${crypto.randomUUID()}`, outcome)
   }
