@@ -16,26 +16,33 @@ export const ADDRESS = {
   postal_code: '310012',
 }
 
-/** A product to order, written straight into the catalog's tables (one shared test category). */
+let category: Promise<unknown> | undefined
+
+/** A product to order, created through the catalog's admin API (the products contract). */
 export async function seedProduct(opts: { price: number; stock: number; title?: string }): Promise<string> {
-  const now = Date.now()
-  await env.DB.prepare(
-    `INSERT OR IGNORE INTO categories (id, slug, name, search_id, created_at, updated_at)
-     VALUES ('cat_payments_tests', 'payments-tests', 'Payments tests',
-       (SELECT COALESCE(MAX(search_id), 0) + 1 FROM categories), ?, ?)`,
-  )
-    .bind(now, now)
-    .run()
-  const id = newId('product')
-  await env.DB.prepare(
-    `INSERT INTO products (id, sku, title, brand, category_id, root_category_id, price, stock, search_id,
-       created_at, updated_at)
-     VALUES (?, ?, ?, 'tvpay', 'cat_payments_tests', 'cat_payments_tests', ?, ?,
-       (SELECT COALESCE(MAX(search_id), 0) + 1 FROM products), ?, ?)`,
-  )
-    .bind(id, `SKU-${id}`, opts.title ?? 'Test product', opts.price, opts.stock, now, now)
-    .run()
-  return id
+  category ??= call('POST', '/v1/admin/categories', {
+    headers: ADMIN,
+    body: { categories: [{ slug: 'payments-tests', name: 'Payments tests' }] },
+  })
+  await category
+  const sku = `SKU-${newId('product').slice(5)}`
+  const res = await call('POST', '/v1/admin/products', {
+    headers: ADMIN,
+    body: {
+      products: [
+        {
+          sku,
+          title: opts.title ?? 'Test product',
+          brand: 'tvpay',
+          price: { amount: opts.price, currency: 'CNY' },
+          category_slug: 'payments-tests',
+          stock: opts.stock,
+        },
+      ],
+    },
+  })
+  if (res.status !== 200) throw new Error(`product upsert failed: ${res.status} ${res.text}`)
+  return res.body.items[0].id
 }
 
 export async function stockOf(productId: string): Promise<number> {
