@@ -69,26 +69,37 @@ export function normalizeQuery(q: string): string {
 const HAN = /\p{Script=Han}/u
 const ALNUM = /[\p{L}\p{N}]/u
 
+/**
+ * Tokens in title order. A space next to Han text starts a new segment (infix keys stay inside a
+ * segment); a space between Latin words or digits does not, so `Mate 60` reads as `mate60`.
+ */
 export function tokenize(text: string): Token[] {
   const normalized = text.normalize('NFKC').toLowerCase()
   const chars = pinyin(normalized, { type: 'all', toneType: 'none', v: true })
   const tokens: Token[] = []
   let run = ''
   let segment = 0
+  let spaced = false
+  const push = (token: Omit<Token, 'segment'>, han: boolean) => {
+    const previous = tokens[tokens.length - 1]
+    if (spaced && previous && (han || HAN.test(previous.text))) segment++
+    spaced = false
+    tokens.push({ ...token, segment })
+  }
   const endRun = () => {
-    if (run) tokens.push({ text: run, pinyin: run, initial: run[0]!, segment })
+    if (run) push({ text: run, pinyin: run, initial: run[0]! }, false)
     run = ''
   }
   for (const c of chars) {
     if (HAN.test(c.origin)) {
       endRun()
       const py = c.isZh && /^[a-z]+$/.test(c.pinyin) ? c.pinyin : ''
-      tokens.push({ text: c.origin, pinyin: py, initial: py[0] ?? '', segment })
+      push({ text: c.origin, pinyin: py, initial: py[0] ?? '' }, true)
     } else if (ALNUM.test(c.origin)) {
       run += c.origin
     } else {
       endRun()
-      if (/\s/u.test(c.origin)) segment++
+      if (/\s/u.test(c.origin)) spaced = true
     }
   }
   endRun()

@@ -24,6 +24,10 @@ function window(lookup: { filter: string | null }, limit: number) {
   return lookup.filter === null ? limit + 1 : Math.max(FILTER_WINDOW, limit + 1)
 }
 
+/**
+ * The key window runs as a co-routine in rank order and the outer LIMIT stops it at `limit`
+ * hits, so the exact-key path reads `limit` key rows and the filter path at most FILTER_WINDOW.
+ */
 export function suggestStatement(env: Env, q: string, mode: SearchMode, limit: number) {
   const lookup = queryLookup(q, mode)
   if (!lookup) return null
@@ -35,8 +39,9 @@ export function suggestStatement(env: Env, q: string, mode: SearchMode, limit: n
        AND (?3 IS NULL OR instr(p.search_text, ?3) > 0)
      LEFT JOIN categories c ON k.target_id < 0 AND c.search_id = -k.target_id
        AND (?3 IS NULL OR instr(c.search_text, ?3) > 0)
-     ORDER BY k.rank DESC, k.target_id DESC`,
-  ).bind(lookup.key, lookup.filter === null ? limit : FILTER_WINDOW, lookup.filter)
+     WHERE p.id IS NOT NULL OR c.id IS NOT NULL
+     ORDER BY k.rank DESC, k.target_id DESC LIMIT ?4`,
+  ).bind(lookup.key, lookup.filter === null ? limit : FILTER_WINDOW, lookup.filter, limit)
 }
 
 type SuggestRow = { target_id: number; product_id: string | null; title: string | null; category_id: string | null; name: string | null }
