@@ -96,46 +96,42 @@ export async function failExpiredTeams(env: Env, now: number): Promise<number> {
   return res.meta.changes
 }
 
-/** Held payments to capture: confirmed places in tipped group deals and in filled teams. */
+/**
+ * The work queries. CROSS JOIN pins the join order (SQLite never reorders it): walk the few deals
+ * or teams with open units through their partial index, then their places by (deal|team, status);
+ * left to itself the planner may scan every participation ever made.
+ */
+export const WORK_SQL = {
+  /** Held payments to capture: confirmed places in tipped group deals and in filled teams. */
+  captures: `SELECT p.payment_id FROM deals d
+    CROSS JOIN deal_participations p ON p.deal_id = d.id AND p.status = 'confirmed'
+    LEFT JOIN deal_teams t ON t.id = p.team_id
+    WHERE d.reserved > 0 AND d.tipped_at IS NOT NULL AND d.phase <> 'failed'
+      AND (d.mode = 'group' OR t.phase = 'filled')
+    LIMIT ?`,
+  /** Every open place of a failed deal; places still awaiting confirmation on a closed deal. */
+  dealReleases: `SELECT p.payment_id FROM deals d
+    CROSS JOIN deal_participations p ON p.deal_id = d.id AND p.status IN ('pending_payment', 'confirmed')
+    WHERE d.reserved > 0 AND d.phase <> 'open' AND (d.phase = 'failed' OR p.status = 'pending_payment')
+    LIMIT ?`,
+  /** Every open place of a failed team. */
+  teamReleases: `SELECT p.payment_id FROM deal_teams t
+    CROSS JOIN deal_participations p ON p.team_id = t.id AND p.status IN ('pending_payment', 'confirmed')
+    WHERE t.phase = 'failed' AND t.members > 0
+    LIMIT ?`,
+}
+
 export async function dueCaptures(d1: D1Database, limit: number): Promise<string[]> {
   if (limit <= 0) return []
-  const { results } = await d1
-    .prepare(
-      `SELECT p.payment_id FROM deals d
-       JOIN deal_participations p ON p.deal_id = d.id AND p.status = 'confirmed'
-       LEFT JOIN deal_teams t ON t.id = p.team_id
-       WHERE d.reserved > 0 AND d.tipped_at IS NOT NULL AND d.phase <> 'failed'
-         AND (d.mode = 'group' OR t.phase = 'filled')
-       LIMIT ?`,
-    )
-    .bind(limit)
-    .all<{ payment_id: string }>()
+  const { results } = await d1.prepare(WORK_SQL.captures).bind(limit).all<{ payment_id: string }>()
   return results.map((r) => r.payment_id)
 }
 
-/**
- * Payments to release: every open place of a failed deal, places still awaiting confirmation on a
- * closed deal (too late to confirm), and every open place of a failed team.
- */
 export async function dueReleases(d1: D1Database, limit: number): Promise<string[]> {
   if (limit <= 0) return []
   const [deals, teams] = await d1.batch<{ payment_id: string }>([
-    d1
-      .prepare(
-        `SELECT p.payment_id FROM deals d
-         JOIN deal_participations p ON p.deal_id = d.id AND p.status IN ('pending_payment', 'confirmed')
-         WHERE d.reserved > 0 AND d.phase <> 'open' AND (d.phase = 'failed' OR p.status = 'pending_payment')
-         LIMIT ?`,
-      )
-      .bind(limit),
-    d1
-      .prepare(
-        `SELECT p.payment_id FROM deal_teams t
-         JOIN deal_participations p ON p.team_id = t.id AND p.status IN ('pending_payment', 'confirmed')
-         WHERE t.phase = 'failed' AND t.members > 0
-         LIMIT ?`,
-      )
-      .bind(limit),
+    d1.prepare(WORK_SQL.dealReleases).bind(limit),
+    d1.prepare(WORK_SQL.teamReleases).bind(limit),
   ])
   const ids = new Set([...deals!.results, ...teams!.results].map((r) => r.payment_id))
   return [...ids].slice(0, limit)

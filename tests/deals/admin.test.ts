@@ -62,7 +62,12 @@ describe('admin: create deals', () => {
   it('needs the admin token: none, a user token or a wrong one is 401', async () => {
     const productId = await seedProduct({ price: 1000, stock: 5 })
     const user = await createTestUser()
-    for (const headers of [{}, { authorization: `Bearer ${user.token}` }, { authorization: 'Bearer not-the-admin-token-at-all' }]) {
+    const attempts: Record<string, string>[] = [
+      {},
+      { authorization: `Bearer ${user.token}` },
+      { authorization: 'Bearer not-the-admin-token-at-all' },
+    ]
+    for (const headers of attempts) {
       const res = await call('POST', '/v1/admin/deals', { headers, body: dealBody(productId, { price: 900 }) })
       expectProblem(res, 401, 'unauthorized')
     }
@@ -111,8 +116,10 @@ describe('admin: edit deals', () => {
   })
 
   it('writes bump the catalog version, so cached home and product pages refresh', async () => {
+    const productId = await seedProduct({ price: 1000, stock: 5 })
     const before = await env.DB.prepare('SELECT version FROM catalog_state WHERE id = 1').first<{ version: number }>()
-    const deal = await createDeal()
+    const created = await call('POST', '/v1/admin/deals', { headers: ADMIN, body: dealBody(productId, { price: 900 }) })
+    const deal = created.body
     await call('PATCH', `/v1/admin/deals/${deal.id}`, { headers: ADMIN, body: { stock: 9 } })
     const after = await env.DB.prepare('SELECT version FROM catalog_state WHERE id = 1').first<{ version: number }>()
     expect(after!.version).toBe(before!.version + 2)
