@@ -8,7 +8,7 @@ import { ApiError } from '../http/errors'
  * - anchored: starts with ^ and ends with an unescaped $, with no top-level alternation (^a|b$
  *   anchors only one side of it);
  * - at most 100 characters; explicit bounds at most {64};
- * - a group repeated more than once contains neither a repeat nor an alternation:
+ * - a group repeated more than once contains neither a variable repeat nor an alternation:
  *   (?:\d{4}-){2} is fine, (\d+)+ and (?:SH|BJ)+ are refused; (?:-\d{4})? is fine (optional);
  * - at most 3 variable-length repeats (*, +, ?, {m,n} with m < n), which bounds the backtracking
  *   of adjacent repeats to O(n^4) on an account number of at most 64 characters;
@@ -20,7 +20,8 @@ export const MAX_ACCOUNT_NUMBER_LENGTH = 64
 const MAX_REPEAT = 64
 const MAX_VARIABLE_REPEATS = 3
 
-type Group = { quantified: boolean; alternation: boolean }
+/** variable: holds a repeat of variable length; alternation: holds a | (both looked at when it repeats). */
+type Group = { variable: boolean; alternation: boolean }
 
 export function checkAccountPattern(pattern: string): RegExp {
   const unsafe = (why: string) => new ApiError('unsafe_pattern', `account_pattern is not accepted: ${why}`)
@@ -37,7 +38,7 @@ export function checkAccountPattern(pattern: string): RegExp {
   }
   if (!pattern.startsWith('^') || !endsWithAnchor(pattern)) throw unsafe('it must start with ^ and end with $')
 
-  const stack: Group[] = [{ quantified: false, alternation: false }]
+  const stack: Group[] = [{ variable: false, alternation: false }]
   let lastClosed: Group | null = null
   let variableRepeats = 0
   let i = 0
@@ -58,8 +59,10 @@ export function checkAccountPattern(pattern: string): RegExp {
     }
     if (ch === '(') {
       if (/^\(\?(=|!|<=|<!)/.test(pattern.slice(i, i + 4))) throw unsafe('lookarounds are not allowed')
-      stack.push({ quantified: false, alternation: false })
-      i += 1
+      stack.push({ variable: false, alternation: false })
+      // Skip the group's own prefix, so the ? of (?: or (?<name> is not read as a quantifier.
+      const prefix = /^\((?:\?:|\?<[A-Za-z_$][\w$]*>)?/.exec(pattern.slice(i))![0]
+      i += prefix.length
       lastClosed = null
       continue
     }
@@ -67,7 +70,7 @@ export function checkAccountPattern(pattern: string): RegExp {
       lastClosed = stack.pop() ?? null
       const parent = stack[stack.length - 1]
       if (lastClosed && parent) {
-        parent.quantified ||= lastClosed.quantified
+        parent.variable ||= lastClosed.variable
         parent.alternation ||= lastClosed.alternation
       }
       i += 1
@@ -86,13 +89,13 @@ export function checkAccountPattern(pattern: string): RegExp {
       if (min > MAX_REPEAT || (max !== Infinity && max > MAX_REPEAT)) {
         throw unsafe(`explicit repeat bounds are limited to {${MAX_REPEAT}}`)
       }
-      if (max > 1 && lastClosed && (lastClosed.quantified || lastClosed.alternation)) {
-        throw unsafe('a repeated group may not contain another repeat or an alternation (nested quantifiers)')
+      if (max > 1 && lastClosed && (lastClosed.variable || lastClosed.alternation)) {
+        throw unsafe('a repeated group may not contain a variable repeat or an alternation (nested quantifiers)')
       }
       if (min !== max && ++variableRepeats > MAX_VARIABLE_REPEATS) {
         throw unsafe(`at most ${MAX_VARIABLE_REPEATS} variable-length repeats (*, +, ?, {m,n})`)
       }
-      top.quantified = true
+      if (min !== max) top.variable = true
       i += quantifier.length
       lastClosed = null
       continue
