@@ -19,7 +19,7 @@ export type HomeRail = {
   toItems(rows: any[]): unknown[]
   /** A title that depends on the rows (a rail per top category); defaults to `title`. */
   titleFrom?(rows: any[]): string | null
-  /** A rail whose content depends on the caller: the response must not be shared-cached. */
+  /** Documentation only: any signed-in home is already kept out of the shared cache. */
   personal?: boolean
 }
 
@@ -67,7 +67,10 @@ export async function loadHome(env: Env, principal: Principal | null, now: numbe
   return view
 }
 
-/** Whether the home a principal sees can differ from the anonymous one. */
+/**
+ * A signed-in home may hold that household's rails (bills): never shared-cached, whatever a rail
+ * declares, so a rail that forgets to say it is personal cannot leak into someone else's screen.
+ */
 export function homeIsPersonal(principal: Principal | null): boolean {
-  return principal !== null && homeRails().some((r) => r.personal)
+  return principal !== null
 }

@@ -1,0 +1,126 @@
+import { env } from 'cloudflare:test'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { bumpCatalogVersion, catalogVersion, catalogVersionBumpStatement, VERSION_TTL_MS } from '../../src/catalog/cache'
+import { etagMatches } from '../../src/http/cache'
+import { call } from '../helpers/http'
+import { createTestDevice, createTestUser } from '../helpers/principals'
+import { adminCategories, adminProducts, product, uniq } from './fixtures'
+
+let slug = ''
+let productId = ''
+let sku = ''
+
+beforeAll(async () => {
+  slug = uniq('tv')
+  await adminCategories([{ slug, name: '电视' }])
+  sku = uniq('sku')
+  ;[{ id: productId }] = (await adminProducts([product(sku, '小米电视 缓存', slug)])) as [{ id: string }]
+})
+
+const publicReads = () => [
+  '/v1/home',
+  '/v1/categories',
+  '/v1/products?limit=5',
+  `/v1/products/${productId}`,
+  '/v1/search/suggest?q=ds',
+  '/v1/search?q=xiaomi',
+]
+
+describe('ETag and Cache-Control', () => {
+  it('every public read sends a strong ETag and public, no-cache', async () => {
+    for (const path of publicReads()) {
+      const res = await call('GET', path)
+      expect(res.status, path).toBe(200)
+      expect(res.headers.get('etag'), path).toMatch(/^"[A-Za-z0-9_-]{16}"$/)
+      expect(res.headers.get('cache-control'), path).toBe('public, no-cache')
+    }
+  })
+
+  it('If-None-Match with the current ETag answers 304 with no body, also as W/ or in a list', async () => {
+    for (const path of publicReads()) {
+      const etag = (await call('GET', path)).headers.get('etag')!
+      for (const inm of [etag, `W/${etag}`, `"other", ${etag}`, '*']) {
+        const res = await call('GET', path, { headers: { 'if-none-match': inm } })
+        expect(res.status, `${path} ${inm}`).toBe(304)
+        expect(res.text).toBe('')
+        expect(res.headers.get('etag')).toBe(etag)
+      }
+      const stale = await call('GET', path, { headers: { 'if-none-match': '"not-this-one"' } })
+      expect(stale.status).toBe(200)
+    }
+  })
+
+  it('weak comparison per RFC 9110', () => {
+    expect(etagMatches('W/"a"', '"a"')).toBe(true)
+    expect(etagMatches('"a" , "b"', '"b"')).toBe(true)
+    expect(etagMatches('"ab"', '"a"')).toBe(false)
+    expect(etagMatches(undefined, '"a"')).toBe(false)
+  })
+})
+
+describe('Workers Cache API', () => {
+  it('serves a repeated read from the cache', async () => {
+    const path = `/v1/products/${productId}?cache=${uniq('k')}`
+    expect((await call('GET', path)).headers.get('x-cache')).toBe('MISS')
+    const again = await call('GET', path)
+    expect(again.headers.get('x-cache')).toBe('HIT')
+    expect(again.body.title).toBe('小米电视 缓存')
+  })
+
+  it('an admin write makes every cached page unreachable at once', async () => {
+    const paths = [`/v1/products/${productId}`, '/v1/search/suggest?q=xiaomi', '/v1/categories']
+    for (const p of paths) await call('GET', p)
+    for (const p of paths) expect((await call('GET', p)).headers.get('x-cache'), p).toBe('HIT')
+    const etag = (await call('GET', paths[0]!)).headers.get('etag')!
+
+    await adminProducts([product(sku, '小米电视 新款', slug)])
+    const fresh = await call('GET', paths[0]!, { headers: { 'if-none-match': etag } })
+    expect(fresh.status).toBe(200)
+    expect(fresh.headers.get('x-cache')).toBe('MISS')
+    expect(fresh.body.title).toBe('小米电视 新款')
+    const suggest = await call('GET', paths[1]!)
+    expect(suggest.headers.get('x-cache')).toBe('MISS')
+    expect(suggest.body.items.find((i: any) => i.id === productId).title).toBe('小米电视 新款')
+  })
+
+  it('a bump from elsewhere (another isolate, a deal write) is seen within the version TTL', async () => {
+    const path = `/v1/products/${productId}?ttl=${uniq('k')}`
+    await call('GET', path)
+    expect((await call('GET', path)).headers.get('x-cache')).toBe('HIT')
+    await env.DB.prepare('UPDATE catalog_state SET version = version + 1 WHERE id = 1').run()
+    await new Promise((r) => setTimeout(r, VERSION_TTL_MS + 50))
+    expect((await call('GET', path)).headers.get('x-cache')).toBe('MISS')
+  })
+
+  it('a signed-in home is never stored in the shared cache', async () => {
+    const user = await createTestUser()
+    const device = await createTestDevice(user.id)
+    for (let i = 0; i < 2; i++) {
+      const res = await call('GET', '/v1/home', { token: device.token })
+      expect(res.status).toBe(200)
+      expect(res.headers.get('x-cache')).toBe('BYPASS')
+      expect(res.headers.get('cache-control')).toBe('private, no-cache')
+      expect(res.headers.get('etag')).toBeTruthy()
+    }
+  })
+
+  it('errors are not cached', async () => {
+    const path = '/v1/products/prod_missing'
+    expect((await call('GET', path)).status).toBe(404)
+    await adminProducts([product(uniq('other'), '无关 商品', slug)])
+    const again = await call('GET', path)
+    expect(again.status).toBe(404)
+    expect(again.headers.get('x-cache')).toBeNull()
+  })
+})
+
+describe('catalog version', () => {
+  it('bumpCatalogVersion and the batch statement both advance the version', async () => {
+    const v0 = await catalogVersion(env, Date.now() + 10 * VERSION_TTL_MS)
+    await bumpCatalogVersion(env)
+    const v1 = await catalogVersion(env)
+    expect(v1).toBe(v0 + 1)
+    await env.DB.batch([catalogVersionBumpStatement(env)])
+    expect(await catalogVersion(env)).toBe(v0 + 2)
+  })
+})
