@@ -29,6 +29,7 @@ import {
 } from './schemas'
 import { iso } from '../lib/time'
 import './purpose'
+import './home'
 
 const Problem = z
   .object({ type: z.string(), title: z.string(), status: z.number(), code: z.string(), detail: z.string().optional() })

@@ -27,7 +27,7 @@ describe('signed feed: signatures', () => {
     expectProblem(await postFeed(biller.id, 'fsk_wrong', null, { rawBody: body }), 401, 'invalid_signature')
     const tampered = await postFeed(biller.id, secret, null, {
       rawBody: body.replace('12850', '12851'),
-      signatureHeader: signature(secret, body),
+      signatureHeader: await signature(secret, body),
     })
     expectProblem(tampered, 401, 'invalid_signature')
     for (const header of ['', 'v1=abc', `t=${Math.floor(Date.now() / 1000)}`, 't=1,v1=zz', `t=abc,v1=${'0'.repeat(64)}`]) {
@@ -45,7 +45,7 @@ describe('signed feed: signatures', () => {
     expectProblem(await postFeed('blr_01unknownunknownunknownunk', a.secret, null, { rawBody: body }), 401, 'invalid_signature')
     const res = await call('POST', '/v1/biller-feed/bills', {
       rawBody: body,
-      headers: { 'content-type': 'application/json', 'x-signature': signature(a.secret, body) },
+      headers: { 'content-type': 'application/json', 'x-signature': await signature(a.secret, body) },
     })
     expectProblem(res, 401, 'invalid_signature')
   })
@@ -257,7 +257,7 @@ describe('GET /v1/biller-feed/payments (signed over the query string)', () => {
     expect(ok.status, ok.text).toBe(200)
     expect(ok.body).toEqual({ items: [], next_cursor: null })
     const forged = await call('GET', `/v1/biller-feed/payments?since=2020-01-01T00:00:00Z`, {
-      headers: { 'x-biller-id': biller.id, 'x-signature': signature(secret, query) },
+      headers: { 'x-biller-id': biller.id, 'x-signature': await signature(secret, query) },
     })
     expectProblem(forged, 401, 'invalid_signature')
     const old = await getPayments(biller.id, secret, query, { t: Math.floor(Date.now() / 1000) - 400 })

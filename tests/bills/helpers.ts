@@ -1,5 +1,4 @@
 import { env } from 'cloudflare:test'
-import { createHmac } from 'node:crypto'
 import { pinHashFor } from '../../src/payments/pin'
 import { ADMIN, call } from '../helpers/http'
 import { createTestDevice, createTestUser } from '../helpers/principals'
@@ -32,10 +31,17 @@ export async function createBiller(opts: { pattern?: string; rules?: Record<stri
   return { biller: res.body.biller, secret: res.body.feed_secret as string }
 }
 
-export function signature(secrets: string | string[], payload: string, t = Math.floor(Date.now() / 1000)): string {
+export async function signature(secrets: string | string[], payload: string, t = Math.floor(Date.now() / 1000)): Promise<string> {
   const list = Array.isArray(secrets) ? secrets : [secrets]
-  const v1 = list.map((s) => `v1=${createHmac('sha256', s).update(`${t}.${payload}`).digest('hex')}`)
+  const v1 = await Promise.all(list.map(async (s) => `v1=${await hmacHex(s, `${t}.${payload}`)}`))
   return [`t=${t}`, ...v1].join(',')
+}
+
+async function hmacHex(secret: string, message: string): Promise<string> {
+  const enc = new TextEncoder()
+  const key = await crypto.subtle.importKey('raw', enc.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])
+  const mac = new Uint8Array(await crypto.subtle.sign('HMAC', key, enc.encode(message)))
+  return Array.from(mac, (b) => b.toString(16).padStart(2, '0')).join('')
 }
 
 export async function postFeed(
@@ -50,14 +56,14 @@ export async function postFeed(
     headers: {
       'content-type': 'application/json',
       'x-biller-id': billerId,
-      'x-signature': opts.signatureHeader ?? signature(secret, raw, opts.t),
+      'x-signature': opts.signatureHeader ?? (await signature(secret, raw, opts.t)),
     },
   })
 }
 
 export async function getPayments(billerId: string, secret: string, query: string, opts: { t?: number } = {}) {
   return call('GET', `/v1/biller-feed/payments?${query}`, {
-    headers: { 'x-biller-id': billerId, 'x-signature': signature(secret, query, opts.t) },
+    headers: { 'x-biller-id': billerId, 'x-signature': await signature(secret, query, opts.t) },
   })
 }
 
