@@ -5,15 +5,17 @@ import { money } from '../lib/money'
 import { iso } from '../lib/time'
 import { newPaymentStatements } from '../payments/intents'
 import { errorText } from '../payments/ledger'
+import type { Payment } from '../payments/purposes'
+import { toPayment, type PaymentRow } from '../payments/store'
 import './purpose'
 import type { ParticipationSchema } from './schemas'
-import { findDeal, findParticipation, findTeam, isJoinable, type DealRow, type ParticipationRow, type TeamRow } from './store'
+import { findDeal, findTeam, isJoinable, type DealRow, type ParticipationRow, type TeamRow } from './store'
 import { findTeamByCode, newTeamCode, teamIsOpen, toTeamView } from './teams'
 import type { z } from '@hono/zod-openapi'
 
 export type JoinInput = { quantity: number; teamCode?: string }
 
-export type Joined = { participation: ParticipationRow; team: TeamRow | null; paymentId: string }
+export type Joined = { participation: ParticipationRow; team: TeamRow | null; payment: Payment }
 
 /**
  * Joins a deal: the participation, the unit reservation, the per-user cap, the team place and the
@@ -127,15 +129,25 @@ async function reserve(
   )
   if (teamId) statements.push(d1.prepare('UPDATE deal_teams SET members = members + 1 WHERE id = ?').bind(teamId))
   statements.push(...payment.statements)
+  // Read back what was written in the same round trip: a join is two D1 calls, the read and this.
+  const readBack = [
+    d1.prepare('SELECT * FROM deal_participations WHERE id = ?').bind(participationId),
+    d1.prepare('SELECT * FROM payments WHERE id = ?').bind(payment.paymentId),
+    d1.prepare('SELECT * FROM deal_teams WHERE id = ?').bind(teamId),
+  ]
 
+  let results: D1Result[]
   try {
-    await d1.batch(statements)
+    results = await d1.batch([...statements, ...readBack])
   } catch (err) {
     throw await explainRefusal(env, err, deal, quantity, teamId)
   }
-  const participation = (await findParticipation(d1, participationId))!
-  const team = teamId ? await findTeam(d1, teamId) : null
-  return { participation, team, paymentId: payment.paymentId }
+  const [participation, paymentRow, team] = results.slice(-3).map((r) => r.results[0])
+  return {
+    participation: participation as ParticipationRow,
+    payment: toPayment(paymentRow as PaymentRow),
+    team: (team as TeamRow | undefined) ?? null,
+  }
 }
 
 /** Turns the constraint that aborted the batch into the contract's error. */

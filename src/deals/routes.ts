@@ -5,7 +5,6 @@ import { principalOf, requireDeviceOrUser } from '../http/auth'
 import { ApiError } from '../http/errors'
 import { idempotent } from '../http/idempotency'
 import { iso } from '../lib/time'
-import { loadPayment } from '../payments/intents'
 import { toPaymentView } from '../payments/view'
 import { createDeal, updateDeal } from './admin'
 // Registers the deals home rail and the product's active_deal with the catalog.
@@ -152,10 +151,9 @@ export const dealRoutes = new OpenAPIHono<AppEnv>()
     const now = Date.now()
     const { quantity, team_code } = c.req.valid('json')
     const joined = await joinDeal(c.env, principalOf(c), c.req.valid('param').id, { quantity, teamCode: team_code }, now)
-    const payment = (await loadPayment(c.env, joined.paymentId, now))!
     const body = {
       participation: toParticipationView(joined.participation, joined.team, now),
-      payment: await toPaymentView(c.env, payment, now),
+      payment: await toPaymentView(c.env, joined.payment, now),
     }
     return c.json(body, 201)
   })
