@@ -31,7 +31,7 @@ export const idempotent = createMiddleware<AppEnv>(async function idempotent(c, 
     throw new ApiError('idempotency_key_invalid', 'Idempotency-Key must be 1-255 visible ASCII characters')
   }
   const d1 = c.env.DB
-  const scope = `${scopeOf(c.get('principal'), c.req.path)} ${c.req.method} ${c.req.path}`
+  const scope = `${scopeOf(c.get('principal'))} ${c.req.method} ${c.req.path}`
   const requestHash = await fingerprint(await c.req.text())
   const now = Date.now()
 
@@ -58,11 +58,11 @@ export const idempotent = createMiddleware<AppEnv>(async function idempotent(c, 
     .run()
 })
 
-function scopeOf(principal: AppEnv['Variables']['principal'] | undefined, path: string): string {
+/** Mount after the route's auth middleware: requireAdmin sets no principal, so none means admin. */
+function scopeOf(principal: AppEnv['Variables']['principal'] | undefined): string {
   if (principal?.kind === 'user') return `user:${principal.userId}`
   if (principal?.kind === 'device') return `device:${principal.deviceId}`
-  // Admin routes authenticate with the shared admin token and set no principal.
-  return path.startsWith('/v1/admin/') ? 'admin' : 'anonymous'
+  return 'admin'
 }
 
 /** Claims the key, or returns the row another request already holds for it. */

@@ -195,6 +195,22 @@ describe('refunds (admin)', () => {
     await expectLedgerBalanced(env.DB)
   })
 
+  it('a refund retried with its Idempotency-Key refunds once', async () => {
+    const { user, tv } = await household({ balance: 5000 })
+    const { payment } = await orderFromTv(tv.token, { price: 2000 })
+    await confirm(user.token, payment.id)
+    const send = () =>
+      call('POST', `/v1/payments/${payment.id}/refund`, {
+        headers: { ...ADMIN, 'idempotency-key': `refund-${payment.id}` },
+        body: { amount: { amount: 700, currency: 'CNY' } },
+      })
+    const first = await send()
+    const second = await send()
+    expect(second.text).toBe(first.text)
+    expect(second.headers.get('idempotency-replayed')).toBe('true')
+    expect((await findPayment(env.DB, payment.id))!.refundedAmount).toBe(700)
+  })
+
   it('refuses unconfirmed payments, non-admins and zero amounts', async () => {
     const { user, tv } = await household({ balance: 5000 })
     const { payment } = await orderFromTv(tv.token)
