@@ -37,11 +37,13 @@ for (let k = 0; k < TOP_CATEGORY_RAILS; k++) {
     kind: 'products',
     position: 30 + k,
     query: (env) =>
+      // The root is a scalar subquery, so the plan is an ordered range of products_root_popular_idx
+      // that stops after RAIL_ITEMS rows (a join from a one-row subquery would sort the category).
       env.DB.prepare(
-        `SELECT c.name AS rail_category, ${SUMMARY_COLUMNS}
-         FROM (SELECT id, name FROM categories WHERE parent_id IS NULL
-               ORDER BY position, slug LIMIT 1 OFFSET ?1) AS c
-         JOIN products p ON p.root_category_id = c.id
+        `SELECT (SELECT name FROM categories WHERE id = p.root_category_id) AS rail_category, ${SUMMARY_COLUMNS}
+         FROM products p
+         WHERE p.root_category_id = (SELECT id FROM categories WHERE parent_id IS NULL
+                                     ORDER BY position, slug LIMIT 1 OFFSET ?1)
          ORDER BY p.sales DESC, p.id DESC LIMIT ?2`,
       ).bind(k, RAIL_ITEMS),
     toItems: (rows: SummaryRow[]) => rows.map(toSummary),

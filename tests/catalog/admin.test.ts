@@ -197,14 +197,15 @@ describe('admin: security', () => {
   it('refuses a missing, wrong or non-admin token with 401, and writes nothing', async () => {
     const user = await createTestUser()
     const device = await createTestDevice(user.id)
-    for (const headers of [
+    const attempts: Array<Record<string, string>> = [
       {},
       { authorization: 'Bearer wrong-token-0123456789abcdef' },
       { authorization: 'Bearer test-admin-token-0123456789abcde' },
       { authorization: 'Basic dGVzdDp0ZXN0' },
       { authorization: `Bearer ${user.token}` },
       { authorization: `Bearer ${device.token}` },
-    ]) {
+    ]
+    for (const headers of attempts) {
       for (const path of ['/v1/admin/categories', '/v1/admin/products']) {
         expectProblem(await call('POST', path, { headers, body }), 401, 'unauthorized')
       }

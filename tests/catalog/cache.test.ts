@@ -14,7 +14,7 @@ beforeAll(async () => {
   slug = uniq('tv')
   await adminCategories([{ slug, name: '电视' }])
   sku = uniq('sku')
-  ;[{ id: productId }] = (await adminProducts([product(sku, '小米电视 缓存', slug)])) as [{ id: string }]
+  productId = (await adminProducts([product(sku, '小米电视 缓存', slug)]))[0]!.id
 })
 
 const publicReads = () => [
