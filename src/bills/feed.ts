@@ -102,11 +102,13 @@ export async function ingestFeed(
       caller.digest,
       caller.replayKeepUntil,
     ),
+    // CROSS JOIN keeps the feed's refs as the outer loop: one unique-index probe per line, never a
+    // walk over all of the biller's bills.
     d1
       .prepare(
         `SELECT bill_ref, status, in_progress FROM (
            SELECT b.bill_ref, b.status, ${OPEN_PAYMENT} AS in_progress
-           FROM json_each(?) j JOIN bills b ON b.biller_id = ? AND b.bill_ref = j.value
+           FROM json_each(?) j CROSS JOIN bills b ON b.biller_id = ? AND b.bill_ref = j.value
          ) WHERE status <> 'unpaid' OR in_progress`,
       )
       .bind(now, JSON.stringify(good.map((g) => g.line[1])), caller.billerId),
