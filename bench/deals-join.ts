@@ -1,6 +1,6 @@
 // Hot deals: how many joins a second one deal takes, and 100 deals, through the real Worker
 // (bundled by wrangler, run by Miniflare on a disk-backed local D1). Usage:
-//   npx tsx bench/deals-join.mts [joins=2000] [concurrency=50]
+//   npx tsx bench/deals-join.ts [joins=2000] [concurrency=50]
 // Figures are for this machine and local D1 (SQLite in-process); see docs/deals.md for what they
 // say about production D1.
 import { execFileSync } from 'node:child_process'
