@@ -3,8 +3,9 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { runScheduled } from '../../src/cron'
 import { settleDeals } from '../../src/deals/settlement'
 import { accounts } from '../../src/payments/ledger'
-import { call, expectProblem } from '../helpers/http'
+import { ADMIN, call, expectProblem } from '../helpers/http'
 import { balanceOf, expectLedgerBalanced, transfersOf } from '../helpers/ledger'
+import { PIN } from '../payments/helpers'
 import { confirm, createDeal, dealRow, endDeal, household, joined, participationRow, paymentStatus, wallet } from './helpers'
 
 afterEach(async () => {
@@ -163,6 +164,42 @@ describe('the window closes', () => {
     const results = (await runScheduled(env, Date.now())) as Record<string, any>
     expect(results['deals.settlement']).toMatchObject({ closed: expect.any(Number), released: expect.any(Number) })
     expect(await paymentStatus(m!.payment.id)).toBe('canceled')
+    expect(await wallet(m!.user.id)).toEqual({ balance: 100_000, held: 0 })
+  })
+})
+
+describe('races and refunds', () => {
+  it('a confirmation that lands after the cron failed the deal does not tip it; its hold is released', async () => {
+    const { confirmPayment } = await import('../../src/payments/confirm')
+    const deal = await createDeal({ minGroupSize: 1 })
+    const [m] = await members(deal.id, 1, { confirmed: false })
+    // The cron closes the deal between the purpose's check and the confirmation's batch.
+    const racing = withDb(env, (target) => async (statements: D1PreparedStatement[]) => {
+      await target.prepare(`UPDATE deals SET phase = 'failed' WHERE id = ?`).bind(deal.id).run()
+      return target.batch(statements)
+    })
+    const confirmed = await confirmPayment(racing, {
+      userId: m!.user.id,
+      paymentId: m!.payment.id,
+      paymentMethod: 'wallet',
+      pin: PIN,
+      now: Date.now(),
+    })
+    expect(confirmed.status).toBe('requires_capture')
+    expect(await dealRow(deal.id)).toMatchObject({ phase: 'failed', tipped_at: null, participants: 1 })
+    await settleDeals(env, Date.now())
+    expect(await paymentStatus(m!.payment.id)).toBe('canceled')
+    expect(await wallet(m!.user.id)).toEqual({ balance: 100_000, held: 0 })
+    expect(await dealRow(deal.id)).toMatchObject({ reserved: 0, participants: 0 })
+  })
+
+  it('an admin refund of a captured place marks it refunded and gives the money back', async () => {
+    const deal = await createDeal({ price: 1500, minGroupSize: 1 })
+    const [m] = await members(deal.id, 1)
+    expect(await paymentStatus(m!.payment.id)).toBe('succeeded')
+    const res = await call('POST', `/v1/payments/${m!.payment.id}/refund`, { headers: ADMIN, body: {} })
+    expect(res.status, res.text).toBe(200)
+    expect(await participationRow(m!.participation.id)).toMatchObject({ status: 'refunded' })
     expect(await wallet(m!.user.id)).toEqual({ balance: 100_000, held: 0 })
   })
 })
