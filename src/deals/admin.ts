@@ -2,6 +2,7 @@ import { ApiError } from '../http/errors'
 import { newId } from '../lib/ids'
 import { errorText } from '../payments/ledger'
 import { catalogChanged } from './catalog-link'
+import { dealInsertSql } from './deal-rows'
 import type { CreateDealInput, UpdateDealInput } from './schemas'
 import { findDeal, type DealWithProduct } from './store'
 
@@ -9,10 +10,7 @@ function invalid(path: string, message: string): ApiError {
   return new ApiError('validation_failed', `${path}: ${message}`, { errors: [{ path, message }] })
 }
 
-/**
- * Creates a deal. list_price is the product's price, read by a subquery of the INSERT itself, so a
- * concurrent price change cannot slip a deal price above it: the CHECK deals_prices would abort.
- */
+/** Creates a deal (see dealInsertSql for how list_price is taken from the product). */
 export async function createDeal(env: Env, input: CreateDealInput, now: number): Promise<DealWithProduct> {
   const product = await env.DB.prepare('SELECT id, price FROM products WHERE id = ?')
     .bind(input.product_id)
@@ -26,28 +24,23 @@ export async function createDeal(env: Env, input: CreateDealInput, now: number):
   const endsAt = Date.parse(input.ends_at)
   if (endsAt <= now) throw invalid('ends_at', 'must be in the future')
   const team = input.mode === 'team'
-  const minGroupSize = team ? input.team_size! : input.min_group_size!
   const id = newId('deal')
-  const insert = env.DB.prepare(
-    `INSERT INTO deals (id, product_id, mode, deal_price, list_price, starts_at, ends_at, min_group_size, stock,
-       max_per_user, team_size, team_window_ms, created_at, updated_at)
-     VALUES (?, ?, ?, ?, (SELECT price FROM products WHERE id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  ).bind(
-    id,
-    product.id,
-    input.mode,
-    dealPrice,
-    product.id,
-    startsAt,
-    endsAt,
-    minGroupSize,
-    input.stock,
-    input.max_per_user,
-    team ? input.team_size! : null,
-    team ? input.team_window_seconds! * 1000 : null,
-    now,
-    now,
+  const row = dealInsertSql(
+    {
+      productId: product.id,
+      mode: input.mode,
+      dealPrice,
+      startsAt,
+      endsAt,
+      minGroupSize: team ? input.team_size! : input.min_group_size!,
+      stock: input.stock,
+      maxPerUser: input.max_per_user,
+      teamSize: team ? input.team_size! : null,
+      teamWindowMs: team ? input.team_window_seconds! * 1000 : null,
+    },
+    { id, now },
   )
+  const insert = env.DB.prepare(row.sql).bind(...row.params)
   try {
     await env.DB.batch([insert, ...catalogChanged(env)])
   } catch (err) {
