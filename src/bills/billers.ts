@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi'
+import { billerUpsertSql, type BillerRow } from './rows'
 import { ApiError } from '../http/errors'
 import { newId } from '../lib/ids'
 import { money } from '../lib/money'
@@ -11,18 +12,7 @@ import { decryptFeedSecret, encryptFeedSecret, generateFeedSecret } from './secr
 /** How long the secrets a rotation replaces keep verifying, so a biller can roll out the new one. */
 export const ROTATION_GRACE_MS = 24 * 60 * 60 * 1000
 
-export type BillerRow = {
-  id: string
-  name: string
-  category: 'electricity' | 'water' | 'gas' | 'broadband' | 'tv'
-  account_pattern: string
-  amount_rule: 'exact' | 'partial' | 'any'
-  min_amount: number | null
-  max_amount: number | null
-  payable_after_due: number
-  created_at: number
-  updated_at: number
-}
+export type { BillerRow } from './rows'
 
 export type BillerView = z.infer<typeof BillerSchema>
 
@@ -75,13 +65,8 @@ export async function createBiller(
   }
   const feedSecret = generateFeedSecret()
   const ciphertext = await encryptFeedSecret(env, row.id, feedSecret)
-  await env.DB.batch([
-    env.DB.prepare(
-      `INSERT INTO billers (id, name, category, account_pattern, amount_rule, min_amount, max_amount,
-         payable_after_due, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).bind(row.id, row.name, row.category, row.account_pattern, row.amount_rule, min, max, row.payable_after_due, now, now),
-    insertSecretStatement(env, row.id, ciphertext, now),
-  ])
+  const insert = billerUpsertSql(row)
+  await env.DB.batch([env.DB.prepare(insert.sql).bind(...insert.params), insertSecretStatement(env, row.id, ciphertext, now)])
   return { biller: toBillerView(row), feedSecret }
 }
 

@@ -5,6 +5,7 @@ import { money } from '../lib/money'
 import { decodeCursor, encodeCursor } from '../lib/pagination'
 import { iso } from '../lib/time'
 import { findBiller, validFeedSecrets } from './billers'
+import { billUpsertSql, type GoodLine } from './rows'
 import { isCalendarDate } from './dates'
 import { compiledPattern, matchesAccountPattern } from './pattern'
 import { FeedLineSchema, type FeedRejectionSchema, type SettlementSchema } from './schemas'
@@ -44,7 +45,6 @@ export async function authenticateFeed(
 }
 
 type Rejection = z.infer<typeof FeedRejectionSchema>
-type GoodLine = [id: string, billRef: string, accountNumber: string, period: string, amountDue: number, dueDate: string]
 
 /** Lines per upsert statement: each is one bound JSON parameter, kept far below D1's 1 MB value cap. */
 const LINES_PER_STATEMENT = 1000
@@ -114,27 +114,8 @@ export async function ingestFeed(
       .bind(now, JSON.stringify(good.map((g) => g.line[1])), caller.billerId),
   ]
   for (let i = 0; i < good.length; i += LINES_PER_STATEMENT) {
-    const chunk = good.slice(i, i + LINES_PER_STATEMENT).map((g) => g.line)
-    statements.push(
-      d1
-        .prepare(
-          `INSERT INTO bills (id, biller_id, bill_ref, account_number, period, amount_due, due_date,
-             status, amount_paid, version, created_at, updated_at)
-           SELECT j.value ->> 0, ?1, j.value ->> 1, j.value ->> 2, j.value ->> 3, j.value ->> 4, j.value ->> 5,
-             'unpaid', 0, 1, ?2, ?2
-           FROM json_each(?3) j WHERE true
-           ON CONFLICT (biller_id, bill_ref) DO UPDATE SET
-             account_number = excluded.account_number, period = excluded.period,
-             amount_due = excluded.amount_due, due_date = excluded.due_date,
-             version = bills.version + 1, updated_at = excluded.updated_at
-           WHERE bills.status = 'unpaid'
-             AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.purpose_type = 'bill' AND p.purpose_id = bills.id
-               AND p.status IN ('requires_confirmation', 'requires_capture') AND p.expires_at > ?2)
-             AND (bills.account_number, bills.period, bills.amount_due, bills.due_date)
-               IS NOT (excluded.account_number, excluded.period, excluded.amount_due, excluded.due_date)`,
-        )
-        .bind(caller.billerId, now, JSON.stringify(chunk)),
-    )
+    const upsert = billUpsertSql(caller.billerId, good.slice(i, i + LINES_PER_STATEMENT).map((g) => g.line), now)
+    statements.push(d1.prepare(upsert.sql).bind(...upsert.params))
   }
 
   let blocked: { bill_ref: string; status: string; in_progress: number }[]
