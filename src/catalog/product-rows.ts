@@ -49,7 +49,7 @@ export const ProductInputSchema = z
     category_slug: z.string().regex(SLUG),
     stock: z.number().int().min(0).max(1_000_000_000),
     /** Units sold so far: popularity. Kept as is on update when omitted. */
-    sales: z.number().int().min(0).max(SALES_SPAN - 1).optional(),
+    sales: z.number().int().min(0).max(1_000_000_000_000).optional(),
     images: z.array(ImageSchema).max(20).optional(),
     attributes: AttributesSchema.optional(),
   })

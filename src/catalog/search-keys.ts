@@ -29,8 +29,11 @@ export const KEY_CAPS = {
 export const TIER = { productPrefix: 3, categoryPrefix: 2, productInfix: 1, categoryInfix: 0 } as const
 export type Tier = (typeof TIER)[keyof typeof TIER]
 
-/** sales are clamped below this so rank = tier * SALES_SPAN + sales stays a safe integer. */
-export const SALES_SPAN = 2 ** 40
+/**
+ * rank = tier * SALES_SPAN + min(sales, SALES_SPAN - 1). 2^29 keeps every rank below 2^31, a
+ * 4-byte integer in SQLite's record format (2^40 would take 6 bytes on each of millions of rows).
+ */
+export const SALES_SPAN = 2 ** 29
 
 export function searchRank(tier: number, sales: number): number {
   return tier * SALES_SPAN + Math.min(Math.max(0, Math.trunc(sales)), SALES_SPAN - 1)
