@@ -20,6 +20,7 @@ import {
   BillSchema,
   CreateBillerBody,
   FeedBody,
+  FeedLineSchema,
   FeedResultSchema,
   LinkAccountBody,
   NotificationSchema,
@@ -274,3 +275,7 @@ export const billRoutes = new OpenAPIHono<AppEnv>()
     return result.created ? c.json({ payment: result.payment }, 201) : c.json({ payment: result.payment }, 200)
   })
   .openapi(notificationsRoute, async (c) => c.json(await listNotifications(c.env.DB, principalOf(c).userId, c.req.valid('query')), 200))
+
+// Feed lines are validated one by one (a bad line is reported, not a 400), so the body schema holds
+// them as unknown and points at this component for the document.
+billRoutes.openAPIRegistry.register('BillFeedLine', FeedLineSchema)

@@ -1,5 +1,6 @@
 import { env } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
+import { billRoutes } from '../../src/bills/routes'
 import { decryptFeedSecret } from '../../src/bills/secrets'
 import { ADMIN, call, expectProblem } from '../helpers/http'
 import { createBiller, TEST_FEED_KEY, useFeedKey } from './helpers'
@@ -138,5 +139,29 @@ describe('GET /v1/billers', () => {
     expect(new Set(ids).size).toBe(ids.length)
     expect(ids).toEqual([...ids].sort())
     expectProblem(await call('GET', '/v1/billers?cursor=!!'), 400, 'invalid_cursor')
+  })
+})
+
+describe('OpenAPI document', () => {
+  it('describes every bills route', async () => {
+    // Built from the bills sub-app alone, so another capability's document cannot mask ours.
+    const doc = billRoutes.getOpenAPI31Document({ openapi: '3.1.0', info: { title: 'bills', version: '1' } })
+    const res = { body: JSON.parse(JSON.stringify(doc)) }
+    for (const path of [
+      '/v1/admin/billers',
+      '/v1/admin/billers/{id}/rotate-secret',
+      '/v1/billers',
+      '/v1/biller-feed/bills',
+      '/v1/biller-feed/payments',
+      '/v1/me/biller-accounts',
+      '/v1/me/biller-accounts/{id}',
+      '/v1/me/bills',
+      '/v1/bills/{id}',
+      '/v1/bills/{id}/pay',
+      '/v1/me/notifications',
+    ]) {
+      expect(res.body.paths, path).toHaveProperty([path])
+    }
+    expect(res.body.components.schemas).toHaveProperty('BillFeedLine')
   })
 })
