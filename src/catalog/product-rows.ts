@@ -108,14 +108,22 @@ export function categoryUpsertSql(input: CategoryInput, opts: { id: string; now:
 }
 
 /**
- * Upsert by sku; the id and (when `sales` is omitted) the sales count are kept on update. Then
- * its search keys are replaced, ranked in SQL from the sales the row holds after the upsert.
+ * Upsert by sku; the id and (when `sales` is omitted) the sales count are kept on update.
+ * Search keys depend on title, brand and sales only: when those are unchanged (a stock or price
+ * update) the keys stay as they are; otherwise they are deleted before the row changes and
+ * rewritten after it, ranked in SQL from the sales the row then holds.
  * An unknown category_slug leaves category_id NULL, which the NOT NULL constraint refuses, so a
  * racing category change aborts the whole batch rather than writing half of it.
  */
 export function productUpsertSql(input: ProductInput, opts: { id: string; now: number }): Sql[] {
   const doc = productSearchDocument(input.title, input.brand)
   const images = input.images ?? []
+  const staleKeys: Sql = {
+    sql: `DELETE FROM search_keys WHERE target_id = (
+            SELECT search_id FROM products
+            WHERE sku = ?1 AND NOT (title = ?2 AND brand = ?3 AND sales = COALESCE(?4, sales)))`,
+    params: [input.sku, input.title, input.brand, input.sales ?? null],
+  }
   const product: Sql = {
     sql: `INSERT INTO products
             (id, search_id, sku, title, brand, description, category_id, root_category_id, price,
@@ -147,19 +155,14 @@ export function productUpsertSql(input: ProductInput, opts: { id: string; now: n
       opts.now,
     ],
   }
-  return [
-    product,
-    {
-      sql: 'DELETE FROM search_keys WHERE target_id = (SELECT search_id FROM products WHERE sku = ?)',
-      params: [input.sku],
-    },
-    {
-      sql: `INSERT INTO search_keys (key, rank, target_id)
-            SELECT j.value ->> 0, (j.value ->> 1) * ${SALES_SPAN} + MIN(p.sales, ${SALES_SPAN - 1}), p.search_id
-            FROM json_each(?2) AS j, products AS p WHERE p.sku = ?1`,
-      params: [input.sku, JSON.stringify(doc.keys)],
-    },
-  ]
+  const freshKeys: Sql = {
+    sql: `INSERT INTO search_keys (key, rank, target_id)
+          SELECT j.value ->> 0, (j.value ->> 1) * ${SALES_SPAN} + MIN(p.sales, ${SALES_SPAN - 1}), p.search_id
+          FROM products AS p, json_each(?2) AS j
+          WHERE p.sku = ?1 AND NOT EXISTS (SELECT 1 FROM search_keys WHERE target_id = p.search_id)`,
+    params: [input.sku, JSON.stringify(doc.keys)],
+  }
+  return [staleKeys, product, freshKeys]
 }
 
 /** Binds Sql to D1 statements, for `env.DB.batch()`. */

@@ -106,6 +106,30 @@ describe('admin products: happy', () => {
     expect(await suggestIds('yijia')).toContain(first!.id)
   })
 
+  it('a stock or price update leaves search keys alone; a sales update re-ranks them', async () => {
+    const cat = uniq('cat')
+    await adminCategories([{ slug: cat, name: '排序' }])
+    const [a, b] = [uniq('a'), uniq('b')]
+    const [pa, pb] = await adminProducts([
+      product(a, '排序测试 甲款', cat, { sales: 10 }),
+      product(b, '排序测试 乙款', cat, { sales: 20 }),
+    ])
+    const order = async () => (await call('GET', `/v1/search/suggest?q=${encodeURIComponent('排序测试')}`)).body.items.map((i: any) => i.id)
+    expect(await order()).toEqual([pb!.id, pa!.id])
+
+    const run = async (input: Record<string, unknown>) => {
+      const sqls = productUpsertSql(product(a, '排序测试 甲款', cat, input) as any, { id: newId('product'), now: Date.now() })
+      const results = await env.DB.batch(toStatements(env.DB, sqls))
+      return results.reduce((n, r) => n + r.meta.rows_written, 0)
+    }
+    const keyRows = await count('SELECT COUNT(*) AS n FROM search_keys WHERE target_id = (SELECT search_id FROM products WHERE sku = ?)', a)
+    expect(await run({ sales: 10, stock: 7, price: { amount: 1, currency: 'CNY' } })).toBeLessThan(10)
+    expect(await run({ stock: 8 })).toBeLessThan(10)
+    expect(await run({ sales: 30 })).toBeGreaterThan(keyRows)
+    await adminProducts([product(uniq('nudge'), '无关 商品', cat)]) // bumps the catalog version
+    expect(await order()).toEqual([pa!.id, pb!.id])
+  })
+
   it('writes 100 products in one call', async () => {
     const cat = uniq('bulk')
     await adminCategories([{ slug: cat, name: '批量' }])
