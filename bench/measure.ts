@@ -1,0 +1,183 @@
+import { Connections, type BenchRequest, type BenchResponse } from './http'
+import type { Scenario } from './scenarios/registry'
+import type { BenchServer } from './server'
+
+export const BASELINE_PATH = '/__bench/baseline'
+const STATS_HEADER = { 'x-bench-d1-stats': '1' }
+
+export type Plan = {
+  rounds: number
+  /** Requests per block at 1 connection; a block at N connections sends N/2 times as many. */
+  blockAt1: number
+  warmup: number
+  probes: number
+}
+
+export type Summary = {
+  requests: number
+  p50Ms: number
+  p99Ms: number
+  meanMs: number
+  reqPerSec: number
+}
+
+export type LevelResult = {
+  connections: number
+  route: Summary
+  baseline: Summary
+  deltaP50Us: number
+  deltaP99Us: number
+  throughputRatio: number
+}
+
+export type Probe = {
+  status: number
+  bytes: number
+  d1Queries: number
+  rowsRead: number
+  rowsWritten: number
+}
+
+export type ScenarioResult = {
+  name: string
+  target: string
+  note?: string
+  path: string
+  probes: Probe[]
+  levels: LevelResult[]
+}
+
+type Block = { micros: number[]; seconds: number }
+
+function quantile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return NaN
+  const pos = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))
+  return sorted[pos]
+}
+
+function summarize(blocks: Block[]): Summary {
+  const micros = blocks.flatMap((b) => b.micros).sort((a, b) => a - b)
+  const seconds = blocks.reduce((sum, b) => sum + b.seconds, 0)
+  const mean = micros.reduce((sum, m) => sum + m, 0) / micros.length
+  return {
+    requests: micros.length,
+    p50Ms: quantile(micros, 0.5) / 1000,
+    p99Ms: quantile(micros, 0.99) / 1000,
+    meanMs: mean / 1000,
+    reqPerSec: micros.length / seconds,
+  }
+}
+
+class Failure extends Error {}
+
+function check(res: BenchResponse, req: BenchRequest, ok: (status: number) => boolean) {
+  if (!ok(res.status)) {
+    const body = res.body.toString('utf8').slice(0, 300)
+    throw new Failure(`${req.method ?? 'GET'} ${req.path} answered ${res.status}: ${body}`)
+  }
+}
+
+/** `count` requests over `conns`, as many in flight as there are connections. */
+async function runBlock(
+  conns: Connections,
+  next: () => BenchRequest,
+  count: number,
+  ok: (status: number) => boolean,
+): Promise<Block> {
+  const micros: number[] = []
+  let sent = 0
+  const started = process.hrtime.bigint()
+  const loop = async () => {
+    while (sent < count) {
+      sent++
+      const req = next()
+      const res = await conns.send(req)
+      check(res, req, ok)
+      micros.push(res.micros)
+    }
+  }
+  await Promise.all(Array.from({ length: conns.count }, loop))
+  return { micros, seconds: Number(process.hrtime.bigint() - started) / 1e9 }
+}
+
+function header(res: BenchResponse, name: string): number {
+  const value = res.headers[name]
+  if (value === undefined) throw new Failure(`the Worker did not send ${name}: is BENCH=1 set?`)
+  return Number(value)
+}
+
+export async function runScenario(
+  server: BenchServer,
+  scenario: Scenario,
+  plan: Plan,
+  log: (line: string) => void,
+): Promise<ScenarioResult> {
+  const ok = scenario.ok ?? ((status: number) => status === 200)
+  let i = 0
+  const nextRoute = () => scenario.request(i++)
+  const baselineRequest: BenchRequest = { path: BASELINE_PATH }
+  const origin = server.url[scenario.target]
+
+  const probeConn = new Connections(origin, 1)
+  const probes: Probe[] = []
+  const firstPath = scenario.request(i).path
+  try {
+    for (let p = 0; p < plan.probes; p++) {
+      const req = nextRoute()
+      const res = await probeConn.send({ ...req, headers: { ...req.headers, ...STATS_HEADER } })
+      check(res, req, ok)
+      probes.push({
+        status: res.status,
+        bytes: res.body.length,
+        d1Queries: header(res, 'x-d1-queries'),
+        rowsRead: header(res, 'x-d1-rows-read'),
+        rowsWritten: header(res, 'x-d1-rows-written'),
+      })
+    }
+  } finally {
+    probeConn.close()
+  }
+
+  const levels: LevelResult[] = []
+  for (const connections of scenario.connections ?? [1, 8]) {
+    const conns = new Connections(origin, connections)
+    try {
+      const perBlock = Math.round((plan.blockAt1 * Math.max(2, connections)) / 2)
+      const warm = plan.warmup * connections
+      await runBlock(conns, () => baselineRequest, warm, (s) => s === 200)
+      await runBlock(conns, nextRoute, warm, ok)
+      const route: Block[] = []
+      const baseline: Block[] = []
+      const base = () => runBlock(conns, () => baselineRequest, perBlock, (s) => s === 200)
+      for (let round = 0; round < plan.rounds; round++) {
+        // ABBA: drift (other work on the machine, GC, JIT) falls on both sides alike.
+        baseline.push(await base())
+        route.push(await runBlock(conns, nextRoute, perBlock, ok))
+        route.push(await runBlock(conns, nextRoute, perBlock, ok))
+        baseline.push(await base())
+      }
+      const r = summarize(route)
+      const b = summarize(baseline)
+      const level: LevelResult = {
+        connections,
+        route: r,
+        baseline: b,
+        deltaP50Us: Math.round((r.p50Ms - b.p50Ms) * 1000),
+        deltaP99Us: Math.round((r.p99Ms - b.p99Ms) * 1000),
+        throughputRatio: r.reqPerSec / b.reqPerSec,
+      }
+      levels.push(level)
+      log(
+        `  ${scenario.name} @${connections}: p50 ${r.p50Ms.toFixed(2)} ms ` +
+          `(${level.deltaP50Us} µs over baseline), ${Math.round(r.reqPerSec)} req/s ` +
+          `(${level.throughputRatio.toFixed(2)}x baseline)`,
+      )
+    } finally {
+      conns.close()
+    }
+  }
+  const { name, target, note } = scenario
+  return { name, target, note, path: firstPath, probes, levels }
+}
+
+export { Failure }

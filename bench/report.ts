@@ -1,0 +1,105 @@
+import { execFileSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { ROOT } from './config'
+import type { ScenarioResult } from './measure'
+import type { Targets } from './scenarios/registry'
+
+export type Check = { target: string; limit: number; actual: number; pass: boolean }
+
+/** Each limit the scenario set, against the worst probe (D1, bytes) or the timed levels. */
+export function evaluate(result: ScenarioResult, targets: Targets | undefined): Check[] {
+  if (!targets) return []
+  const checks: Check[] = []
+  const add = (target: string, limit: number | undefined, actual: number, atMost = true) => {
+    if (limit === undefined || Number.isNaN(actual)) return
+    checks.push({ target, limit, actual, pass: atMost ? actual <= limit : actual >= limit })
+  }
+  const worst = (key: 'd1Queries' | 'rowsRead' | 'bytes') =>
+    Math.max(...result.probes.map((p) => p[key]))
+  add('D1 round trips', targets.d1Queries, worst('d1Queries'))
+  add('rows_read', targets.rowsRead, worst('rowsRead'))
+  add('bytes', targets.maxBytes, worst('bytes'))
+  const single = result.levels.find((l) => l.connections === 1)
+  add('Δp50 µs @1', targets.p50DeltaUs, single?.deltaP50Us ?? NaN)
+  add('Δp99 µs @1', targets.p99DeltaUs, single?.deltaP99Us ?? NaN)
+  const widest = result.levels.at(-1)
+  if (widest && widest.connections > 1) {
+    const label = `×baseline @${widest.connections}`
+    add(label, targets.minThroughputRatio, Number(widest.throughputRatio.toFixed(2)), false)
+  }
+  return checks
+}
+
+const WIDE = /[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\uff00-\uff60]/
+
+/** Display width: CJK characters take two columns in a terminal. */
+function width(s: string) {
+  let w = 0
+  for (const ch of s) w += WIDE.test(ch) ? 2 : 1
+  return w
+}
+
+export function formatTable(results: Array<ScenarioResult & { checks: Check[] }>): string {
+  const head = ['route', 'conn', 'p50 ms', 'p99 ms', 'req/s', 'base p50', 'base p99', 'base req/s',
+    'Δp50 µs', 'Δp99 µs', '×base', 'D1', 'rows', 'bytes', 'targets']
+  const rows: string[][] = []
+  for (const r of results) {
+    const probe = r.probes.at(-1)
+    const failed = r.checks.filter((c) => !c.pass).map((c) => `✗ ${c.target} ${c.actual}`)
+    const met = failed.length === 0 ? `✓ ${r.checks.length}` : failed.join('; ')
+    const verdict = r.checks.length === 0 ? '' : met
+    r.levels.forEach((l, n) => {
+      rows.push([
+        n === 0 ? r.name : '',
+        String(l.connections),
+        l.route.p50Ms.toFixed(2),
+        l.route.p99Ms.toFixed(2),
+        String(Math.round(l.route.reqPerSec)),
+        l.baseline.p50Ms.toFixed(2),
+        l.baseline.p99Ms.toFixed(2),
+        String(Math.round(l.baseline.reqPerSec)),
+        String(l.deltaP50Us),
+        String(l.deltaP99Us),
+        l.throughputRatio.toFixed(2),
+        n === 0 && probe ? String(probe.d1Queries) : '',
+        n === 0 && probe ? String(probe.rowsRead) : '',
+        n === 0 && probe ? String(probe.bytes) : '',
+        n === 0 ? verdict : '',
+      ])
+    })
+  }
+  const widths = head.map((h, i) => Math.max(width(h), ...rows.map((r) => width(r[i]))))
+  const padCell = (c: string, i: number) => {
+    const fill = ' '.repeat(widths[i] - width(c))
+    return i === 0 || i === head.length - 1 ? c + fill : fill + c
+  }
+  const line = (cells: string[]) => cells.map(padCell).join('  ').trimEnd()
+  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n')
+}
+
+function versionOf(pkg: string): string {
+  const file = path.join(ROOT, 'node_modules', pkg, 'package.json')
+  return JSON.parse(readFileSync(file, 'utf8')).version
+}
+
+export function machine() {
+  let commit = 'unknown'
+  try {
+    const git = ['rev-parse', '--short', 'HEAD']
+    commit = execFileSync('git', git, { cwd: ROOT, encoding: 'utf8' }).trim()
+  } catch {
+    // not a git checkout: the figures still stand, without a commit to pin them to
+  }
+  return {
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    cores: os.cpus().length,
+    memoryGb: Math.round(os.totalmem() / 2 ** 30),
+    os: `${os.type()} ${os.release()}`,
+    node: process.version,
+    miniflare: versionOf('miniflare'),
+    wrangler: versionOf('wrangler'),
+    commit,
+  }
+}

@@ -1,0 +1,4 @@
+// Every scenario group the bench runs, in order. A capability adds its file here.
+import './catalog'
+
+export { scenarioGroups } from './registry'

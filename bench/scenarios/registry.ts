@@ -1,0 +1,61 @@
+import type { BenchRequest } from '../http'
+import type { BenchServer, BenchTarget } from '../server'
+
+/** Limits a scenario is judged against; each one the scenario sets becomes a ✓/✗ column. */
+export type Targets = {
+  /** D1 round trips per request (a batch is one). */
+  d1Queries?: number
+  rowsRead?: number
+  /** Response body bytes. */
+  maxBytes?: number
+  /** Added to the baseline at 1 connection, in µs. */
+  p50DeltaUs?: number
+  p99DeltaUs?: number
+  /** Throughput at the highest connection count, as a fraction of the baseline's. */
+  minThroughputRatio?: number
+}
+
+export type Scenario = {
+  /** Unique, short: it names a table row and a results.json entry. */
+  name: string
+  /** Which Worker instance serves it (see server.ts): the cache on, or every read a miss. */
+  target: BenchTarget
+  /**
+   * The i-th request (i counts up across probes, warm-up and timed requests and never repeats),
+   * so a scenario can make every request distinct, e.g. to miss a cache on purpose.
+   */
+  request(i: number): BenchRequest
+  /** Which statuses count as success (default: 200). Anything else fails the run. */
+  ok?(status: number): boolean
+  /** Connection counts to run at (default [1, 8]). */
+  connections?: number[]
+  targets?: Targets
+  /** One line for the report: what the row measures. */
+  note?: string
+}
+
+export type ScenarioContext = {
+  server: BenchServer
+  /** GET that must answer 200 JSON; throws with the problem body otherwise. */
+  getJson<T = unknown>(target: BenchTarget, path: string): Promise<T>
+  send(target: BenchTarget, req: BenchRequest): Promise<{ status: number; body: unknown }>
+  log(line: string): void
+}
+
+/** A capability's scenarios; setup may read or write through the API to find ids and cursors. */
+export type ScenarioGroup = {
+  name: string
+  setup(ctx: ScenarioContext): Promise<Scenario[]>
+}
+
+const groups: ScenarioGroup[] = []
+
+/** Called at import by each scenarios/<capability>.ts; listed in scenarios/index.ts. */
+export function registerScenarioGroup(group: ScenarioGroup) {
+  if (groups.some((g) => g.name === group.name)) throw new Error(`duplicate group ${group.name}`)
+  groups.push(group)
+}
+
+export function scenarioGroups(): readonly ScenarioGroup[] {
+  return groups
+}

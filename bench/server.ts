@@ -1,0 +1,70 @@
+import { generateKeyPairSync, randomBytes } from 'node:crypto'
+import path from 'node:path'
+import type { Readable } from 'node:stream'
+import { Miniflare, type WorkerOptions } from 'miniflare'
+import { D1_PERSIST } from './config'
+import { wranglerWorkerOptions } from './wrangler-options'
+
+/**
+ * Two instances of the same bundle on the same D1: `cached` is the Worker as deployed (Workers
+ * Cache API on); `uncached` has Miniflare's no-op cache, so every read takes the D1 path a cache
+ * miss takes. Each is reached on its own socket (no Miniflare entry worker in between).
+ */
+export type BenchTarget = 'cached' | 'uncached'
+
+export type BenchServer = {
+  url: Record<BenchTarget, URL>
+  adminToken: string
+  /** Last lines the runtime wrote to stderr, for error reports. */
+  stderrTail(): string
+  dispose(): Promise<void>
+}
+
+function benchSecrets() {
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+  const jwk = { ...privateKey.export({ format: 'jwk' }), kid: 'bench', alg: 'ES256', use: 'sig' }
+  return {
+    ADMIN_TOKEN: randomBytes(24).toString('base64url'),
+    JWT_KEYS: JSON.stringify({ keys: [jwk] }),
+    PIN_PEPPER: randomBytes(32).toString('base64url'),
+  }
+}
+
+export async function startBenchServer(scriptPath: string): Promise<BenchServer> {
+  const fromWrangler = wranglerWorkerOptions()
+  const secrets = benchSecrets()
+  const worker = (name: BenchTarget, cache: boolean): WorkerOptions => ({
+    ...(fromWrangler as WorkerOptions),
+    name,
+    modules: true,
+    modulesRules: [{ type: 'ESModule', include: ['**/*.js'] }],
+    scriptPath,
+    modulesRoot: path.dirname(scriptPath),
+    bindings: { ...fromWrangler.bindings, ...secrets, BENCH: '1' },
+    cache,
+    unsafeDirectSockets: [{ host: '127.0.0.1', port: 0 }],
+  })
+  let stderr = ''
+  const mf = new Miniflare({
+    workers: [worker('cached', true), worker('uncached', false)],
+    d1Persist: D1_PERSIST,
+    cf: false,
+    // Access logs go nowhere (the Worker still writes them, as in production); errors are kept.
+    handleRuntimeStdio(stdout: Readable, err: Readable) {
+      stdout.resume()
+      err.on('data', (chunk: Buffer) => {
+        stderr = (stderr + chunk.toString()).slice(-4000)
+      })
+    },
+  })
+  await mf.ready
+  return {
+    url: {
+      cached: await mf.unsafeGetDirectURL('cached'),
+      uncached: await mf.unsafeGetDirectURL('uncached'),
+    },
+    adminToken: secrets.ADMIN_TOKEN,
+    stderrTail: () => stderr,
+    dispose: () => mf.dispose(),
+  }
+}
