@@ -1,6 +1,6 @@
 import { registerHomeRail } from '../catalog/home'
 import { chinaDate } from './dates'
-import { toBillView, type BillRow } from './lookup'
+import { toBillView, type BillDisplayRow } from './lookup'
 
 export const BILLS_RAIL_ITEMS = 10
 
@@ -26,7 +26,7 @@ registerHomeRail({
        ORDER BY b.due_date, b.id LIMIT ?`,
     ).bind(now, principal.userId, BILLS_RAIL_ITEMS)
   },
-  toItems: (rows: Array<BillRow & { nickname: string | null; biller_name: string; biller_category: any; now_ms: number }>) =>
+  toItems: (rows: Array<BillDisplayRow & { now_ms: number }>) =>
     rows.map((row) => toBillView(row, row.now_ms)),
 })
 

@@ -25,9 +25,11 @@ export type BillRow = {
   updated_at: number
 }
 
-type VisibleBillRow = BillRow & { nickname: string | null; biller_name: string; biller_category: BillerRow['category'] }
+export type BillDisplayRow = BillRow & { nickname: string | null; biller_name: string; biller_category: BillerRow['category'] }
 
-export function toBillView(row: VisibleBillRow, now: number): BillView {
+export type VisibleBillRow = BillDisplayRow & Pick<BillerRow, 'amount_rule' | 'min_amount' | 'max_amount' | 'payable_after_due'>
+
+export function toBillView(row: BillDisplayRow, now: number): BillView {
   return {
     id: row.id,
     biller: { id: row.biller_id, name: row.biller_name, category: row.biller_category },
@@ -49,7 +51,9 @@ const VISIBLE = `FROM biller_accounts a
   JOIN bills b ON b.biller_id = a.biller_id AND b.account_number = a.account_number
   JOIN billers r ON r.id = b.biller_id`
 
-const COLUMNS = 'b.*, a.nickname, r.name AS biller_name, r.category AS biller_category'
+/** The bill, the person's nickname for its account, and the biller's name and payment rules. */
+const COLUMNS = `b.*, a.nickname, r.name AS biller_name, r.category AS biller_category,
+  r.amount_rule, r.min_amount, r.max_amount, r.payable_after_due`
 
 /** A bill the person may see, or 404 (never 403: another household's bill ids are not confirmed). */
 export async function findVisibleBill(d1: D1Database, userId: string, billId: string): Promise<VisibleBillRow> {

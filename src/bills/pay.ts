@@ -2,7 +2,6 @@ import type { Principal } from '../env'
 import { ApiError } from '../http/errors'
 import { expireIfDue, findOpenPayment, getPaymentView, isOpenPaymentConflict, newPaymentStatements, type PaymentView } from '../payments/intents'
 import type { Payment } from '../payments/purposes'
-import { findBiller } from './billers'
 import { findVisibleBill } from './lookup'
 import { payableAmount } from './rules'
 
@@ -20,9 +19,7 @@ export async function payBill(env: Env, principal: Principal, billId: string, re
     const bill = await findVisibleBill(env.DB, principal.userId, billId)
     const open = await openPayment(env, billId, now)
     if (open) return { created: false, payment: await viewOfOpen(env, open, principal, now) }
-    const biller = await findBiller(env.DB, bill.biller_id)
-    if (!biller) throw new Error(`bill ${bill.id} has no biller ${bill.biller_id}`)
-    const amount = payableAmount(bill, biller, requested, now)
+    const amount = payableAmount(bill, bill, requested, now)
 
     const { paymentId, statements } = newPaymentStatements(env, {
       purpose: { type: 'bill', id: bill.id },
@@ -30,7 +27,7 @@ export async function payBill(env: Env, principal: Principal, billId: string, re
       startedBy: principal,
       amount,
       capture: 'automatic',
-      payee: { kind: 'biller', billerId: biller.id },
+      payee: { kind: 'biller', billerId: bill.biller_id },
       now,
     })
     const attempt = env.DB.prepare(
