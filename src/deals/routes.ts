@@ -35,7 +35,7 @@ const idempotencyHeader = z.object({
   'idempotency-key': z
     .string()
     .optional()
-    .openapi({ param: { name: 'Idempotency-Key', in: 'header' }, description: 'Replays the first response for 24 h' }),
+    .openapi({ param: { name: 'idempotency-key', in: 'header' }, description: 'Idempotency-Key: replays the first response for 24 h' }),
 })
 // Countdowns run from server_time: a cached copy would be wrong by its age.
 const NO_STORE = { 'cache-control': 'no-store' }
