@@ -4,6 +4,7 @@ import { requireAdmin } from '../http/admin'
 import { principalOf, requireDeviceOrUser } from '../http/auth'
 import { ApiError } from '../http/errors'
 import { idempotent } from '../http/idempotency'
+import { CursorQuery, LimitQuery, listSchema } from '../lib/pagination'
 import { iso } from '../lib/time'
 import { toPaymentView } from '../payments/view'
 import { createDeal, updateDeal } from './admin'
@@ -18,11 +19,12 @@ import {
   DealListSchema,
   JoinBody,
   JoinResponse,
+  ParticipationSchema,
   TeamParam,
   TeamSchema,
   UpdateDealBody,
 } from './schemas'
-import { findDeal, listDeals, toDealView, type DealWithProduct } from './store'
+import { findDeal, listDeals, listParticipations, toDealView, type DealWithProduct } from './store'
 import { findTeamByCode, toTeamView } from './teams'
 
 const bearer = [{ bearer: [] }]
@@ -123,6 +125,17 @@ const teamRoute = createRoute({
   responses: { 200: json(TeamSchema, 'The team'), 404: problem('No such team in this deal') },
 })
 
+const myParticipationsRoute = createRoute({
+  method: 'get',
+  path: '/v1/me/deal-participations',
+  tags: ['deals'],
+  summary: 'My group-buy places, newest first (a TV sees the places it started)',
+  security: bearer,
+  middleware: [requireDeviceOrUser] as const,
+  request: { query: z.object({ limit: LimitQuery, cursor: CursorQuery }) },
+  responses: { 200: json(listSchema(ParticipationSchema, 'DealParticipationList'), 'A page of places') },
+})
+
 export const dealRoutes = new OpenAPIHono<AppEnv>()
   .openapi(createDealRoute, async (c) => {
     const now = Date.now()
@@ -156,6 +169,17 @@ export const dealRoutes = new OpenAPIHono<AppEnv>()
       payment: await toPaymentView(c.env, joined.payment, now),
     }
     return c.json(body, 201)
+  })
+  .openapi(myParticipationsRoute, async (c) => {
+    const now = Date.now()
+    const principal = principalOf(c)
+    const page = await listParticipations(
+      c.env.DB,
+      { userId: principal.userId, deviceId: principal.kind === 'device' ? principal.deviceId : undefined },
+      c.req.valid('query'),
+    )
+    const items = page.items.map((p) => toParticipationView(p, p.team, now))
+    return c.json({ items, next_cursor: page.nextCursor }, 200)
   })
   .openapi(teamRoute, async (c) => {
     const { id, code } = c.req.valid('param')

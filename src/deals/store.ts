@@ -180,3 +180,46 @@ export async function listDeals(
   const nextCursor = results.length > opts.limit && last ? encodeCursor([last[plan.key as 'ends_at'], last.id]) : null
   return { items, nextCursor }
 }
+
+export type ParticipationWithTeam = ParticipationRow & { team: TeamRow | null }
+
+/**
+ * A person's places, newest first (keyset on created_at, id over deal_participations_user_idx);
+ * a TV sees the places it started, like its orders.
+ */
+export async function listParticipations(
+  d1: D1Database,
+  principal: { userId: string; deviceId?: string },
+  opts: { limit: number; cursor?: string },
+): Promise<{ items: ParticipationWithTeam[]; nextCursor: string | null }> {
+  const after = decodeCursor(opts.cursor, Cursor)
+  const where = ['user_id = ?']
+  const params: unknown[] = [principal.userId]
+  if (principal.deviceId) {
+    where.push('started_by_device_id = ?')
+    params.push(principal.deviceId)
+  }
+  if (after) {
+    where.push('(created_at < ? OR (created_at = ? AND id < ?))')
+    params.push(after[0], after[0], after[1])
+  }
+  const { results } = await d1
+    .prepare(`SELECT * FROM deal_participations WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT ?`)
+    .bind(...params, opts.limit + 1)
+    .all<ParticipationRow>()
+  const page = results.slice(0, opts.limit)
+  const teamIds = [...new Set(page.map((p) => p.team_id).filter((id): id is string => id !== null))]
+  const teams = new Map<string, TeamRow>()
+  if (teamIds.length > 0) {
+    const { results: rows } = await d1
+      .prepare(`SELECT * FROM deal_teams WHERE id IN (${teamIds.map(() => '?').join(', ')})`)
+      .bind(...teamIds)
+      .all<TeamRow>()
+    for (const t of rows) teams.set(t.id, t)
+  }
+  const last = page[page.length - 1]
+  return {
+    items: page.map((p) => ({ ...p, team: p.team_id ? (teams.get(p.team_id) ?? null) : null })),
+    nextCursor: results.length > opts.limit && last ? encodeCursor([last.created_at, last.id]) : null,
+  }
+}

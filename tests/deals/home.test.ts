@@ -48,7 +48,7 @@ describe('the OpenAPI document', () => {
   it('documents every deals route', async () => {
     const res = await call('GET', '/openapi.json')
     expect(res.status, res.text.slice(0, 300)).toBe(200)
-    for (const path of ['/v1/admin/deals', '/v1/admin/deals/{id}', '/v1/deals', '/v1/deals/{id}', '/v1/deals/{id}/join', '/v1/deals/{id}/teams/{code}']) {
+    for (const path of ['/v1/admin/deals', '/v1/admin/deals/{id}', '/v1/deals', '/v1/deals/{id}', '/v1/deals/{id}/join', '/v1/deals/{id}/teams/{code}', '/v1/me/deal-participations']) {
       expect(Object.keys(res.body.paths), path).toContain(path)
     }
     expect(res.body.paths['/v1/deals/{id}/join'].post.security).toEqual([{ bearer: [] }])

@@ -128,6 +128,30 @@ describe('joining a deal', () => {
   })
 })
 
+describe('my places', () => {
+  it('lists a person\'s places newest first, page by page; a TV sees the ones it started; others see none', async () => {
+    const user = await createTestUser()
+    const tv = await createTestDevice(user.id)
+    const a = await createDeal()
+    const b = await createDeal({ mode: 'team', teamSize: 2 })
+    const fromTv = await join(tv.token, a.id, { quantity: 2 })
+    const fromPhone = await join(user.token, b.id, { quantity: 1 })
+    const first = await call('GET', '/v1/me/deal-participations?limit=1', { token: user.token })
+    expect(first.status, first.text).toBe(200)
+    expect(first.body.items.map((p: any) => p.id)).toEqual([fromPhone.body.participation.id])
+    expect(first.body.items[0].team).toMatchObject({ code: fromPhone.body.participation.team.code, members: 1 })
+    const second = await call('GET', `/v1/me/deal-participations?limit=1&cursor=${first.body.next_cursor}`, { token: user.token })
+    expect(second.body.items.map((p: any) => p.id)).toEqual([fromTv.body.participation.id])
+    expect(second.body.items[0]).toMatchObject({ deal_id: a.id, status: 'pending_payment', quantity: 2, team: null })
+    expect(second.body.next_cursor).toBeNull()
+    const tvView = await call('GET', '/v1/me/deal-participations', { token: tv.token })
+    expect(tvView.body.items.map((p: any) => p.id)).toEqual([fromTv.body.participation.id])
+    const stranger = await call('GET', '/v1/me/deal-participations', { token: (await createTestUser()).token })
+    expect(stranger.body).toEqual({ items: [], next_cursor: null })
+    expectProblem(await call('GET', '/v1/me/deal-participations'), 401, 'unauthorized')
+  })
+})
+
 describe('joins that are refused', () => {
   it('before the start and after the end: 409 deal_not_active, nothing reserved', async () => {
     const now = Date.now()

@@ -34,6 +34,12 @@ const cases: [string, string, unknown[], RegExp][] = [
     /SEARCH d USING INDEX deals_product_idx/,
   ],
   ['participation', 'SELECT * FROM deal_participations WHERE id = ?', ['x'], /sqlite_autoindex_deal_participations_1/],
+  [
+    'my places',
+    'SELECT * FROM deal_participations WHERE user_id = ? AND started_by_device_id = ? AND (created_at < ? OR (created_at = ? AND id < ?)) ORDER BY created_at DESC, id DESC LIMIT ?',
+    ['u', 'd', 1, 1, 'x', 21],
+    /USING INDEX deal_participations_user_idx/,
+  ],
   ['team by code', 'SELECT * FROM deal_teams WHERE code = ? AND deal_id = ?', ['ABCDEF', 'd'], /USING INDEX deal_teams_code_uq/],
   [
     'deals to close',
