@@ -22,13 +22,15 @@ type StoredRow = {
  * concurrent requests only one proceeds; the other gets 409 idempotency_in_progress. The first
  * final response below 500 is stored and replayed byte for byte with Idempotency-Replayed: true;
  * the same key with another body is 422 idempotency_key_reuse. A 5xx drops the claim so a retry
- * runs again. A request without the header is simply processed (keys are recommended, not required).
+ * runs again. A request without the header is simply processed (keys are recommended, not
+ * required).
  */
 export const idempotent = createMiddleware<AppEnv>(async function idempotent(c, next) {
   const key = c.req.header('idempotency-key')
   if (key === undefined) return next()
   if (!KEY.test(key)) {
-    throw new ApiError('idempotency_key_invalid', 'Idempotency-Key must be 1-255 visible ASCII characters')
+    const detail = 'Idempotency-Key must be 1-255 visible ASCII characters'
+    throw new ApiError('idempotency_key_invalid', detail)
   }
   const d1 = c.env.DB
   const scope = `${scopeOf(c.get('principal'))} ${c.req.method} ${c.req.path}`
@@ -77,16 +79,23 @@ async function claim(d1: D1Database, scope: string, key: string, requestHash: st
       .run()
     if (inserted.meta.changes === 1) return null
     const row = await d1
-      .prepare('SELECT request_hash, response_status, response_body, response_type, created_at, expires_at FROM idempotency_keys WHERE scope = ? AND key = ?')
+      .prepare(
+        `SELECT request_hash, response_status, response_body, response_type, created_at, expires_at
+         FROM idempotency_keys WHERE scope = ? AND key = ?`,
+      )
       .bind(scope, key)
       .first<StoredRow>()
     if (!row) continue
     if (row.expires_at <= now) {
       // Kept 24 h; a leftover the cron has not cleaned yet is as good as gone.
-      await d1.prepare('DELETE FROM idempotency_keys WHERE scope = ? AND key = ? AND expires_at <= ?').bind(scope, key, now).run()
+      await d1
+        .prepare('DELETE FROM idempotency_keys WHERE scope = ? AND key = ? AND expires_at <= ?')
+        .bind(scope, key, now)
+        .run()
       continue
     }
-    if (row.response_status === null && row.request_hash === requestHash && row.created_at < now - STALE_CLAIM_MS) {
+    const stale = row.response_status === null && row.created_at < now - STALE_CLAIM_MS
+    if (stale && row.request_hash === requestHash) {
       const taken = await d1
         .prepare(
           `UPDATE idempotency_keys SET created_at = ? WHERE scope = ? AND key = ?
@@ -98,24 +107,36 @@ async function claim(d1: D1Database, scope: string, key: string, requestHash: st
     }
     return row
   }
-  throw new ApiError('idempotency_in_progress', 'A request with this Idempotency-Key is still being processed')
+  throw inProgress()
 }
 
 function replay(row: StoredRow, requestHash: string): Response {
   if (row.request_hash !== requestHash) {
-    throw new ApiError('idempotency_key_reuse', 'This Idempotency-Key was used with a different request body')
+    const detail = 'This Idempotency-Key was used with a different request body'
+    throw new ApiError('idempotency_key_reuse', detail)
   }
   if (row.response_status === null) {
-    throw new ApiError('idempotency_in_progress', 'A request with this Idempotency-Key is still being processed', {}, { 'retry-after': '1' })
+    throw inProgress()
   }
   return new Response(row.response_body, {
     status: row.response_status,
-    headers: { 'content-type': row.response_type ?? 'application/json', 'idempotency-replayed': 'true' },
+    headers: {
+      'content-type': row.response_type ?? 'application/json',
+      'idempotency-replayed': 'true',
+    },
   })
 }
 
+function inProgress(): ApiError {
+  const detail = 'A request with this Idempotency-Key is still being processed'
+  return new ApiError('idempotency_in_progress', detail, {}, { 'retry-after': '1' })
+}
+
 async function release(d1: D1Database, scope: string, key: string) {
-  await d1.prepare('DELETE FROM idempotency_keys WHERE scope = ? AND key = ? AND response_status IS NULL').bind(scope, key).run()
+  await d1
+    .prepare('DELETE FROM idempotency_keys WHERE scope = ? AND key = ? AND response_status IS NULL')
+    .bind(scope, key)
+    .run()
 }
 
 /** SHA-256 of the body; JSON is canonicalized first so key order and whitespace do not matter. */
@@ -143,7 +164,7 @@ function sortKeys(value: unknown): unknown {
 }
 
 /** Cron: drops keys older than 24 h, a bounded slice per tick. */
-export async function cleanExpiredIdempotencyKeys(env: Env, now: number, limit = 500): Promise<number> {
+export async function cleanExpiredIdempotencyKeys(env: Env, now: number, limit = 500) {
   const res = await env.DB.prepare(
     `DELETE FROM idempotency_keys WHERE rowid IN
        (SELECT rowid FROM idempotency_keys WHERE expires_at <= ? ORDER BY expires_at LIMIT ?)`,

@@ -10,7 +10,8 @@ import { LOW_STOCK } from '../catalog/views'
 export function bumpIfReservedIntoLowStock(env: Env, orderId: string): D1PreparedStatement {
   return env.DB.prepare(
     `UPDATE catalog_state SET version = version + 1 WHERE id = 1 AND EXISTS (
-       SELECT 1 FROM products WHERE id IN (SELECT product_id FROM order_items WHERE order_id = ?) AND stock <= ?)`,
+       SELECT 1 FROM products
+       WHERE id IN (SELECT product_id FROM order_items WHERE order_id = ?) AND stock <= ?)`,
   ).bind(orderId, LOW_STOCK)
 }
 

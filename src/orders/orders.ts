@@ -27,14 +27,23 @@ type OrderRow = {
   updated_at: number
 }
 
-type ItemRow = { order_id: string; line: number; product_id: string; title: string; unit_price: number; quantity: number }
+type ItemRow = {
+  order_id: string
+  line: number
+  product_id: string
+  title: string
+  unit_price: number
+  quantity: number
+}
 
 export type Order = OrderRow & { items: ItemRow[] }
 
 /** Quantities of the same product are added up: one line per product. */
 export function mergeLines(items: OrderLineInput[]): OrderLineInput[] {
   const byProduct = new Map<string, number>()
-  for (const { product_id, quantity } of items) byProduct.set(product_id, (byProduct.get(product_id) ?? 0) + quantity)
+  for (const { product_id, quantity } of items) {
+    byProduct.set(product_id, (byProduct.get(product_id) ?? 0) + quantity)
+  }
   return [...byProduct].map(([product_id, quantity]) => ({ product_id, quantity }))
 }
 
@@ -45,7 +54,12 @@ export function mergeLines(items: OrderLineInput[]): OrderLineInput[] {
  * before anything is written; the following UPDATE then takes the units (contract:
  * `stock = stock - ? WHERE id = ? AND stock >= ?`).
  */
-export async function createOrder(env: Env, principal: Principal, lines: OrderLineInput[], now: number) {
+export async function createOrder(
+  env: Env,
+  principal: Principal,
+  lines: OrderLineInput[],
+  now: number,
+) {
   const items = mergeLines(lines)
   const products = await readProducts(env, items.map((i) => i.product_id))
   for (const item of items) {
@@ -54,7 +68,9 @@ export async function createOrder(env: Env, principal: Principal, lines: OrderLi
     if (product.stock < item.quantity) throw outOfStock(product, item.quantity)
   }
   const total = items.reduce((sum, i) => sum + products.get(i.product_id)!.price * i.quantity, 0)
-  if (!Number.isSafeInteger(total) || total <= 0) throw new ApiError('validation_failed', 'The order total must be more than zero')
+  if (!Number.isSafeInteger(total) || total <= 0) {
+    throw new ApiError('validation_failed', 'The order total must be more than zero')
+  }
 
   const orderId = newId('order')
   const payment = newPaymentStatements(env, {
@@ -67,13 +83,15 @@ export async function createOrder(env: Env, principal: Principal, lines: OrderLi
     now,
   })
   const d1 = env.DB
+  const deviceId = principal.kind === 'device' ? principal.deviceId : null
   const statements: D1PreparedStatement[] = [
     d1
       .prepare(
-        `INSERT INTO orders (id, user_id, started_by_device_id, status, total, currency, payment_id, created_at, updated_at)
+        `INSERT INTO orders (id, user_id, started_by_device_id, status, total, currency, payment_id,
+           created_at, updated_at)
          VALUES (?, ?, ?, 'pending_payment', ?, 'CNY', ?, ?, ?)`,
       )
-      .bind(orderId, principal.userId, principal.kind === 'device' ? principal.deviceId : null, total, payment.paymentId, now, now),
+      .bind(orderId, principal.userId, deviceId, total, payment.paymentId, now, now),
   ]
   items.forEach((item, line) => {
     const product = products.get(item.product_id)!
@@ -81,9 +99,19 @@ export async function createOrder(env: Env, principal: Principal, lines: OrderLi
       d1
         .prepare(
           `INSERT INTO order_items (order_id, line, product_id, title, unit_price, quantity)
-           VALUES (?, ?, ?, ?, (SELECT price FROM products WHERE id = ? AND stock >= ? AND price = ?), ?)`,
+           VALUES (?, ?, ?, ?,
+             (SELECT price FROM products WHERE id = ? AND stock >= ? AND price = ?), ?)`,
         )
-        .bind(orderId, line + 1, item.product_id, product.title, item.product_id, item.quantity, product.price, item.quantity),
+        .bind(
+          orderId,
+          line + 1,
+          item.product_id,
+          product.title,
+          item.product_id,
+          item.quantity,
+          product.price,
+          item.quantity,
+        ),
       d1
         .prepare('UPDATE products SET stock = stock - ? WHERE id = ? AND stock >= ?')
         .bind(item.quantity, item.product_id, item.quantity),
@@ -109,14 +137,19 @@ async function readProducts(env: Env, ids: string[]): Promise<Map<string, Produc
   return new Map(results.map((p) => [p.id, p]))
 }
 
-async function whyNotReserved(env: Env, items: OrderLineInput[], quoted: Map<string, ProductRow>): Promise<ApiError> {
+async function whyNotReserved(
+  env: Env,
+  items: OrderLineInput[],
+  quoted: Map<string, ProductRow>,
+): Promise<ApiError> {
   const now = await readProducts(env, items.map((i) => i.product_id))
   for (const item of items) {
     const product = now.get(item.product_id)
     if (!product) return new ApiError('not_found', `No such product: ${item.product_id}`)
     if (product.stock < item.quantity) return outOfStock(product, item.quantity)
     if (product.price !== quoted.get(item.product_id)!.price) {
-      return new ApiError('conflict', `The price of ${product.id} changed while ordering; order again`)
+      const detail = `The price of ${product.id} changed while ordering; order again`
+      return new ApiError('conflict', detail)
     }
   }
   return new ApiError('conflict', 'The catalog changed while ordering; order again')
@@ -148,7 +181,11 @@ export function canReadOrder(principal: Principal, order: OrderRow): boolean {
 const Cursor = z.tuple([z.number().int(), z.string()])
 
 /** Keyset on (created_at, id) over orders_user_created_idx; a device sees the orders it placed. */
-export async function listOrders(env: Env, principal: Principal, opts: { limit: number; cursor?: string }) {
+export async function listOrders(
+  env: Env,
+  principal: Principal,
+  opts: { limit: number; cursor?: string },
+) {
   const after = decodeCursor(opts.cursor, Cursor)
   const where = ['user_id = ?']
   const params: unknown[] = [principal.userId]
@@ -170,14 +207,16 @@ export async function listOrders(env: Env, principal: Principal, opts: { limit: 
   const last = page[page.length - 1]
   return {
     items: page.map((o) => ({ ...o, items: items.filter((i) => i.order_id === o.id) })),
-    nextCursor: results.length > opts.limit && last ? encodeCursor([last.created_at, last.id]) : null,
+    nextCursor:
+      results.length > opts.limit && last ? encodeCursor([last.created_at, last.id]) : null,
   }
 }
 
 async function itemsOf(env: Env, orderIds: string[]): Promise<ItemRow[]> {
   if (orderIds.length === 0) return []
   const { results } = await env.DB.prepare(
-    `SELECT * FROM order_items WHERE order_id IN (${orderIds.map(() => '?').join(', ')}) ORDER BY order_id, line`,
+    `SELECT * FROM order_items WHERE order_id IN (${orderIds.map(() => '?').join(', ')})
+     ORDER BY order_id, line`,
   )
     .bind(...orderIds)
     .all<ItemRow>()
@@ -216,7 +255,9 @@ export function toOrderView(order: Order): z.infer<typeof OrderSchema> {
     })),
     total: money(order.total),
     payment_id: order.payment_id,
-    shipping_address: order.shipping_address ? (JSON.parse(order.shipping_address) as Record<string, string>) : null,
+    shipping_address: order.shipping_address
+      ? (JSON.parse(order.shipping_address) as Record<string, string>)
+      : null,
     created_at: iso(order.created_at),
     updated_at: iso(order.updated_at),
   }

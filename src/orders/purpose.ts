@@ -20,11 +20,9 @@ registerPurpose('order', {
     if (!next) return []
     const orderId = payment.purpose.id
     const statements = [
-      env.DB.prepare(`UPDATE orders SET status = ?, updated_at = ? WHERE id = ? AND status = 'pending_payment'`).bind(
-        next,
-        now,
-        orderId,
-      ),
+      env.DB.prepare(
+        `UPDATE orders SET status = ?, updated_at = ? WHERE id = ? AND status = 'pending_payment'`,
+      ).bind(next, now, orderId),
     ]
     if (next !== 'paid') {
       // Give the reserved units back (contract: stock = stock + ?), once: this batch only commits
@@ -47,15 +45,15 @@ registerPurpose('order', {
 
   async beforeConfirm(env, payment, input) {
     if (!input.shippingAddress) {
-      throw new ApiError('shipping_address_required', 'An order needs a shipping_address when it is confirmed', {
+      const detail = 'An order needs a shipping_address when it is confirmed'
+      throw new ApiError('shipping_address_required', detail, {
         errors: [{ path: 'shipping_address', message: 'Required' }],
       })
     }
     return [
-      env.DB.prepare(`UPDATE orders SET shipping_address = ? WHERE id = ? AND status = 'pending_payment'`).bind(
-        JSON.stringify(input.shippingAddress),
-        payment.purpose.id,
-      ),
+      env.DB.prepare(
+        `UPDATE orders SET shipping_address = ? WHERE id = ? AND status = 'pending_payment'`,
+      ).bind(JSON.stringify(input.shippingAddress), payment.purpose.id),
     ]
   },
 })

@@ -6,7 +6,14 @@ import { idempotent } from '../http/idempotency'
 import { CursorQuery, LimitQuery } from '../lib/pagination'
 import { loadPayment, PaymentViewSchema } from '../payments/intents'
 import { toPaymentView } from '../payments/view'
-import { canReadOrder, createOrder, findOrder, listOrders, OrderSchema, toOrderView } from './orders'
+import {
+  canReadOrder,
+  createOrder,
+  findOrder,
+  listOrders,
+  OrderSchema,
+  toOrderView,
+} from './orders'
 
 const bearer = [{ bearer: [] }]
 
@@ -26,7 +33,14 @@ const OrderBody = z
   })
   .strict()
 
-const OrderWithPayment = z.object({ order: OrderSchema, payment: PaymentViewSchema }).openapi('OrderWithPayment')
+const OrderWithPayment = z
+  .object({ order: OrderSchema, payment: PaymentViewSchema })
+  .openapi('OrderWithPayment')
+const OrderList = z.object({ items: z.array(OrderSchema), next_cursor: z.string().nullable() })
+const json = <T extends z.ZodTypeAny>(schema: T, description: string) => ({
+  content: { 'application/json': { schema } },
+  description,
+})
 
 const create = createRoute({
   method: 'post',
@@ -37,12 +51,15 @@ const create = createRoute({
   middleware: [requireDeviceOrUser, idempotent] as const,
   request: {
     headers: z.object({
-      'idempotency-key': z.string().optional().openapi({ param: { name: 'idempotency-key', in: 'header' } }),
+      'idempotency-key': z
+        .string()
+        .optional()
+        .openapi({ param: { name: 'idempotency-key', in: 'header' } }),
     }),
     body: { content: { 'application/json': { schema: OrderBody } }, required: true },
   },
   responses: {
-    201: { content: { 'application/json': { schema: OrderWithPayment } }, description: 'Created, pending_payment' },
+    201: json(OrderWithPayment, 'Created, pending_payment'),
     404: { description: 'Unknown product' },
     409: { description: 'out_of_stock' },
   },
@@ -55,9 +72,13 @@ const getOne = createRoute({
   summary: 'An order with its payment (the user, or the device that placed it)',
   security: bearer,
   middleware: [requireDeviceOrUser] as const,
-  request: { params: z.object({ id: z.string().min(1).max(64).openapi({ param: { name: 'id', in: 'path' } }) }) },
+  request: {
+    params: z.object({
+      id: z.string().min(1).max(64).openapi({ param: { name: 'id', in: 'path' } }),
+    }),
+  },
   responses: {
-    200: { content: { 'application/json': { schema: OrderWithPayment } }, description: 'The order' },
+    200: json(OrderWithPayment, 'The order'),
     404: { description: 'Not yours or unknown' },
   },
 })
@@ -71,10 +92,7 @@ const listMine = createRoute({
   middleware: [requireDeviceOrUser] as const,
   request: { query: z.object({ limit: LimitQuery, cursor: CursorQuery }) },
   responses: {
-    200: {
-      content: { 'application/json': { schema: z.object({ items: z.array(OrderSchema), next_cursor: z.string().nullable() }) } },
-      description: 'Orders',
-    },
+    200: json(OrderList, 'Orders'),
   },
 })
 
@@ -83,7 +101,8 @@ export const orderRoutes = new OpenAPIHono<AppEnv>()
     const now = Date.now()
     const order = await createOrder(c.env, principalOf(c), c.req.valid('json').items, now)
     const payment = await loadPayment(c.env, order.payment_id, now)
-    return c.json({ order: toOrderView(order), payment: await toPaymentView(c.env, payment!, now) }, 201)
+    const view = await toPaymentView(c.env, payment!, now)
+    return c.json({ order: toOrderView(order), payment: view }, 201)
   })
   .openapi(getOne, async (c) => {
     const now = Date.now()
@@ -92,8 +111,10 @@ export const orderRoutes = new OpenAPIHono<AppEnv>()
     if (!found || !canReadOrder(principal, found)) throw new ApiError('not_found', 'No such order')
     // Reading the payment expires it when due, which ends the order in the same batch.
     const payment = (await loadPayment(c.env, found.payment_id, now))!
-    const order = payment.version === 1 && found.status === 'pending_payment' ? found : (await findOrder(c.env, found.id))!
-    return c.json({ order: toOrderView(order), payment: await toPaymentView(c.env, payment, now) }, 200)
+    const unchanged = payment.version === 1 && found.status === 'pending_payment'
+    const order = unchanged ? found : (await findOrder(c.env, found.id))!
+    const view = await toPaymentView(c.env, payment, now)
+    return c.json({ order: toOrderView(order), payment: view }, 200)
   })
   .openapi(listMine, async (c) => {
     const page = await listOrders(c.env, principalOf(c), c.req.valid('query'))

@@ -6,11 +6,23 @@ import { providerFor, withRetries } from './providers'
 import type { PaymentProvider } from './providers/types'
 import { purposeHandler, type ConfirmInput, type Payment } from './purposes'
 import { findPayment } from './store'
-import { LedgerOverdraft, transition, TransitionConflict } from './transitions'
+import {
+  LedgerOverdraft,
+  transition,
+  TransitionConflict,
+  type TransitionOptions,
+} from './transitions'
 
-export type ConfirmRequest = ConfirmInput & { userId: string; paymentId: string; pin: string; now: number }
+export type ConfirmRequest = ConfirmInput & {
+  userId: string
+  paymentId: string
+  pin: string
+  now: number
+}
 
 type MethodRow = { id: string; provider: string; token: string }
+
+const DECLINED = 'The card was declined; try another payment method'
 
 /**
  * The phone confirms: checks ownership, expiry, the purpose, the method and the PIN, then moves the
@@ -21,30 +33,46 @@ export async function confirmPayment(env: Env, req: ConfirmRequest): Promise<Pay
   const found = await findPayment(env.DB, req.paymentId)
   if (!found || found.userId !== req.userId) throw new ApiError('not_found', 'No such payment')
   const payment = await expireIfDue(env, found, req.now)
-  if (payment.status === 'expired') throw new ApiError('payment_expired', 'This payment expired; start a new one from the TV')
-  if (payment.status !== 'requires_confirmation') {
-    throw new ApiError('payment_not_confirmable', `This payment is already ${payment.status}`, { payment_status: payment.status })
+  if (payment.status === 'expired') {
+    throw new ApiError('payment_expired', 'This payment expired; start a new one from the TV')
   }
-  const input: ConfirmInput = { paymentMethod: req.paymentMethod, shippingAddress: req.shippingAddress }
-  const purposeStatements = (await purposeHandler(payment.purpose.type).beforeConfirm?.(env, payment, input)) ?? []
-  const method = req.paymentMethod === 'wallet' ? null : await findMethod(env, req.userId, req.paymentMethod)
+  if (payment.status !== 'requires_confirmation') {
+    throw new ApiError('payment_not_confirmable', `This payment is already ${payment.status}`, {
+      payment_status: payment.status,
+    })
+  }
+  // Everything the input can get wrong is checked before the PIN, so it costs no attempt.
+  const input: ConfirmInput = {
+    paymentMethod: req.paymentMethod,
+    shippingAddress: req.shippingAddress,
+  }
+  const handler = purposeHandler(payment.purpose.type)
+  const extra = (await handler.beforeConfirm?.(env, payment, input)) ?? []
+  const method =
+    req.paymentMethod === 'wallet' ? null : await findMethod(env, req.userId, req.paymentMethod)
 
   await checkPaymentPin(env, req.userId, req.pin, req.now)
 
   const to = payment.capture === 'automatic' ? 'succeeded' : 'requires_capture'
   if (!method) {
     const funds = fundsOf(payment, 'wallet')
-    const transfers = [holdTransfer(payment, funds), ...(to === 'succeeded' ? [captureTransfer(payment, funds)] : [])]
-    return commit(env, payment, to, req.now, { transfers, set: { method: 'wallet' }, extra: purposeStatements })
+    const transfers = [holdTransfer(payment, funds)]
+    if (to === 'succeeded') transfers.push(captureTransfer(payment, funds))
+    return commit(env, payment, to, req.now, { transfers, set: { method: 'wallet' }, extra })
   }
 
   const provider = providerFor(env, method.provider)
   const ref = await chargeCard(provider, payment, method, to === 'succeeded')
   const providerRef = `${provider.name}:${ref}`
   const funds = fundsOf(payment, method.id, providerRef)
-  const transfers = [holdTransfer(payment, funds), ...(to === 'succeeded' ? [captureTransfer(payment, funds)] : [])]
+  const transfers = [holdTransfer(payment, funds)]
+  if (to === 'succeeded') transfers.push(captureTransfer(payment, funds))
   try {
-    return await commit(env, payment, to, req.now, { transfers, set: { method: method.id, providerRef }, extra: purposeStatements })
+    return await commit(env, payment, to, req.now, {
+      transfers,
+      set: { method: method.id, providerRef },
+      extra,
+    })
   } catch (err) {
     await compensateCard(env, provider, payment, providerRef, ref, to === 'succeeded')
     throw err
@@ -53,11 +81,15 @@ export async function confirmPayment(env: Env, req: ConfirmRequest): Promise<Pay
 
 async function findMethod(env: Env, userId: string, id: string): Promise<MethodRow> {
   const row = await env.DB.prepare(
-    'SELECT id, provider, token FROM payment_methods WHERE id = ? AND user_id = ? AND deleted_at IS NULL',
+    `SELECT id, provider, token FROM payment_methods
+     WHERE id = ? AND user_id = ? AND deleted_at IS NULL`,
   )
     .bind(id, userId)
     .first<MethodRow>()
-  if (!row) throw new ApiError('not_found', 'No such payment method (use "wallet" or an id from /v1/me/payment-methods)')
+  if (!row) {
+    const detail = 'No such payment method (use "wallet" or an id from /v1/me/payment-methods)'
+    throw new ApiError('not_found', detail)
+  }
   return row
 }
 
@@ -65,32 +97,58 @@ async function findMethod(env: Env, userId: string, id: string): Promise<MethodR
  * Authorizes (and captures, for automatic capture) at the gateway under keys derived from the
  * payment, so concurrent or retried confirmations with the same card reach one authorization.
  */
-async function chargeCard(provider: PaymentProvider, payment: Payment, method: MethodRow, capture: boolean) {
+async function chargeCard(
+  provider: PaymentProvider,
+  payment: Payment,
+  method: MethodRow,
+  capture: boolean,
+) {
   const auth = await withRetries(() =>
-    provider.authorize({ token: method.token, amount: payment.amount, idempotencyKey: `${payment.id}:authorize:${method.id}` }),
+    provider.authorize({
+      token: method.token,
+      amount: payment.amount,
+      idempotencyKey: `${payment.id}:authorize:${method.id}`,
+    }),
   )
-  if (!auth.ok) throw new ApiError('payment_declined', 'The card was declined; try another payment method')
+  if (!auth.ok) throw new ApiError('payment_declined', DECLINED)
   if (!capture) return auth.ref
   const captured = await withRetries(() =>
-    provider.capture({ ref: auth.ref, amount: payment.amount, idempotencyKey: `${payment.id}:capture` }),
+    provider.capture({
+      ref: auth.ref,
+      amount: payment.amount,
+      idempotencyKey: `${payment.id}:capture`,
+    }),
   )
   if (!captured.ok) {
-    await withRetries(() => provider.void({ ref: auth.ref, idempotencyKey: `${payment.id}:void:${auth.ref}` }))
-    throw new ApiError('payment_declined', 'The card was declined; try another payment method')
+    const voidKey = `${payment.id}:void:${auth.ref}`
+    await withRetries(() => provider.void({ ref: auth.ref, idempotencyKey: voidKey }))
+    throw new ApiError('payment_declined', DECLINED)
   }
   return auth.ref
 }
 
-/** The batch failed after the gateway took the card: give it back unless a concurrent confirm won with the very same charge. */
-async function compensateCard(env: Env, provider: PaymentProvider, payment: Payment, providerRef: string, ref: string, captured: boolean) {
+/**
+ * The batch failed after the gateway took the card: give it back, unless a concurrent
+ * confirmation won with this very charge (same method, same idempotency key, same ref).
+ */
+async function compensateCard(
+  env: Env,
+  provider: PaymentProvider,
+  payment: Payment,
+  providerRef: string,
+  ref: string,
+  captured: boolean,
+) {
   const current = await findPayment(env.DB, payment.id)
   if (current?.providerRef === providerRef) return
   try {
     const key = `${payment.id}:${captured ? 'refund' : 'void'}:${ref}`
-    if (captured) await withRetries(() => provider.refund({ ref, amount: payment.amount, idempotencyKey: key }))
+    const amount = payment.amount
+    if (captured) await withRetries(() => provider.refund({ ref, amount, idempotencyKey: key }))
     else await withRetries(() => provider.void({ ref, idempotencyKey: key }))
   } catch (err) {
-    console.error(JSON.stringify({ event: 'card_compensation_failed', payment: payment.id, error: String(err) }))
+    const line = { event: 'card_compensation_failed', payment: payment.id, error: String(err) }
+    console.error(JSON.stringify(line))
   }
 }
 
@@ -99,17 +157,19 @@ async function commit(
   payment: Payment,
   to: 'succeeded' | 'requires_capture',
   now: number,
-  opts: Parameters<typeof transition>[4],
+  opts: TransitionOptions,
 ): Promise<Payment> {
   try {
     return await transition(env, payment, to, now, opts)
   } catch (err) {
     if (err instanceof LedgerOverdraft) {
-      throw new ApiError('insufficient_funds', 'The wallet balance does not cover this payment; it stays confirmable')
+      const detail = 'The wallet balance does not cover this payment; it stays confirmable'
+      throw new ApiError('insufficient_funds', detail)
     }
     if (err instanceof TransitionConflict) {
       const current = await findPayment(env.DB, payment.id)
-      throw new ApiError('payment_not_confirmable', `This payment is already ${current?.status ?? 'gone'}`, {
+      const status = current?.status ?? 'gone'
+      throw new ApiError('payment_not_confirmable', `This payment is already ${status}`, {
         payment_status: current?.status,
       })
     }

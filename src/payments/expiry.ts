@@ -11,7 +11,8 @@ const BATCH = 100
  */
 export async function expireDuePayments(env: Env, now: number): Promise<{ expired: number }> {
   const { results } = await env.DB.prepare(
-    `SELECT * FROM payments WHERE status = 'requires_confirmation' AND expires_at <= ? ORDER BY expires_at LIMIT ?`,
+    `SELECT * FROM payments WHERE status = 'requires_confirmation' AND expires_at <= ?
+     ORDER BY expires_at LIMIT ?`,
   )
     .bind(now, BATCH)
     .all<PaymentRow>()
@@ -20,7 +21,8 @@ export async function expireDuePayments(env: Env, now: number): Promise<{ expire
     try {
       if ((await expireIfDue(env, toPayment(row), now)).status === 'expired') expired++
     } catch (err) {
-      console.error(JSON.stringify({ cron: 'payments.expire', payment: row.id, error: String(err) }))
+      const line = { cron: 'payments.expire', payment: row.id, error: String(err) }
+      console.error(JSON.stringify(line))
     }
   }
   return { expired }

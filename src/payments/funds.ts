@@ -10,32 +10,50 @@ import type { Payment } from './purposes'
  */
 export type Funds = { source: Account; hold: Account; provider?: { name: string; ref: string } }
 
-export function fundsOf(payment: Payment, method = payment.method, providerRef = payment.providerRef): Funds {
+export function fundsOf(
+  payment: Payment,
+  method = payment.method,
+  providerRef = payment.providerRef,
+): Funds {
   if (method === 'wallet') {
-    return { source: accounts.walletAvailable(payment.userId), hold: accounts.walletHeld(payment.userId) }
+    return {
+      source: accounts.walletAvailable(payment.userId),
+      hold: accounts.walletHeld(payment.userId),
+    }
   }
   if (!providerRef) throw new Error(`payment ${payment.id} has no funding source`)
   const { provider, ref } = splitProviderRef(providerRef)
-  return { source: accounts.provider(provider), hold: accounts.providerAuthorized(provider), provider: { name: provider, ref } }
+  return {
+    source: accounts.provider(provider),
+    hold: accounts.providerAuthorized(provider),
+    provider: { name: provider, ref },
+  }
 }
 
 export function payeeAccount(payment: Payment): Account {
-  return payment.payee.kind === 'biller' ? accounts.biller(payment.payee.billerId) : accounts.merchant()
+  const { payee } = payment
+  return payee.kind === 'biller' ? accounts.biller(payee.billerId) : accounts.merchant()
 }
 
 export function holdTransfer(payment: Payment, funds: Funds): Transfer {
-  return { kind: 'hold', debit: funds.source, credit: funds.hold, amount: payment.amount, dedupeKey: `${payment.id}:hold` }
+  return move(payment, 'hold', funds.source, funds.hold)
 }
 
 export function captureTransfer(payment: Payment, funds: Funds): Transfer {
-  return { kind: 'capture', debit: funds.hold, credit: payeeAccount(payment), amount: payment.amount, dedupeKey: `${payment.id}:capture` }
+  return move(payment, 'capture', funds.hold, payeeAccount(payment))
 }
 
 export function releaseTransfer(payment: Payment, funds: Funds): Transfer {
-  return { kind: 'release', debit: funds.hold, credit: funds.source, amount: payment.amount, dedupeKey: `${payment.id}:release` }
+  return move(payment, 'release', funds.hold, funds.source)
 }
 
-/** Keyed by how much was refunded before: two concurrent refunds computed from the same state collide. */
+type MoveKind = 'hold' | 'capture' | 'release'
+
+function move(payment: Payment, kind: MoveKind, debit: Account, credit: Account): Transfer {
+  return { kind, debit, credit, amount: payment.amount, dedupeKey: `${payment.id}:${kind}` }
+}
+
+/** Keyed by the amount refunded before: two refunds computed from the same state collide. */
 export function refundTransfer(payment: Payment, funds: Funds, amount: number): Transfer {
   return {
     kind: 'refund',

@@ -2,6 +2,7 @@ import type { Principal } from '../env'
 import { ApiError } from '../http/errors'
 import { newId } from '../lib/ids'
 import { captureTransfer, fundsOf, releaseTransfer } from './funds'
+import { errorText } from './ledger'
 import { providerFor, withRetries } from './providers'
 import type { CaptureMode, Payee, Payment, PurposeType } from './purposes'
 import { findPayment, paymentTtlMs } from './store'
@@ -34,17 +35,23 @@ function confirmationCode(): string {
  * batch with its own writes (stock reservation, participation, ...). A second open payment for the
  * same purpose fails the batch on the partial unique index payments_open_purpose_uq.
  */
-export function newPaymentStatements(env: Env, input: NewPaymentInput): { paymentId: string; statements: D1PreparedStatement[] } {
+export function newPaymentStatements(
+  env: Env,
+  input: NewPaymentInput,
+): { paymentId: string; statements: D1PreparedStatement[] } {
   if (!Number.isSafeInteger(input.amount) || input.amount <= 0) {
     throw new Error(`payment amount must be a positive integer of fen, got ${input.amount}`)
   }
-  if (input.startedBy.userId !== input.userId) throw new Error('a payment is started by its payer or their device')
+  if (input.startedBy.userId !== input.userId) {
+    throw new Error('a payment is started by its payer or their device')
+  }
   const paymentId = newId('payment')
   const deviceId = input.startedBy.kind === 'device' ? input.startedBy.deviceId : null
   const billerId = input.payee.kind === 'biller' ? input.payee.billerId : null
   const statement = env.DB.prepare(
-    `INSERT INTO payments (id, purpose_type, purpose_id, user_id, started_by_device_id, amount, currency,
-       capture, payee_kind, payee_biller_id, status, version, confirmation_code, created_at, updated_at, expires_at)
+    `INSERT INTO payments (id, purpose_type, purpose_id, user_id, started_by_device_id, amount,
+       currency, capture, payee_kind, payee_biller_id, status, version, confirmation_code,
+       created_at, updated_at, expires_at)
      VALUES (?, ?, ?, ?, ?, ?, 'CNY', ?, ?, ?, 'requires_confirmation', 1, ?, ?, ?, ?)`,
   ).bind(
     paymentId,
@@ -64,14 +71,19 @@ export function newPaymentStatements(env: Env, input: NewPaymentInput): { paymen
   return { paymentId, statements: [statement] }
 }
 
+const OPEN_PURPOSE_TAKEN = /UNIQUE constraint failed: payments\.purpose_type, payments\.purpose_id/
+
 /** True when a batch failed because the purpose already has an open payment. */
 export function isOpenPaymentConflict(err: unknown): boolean {
-  const text = err instanceof Error ? `${err.message} ${err.cause instanceof Error ? err.cause.message : ''}` : String(err)
-  return /UNIQUE constraint failed: payments\.purpose_type, payments\.purpose_id/.test(text)
+  return OPEN_PURPOSE_TAKEN.test(errorText(err))
 }
 
 /** Reads a payment, expiring it first when it sat unconfirmed past expires_at. */
-export async function loadPayment(env: Env, paymentId: string, now: number): Promise<Payment | null> {
+export async function loadPayment(
+  env: Env,
+  paymentId: string,
+  now: number,
+): Promise<Payment | null> {
   const payment = await findPayment(env.DB, paymentId)
   return payment ? expireIfDue(env, payment, now) : null
 }
@@ -87,7 +99,11 @@ export async function expireIfDue(env: Env, payment: Payment, now: number): Prom
 }
 
 /** The contract's `<payment>` JSON (with a fresh receipt once money moved). Unknown id: 404. */
-export async function getPaymentView(env: Env, paymentId: string, now = Date.now()): Promise<PaymentView> {
+export async function getPaymentView(
+  env: Env,
+  paymentId: string,
+  now = Date.now(),
+): Promise<PaymentView> {
   const payment = await loadPayment(env, paymentId, now)
   if (!payment) throw new ApiError('not_found', 'No such payment')
   return toPaymentView(env, payment, now)
@@ -100,20 +116,31 @@ export type SettleResult = { payment: Payment; changed: boolean }
  * batch. Idempotent: an already captured payment is reported with changed: false. A card the
  * gateway refuses to capture makes the payment failed and gives the authorization back.
  */
-export async function capturePayment(env: Env, paymentId: string, now: number): Promise<SettleResult> {
+export async function capturePayment(
+  env: Env,
+  paymentId: string,
+  now: number,
+): Promise<SettleResult> {
   const payment = await findPayment(env.DB, paymentId)
   if (!payment) throw new ApiError('not_found', 'No such payment')
-  if (payment.status === 'succeeded' || payment.status === 'refunded') return { payment, changed: false }
+  if (payment.status === 'succeeded' || payment.status === 'refunded') {
+    return { payment, changed: false }
+  }
   if (payment.status !== 'requires_capture') {
-    throw new ApiError('invalid_transition', `A ${payment.status} payment cannot be captured`, { payment_status: payment.status })
+    throw cannot(payment, 'captured')
   }
   const funds = fundsOf(payment)
   if (funds.provider) {
     const { name, ref } = funds.provider
     const provider = providerFor(env, name)
-    const outcome = await withRetries(() => provider.capture({ ref, amount: payment.amount, idempotencyKey: `${payment.id}:capture` }))
+    const amount = payment.amount
+    const outcome = await withRetries(() =>
+      provider.capture({ ref, amount, idempotencyKey: `${payment.id}:capture` }),
+    )
     if (!outcome.ok) {
-      await withRetries(() => provider.void({ ref, idempotencyKey: `${payment.id}:void` })).catch(() => undefined)
+      const voidKey = `${payment.id}:void`
+      // Best effort: an unvoided authorization lapses at the gateway.
+      await withRetries(() => provider.void({ ref, idempotencyKey: voidKey })).catch(() => null)
       return settle(env, payment, 'failed', now, () => [releaseTransfer(payment, funds)])
     }
   }
@@ -123,15 +150,22 @@ export async function capturePayment(env: Env, paymentId: string, now: number): 
 /**
  * Gives back what a payment reserved: requires_capture → canceled moves the hold back to where it
  * came from (voiding a card authorization); requires_confirmation → canceled moves no money but
- * lets the purpose release its units. Idempotent: canceled, expired or failed report changed: false.
+ * lets the purpose release its units. Idempotent: canceled, expired or failed report
+ * changed: false.
  */
-export async function releasePayment(env: Env, paymentId: string, now: number): Promise<SettleResult> {
+export async function releasePayment(
+  env: Env,
+  paymentId: string,
+  now: number,
+): Promise<SettleResult> {
   const payment = await findPayment(env.DB, paymentId)
   if (!payment) throw new ApiError('not_found', 'No such payment')
   if (['canceled', 'expired', 'failed'].includes(payment.status)) return { payment, changed: false }
-  if (payment.status === 'requires_confirmation') return settle(env, payment, 'canceled', now, () => [])
+  if (payment.status === 'requires_confirmation') {
+    return settle(env, payment, 'canceled', now, () => [])
+  }
   if (payment.status !== 'requires_capture') {
-    throw new ApiError('invalid_transition', `A ${payment.status} payment cannot be released`, { payment_status: payment.status })
+    throw cannot(payment, 'released')
   }
   const funds = fundsOf(payment)
   if (funds.provider) {
@@ -150,12 +184,22 @@ async function settle(
   transfers: () => ReturnType<typeof captureTransfer>[],
 ): Promise<SettleResult> {
   try {
-    return { payment: await transition(env, payment, to, now, { transfers: transfers() }), changed: true }
+    const moved = await transition(env, payment, to, now, { transfers: transfers() })
+    return { payment: moved, changed: true }
   } catch (err) {
     if (!(err instanceof TransitionConflict)) throw err
     // Someone else moved it first (a concurrent capture, release or expiry): report where it is.
     const current = (await findPayment(env.DB, payment.id)) ?? payment
-    if (current.status === to || (to === 'succeeded' && current.status === 'refunded')) return { payment: current, changed: false }
-    throw new ApiError('invalid_transition', `The payment is now ${current.status}`, { payment_status: current.status })
+    const already = current.status === to || (to === 'succeeded' && current.status === 'refunded')
+    if (already) return { payment: current, changed: false }
+    throw new ApiError('invalid_transition', `The payment is now ${current.status}`, {
+      payment_status: current.status,
+    })
   }
+}
+
+function cannot(payment: Payment, what: string): ApiError {
+  return new ApiError('invalid_transition', `A ${payment.status} payment cannot be ${what}`, {
+    payment_status: payment.status,
+  })
 }

@@ -18,20 +18,22 @@ export type AccountKind =
 export type Account = { id: string; kind: AccountKind; ownerId: string | null }
 
 export const accounts = {
-  walletAvailable: (userId: string): Account => ({ id: `wallet:${userId}:available`, kind: 'wallet_available', ownerId: userId }),
-  walletHeld: (userId: string): Account => ({ id: `wallet:${userId}:held`, kind: 'wallet_held', ownerId: userId }),
-  merchant: (): Account => ({ id: 'merchant:receivable', kind: 'merchant_receivable', ownerId: null }),
-  biller: (billerId: string): Account => ({ id: `biller:${billerId}:payable`, kind: 'biller_payable', ownerId: billerId }),
+  walletAvailable: (userId: string) =>
+    account(`wallet:${userId}:available`, 'wallet_available', userId),
+  walletHeld: (userId: string) => account(`wallet:${userId}:held`, 'wallet_held', userId),
+  merchant: () => account('merchant:receivable', 'merchant_receivable', null),
+  biller: (billerId: string) => account(`biller:${billerId}:payable`, 'biller_payable', billerId),
   /** Where admin credits come from: money paid into the platform from outside. May go negative. */
-  funding: (): Account => ({ id: 'funding', kind: 'funding', ownerId: null }),
+  funding: () => account('funding', 'funding', null),
   /** Money arriving from (or refunded to) a card network through a provider. May go negative. */
-  provider: (name: string): Account => ({ id: `provider:${name}`, kind: 'provider', ownerId: name }),
+  provider: (name: string) => account(`provider:${name}`, 'provider', name),
   /** Card authorizations not yet captured (the card-side twin of wallet_held). */
-  providerAuthorized: (name: string): Account => ({
-    id: `provider:${name}:authorized`,
-    kind: 'provider_authorized',
-    ownerId: name,
-  }),
+  providerAuthorized: (name: string) =>
+    account(`provider:${name}:authorized`, 'provider_authorized', name),
+}
+
+function account(id: string, kind: AccountKind, ownerId: string | null): Account {
+  return { id, kind, ownerId }
 }
 
 export type TransferKind = 'credit' | 'hold' | 'capture' | 'release' | 'refund'
@@ -41,15 +43,21 @@ export type Transfer = {
   debit: Account
   credit: Account
   amount: number
-  /** Unique across the ledger: a repeated hold/capture/refund aborts its batch instead of posting twice. */
+  /** Unique in the ledger: a repeated hold/capture/refund aborts its batch, never posts twice. */
   dedupeKey: string
   paymentId?: string
   memo?: string
 }
 
 /** The statements that post one transfer; put them in the batch with whatever else must commit. */
-export function transferStatements(d1: D1Database, t: Transfer, now: number): D1PreparedStatement[] {
-  if (!Number.isSafeInteger(t.amount) || t.amount <= 0) throw new Error(`transfer amount must be a positive integer, got ${t.amount}`)
+export function transferStatements(
+  d1: D1Database,
+  t: Transfer,
+  now: number,
+): D1PreparedStatement[] {
+  if (!Number.isSafeInteger(t.amount) || t.amount <= 0) {
+    throw new Error(`transfer amount must be a positive integer, got ${t.amount}`)
+  }
   if (t.debit.id === t.credit.id) throw new Error('a transfer needs two different accounts')
   return [
     d1
@@ -57,20 +65,36 @@ export function transferStatements(d1: D1Database, t: Transfer, now: number): D1
         `INSERT OR IGNORE INTO ledger_accounts (id, kind, owner_id, balance, created_at)
          VALUES (?, ?, ?, 0, ?), (?, ?, ?, 0, ?)`,
       )
-      .bind(t.debit.id, t.debit.kind, t.debit.ownerId, now, t.credit.id, t.credit.kind, t.credit.ownerId, now),
+      .bind(...accountRow(t.debit, now), ...accountRow(t.credit, now)),
     d1
       .prepare(
         `INSERT INTO ledger_transfers
-           (id, payment_id, kind, debit_account_id, credit_account_id, amount, dedupe_key, memo, created_at)
+           (id, payment_id, kind, debit_account_id, credit_account_id, amount, dedupe_key, memo,
+            created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .bind(newId('transfer'), t.paymentId ?? null, t.kind, t.debit.id, t.credit.id, t.amount, t.dedupeKey, t.memo ?? null, now),
+      .bind(
+        newId('transfer'),
+        t.paymentId ?? null,
+        t.kind,
+        t.debit.id,
+        t.credit.id,
+        t.amount,
+        t.dedupeKey,
+        t.memo ?? null,
+        now,
+      ),
     d1
       .prepare(
-        `UPDATE ledger_accounts SET balance = balance + CASE id WHEN ? THEN -? ELSE ? END WHERE id IN (?, ?)`,
+        `UPDATE ledger_accounts SET balance = balance + CASE id WHEN ? THEN -? ELSE ? END
+         WHERE id IN (?, ?)`,
       )
       .bind(t.debit.id, t.amount, t.amount, t.debit.id, t.credit.id),
   ]
+}
+
+function accountRow(a: Account, now: number) {
+  return [a.id, a.kind, a.ownerId, now] as const
 }
 
 /** D1 reports constraint failures as error messages; these name our constraints. */

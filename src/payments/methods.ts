@@ -1,5 +1,6 @@
 import { ApiError } from '../http/errors'
 import { newId } from '../lib/ids'
+import { iso } from '../lib/time'
 import { providerFor } from './providers'
 
 export type PaymentMethodView = {
@@ -12,25 +13,60 @@ export type PaymentMethodView = {
   created_at: string
 }
 
-type MethodRow = { id: string; provider: string; brand: string; last4: string; exp_month: number; exp_year: number; created_at: number }
+type MethodRow = {
+  id: string
+  provider: string
+  brand: string
+  last4: string
+  exp_month: number
+  exp_year: number
+  created_at: number
+}
 
 const MAX_METHODS = 20
 
 /** Stores a provider token and its display details (brand, last4, expiry): never a card number. */
-export async function addPaymentMethod(env: Env, userId: string, providerName: string, token: string, now: number) {
+export async function addPaymentMethod(
+  env: Env,
+  userId: string,
+  providerName: string,
+  token: string,
+  now: number,
+): Promise<PaymentMethodView> {
   const provider = providerFor(env, providerName)
   const card = await provider.describe(token)
-  if (!card) throw new ApiError('validation_failed', `The ${providerName} provider does not know this token`, { errors: [{ path: 'token', message: 'unknown token' }] })
-  const id = newId('paymentMethod')
+  if (!card) {
+    const detail = `The ${providerName} provider does not know this token`
+    throw new ApiError('validation_failed', detail, {
+      errors: [{ path: 'token', message: 'unknown token' }],
+    })
+  }
+  const row: MethodRow = {
+    id: newId('paymentMethod'),
+    provider: provider.name,
+    brand: card.brand,
+    last4: card.last4,
+    exp_month: card.expMonth,
+    exp_year: card.expYear,
+    created_at: now,
+  }
+  // The cap is checked in the INSERT itself, so concurrent adds cannot pass it.
   const res = await env.DB.prepare(
-    `INSERT INTO payment_methods (id, user_id, provider, token, brand, last4, exp_month, exp_year, created_at)
+    `INSERT INTO payment_methods
+       (id, user_id, provider, token, brand, last4, exp_month, exp_year, created_at)
      SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?
      WHERE (SELECT COUNT(*) FROM payment_methods WHERE user_id = ? AND deleted_at IS NULL) < ?`,
   )
-    .bind(id, userId, provider.name, token, card.brand, card.last4, card.expMonth, card.expYear, now, userId, MAX_METHODS)
+    .bind(
+      ...[row.id, userId, row.provider, token, row.brand, row.last4],
+      ...[row.exp_month, row.exp_year, now],
+      ...[userId, MAX_METHODS],
+    )
     .run()
-  if (res.meta.changes !== 1) throw new ApiError('limit_exceeded', `At most ${MAX_METHODS} payment methods per person`)
-  return toView({ id, provider: provider.name, brand: card.brand, last4: card.last4, exp_month: card.expMonth, exp_year: card.expYear, created_at: now })
+  if (res.meta.changes !== 1) {
+    throw new ApiError('limit_exceeded', `At most ${MAX_METHODS} payment methods per person`)
+  }
+  return toView(row)
 }
 
 export async function listPaymentMethods(env: Env, userId: string): Promise<PaymentMethodView[]> {
@@ -43,23 +79,18 @@ export async function listPaymentMethods(env: Env, userId: string): Promise<Paym
   return results.map(toView)
 }
 
-export async function deletePaymentMethod(env: Env, userId: string, id: string, now: number): Promise<void> {
+/** Soft delete (payments keep pointing at the id); the token itself is blanked. */
+export async function deletePaymentMethod(env: Env, userId: string, id: string, now: number) {
   const res = await env.DB.prepare(
-    'UPDATE payment_methods SET deleted_at = ?, token = ? WHERE id = ? AND user_id = ? AND deleted_at IS NULL',
+    `UPDATE payment_methods SET deleted_at = ?, token = ''
+     WHERE id = ? AND user_id = ? AND deleted_at IS NULL`,
   )
-    .bind(now, '', id, userId)
+    .bind(now, id, userId)
     .run()
   if (res.meta.changes !== 1) throw new ApiError('not_found', 'No such payment method')
 }
 
 function toView(r: MethodRow): PaymentMethodView {
-  return {
-    id: r.id,
-    provider: r.provider,
-    brand: r.brand,
-    last4: r.last4,
-    exp_month: r.exp_month,
-    exp_year: r.exp_year,
-    created_at: new Date(r.created_at).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-  }
+  const { id, provider, brand, last4, exp_month, exp_year } = r
+  return { id, provider, brand, last4, exp_month, exp_year, created_at: iso(r.created_at) }
 }

@@ -62,14 +62,23 @@ export type PurposeHandler = {
    * transfer. Called for every transition: requires_capture, succeeded, canceled, expired, failed,
    * refunded. Return [] when the purpose has nothing to record.
    */
-  onTransition(env: Env, payment: Payment, to: PaymentStatus, now: number): Promise<D1PreparedStatement[]>
+  onTransition(
+    env: Env,
+    payment: Payment,
+    to: PaymentStatus,
+    now: number,
+  ): Promise<D1PreparedStatement[]>
   /**
    * Before the phone's confirmation is attempted: throw an ApiError when the purpose can no longer
    * be paid (deal ended, bill already paid) or the input is not enough (an order needs a shipping
    * address). May return statements to run in the confirmation batch (e.g. store the address).
    */
-  beforeConfirm?(env: Env, payment: Payment, input: ConfirmInput): Promise<void | D1PreparedStatement[]>
-  /** After a transition committed; best effort (cron covers misses), errors are logged, not thrown. */
+  beforeConfirm?(
+    env: Env,
+    payment: Payment,
+    input: ConfirmInput,
+  ): Promise<void | D1PreparedStatement[]>
+  /** After a transition committed; best effort (cron covers misses): errors are logged. */
   afterTransition?(env: Env, payment: Payment, to: PaymentStatus, now: number): Promise<void>
 }
 
@@ -88,7 +97,13 @@ export function purposeHandler(type: PurposeType): PurposeHandler {
 
 export const OPEN_STATUSES: readonly PaymentStatus[] = ['requires_confirmation', 'requires_capture']
 
-export const TERMINAL_STATUSES: readonly PaymentStatus[] = ['succeeded', 'canceled', 'expired', 'failed', 'refunded']
+export const TERMINAL_STATUSES: readonly PaymentStatus[] = [
+  'succeeded',
+  'canceled',
+  'expired',
+  'failed',
+  'refunded',
+]
 
 /**
  * The state table. The same table is a CHECK constraint on payment_transitions, so a transition

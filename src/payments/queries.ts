@@ -13,7 +13,12 @@ export function canRead(principal: Principal, payment: Payment): boolean {
   return principal.kind === 'user' || principal.deviceId === payment.startedByDeviceId
 }
 
-export async function readPaymentFor(env: Env, principal: Principal, paymentId: string, now: number): Promise<Payment> {
+export async function readPaymentFor(
+  env: Env,
+  principal: Principal,
+  paymentId: string,
+  now: number,
+): Promise<Payment> {
   const payment = await loadPayment(env, paymentId, now)
   if (!payment || !canRead(principal, payment)) throw new ApiError('not_found', 'No such payment')
   return payment
@@ -21,7 +26,7 @@ export async function readPaymentFor(env: Env, principal: Principal, paymentId: 
 
 const Cursor = z.tuple([z.number().int(), z.string()])
 
-/** Newest first, keyset on (created_at, id); unconfirmed payments past expiry are expired on the way. */
+/** Newest first, keyset on (created_at, id); unconfirmed ones past expiry expire on the way. */
 export async function listUserPayments(
   env: Env,
   userId: string,
@@ -51,7 +56,8 @@ export async function listUserPayments(
   const page = results.slice(0, opts.limit).map(toPayment)
   const items = await Promise.all(page.map((p) => expireIfDue(env, p, now)))
   const last = page[page.length - 1]
-  const nextCursor = results.length > opts.limit && last ? encodeCursor([last.createdAt, last.id]) : null
+  const more = results.length > opts.limit && last
+  const nextCursor = more ? encodeCursor([last.createdAt, last.id]) : null
   return { items, nextCursor }
 }
 

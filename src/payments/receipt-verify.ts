@@ -31,7 +31,7 @@ export type VerifyOptions = {
   paymentId?: string
 }
 
-/** Returns the receipt's claims, or throws when the signature, algorithm, type or claims are wrong. */
+/** The receipt's claims; throws when the signature, algorithm, type or claims are wrong. */
 export async function verifyReceipt(jws: string, opts: VerifyOptions): Promise<Receipt> {
   const { payload } = await jwtVerify(jws, createLocalJWKSet(opts.jwks), {
     algorithms: ['ES256'],
@@ -53,6 +53,8 @@ export async function verifyReceipt(jws: string, opts: VerifyOptions): Promise<R
     typeof purpose.id === 'string' &&
     ['requires_capture', 'succeeded', 'refunded'].includes(p.status as string)
   if (!valid) throw new Error('receipt claims are malformed')
-  if (opts.paymentId !== undefined && p.payment_id !== opts.paymentId) throw new Error('receipt is for another payment')
+  if (opts.paymentId !== undefined && p.payment_id !== opts.paymentId) {
+    throw new Error('receipt is for another payment')
+  }
   return payload as unknown as Receipt
 }

@@ -11,7 +11,11 @@ export const RECEIPT_STATUSES = new Set(['requires_capture', 'succeeded', 'refun
  * A compact JWS (ES256, kid from JWT_KEYS) a TV can verify offline against /.well-known/jwks.json.
  * `aud` is the device that started the payment (or the user when the phone started it).
  */
-export async function signReceipt(env: { JWT_KEYS: string; JWT_ISSUER: string }, payment: Payment, now: number) {
+export async function signReceipt(
+  env: { JWT_KEYS: string; JWT_ISSUER: string },
+  payment: Payment,
+  now: number,
+): Promise<string> {
   const { current } = await signingKeys(env.JWT_KEYS)
   return new SignJWT({
     payment_id: payment.id,

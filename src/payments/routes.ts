@@ -5,7 +5,7 @@ import { principalOf, requireDeviceOrUser, requireUser } from '../http/auth'
 import { ApiError } from '../http/errors'
 import { idempotent } from '../http/idempotency'
 import { CursorQuery, LimitQuery, listSchema } from '../lib/pagination'
-import { money } from '../lib/money'
+import { money, MoneySchema } from '../lib/money'
 import { rejectCardNumbers } from './card-numbers'
 import { confirmPayment } from './confirm'
 import { releasePayment } from './intents'
@@ -30,6 +30,9 @@ import { PAYMENT_STATUSES, PaymentViewSchema, toPaymentView } from './view'
 import { creditWallet, walletBalance } from './wallet'
 
 const bearer = [{ bearer: [] }]
+const CreditResponse = z
+  .object({ user_id: z.string(), credited: MoneySchema, wallet: WalletSchema })
+  .openapi('WalletCredit')
 const json = <T extends z.ZodTypeAny>(schema: T, description: string) => ({
   content: { 'application/json': { schema } },
   description,
@@ -38,18 +41,24 @@ const idempotencyHeader = z.object({
   'idempotency-key': z
     .string()
     .optional()
-    .openapi({ param: { name: 'idempotency-key', in: 'header' }, description: 'Replays the first response for 24 h' }),
+    .openapi({
+      param: { name: 'idempotency-key', in: 'header' },
+      description: 'Replays the first response for 24 h',
+    }),
 })
 
 const getPayment = createRoute({
   method: 'get',
   path: '/v1/payments/{id}',
   tags: ['payments'],
-  summary: 'Read a payment (the starting device or its user); ?wait=N holds until the status changes',
+  summary: 'Read a payment (starting device or its user); ?wait=N holds until the status changes',
   security: bearer,
   middleware: [requireDeviceOrUser] as const,
   request: { params: PaymentIdParam, query: PaymentQuery },
-  responses: { 200: json(PaymentViewSchema, 'The payment'), 404: { description: 'Not yours or unknown' } },
+  responses: {
+    200: json(PaymentViewSchema, 'The payment'),
+    404: { description: 'Not yours or unknown' },
+  },
 })
 
 const confirm = createRoute({
@@ -65,7 +74,7 @@ const confirm = createRoute({
     body: { content: { 'application/json': { schema: ConfirmBody } }, required: true },
   },
   responses: {
-    200: json(ConfirmResponse, 'Confirmed: succeeded, or requires_capture for a held (manual capture) payment'),
+    200: json(ConfirmResponse, 'Confirmed: succeeded, or requires_capture (held, manual capture)'),
     402: { description: 'insufficient_funds or payment_declined: the payment stays confirmable' },
     403: { description: 'user_token_required or invalid_pin (with attempts_remaining)' },
     404: { description: 'Not yours or unknown' },
@@ -82,7 +91,10 @@ const cancel = createRoute({
   security: bearer,
   middleware: [requireDeviceOrUser] as const,
   request: { params: PaymentIdParam },
-  responses: { 200: json(PaymentViewSchema, 'Canceled'), 409: { description: 'invalid_transition' } },
+  responses: {
+    200: json(PaymentViewSchema, 'Canceled'),
+    409: { description: 'invalid_transition' },
+  },
 })
 
 const refund = createRoute({
@@ -97,19 +109,25 @@ const refund = createRoute({
     headers: idempotencyHeader,
     body: { content: { 'application/json': { schema: RefundBody } }, required: false },
   },
-  responses: { 200: json(PaymentViewSchema, 'Refunded'), 409: { description: 'invalid_transition or refund_exceeds_amount' } },
+  responses: {
+    200: json(PaymentViewSchema, 'Refunded'),
+    409: { description: 'invalid_transition or refund_exceeds_amount' },
+  },
 })
 
 const listMine = createRoute({
   method: 'get',
   path: '/v1/me/payments',
   tags: ['payments'],
-  summary: "The person's payments, newest first; ?status=requires_confirmation is what awaits the phone",
+  summary: "The person's payments, newest first; ?status=requires_confirmation awaits the phone",
   security: bearer,
   middleware: [requireUser] as const,
   request: {
     query: z.object({
-      status: z.enum(PAYMENT_STATUSES).optional().openapi({ param: { name: 'status', in: 'query' } }),
+      status: z
+        .enum(PAYMENT_STATUSES)
+        .optional()
+        .openapi({ param: { name: 'status', in: 'query' } }),
       limit: LimitQuery,
       cursor: CursorQuery,
     }),
@@ -124,8 +142,13 @@ const addMethod = createRoute({
   summary: 'Save a provider token (never a card number)',
   security: bearer,
   middleware: [requireUser, rejectCardNumbers] as const,
-  request: { body: { content: { 'application/json': { schema: PaymentMethodBody } }, required: true } },
-  responses: { 201: json(PaymentMethodSchema, 'Saved'), 400: { description: 'card_number_not_allowed or validation_failed' } },
+  request: {
+    body: { content: { 'application/json': { schema: PaymentMethodBody } }, required: true },
+  },
+  responses: {
+    201: json(PaymentMethodSchema, 'Saved'),
+    400: { description: 'card_number_not_allowed or validation_failed' },
+  },
 })
 
 const listMethods = createRoute({
@@ -172,7 +195,7 @@ const credit = createRoute({
     body: { content: { 'application/json': { schema: CreditBody } }, required: true },
   },
   responses: {
-    201: json(z.object({ user_id: z.string(), credited: WalletSchema.shape.balance, wallet: WalletSchema }), 'Credited'),
+    201: json(CreditResponse, 'Credited'),
     404: { description: 'Unknown user' },
   },
 })
@@ -203,7 +226,8 @@ export const paymentRoutes = new OpenAPIHono<AppEnv>()
       now,
     })
     const receipt = await signReceipt(c.env, payment, now)
-    return c.json({ payment: { ...(await toPaymentView(c.env, payment, now)), receipt }, receipt }, 200)
+    const view = await toPaymentView(c.env, payment, now)
+    return c.json({ payment: { ...view, receipt }, receipt }, 200)
   })
   .openapi(cancel, async (c) => {
     const { id } = c.req.valid('param')
@@ -211,7 +235,9 @@ export const paymentRoutes = new OpenAPIHono<AppEnv>()
     const payment = await readPaymentFor(c.env, principalOf(c), id, now)
     if (payment.status !== 'canceled') {
       if (payment.status !== 'requires_confirmation' && payment.status !== 'requires_capture') {
-        throw new ApiError('invalid_transition', `A ${payment.status} payment cannot be canceled`, { payment_status: payment.status })
+        throw new ApiError('invalid_transition', `A ${payment.status} payment cannot be canceled`, {
+          payment_status: payment.status,
+        })
       }
       const released = await releasePayment(c.env, id, now)
       if (released.payment.status !== 'canceled') {
@@ -233,13 +259,15 @@ export const paymentRoutes = new OpenAPIHono<AppEnv>()
   .openapi(listMine, async (c) => {
     const { status, limit, cursor } = c.req.valid('query')
     const now = Date.now()
-    const page = await listUserPayments(c.env, principalOf(c).userId, { status, limit, cursor }, now)
+    const userId = principalOf(c).userId
+    const page = await listUserPayments(c.env, userId, { status, limit, cursor }, now)
     const items = await Promise.all(page.items.map((p) => toPaymentView(c.env, p, now)))
     return c.json({ items, next_cursor: page.nextCursor }, 200)
   })
   .openapi(addMethod, async (c) => {
     const body = c.req.valid('json')
-    return c.json(await addPaymentMethod(c.env, principalOf(c).userId, body.provider, body.token, Date.now()), 201)
+    const userId = principalOf(c).userId
+    return c.json(await addPaymentMethod(c.env, userId, body.provider, body.token, Date.now()), 201)
   })
   .openapi(listMethods, async (c) => {
     return c.json({ items: await listPaymentMethods(c.env, principalOf(c).userId) }, 200)
@@ -256,7 +284,8 @@ export const paymentRoutes = new OpenAPIHono<AppEnv>()
     const { user_id } = c.req.valid('param')
     const { amount, reason } = c.req.valid('json')
     const w = await creditWallet(c.env, user_id, amount.amount, reason, Date.now())
-    return c.json({ user_id, credited: money(amount.amount), wallet: { balance: money(w.balance), held: money(w.held) } }, 201)
+    const wallet = { balance: money(w.balance), held: money(w.held) }
+    return c.json({ user_id, credited: money(amount.amount), wallet }, 201)
   })
 
 export type PaymentRoutes = typeof paymentRoutes

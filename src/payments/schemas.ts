@@ -3,7 +3,11 @@ import { MoneySchema } from '../lib/money'
 import { PAYMENT_STATUSES, PaymentViewSchema } from './view'
 
 export const PaymentIdParam = z.object({
-  id: z.string().min(1).max(64).openapi({ param: { name: 'id', in: 'path' }, example: 'pay_01jz3k4m5n6p7q8r9s0t1v2w3x' }),
+  id: z
+    .string()
+    .min(1)
+    .max(64)
+    .openapi({ param: { name: 'id', in: 'path' }, example: 'pay_01jz3k4m5n6p7q8r9s0t1v2w3x' }),
 })
 
 export const ShippingAddressSchema = z
@@ -11,7 +15,7 @@ export const ShippingAddressSchema = z
     name: z.string().trim().min(1).max(50),
     phone: z
       .string()
-      .regex(/^(1[3-9]\d{9}|\+[1-9]\d{6,14})$/, 'an 11-digit mainland mobile number or E.164 (+86...)'),
+      .regex(/^(1[3-9]\d{9}|\+[1-9]\d{6,14})$/, 'an 11-digit mainland mobile or E.164 (+86...)'),
     province: z.string().trim().min(1).max(30),
     city: z.string().trim().min(1).max(30),
     district: z.string().trim().min(1).max(30).optional(),
@@ -23,13 +27,21 @@ export const ShippingAddressSchema = z
 
 export const ConfirmBody = z
   .object({
-    payment_method: z.string().min(1).max(64).openapi({ example: 'wallet', description: '"wallet" or a payment method id' }),
+    payment_method: z
+      .string()
+      .min(1)
+      .max(64)
+      .openapi({ example: 'wallet', description: '"wallet" or a payment method id' }),
     pin: z.string().regex(/^\d{6}$/, 'the 6-digit payment PIN').openapi({ example: '246810' }),
-    shipping_address: ShippingAddressSchema.optional().openapi({ description: 'Required for orders' }),
+    shipping_address: ShippingAddressSchema.optional().openapi({
+      description: 'Required for orders',
+    }),
   })
   .strict()
 
-export const ConfirmResponse = z.object({ payment: PaymentViewSchema, receipt: z.string() }).openapi('ConfirmedPayment')
+export const ConfirmResponse = z
+  .object({ payment: PaymentViewSchema, receipt: z.string() })
+  .openapi('ConfirmedPayment')
 
 export const PaymentQuery = z.object({
   wait: z.coerce
@@ -38,18 +50,29 @@ export const PaymentQuery = z.object({
     .min(0)
     .max(25)
     .optional()
-    .openapi({ param: { name: 'wait', in: 'query' }, description: 'Hold up to N seconds (≤ 25) until the status changes' }),
+    .openapi({
+      param: { name: 'wait', in: 'query' },
+      description: 'Hold up to N seconds (≤ 25) until the status changes',
+    }),
   seen_status: z
     .enum(PAYMENT_STATUSES)
     .optional()
-    .openapi({ param: { name: 'seen_status', in: 'query' }, description: 'The status the client last saw: answer at once if it differs' }),
+    .openapi({
+      param: { name: 'seen_status', in: 'query' },
+      description: 'The status the client last saw: answer at once if it differs',
+    }),
 })
 
 /** Money in a request that moves money: more than zero. */
-const PositiveMoney = MoneySchema.refine((m) => m.amount > 0, { message: 'must be more than zero', path: ['amount'] })
+const PositiveMoney = MoneySchema.refine((m) => m.amount > 0, {
+  message: 'must be more than zero',
+  path: ['amount'],
+})
 
 export const RefundBody = z
-  .object({ amount: PositiveMoney.optional().openapi({ description: 'Omit to refund all that is left' }) })
+  .object({
+    amount: PositiveMoney.optional().openapi({ description: 'Omit to refund all that is left' }),
+  })
   .strict()
 
 export const PaymentMethodBody = z

@@ -32,7 +32,10 @@ export function toPayment(row: PaymentRow): Payment {
     amount: row.amount,
     currency: row.currency,
     capture: row.capture,
-    payee: row.payee_kind === 'biller' ? { kind: 'biller', billerId: row.payee_biller_id! } : { kind: 'merchant' },
+    payee:
+      row.payee_kind === 'biller'
+        ? { kind: 'biller', billerId: row.payee_biller_id! }
+        : { kind: 'merchant' },
     status: row.status,
     version: row.version,
     confirmationCode: row.confirmation_code,
@@ -46,7 +49,10 @@ export function toPayment(row: PaymentRow): Payment {
 }
 
 export async function findPayment(d1: D1Database, paymentId: string): Promise<Payment | null> {
-  const row = await d1.prepare('SELECT * FROM payments WHERE id = ?').bind(paymentId).first<PaymentRow>()
+  const row = await d1
+    .prepare('SELECT * FROM payments WHERE id = ?')
+    .bind(paymentId)
+    .first<PaymentRow>()
   return row ? toPayment(row) : null
 }
 

@@ -16,7 +16,7 @@ export class LedgerOverdraft extends Error {}
 export type TransitionOptions = {
   transfers?: Transfer[]
   set?: { method?: string; providerRef?: string; refundedAmount?: number }
-  /** More statements that must commit with the transition (e.g. a confirmation's purpose writes). */
+  /** More statements that must commit with the transition (a confirmation's purpose writes). */
   extra?: D1PreparedStatement[]
 }
 
@@ -41,12 +41,14 @@ export async function transition(
   }
   const d1 = env.DB
   const set = opts.set ?? {}
-  const purposeStatements = await purposeHandler(payment.purpose.type).onTransition(env, payment, to, now)
+  const handler = purposeHandler(payment.purpose.type)
+  const purposeStatements = await handler.onTransition(env, payment, to, now)
   const statements = [
     d1
       .prepare(
         `INSERT INTO payment_transitions (payment_id, version, from_status, to_status, at)
-         VALUES (?, ?, (SELECT status FROM payments WHERE id = ? AND version = ? AND status = ?), ?, ?)`,
+         VALUES (?, ?,
+           (SELECT status FROM payments WHERE id = ? AND version = ? AND status = ?), ?, ?)`,
       )
       .bind(payment.id, payment.version + 1, payment.id, payment.version, payment.status, to, now),
     d1
@@ -56,8 +58,13 @@ export async function transition(
            refunded_amount = COALESCE(?, refunded_amount)
          WHERE id = ? AND version = ?`,
       )
-      .bind(to, now, set.method ?? null, set.providerRef ?? null, set.refundedAmount ?? null, payment.id, payment.version),
-    ...(opts.transfers ?? []).flatMap((t) => transferStatements(d1, { ...t, paymentId: payment.id }, now)),
+      .bind(
+        ...[to, now, set.method ?? null, set.providerRef ?? null, set.refundedAmount ?? null],
+        ...[payment.id, payment.version],
+      ),
+    ...(opts.transfers ?? []).flatMap((t) =>
+      transferStatements(d1, { ...t, paymentId: payment.id }, now),
+    ),
     ...(opts.extra ?? []),
     ...purposeStatements,
   ]
@@ -81,8 +88,12 @@ export async function transition(
   return next
 }
 
+/** The guard's NOT NULL or primary key, or a transfer already posted: someone else went first. */
+const TRANSITION_TAKEN =
+  /payment_transitions\.(from_status|payment_id)|ledger_transfers\.dedupe_key/
+
 function isTransitionConflict(err: unknown): boolean {
-  return /payment_transitions\.(from_status|payment_id)|ledger_transfers\.dedupe_key/.test(errorText(err))
+  return TRANSITION_TAKEN.test(errorText(err))
 }
 
 async function afterCommit(env: Env, payment: Payment, to: PaymentStatus, now: number) {
@@ -93,6 +104,8 @@ async function afterCommit(env: Env, payment: Payment, to: PaymentStatus, now: n
     await after(env, payment, to, now)
   } catch (err) {
     // Best effort by contract: the cron settles whatever this missed.
-    console.error(JSON.stringify({ event: 'after_transition_failed', payment: payment.id, to, error: errorText(err) }))
+    const error = errorText(err)
+    const line = { event: 'after_transition_failed', payment: payment.id, to, error }
+    console.error(JSON.stringify(line))
   }
 }

@@ -22,17 +22,22 @@ export const PaymentViewSchema = z
     refunded: MoneySchema.openapi({ description: 'Refunded so far (0 unless status is refunded)' }),
     purpose: z.object({ type: z.enum(['order', 'deal', 'bill']), id: z.string() }),
     capture: z.enum(['automatic', 'manual']),
-    payment_method: z.string().nullable().openapi({ description: '"wallet" or a payment method id, once confirmed' }),
+    payment_method: z
+      .string()
+      .nullable()
+      .openapi({ description: '"wallet" or a payment method id, once confirmed' }),
     created_at: z.string(),
     expires_at: z.string(),
     confirmation: z.object({
       url: z.string().openapi({ description: 'What the TV renders as a QR code for the phone' }),
-      code: z.string().openapi({ description: 'Short code shown on the TV and on the phone prompt' }),
+      code: z.string().openapi({ description: 'Short code shown on the TV and the phone prompt' }),
     }),
     receipt: z
       .string()
       .optional()
-      .openapi({ description: 'Compact JWS (ES256) once money is held, taken or refunded; verify with the JWKS' }),
+      .openapi({
+        description: 'Compact JWS (ES256) once money is held, taken or refunded; verify: JWKS',
+      }),
   })
   .openapi('Payment')
 
@@ -43,7 +48,8 @@ export function confirmationUrl(env: { JWT_ISSUER: string }, payment: Payment): 
 }
 
 export async function toPaymentView(env: Env, payment: Payment, now: number): Promise<PaymentView> {
-  const receipt = RECEIPT_STATUSES.has(payment.status) ? await signReceipt(env, payment, now) : undefined
+  const signed = RECEIPT_STATUSES.has(payment.status)
+  const receipt = signed ? await signReceipt(env, payment, now) : undefined
   return {
     id: payment.id,
     status: payment.status,

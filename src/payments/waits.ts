@@ -39,14 +39,20 @@ function stub(env: Env, paymentId: string) {
 }
 
 /** Post-commit and best effort: a lost notify only means the waiter wakes at its timeout. */
-export async function notifyPaymentChanged(env: Env, paymentId: string, version: number): Promise<void> {
+export async function notifyPaymentChanged(env: Env, paymentId: string, version: number) {
   try {
     await stub(env, paymentId).notify(version)
   } catch (err) {
-    console.error(JSON.stringify({ event: 'payment_notify_failed', payment: paymentId, error: String(err) }))
+    const line = { event: 'payment_notify_failed', payment: paymentId, error: String(err) }
+    console.error(JSON.stringify(line))
   }
 }
 
-export async function waitForPaymentChange(env: Env, paymentId: string, knownVersion: number, timeoutMs: number) {
+export async function waitForPaymentChange(
+  env: Env,
+  paymentId: string,
+  knownVersion: number,
+  timeoutMs: number,
+) {
   return stub(env, paymentId).wait(knownVersion, timeoutMs)
 }

@@ -23,7 +23,9 @@ export async function withRetries(call: () => Promise<ProviderOutcome>): Promise
       return await call()
     } catch (err) {
       if (!(err instanceof ProviderTimeout)) throw err
-      if (attempt >= ATTEMPTS) throw new ApiError('provider_unavailable', 'The card gateway did not answer; try again')
+      if (attempt >= ATTEMPTS) {
+        throw new ApiError('provider_unavailable', 'The card gateway did not answer; try again')
+      }
       await new Promise((r) => setTimeout(r, 50 * attempt))
     }
   }

@@ -23,7 +23,16 @@ const CARDS: Record<string, CardDetails> = {
 
 type Op = 'authorize' | 'capture' | 'void' | 'refund'
 
-type OpRow = { op: Op; token: string; amount: number; ref: string; outcome: 'ok' | 'declined'; created_at: number }
+type Outcome = 'ok' | 'declined'
+
+type OpRow = {
+  op: Op
+  token: string
+  amount: number
+  ref: string
+  outcome: Outcome
+  created_at: number
+}
 
 export class SandboxProvider implements PaymentProvider {
   readonly name = 'sandbox'
@@ -37,14 +46,16 @@ export class SandboxProvider implements PaymentProvider {
     if (!CARDS[input.token]) return declined('unknown token')
     if (input.token === 'tok_unreachable') throw new ProviderTimeout('sandbox gateway unreachable')
     const outcome = input.token === 'tok_declined' ? 'declined' : 'ok'
-    return this.record(input.idempotencyKey, 'authorize', input.token, input.amount, `sbx_${crypto.randomUUID()}`, outcome)
+    const ref = `sbx_${crypto.randomUUID()}`
+    return this.record(input.idempotencyKey, 'authorize', input.token, input.amount, ref, outcome)
   }
 
   async capture(input: { ref: string; amount: number; idempotencyKey: string }) {
     const auth = await this.authorization(input.ref)
-    if (!auth || input.amount > auth.amount) return declined('no such authorization for that amount')
+    if (!auth || input.amount > auth.amount) return declined('no authorization for that amount')
     const outcome = auth.token === 'tok_capture_declined' ? 'declined' : 'ok'
-    return this.record(input.idempotencyKey, 'capture', auth.token, input.amount, input.ref, outcome)
+    const { idempotencyKey, amount, ref } = input
+    return this.record(idempotencyKey, 'capture', auth.token, amount, ref, outcome)
   }
 
   async void(input: { ref: string; idempotencyKey: string }) {
@@ -74,15 +85,25 @@ export class SandboxProvider implements PaymentProvider {
 
   private async authorization(ref: string) {
     return this.d1
-      .prepare(`SELECT * FROM sandbox_operations WHERE ref = ? AND op = 'authorize' AND outcome = 'ok'`)
+      .prepare(
+        `SELECT * FROM sandbox_operations WHERE ref = ? AND op = 'authorize' AND outcome = 'ok'`,
+      )
       .bind(ref)
       .first<OpRow>()
   }
 
-  private async record(key: string, op: Op, token: string, amount: number, ref: string, outcome: 'ok' | 'declined') {
+  private async record(
+    key: string,
+    op: Op,
+    token: string,
+    amount: number,
+    ref: string,
+    outcome: Outcome,
+  ) {
     const inserted = await this.d1
       .prepare(
-        `INSERT INTO sandbox_operations (idempotency_key, op, token, amount, ref, outcome, created_at)
+        `INSERT INTO sandbox_operations
+           (idempotency_key, op, token, amount, ref, outcome, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING`,
       )
       .bind(key, op, token, amount, ref, outcome, Date.now())
@@ -99,7 +120,8 @@ export class SandboxProvider implements PaymentProvider {
     if (inserted.meta.changes === 1 && token === 'tok_timeout' && op === 'authorize') {
       throw new ProviderTimeout(`sandbox ${op} timed out`)
     }
-    return row.outcome === 'ok' ? ({ ok: true, ref: row.ref } as const) : declined(`sandbox ${op} declined`)
+    if (row.outcome !== 'ok') return declined(`sandbox ${op} declined`)
+    return { ok: true, ref: row.ref } as const
   }
 }
 

@@ -5,16 +5,28 @@
  */
 export type CardDetails = { brand: string; last4: string; expMonth: number; expYear: number }
 
-export type ProviderOutcome = { ok: true; ref: string } | { ok: false; reason: 'declined'; message: string }
+export type ProviderOutcome =
+  | { ok: true; ref: string }
+  | { ok: false; reason: 'declined'; message: string }
 
-export type ProviderStatus = 'authorized' | 'captured' | 'voided' | 'refunded' | 'declined' | 'unknown'
+export type ProviderStatus =
+  | 'authorized'
+  | 'captured'
+  | 'voided'
+  | 'refunded'
+  | 'declined'
+  | 'unknown'
 
 export interface PaymentProvider {
   readonly name: string
-  /** What card a token stands for (display details only), or null when the gateway does not know it. */
+  /** What card a token stands for (display details only), or null when the gateway lacks it. */
   describe(token: string): Promise<CardDetails | null>
   /** Reserves `amount` on the card. */
-  authorize(input: { token: string; amount: number; idempotencyKey: string }): Promise<ProviderOutcome>
+  authorize(input: {
+    token: string
+    amount: number
+    idempotencyKey: string
+  }): Promise<ProviderOutcome>
   /** Takes (part of) an authorization. */
   capture(input: { ref: string; amount: number; idempotencyKey: string }): Promise<ProviderOutcome>
   /** Gives an uncaptured authorization back. */
