@@ -26,6 +26,7 @@ export default defineConfig(async () => {
             ADMIN_TOKEN: 'test-admin-token-0123456789abcdef',
             JWT_KEYS: testJwks(),
             PIN_PEPPER: randomBytes(32).toString('base64url'),
+            BILLER_FEED_KEY: randomBytes(32).toString('base64url'),
           },
         },
       }),

@@ -1,17 +1,5 @@
 import { ApiError } from '../http/errors'
 
-declare global {
-  namespace Cloudflare {
-    interface Env {
-      /**
-       * Worker secret (32+ random bytes, e.g. `openssl rand -base64 32`) from which the AES-GCM key
-       * that encrypts biller feed secrets is derived. Without it the biller feed is closed (503).
-       */
-      BILLER_FEED_KEY?: string
-    }
-  }
-}
-
 /**
  * Feed secrets are HMAC keys shared with a biller. Verifying an HMAC needs the secret itself, so
  * they cannot be stored hashed like passwords: they are encrypted with AES-256-GCM under a key
