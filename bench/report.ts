@@ -97,6 +97,8 @@ export function machine() {
     cores: os.cpus().length,
     memoryGb: Math.round(os.totalmem() / 2 ** 30),
     os: `${os.type()} ${os.release()}`,
+    /** 1, 5 and 15 minute load averages when the run ended: others' work skews figures. */
+    loadAverage: os.loadavg().map((l) => Number(l.toFixed(2))),
     node: process.version,
     miniflare: versionOf('miniflare'),
     wrangler: versionOf('wrangler'),

@@ -6,6 +6,7 @@
 //   --quick          fewer requests (a smoke run; figures are noisier)
 //   --rounds <n>     ABBA rounds per connection level (default 3)
 import { writeFileSync } from 'node:fs'
+import os from 'node:os'
 import { parseArgs } from 'node:util'
 import { buildWorker } from './build'
 import { BENCH_PRODUCTS, RESULTS_FILE } from './config'
@@ -33,6 +34,7 @@ const only = args.only ? new RegExp(args.only) : null
 const log = (line: string) => console.log(line)
 
 const started = Date.now()
+const loadAtStart = os.loadavg().map((l) => Number(l.toFixed(2)))
 log('Building the Worker (wrangler deploy --dry-run)…')
 const script = buildWorker()
 const data = await ensureBenchData(log)
@@ -101,7 +103,7 @@ try {
 
 const report = {
   date: new Date().toISOString(),
-  machine: machine(),
+  machine: { ...machine(), loadAverageAtStart: loadAtStart },
   data: { ...data, requested: BENCH_PRODUCTS },
   plan,
   seconds: Math.round((Date.now() - started) / 1000),

@@ -46,6 +46,19 @@ const benchBaseline = createRoute({
   },
 })
 
+/** One trivial D1 round trip: the least any D1-backed route can add over the baseline. */
+const benchD1Floor = createRoute({
+  method: 'get',
+  path: '/__bench/d1',
+  hide: true,
+  responses: {
+    200: {
+      description: 'A constant small JSON after `SELECT 1` on D1 (only when BENCH=1)',
+      content: { 'application/json': { schema: z.object({ ok: z.literal(true) }) } },
+    },
+  },
+})
+
 export const healthRoutes = new OpenAPIHono<AppEnv>()
   .openapi(health, (c) => c.json({ status: 'ok' as const }, 200))
   .openapi(jwks, async (c) => {
@@ -55,5 +68,10 @@ export const healthRoutes = new OpenAPIHono<AppEnv>()
   })
   .openapi(benchBaseline, (c) => {
     if (!benchEnabled(c.env)) throw new ApiError('not_found', `No route for GET ${c.req.path}`)
+    return c.json({ ok: true as const }, 200)
+  })
+  .openapi(benchD1Floor, async (c) => {
+    if (!benchEnabled(c.env)) throw new ApiError('not_found', `No route for GET ${c.req.path}`)
+    await c.env.DB.prepare('SELECT 1').first()
     return c.json({ ok: true as const }, 200)
   })

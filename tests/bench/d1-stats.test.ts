@@ -128,3 +128,16 @@ describe('bench switches', () => {
     expect(Number(res.headers.get('x-d1-rows-written'))).toBeGreaterThanOrEqual(1)
   })
 })
+
+describe('bench D1 floor route', () => {
+  it('is 404 without BENCH=1', async () => {
+    expectProblem(await call('GET', '/__bench/d1'), 404, 'not_found')
+  })
+
+  it('makes exactly one D1 round trip with BENCH=1', async () => {
+    const res = await fetchWorker('/__bench/d1', { BENCH: '1' }, { 'x-bench-d1-stats': '1' })
+    expect(res.status).toBe(200)
+    expect(await res.json()).toEqual({ ok: true })
+    expect(res.headers.get('x-d1-queries')).toBe('1')
+  })
+})
