@@ -3,6 +3,9 @@ import { expect } from 'vitest'
 /** Accounts that represent money outside the platform and may go negative. */
 const EXTERNAL_KINDS = new Set(['funding', 'provider'])
 
+type AccountRow = { id: string; kind: string; balance: number }
+type TransferRow = { id: string; amount: number; debit_account_id: string; credit_account_id: string }
+
 export type LedgerReport = {
   total: number
   negative: { id: string; balance: number }[]
@@ -27,36 +30,49 @@ export async function ledgerReport(db: D1Database): Promise<LedgerReport> {
     ),
     db.prepare('SELECT id, amount, debit_account_id, credit_account_id FROM ledger_transfers'),
   ])
-  const balances = accounts.results as { id: string; kind: string; balance: number }[]
-  const sums = new Map((entries.results as { account_id: string; sum: number }[]).map((e) => [e.account_id, e.sum]))
+  const balances = accounts.results as AccountRow[]
+  const entryRows = entries.results as { account_id: string; sum: number }[]
+  const sums = new Map(entryRows.map((e) => [e.account_id, e.sum]))
   const known = new Set(balances.map((a) => a.id))
+  const isNegative = (a: AccountRow) => a.balance < 0 && !EXTERNAL_KINDS.has(a.kind)
+  const isUnbalanced = (t: TransferRow) =>
+    !(Number.isSafeInteger(t.amount) && t.amount > 0) || t.debit_account_id === t.credit_account_id
   return {
     total: balances.reduce((s, a) => s + a.balance, 0),
-    negative: balances.filter((a) => a.balance < 0 && !EXTERNAL_KINDS.has(a.kind)).map(({ id, balance }) => ({ id, balance })),
+    negative: balances.filter(isNegative).map(({ id, balance }) => ({ id, balance })),
     mismatched: balances
       .filter((a) => (sums.get(a.id) ?? 0) !== a.balance)
       .map((a) => ({ id: a.id, balance: a.balance, fromEntries: sums.get(a.id) ?? 0 })),
     orphanEntries: [...sums.keys()].filter((id) => !known.has(id)),
-    unbalancedTransfers: (transfers.results as any[])
-      .filter((t) => !(Number.isSafeInteger(t.amount) && t.amount > 0) || t.debit_account_id === t.credit_account_id)
-      .map((t) => t.id),
+    unbalancedTransfers: (transfers.results as TransferRow[]).filter(isUnbalanced).map((t) => t.id),
   }
 }
 
 /** Fails the test with the full report when any ledger invariant is broken. */
 export async function expectLedgerBalanced(db: D1Database): Promise<void> {
-  const report = await ledgerReport(db)
-  expect(report).toEqual({ total: 0, negative: [], mismatched: [], orphanEntries: [], unbalancedTransfers: [] })
+  expect(await ledgerReport(db)).toEqual({
+    total: 0,
+    negative: [],
+    mismatched: [],
+    orphanEntries: [],
+    unbalancedTransfers: [],
+  })
 }
 
 export async function balanceOf(db: D1Database, accountId: string): Promise<number> {
-  const row = await db.prepare('SELECT balance FROM ledger_accounts WHERE id = ?').bind(accountId).first<{ balance: number }>()
+  const row = await db
+    .prepare('SELECT balance FROM ledger_accounts WHERE id = ?')
+    .bind(accountId)
+    .first<{ balance: number }>()
   return row?.balance ?? 0
 }
 
 export async function transfersOf(db: D1Database, paymentId: string) {
   const { results } = await db
-    .prepare('SELECT kind, debit_account_id, credit_account_id, amount FROM ledger_transfers WHERE payment_id = ? ORDER BY created_at, kind')
+    .prepare(
+      `SELECT kind, debit_account_id, credit_account_id, amount FROM ledger_transfers
+       WHERE payment_id = ? ORDER BY created_at, kind`,
+    )
     .bind(paymentId)
     .all<{ kind: string; debit_account_id: string; credit_account_id: string; amount: number }>()
   return results

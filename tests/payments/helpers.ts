@@ -19,7 +19,7 @@ export const ADDRESS = {
 let category: Promise<unknown> | undefined
 
 /** A product to order, created through the catalog's admin API (the products contract). */
-export async function seedProduct(opts: { price: number; stock: number; title?: string }): Promise<string> {
+export async function seedProduct(opts: { price: number; stock: number; title?: string }) {
   category ??= call('POST', '/v1/admin/categories', {
     headers: ADMIN,
     body: { categories: [{ slug: 'payments-tests', name: 'Payments tests' }] },
@@ -46,14 +46,18 @@ export async function seedProduct(opts: { price: number; stock: number; title?: 
 }
 
 export async function stockOf(productId: string): Promise<number> {
-  const row = await env.DB.prepare('SELECT stock FROM products WHERE id = ?').bind(productId).first<{ stock: number }>()
+  const row = await env.DB.prepare('SELECT stock FROM products WHERE id = ?')
+    .bind(productId)
+    .first<{ stock: number }>()
   return row!.stock
 }
 
 /** A user with a payment PIN, a paired TV, and optionally money in the wallet. */
 export async function household(opts: { balance?: number } = {}) {
   const user = await createTestUser()
-  await env.DB.prepare('UPDATE users SET pin_hash = ? WHERE id = ?').bind(await pinHashFor(env, PIN), user.id).run()
+  await env.DB.prepare('UPDATE users SET pin_hash = ? WHERE id = ?')
+    .bind(await pinHashFor(env, PIN), user.id)
+    .run()
   const tv = await createTestDevice(user.id)
   if (opts.balance) await creditWallet(user.id, opts.balance)
   return { user, tv }
@@ -69,7 +73,10 @@ export async function creditWallet(userId: string, amount: number, key?: string)
 }
 
 /** The TV orders `quantity` of a fresh product priced `price`. */
-export async function orderFromTv(tvToken: string, opts: { price?: number; stock?: number; quantity?: number } = {}) {
+export async function orderFromTv(
+  tvToken: string,
+  opts: { price?: number; stock?: number; quantity?: number } = {},
+) {
   const productId = await seedProduct({ price: opts.price ?? 1000, stock: opts.stock ?? 10 })
   const res = await call('POST', '/v1/orders', {
     token: tvToken,
@@ -83,7 +90,12 @@ export function confirmBody(extra: Record<string, unknown> = {}) {
   return { payment_method: 'wallet', pin: PIN, shipping_address: ADDRESS, ...extra }
 }
 
-export function confirm(userToken: string, paymentId: string, body: unknown = confirmBody(), key?: string) {
+export function confirm(
+  userToken: string,
+  paymentId: string,
+  body: unknown = confirmBody(),
+  key?: string,
+) {
   return call('POST', `/v1/payments/${paymentId}/confirm`, {
     token: userToken,
     body,
