@@ -89,9 +89,14 @@ export async function updateDeal(env: Env, dealId: string, patch: UpdateDealInpu
        version = version + 1, updated_at = ?
      WHERE id = ? AND version = ? AND phase = 'open'`,
   ).bind(dealPrice, startsAt, endsAt, minGroupSize, stock, maxPerUser, minGroupSize, now, now, dealId, deal.version)
+  // A team's window never outlasts its deal: a shortened deal shortens its forming teams.
+  const capTeams = env.DB.prepare(
+    `UPDATE deal_teams SET expires_at = MIN(expires_at, ?) WHERE deal_id = ? AND phase = 'forming'
+       AND EXISTS (SELECT 1 FROM deals WHERE id = ? AND ends_at = ?)`,
+  ).bind(endsAt, dealId, dealId, endsAt)
   let changes: number
   try {
-    const [result] = await env.DB.batch([update, ...catalogChanged(env)])
+    const [result] = await env.DB.batch([update, capTeams, ...catalogChanged(env)])
     changes = result!.meta.changes
   } catch (err) {
     if (/deals_no_oversell/.test(errorText(err))) {

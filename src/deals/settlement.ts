@@ -81,11 +81,15 @@ export async function closeEndedDeals(env: Env, now: number): Promise<number> {
     `UPDATE deals SET phase = CASE WHEN tipped_at IS NULL THEN 'failed' ELSE 'succeeded' END, closed_at = ?, updated_at = ?
      WHERE id = ? AND phase = 'open' AND ends_at <= ?`,
   )
-  const outcomes = await env.DB.batch([...results.map((d) => close.bind(now, now, d.id, now)), ...catalogChanged(env)])
-  return outcomes.slice(0, results.length).reduce((n, r) => n + r.meta.changes, 0)
+  // Teams' windows end with their deal's (admin edits keep it so); failing the forming ones here
+  // too makes the deal's close and its teams' fate one write.
+  const failTeams = env.DB.prepare(`UPDATE deal_teams SET phase = 'failed', closed_at = ? WHERE deal_id = ? AND phase = 'forming'`)
+  const statements = results.flatMap((d) => [close.bind(now, now, d.id, now), failTeams.bind(now, d.id)])
+  const outcomes = await env.DB.batch([...statements, ...catalogChanged(env)])
+  return outcomes.filter((_, i) => i < statements.length && i % 2 === 0).reduce((n, r) => n + r.meta.changes, 0)
 }
 
-/** A team's window is capped at its deal's end, so every team of an ended deal is decided here too. */
+/** Teams whose own window passed before they filled. */
 export async function failExpiredTeams(env: Env, now: number): Promise<number> {
   const res = await env.DB.prepare(
     `UPDATE deal_teams SET phase = 'failed', closed_at = ?

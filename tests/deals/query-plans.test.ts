@@ -72,6 +72,12 @@ const cases: [string, string, unknown[], RegExp][] = [
     /SCAN t USING (COVERING )?INDEX deal_teams_release_idx.*SEARCH p USING INDEX deal_participations_team_status_idx/,
   ],
   [
+    'forming teams of a deal (close, shorten)',
+    `UPDATE deal_teams SET phase = 'failed' WHERE deal_id = ? AND phase = 'forming'`,
+    ['d'],
+    /SEARCH deal_teams USING INDEX deal_teams_deal_idx/,
+  ],
+  [
     'deals to mark settled',
     `SELECT id FROM deals WHERE phase <> 'open' AND settled_at IS NULL AND reserved = 0`,
     [],

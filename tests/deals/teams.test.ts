@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { settleDeals } from '../../src/deals/settlement'
 import { newTeamCode } from '../../src/deals/teams'
 import { TEAM_CODE_ALPHABET } from '../../src/deals/schemas'
-import { call, expectProblem } from '../helpers/http'
+import { ADMIN, call, expectProblem } from '../helpers/http'
 import { expectLedgerBalanced } from '../helpers/ledger'
 import { createTestUser } from '../helpers/principals'
 import { confirm, createDeal, dealRow, household, join, joined, participationRow, paymentStatus, wallet } from './helpers'
@@ -144,6 +144,15 @@ describe('team deals', () => {
     expectProblem(await join(user.token, deal.id, { quantity: 1, team_code: 'ABC0O1' }), 400, 'validation_failed')
     expectProblem(await call('GET', `/v1/deals/${deal.id}/teams/ZZZZZZ`, { token: user.token }), 404, 'not_found')
     expectProblem(await call('GET', `/v1/deals/${deal.id}/teams/${opened[0]!.participation.team.code}`), 401, 'unauthorized')
+  })
+
+  it('shortening a team deal shortens its forming teams: no team outlives its deal', async () => {
+    const deal = await createDeal({ mode: 'team', teamSize: 3, teamWindowSeconds: 3600 })
+    const aj = await joined((await createTestUser()).token, deal.id)
+    const ends = new Date(Date.now() + 10 * 60_000).toISOString()
+    const res = await call('PATCH', `/v1/admin/deals/${deal.id}`, { headers: ADMIN, body: { ends_at: ends } })
+    expect(res.status, res.text).toBe(200)
+    expect((await teamRow(aj.participation.team.code)).expires_at).toBe(Date.parse(ends))
   })
 
   it('a team deal whose window ends with only forming teams fails as a whole', async () => {
