@@ -40,7 +40,7 @@ const tv: CategorySpec = {
   parentSlug: 'appliances',
   weight: 22,
   skuPrefix: 'TV',
-  maxSales: 30000,
+  maxSales: 50000,
   plentyStock: 400,
   service: APPLIANCE_SERVICE,
   build(rng) {
@@ -89,7 +89,7 @@ const setTopBox: CategorySpec = {
   parentSlug: 'appliances',
   weight: 5,
   skuPrefix: 'STB',
-  maxSales: 60000,
+  maxSales: 40000,
   plentyStock: 800,
   service: ['官方正品，全国联保', '支持7天无理由退货', '当日发货'],
   build(rng) {
@@ -263,7 +263,7 @@ const riceCooker: CategorySpec = {
   parentSlug: 'appliances',
   weight: 3,
   skuPrefix: 'RC',
-  maxSales: 50000,
+  maxSales: 30000,
   plentyStock: 600,
   service: ['官方正品，全国联保', '支持7天无理由退货', '当日发货'],
   build(rng) {

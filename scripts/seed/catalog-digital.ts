@@ -128,7 +128,7 @@ const earphones: CategorySpec = {
   parentSlug: 'digital',
   weight: 3,
   skuPrefix: 'EAR',
-  maxSales: 80000,
+  maxSales: 50000,
   plentyStock: 900,
   service: DIGITAL_SERVICE,
   build(rng) {
@@ -162,7 +162,7 @@ const smartSpeaker: CategorySpec = {
   parentSlug: 'digital',
   weight: 2,
   skuPrefix: 'SPK',
-  maxSales: 60000,
+  maxSales: 40000,
   plentyStock: 800,
   service: DIGITAL_SERVICE,
   build(rng) {
@@ -193,7 +193,7 @@ const router: CategorySpec = {
   parentSlug: 'digital',
   weight: 2,
   skuPrefix: 'RT',
-  maxSales: 60000,
+  maxSales: 30000,
   plentyStock: 800,
   service: DIGITAL_SERVICE,
   build(rng) {
@@ -225,7 +225,7 @@ const smartwatch: CategorySpec = {
   parentSlug: 'digital',
   weight: 2,
   skuPrefix: 'SW',
-  maxSales: 60000,
+  maxSales: 40000,
   plentyStock: 600,
   service: DIGITAL_SERVICE,
   build(rng) {

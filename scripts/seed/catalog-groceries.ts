@@ -44,7 +44,7 @@ const grainOil: CategorySpec = {
   parentSlug: 'groceries',
   weight: 4,
   skuPrefix: 'GO',
-  maxSales: 200000,
+  maxSales: 40000,
   plentyStock: 3000,
   service: GROCERY_SERVICE,
   build: linesBuilder(
@@ -76,7 +76,7 @@ const snacks: CategorySpec = {
   parentSlug: 'groceries',
   weight: 5,
   skuPrefix: 'SN',
-  maxSales: 300000,
+  maxSales: 50000,
   plentyStock: 5000,
   service: GROCERY_SERVICE,
   build: linesBuilder(
@@ -106,7 +106,7 @@ const drinks: CategorySpec = {
   parentSlug: 'groceries',
   weight: 5,
   skuPrefix: 'DR',
-  maxSales: 400000,
+  maxSales: 60000,
   plentyStock: 5000,
   service: GROCERY_SERVICE,
   build: linesBuilder(
@@ -136,7 +136,7 @@ const dairy: CategorySpec = {
   parentSlug: 'groceries',
   weight: 3,
   skuPrefix: 'DA',
-  maxSales: 300000,
+  maxSales: 50000,
   plentyStock: 3000,
   service: GROCERY_SERVICE,
   build: linesBuilder(
@@ -162,7 +162,7 @@ const tea: CategorySpec = {
   parentSlug: 'groceries',
   weight: 2,
   skuPrefix: 'TEA',
-  maxSales: 50000,
+  maxSales: 20000,
   plentyStock: 1000,
   service: GROCERY_SERVICE,
   build: linesBuilder(
@@ -190,7 +190,7 @@ const tissue: CategorySpec = {
   parentSlug: 'household',
   weight: 2,
   skuPrefix: 'TIS',
-  maxSales: 300000,
+  maxSales: 40000,
   plentyStock: 5000,
   service: HOUSEHOLD_SERVICE,
   build: linesBuilder(
@@ -212,7 +212,7 @@ const personalCare: CategorySpec = {
   parentSlug: 'household',
   weight: 2,
   skuPrefix: 'PC',
-  maxSales: 200000,
+  maxSales: 30000,
   plentyStock: 3000,
   service: HOUSEHOLD_SERVICE,
   build: linesBuilder(
@@ -236,7 +236,7 @@ const cleaning: CategorySpec = {
   parentSlug: 'household',
   weight: 2,
   skuPrefix: 'CL',
-  maxSales: 200000,
+  maxSales: 30000,
   plentyStock: 3000,
   service: HOUSEHOLD_SERVICE,
   build: linesBuilder(

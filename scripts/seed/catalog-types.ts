@@ -18,6 +18,11 @@ export type CategorySpec = {
   weight: number
   /** Prefix of the category's skus, e.g. `TV`. */
   skuPrefix: string
+  /**
+   * Best seller's units sold. Groceries outsell TVs in units, but search ranks by sales, so the
+   * scale is kept within one order of magnitude across categories: a TV store's `xiaomi` should
+   * show phones and TVs beside the nuts.
+   */
   maxSales: number
   plentyStock: number
   /** Closing sentences a shop would print under the product. */
