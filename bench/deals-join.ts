@@ -16,11 +16,13 @@ const JOINS = Number(process.argv[2] ?? 2000)
 const CONCURRENCY = Number(process.argv[3] ?? 50)
 const ADMIN_TOKEN = randomBytes(24).toString('base64url')
 const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })
-const JWT_KEYS = JSON.stringify({ keys: [{ ...privateKey.export({ format: 'jwk' }), kid: 'bench', alg: 'ES256', use: 'sig' }] })
+const jwk = { ...privateKey.export({ format: 'jwk' }), kid: 'bench', alg: 'ES256', use: 'sig' }
+const JWT_KEYS = JSON.stringify({ keys: [jwk] })
 const JWT_ISSUER = 'https://tvpay.example'
 
 const work = mkdtempSync(path.join(tmpdir(), 'tvpay-deals-bench-'))
-execFileSync('npx', ['wrangler', 'deploy', '--dry-run', '--outdir', path.join(work, 'build')], { stdio: 'ignore' })
+const build = ['wrangler', 'deploy', '--dry-run', '--outdir', path.join(work, 'build')]
+execFileSync('npx', build, { stdio: 'ignore' })
 const mf = new Miniflare({
   modules: true,
   modulesRules: [{ type: 'ESModule', include: ['**/*.js'] }],
@@ -31,7 +33,13 @@ const mf = new Miniflare({
   d1Databases: { DB: 'bench-db' },
   d1Persist: path.join(work, 'd1'),
   durableObjects: { PAYMENT_WAITS: 'PaymentWaits' },
-  bindings: { ADMIN_TOKEN, JWT_KEYS, JWT_ISSUER, PIN_PEPPER: randomBytes(32).toString('base64url'), PAYMENT_TTL_SECONDS: '600' },
+  bindings: {
+    ADMIN_TOKEN,
+    JWT_KEYS,
+    JWT_ISSUER,
+    PIN_PEPPER: randomBytes(32).toString('base64url'),
+    PAYMENT_TTL_SECONDS: '600',
+  },
 })
 
 try {
@@ -45,9 +53,13 @@ try {
   const userRows = []
   for (let i = 0; i < JOINS; i++) {
     const id = `usr_bench${String(i).padStart(6, '0')}`
-    users.push({ id, token: await signAccessToken({ JWT_KEYS, JWT_ISSUER }, { aud: USER_AUDIENCE, sub: id }) })
+    const token = await signAccessToken({ JWT_KEYS, JWT_ISSUER }, { aud: USER_AUDIENCE, sub: id })
+    users.push({ id, token })
+    const phone = `+861390${String(i).padStart(7, '0')}`
     userRows.push(
-      db.prepare('INSERT INTO users (id, phone, password_hash, created_at) VALUES (?, ?, ?, ?)').bind(id, `+861390${String(i).padStart(7, '0')}`, 'x', now),
+      db
+        .prepare('INSERT INTO users (id, phone, password_hash, created_at) VALUES (?, ?, ?, ?)')
+        .bind(id, phone, 'x', now),
     )
   }
   for (let i = 0; i < userRows.length; i += 500) await db.batch(userRows.slice(i, i + 500))
@@ -64,7 +76,9 @@ try {
     token: ADMIN_TOKEN,
     body: { categories: [{ slug: 'bench', name: 'Bench' }] },
   })
-  if (category.status !== 200) throw new Error(`category: ${category.status} ${await category.text()}`)
+  if (category.status !== 200) {
+    throw new Error(`category: ${category.status} ${await category.text()}`)
+  }
 
   let productSeq = 0
   async function newDeal(stock: number): Promise<string> {
@@ -73,11 +87,20 @@ try {
       token: ADMIN_TOKEN,
       body: {
         products: [
-          { sku: `BENCH-${++productSeq}`, title: '小米电视 65 英寸', brand: 'tvpay', price: { amount: 200000, currency: 'CNY' }, category_slug: 'bench', stock: 1000 },
+          {
+            sku: `BENCH-${++productSeq}`,
+            title: '小米电视 65 英寸',
+            brand: 'tvpay',
+            price: { amount: 200000, currency: 'CNY' },
+            category_slug: 'bench',
+            stock: 1000,
+          },
         ],
       },
     })
-    if (product.status !== 200) throw new Error(`product: ${product.status} ${await product.text()}`)
+    if (product.status !== 200) {
+      throw new Error(`product: ${product.status} ${await product.text()}`)
+    }
     const productId = ((await product.json()) as { items: { id: string }[] }).items[0]!.id
     const res = await call('/v1/admin/deals', {
       method: 'POST',
@@ -110,7 +133,9 @@ try {
       }),
     )
     const seconds = (performance.now() - started) / 1000
-    console.log(JSON.stringify({ scenario: 'baseline: GET /v1/deals/{id}', requests: JOINS, per_second: Math.round(JOINS / seconds) }))
+    const perSecond = Math.round(JOINS / seconds)
+    const scenario = 'baseline: GET /v1/deals/{id}'
+    console.log(JSON.stringify({ scenario, requests: JOINS, per_second: perSecond }))
   }
 
   async function scenario(name: string, dealIds: string[]) {
@@ -123,7 +148,11 @@ try {
         while (next < JOINS) {
           const i = next++
           const t0 = performance.now()
-          const res = await call(`/v1/deals/${dealIds[i % dealIds.length]}/join`, { method: 'POST', token: users[i]!.token, body: { quantity: 1 } })
+          const res = await call(`/v1/deals/${dealIds[i % dealIds.length]}/join`, {
+            method: 'POST',
+            token: users[i]!.token,
+            body: { quantity: 1 },
+          })
           const body = (await res.json()) as { code?: string }
           latencies.push(performance.now() - t0)
           const key = res.status === 201 ? '201' : `${res.status} ${body.code}`
@@ -133,10 +162,17 @@ try {
     )
     const seconds = (performance.now() - started) / 1000
     latencies.sort((a, b) => a - b)
-    const pct = (p: number) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!)
+    const pct = (p: number) => {
+      const at = Math.min(latencies.length - 1, Math.floor(p * latencies.length))
+      return Math.round(latencies[at]!)
+    }
     const placeholders = dealIds.map(() => '?').join(', ')
     const check = await db
-      .prepare(`SELECT SUM(reserved) AS reserved, SUM(stock) AS stock, SUM(reserved + sold > stock) AS oversold FROM deals WHERE id IN (${placeholders})`)
+      .prepare(
+        `SELECT SUM(reserved) AS reserved, SUM(stock) AS stock,
+           SUM(reserved + sold > stock) AS oversold
+         FROM deals WHERE id IN (${placeholders})`,
+      )
       .bind(...dealIds)
       .first<{ reserved: number; stock: number; oversold: number }>()
     console.log(

@@ -28,11 +28,16 @@ async function register(ctx: ScenarioContext, n: number): Promise<string[]> {
     const res = await ctx.send('uncached', {
       method: 'POST',
       path: '/v1/auth/register',
-      headers: { 'content-type': 'application/json', 'cf-connecting-ip': `198.51.100.${tokens.length + 1}` },
+      headers: {
+        'content-type': 'application/json',
+        'cf-connecting-ip': `198.51.100.${tokens.length + 1}`,
+      },
       body: JSON.stringify({ phone, password: 'bench password 1234' }),
     })
     if (res.status === 409) continue
-    if (res.status !== 201) throw new Error(`register answered ${res.status}: ${JSON.stringify(res.body)}`)
+    if (res.status !== 201) {
+      throw new Error(`register answered ${res.status}: ${JSON.stringify(res.body)}`)
+    }
     tokens.push((res.body as { access_token: string }).access_token)
   }
   return tokens
@@ -43,7 +48,10 @@ async function createDeal(ctx: ScenarioContext, product: Product, stock: number)
   const res = await ctx.send('uncached', {
     method: 'POST',
     path: '/v1/admin/deals',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${ctx.server.adminToken}` },
+    headers: {
+      'content-type': 'application/json',
+      authorization: `Bearer ${ctx.server.adminToken}`,
+    },
     body: JSON.stringify({
       product_id: product.id,
       deal_price: { amount: product.price.amount - 1, currency: 'CNY' },
@@ -54,7 +62,9 @@ async function createDeal(ctx: ScenarioContext, product: Product, stock: number)
       max_per_user: stock,
     }),
   })
-  if (res.status !== 201) throw new Error(`deal creation answered ${res.status}: ${JSON.stringify(res.body)}`)
+  if (res.status !== 201) {
+    throw new Error(`deal creation answered ${res.status}: ${JSON.stringify(res.body)}`)
+  }
   return (res.body as { id: string }).id
 }
 
@@ -70,14 +80,15 @@ function joinRequest(dealId: string, token: string): BenchRequest {
 registerScenarioGroup({
   name: 'deals',
   async setup(ctx) {
-    const products = (await ctx.getJson<List<Product>>('uncached', '/v1/products?limit=50')).items.filter(
-      (p) => p.price.amount >= 2,
-    )
+    const list = await ctx.getJson<List<Product>>('uncached', '/v1/products?limit=50')
+    const products = list.items.filter((p) => p.price.amount >= 2)
     if (products.length === 0) throw new Error('the bench database has no products to put on deal')
     const tokens = await register(ctx, PEOPLE)
     const hot = await createDeal(ctx, products[0]!, 1_000_000)
     const spread: string[] = []
-    for (let k = 0; k < SPREAD; k++) spread.push(await createDeal(ctx, products[k % products.length]!, 1_000_000))
+    for (let k = 0; k < SPREAD; k++) {
+      spread.push(await createDeal(ctx, products[k % products.length]!, 1_000_000))
+    }
     const soldOut = await createDeal(ctx, products[0]!, 1)
     const last = await ctx.send('uncached', joinRequest(soldOut, tokens[0]!))
     if (last.status !== 201) throw new Error(`could not sell the last unit: ${last.status}`)

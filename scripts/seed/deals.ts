@@ -22,11 +22,15 @@ type DemoDeal = {
   team?: { size: number; windowMs: number }
 }
 
+function limits(minGroupSize: number, stock: number, maxPerUser: number) {
+  return { minGroupSize, stock, maxPerUser }
+}
+
 const DEMO_DEALS: DemoDeal[] = [
-  { product: 3, discount: 0.75, startsIn: -HOUR, lasts: 3 * DAY, minGroupSize: 5, stock: 200, maxPerUser: 2 },
-  { product: 17, discount: 0.8, startsIn: -HOUR, lasts: 7 * DAY, minGroupSize: 20, stock: 500, maxPerUser: 3 },
-  { product: 42, discount: 0.6, startsIn: -HOUR, lasts: 30 * DAY, minGroupSize: 3, stock: 50, maxPerUser: 1 },
-  { product: 101, discount: 0.85, startsIn: DAY, lasts: 7 * DAY, minGroupSize: 10, stock: 300, maxPerUser: 5 },
+  { product: 3, discount: 0.75, startsIn: -HOUR, lasts: 3 * DAY, ...limits(5, 200, 2) },
+  { product: 17, discount: 0.8, startsIn: -HOUR, lasts: 7 * DAY, ...limits(20, 500, 3) },
+  { product: 42, discount: 0.6, startsIn: -HOUR, lasts: 30 * DAY, ...limits(3, 50, 1) },
+  { product: 101, discount: 0.85, startsIn: DAY, lasts: 7 * DAY, ...limits(10, 300, 5) },
   {
     product: 250,
     discount: 0.7,
@@ -67,7 +71,7 @@ export const dealsSeed: SeedModule = {
       }
       const insert = dealInsertSql(input, { id: seededId('deal', k, seed), now })
       // Re-seeding never resets a deal people have joined: an existing deal keeps its rows.
-      const upsert: Sql = { sql: `${insert.sql} ON CONFLICT (id) DO NOTHING`, params: insert.params }
+      const upsert: Sql = { ...insert, sql: `${insert.sql} ON CONFLICT (id) DO NOTHING` }
       yield [upsert]
     }
     yield [{ sql: 'UPDATE catalog_state SET version = version + 1 WHERE id = 1', params: [] }]

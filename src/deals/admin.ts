@@ -11,7 +11,11 @@ function invalid(path: string, message: string): ApiError {
 }
 
 /** Creates a deal (see dealInsertSql for how list_price is taken from the product). */
-export async function createDeal(env: Env, input: CreateDealInput, now: number): Promise<DealWithProduct> {
+export async function createDeal(
+  env: Env,
+  input: CreateDealInput,
+  now: number,
+): Promise<DealWithProduct> {
   const product = await env.DB.prepare('SELECT id, price FROM products WHERE id = ?')
     .bind(input.product_id)
     .first<{ id: string; price: number }>()
@@ -58,7 +62,12 @@ export async function createDeal(env: Env, input: CreateDealInput, now: number):
  * never drop below the units already reserved or sold. Lowering min_group_size to or below the
  * confirmed participants tips the deal at once.
  */
-export async function updateDeal(env: Env, dealId: string, patch: UpdateDealInput, now: number): Promise<DealWithProduct> {
+export async function updateDeal(
+  env: Env,
+  dealId: string,
+  patch: UpdateDealInput,
+  now: number,
+): Promise<DealWithProduct> {
   const deal = await findDeal(env.DB, dealId)
   if (!deal) throw new ApiError('not_found', 'No such deal')
   if (deal.phase !== 'open' || deal.ends_at <= now) {
@@ -72,8 +81,11 @@ export async function updateDeal(env: Env, dealId: string, patch: UpdateDealInpu
   if (endsAt <= now) throw invalid('ends_at', 'must be in the future')
   if (endsAt <= startsAt) throw invalid('ends_at', 'must be after starts_at')
   const dealPrice = patch.deal_price?.amount ?? deal.deal_price
-  if (dealPrice >= deal.list_price) throw invalid('deal_price', `must be below the list price (${deal.list_price} fen)`)
-  if (patch.min_group_size !== undefined && deal.mode === 'team' && patch.min_group_size !== deal.min_group_size) {
+  if (dealPrice >= deal.list_price) {
+    throw invalid('deal_price', `must be below the list price (${deal.list_price} fen)`)
+  }
+  const teamThreshold = deal.mode === 'team' && patch.min_group_size !== undefined
+  if (teamThreshold && patch.min_group_size !== deal.min_group_size) {
     throw invalid('min_group_size', 'a team deal tips per team of team_size')
   }
   const stock = patch.stock ?? deal.stock
@@ -84,11 +96,25 @@ export async function updateDeal(env: Env, dealId: string, patch: UpdateDealInpu
   const minGroupSize = patch.min_group_size ?? deal.min_group_size
 
   const update = env.DB.prepare(
-    `UPDATE deals SET deal_price = ?, starts_at = ?, ends_at = ?, min_group_size = ?, stock = ?, max_per_user = ?,
-       tipped_at = CASE WHEN tipped_at IS NULL AND mode = 'group' AND participants >= ? THEN ? ELSE tipped_at END,
+    `UPDATE deals SET deal_price = ?, starts_at = ?, ends_at = ?, min_group_size = ?, stock = ?,
+       max_per_user = ?,
+       tipped_at = CASE WHEN tipped_at IS NULL AND mode = 'group' AND participants >= ?
+                        THEN ? ELSE tipped_at END,
        version = version + 1, updated_at = ?
      WHERE id = ? AND version = ? AND phase = 'open'`,
-  ).bind(dealPrice, startsAt, endsAt, minGroupSize, stock, maxPerUser, minGroupSize, now, now, dealId, deal.version)
+  ).bind(
+    dealPrice,
+    startsAt,
+    endsAt,
+    minGroupSize,
+    stock,
+    maxPerUser,
+    minGroupSize,
+    now,
+    now,
+    dealId,
+    deal.version,
+  )
   // A team's window never outlasts its deal: a shortened deal shortens its forming teams.
   const capTeams = env.DB.prepare(
     `UPDATE deal_teams SET expires_at = MIN(expires_at, ?) WHERE deal_id = ? AND phase = 'forming'
@@ -105,12 +131,14 @@ export async function updateDeal(env: Env, dealId: string, patch: UpdateDealInpu
     }
     throw err
   }
-  if (changes !== 1) throw new ApiError('conflict', 'The deal changed while it was being edited; read it and try again')
+  if (changes !== 1) {
+    throw new ApiError('conflict', 'The deal changed while being edited; read it and try again')
+  }
   return (await findDeal(env.DB, dealId))!
 }
 
 function stockBelowTaken(taken: number): ApiError {
-  return new ApiError('conflict', `stock cannot go below the ${taken} units already reserved or sold`, {
-    errors: [{ path: 'stock', message: `at least ${taken}` }],
-  })
+  const detail = `stock cannot go below the ${taken} units already reserved or sold`
+  const errors = [{ path: 'stock', message: `at least ${taken}` }]
+  return new ApiError('conflict', detail, { errors })
 }

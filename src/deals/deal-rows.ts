@@ -15,15 +15,17 @@ export type DealRowInput = {
 }
 
 /**
- * The INSERT `POST /v1/admin/deals` runs, as plain SQL (the demo seeder writes the same). list_price
- * is the product's price, read by a subquery of the INSERT itself: a concurrent price change cannot
- * slip a deal price above it (CHECK deals_prices), and an unknown product fails NOT NULL.
+ * The INSERT `POST /v1/admin/deals` runs, as plain SQL (the demo seeder writes the same).
+ * list_price is the product's price, read by a subquery of the INSERT itself: a concurrent price
+ * change cannot slip a deal price above it (CHECK deals_prices), and an unknown product fails
+ * NOT NULL.
  */
 export function dealInsertSql(input: DealRowInput, opts: { id: string; now: number }): Sql {
   return {
-    sql: `INSERT INTO deals (id, product_id, mode, deal_price, list_price, starts_at, ends_at, min_group_size, stock,
-            max_per_user, team_size, team_window_ms, created_at, updated_at)
-          VALUES (?, ?, ?, ?, (SELECT price FROM products WHERE id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    sql: `INSERT INTO deals (id, product_id, mode, deal_price, list_price, starts_at, ends_at,
+            min_group_size, stock, max_per_user, team_size, team_window_ms, created_at, updated_at)
+          VALUES (?, ?, ?, ?, (SELECT price FROM products WHERE id = ?), ?, ?,
+            ?, ?, ?, ?, ?, ?, ?)`,
     params: [
       opts.id,
       input.productId,

@@ -1,3 +1,4 @@
+import type { z } from '@hono/zod-openapi'
 import type { Principal } from '../env'
 import { ApiError } from '../http/errors'
 import { newId } from '../lib/ids'
@@ -9,9 +10,15 @@ import type { Payment } from '../payments/purposes'
 import { toPayment, type PaymentRow } from '../payments/store'
 import './purpose'
 import type { ParticipationSchema } from './schemas'
-import { findDeal, findTeam, isJoinable, type DealRow, type ParticipationRow, type TeamRow } from './store'
+import {
+  findDeal,
+  findTeam,
+  isJoinable,
+  type DealRow,
+  type ParticipationRow,
+  type TeamRow,
+} from './store'
 import { findTeamByCode, newTeamCode, teamIsOpen, toTeamView } from './teams'
-import type { z } from '@hono/zod-openapi'
 
 export type JoinInput = { quantity: number; teamCode?: string }
 
@@ -28,7 +35,13 @@ export type Joined = { participation: ParticipationRow; team: TeamRow | null; pa
  * - the team's `members + 1` trips deal_teams_members (members <= size), and the partial unique
  *   index deal_participations_team_user_uq refuses a second place for the same person.
  */
-export async function joinDeal(env: Env, principal: Principal, dealId: string, input: JoinInput, now: number): Promise<Joined> {
+export async function joinDeal(
+  env: Env,
+  principal: Principal,
+  dealId: string,
+  input: JoinInput,
+  now: number,
+): Promise<Joined> {
   const deal = await findDeal(env.DB, dealId)
   if (!deal) throw new ApiError('not_found', 'No such deal')
   if (!isJoinable(deal, now)) throw notActive(deal, now)
@@ -80,22 +93,25 @@ async function reserve(
   let teamId: string | null = existingTeam?.id ?? null
   if (deal.mode === 'team' && !existingTeam) {
     teamId = newId('team')
+    const teamEnds = Math.min(now + deal.team_window_ms!, deal.ends_at)
     statements.push(
       d1
         .prepare(
-          `INSERT INTO deal_teams (id, deal_id, code, size, members, confirmed, phase, opened_by_user_id, opened_at, expires_at)
+          `INSERT INTO deal_teams (id, deal_id, code, size, members, confirmed, phase,
+             opened_by_user_id, opened_at, expires_at)
            VALUES (?, ?, ?, ?, 0, 0, 'forming', ?, ?, ?)`,
         )
-        .bind(teamId, deal.id, newTeamCode(), deal.team_size, principal.userId, now, Math.min(now + deal.team_window_ms!, deal.ends_at)),
+        .bind(teamId, deal.id, newTeamCode(), deal.team_size, principal.userId, now, teamEnds),
     )
   }
   statements.push(
     d1
       .prepare(
-        `INSERT INTO deal_participations
-           (id, deal_id, user_id, started_by_device_id, team_id, quantity, unit_price, payment_id, status, created_at, updated_at)
+        `INSERT INTO deal_participations (id, deal_id, user_id, started_by_device_id, team_id,
+           quantity, unit_price, payment_id, status, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, ?,
-           (SELECT deal_price FROM deals WHERE id = ? AND phase = 'open' AND starts_at <= ? AND ends_at > ? AND deal_price = ?
+           (SELECT deal_price FROM deals
+            WHERE id = ? AND phase = 'open' AND starts_at <= ? AND ends_at > ? AND deal_price = ?
               AND (? IS NULL OR EXISTS (SELECT 1 FROM deal_teams WHERE id = ? AND deal_id = deals.id
                                         AND phase = 'forming' AND expires_at > ?))),
            ?, 'pending_payment', ?, ?)`,
@@ -123,11 +139,15 @@ async function reserve(
       .prepare(
         `INSERT INTO deal_buyers (deal_id, user_id, units, max_units)
          VALUES (?, ?, ?, (SELECT max_per_user FROM deals WHERE id = ?))
-         ON CONFLICT (deal_id, user_id) DO UPDATE SET units = units + excluded.units, max_units = excluded.max_units`,
+         ON CONFLICT (deal_id, user_id)
+         DO UPDATE SET units = units + excluded.units, max_units = excluded.max_units`,
       )
       .bind(deal.id, principal.userId, quantity, deal.id),
   )
-  if (teamId) statements.push(d1.prepare('UPDATE deal_teams SET members = members + 1 WHERE id = ?').bind(teamId))
+  if (teamId) {
+    const takePlace = 'UPDATE deal_teams SET members = members + 1 WHERE id = ?'
+    statements.push(d1.prepare(takePlace).bind(teamId))
+  }
   statements.push(...payment.statements)
   // Read back what was written in the same round trip: a join is two D1 calls, the read and this.
   const readBack = [
@@ -151,7 +171,13 @@ async function reserve(
 }
 
 /** Turns the constraint that aborted the batch into the contract's error. */
-async function explainRefusal(env: Env, err: unknown, quoted: DealRow, quantity: number, teamId: string | null): Promise<Error> {
+async function explainRefusal(
+  env: Env,
+  err: unknown,
+  quoted: DealRow,
+  quantity: number,
+  teamId: string | null,
+): Promise<Error> {
   const text = errorText(err)
   if (/deal_teams\.code/.test(text)) return new TeamCodeTaken()
   if (/deals_no_oversell/.test(text)) {
@@ -159,12 +185,12 @@ async function explainRefusal(env: Env, err: unknown, quoted: DealRow, quantity:
     return soldOut(deal ? deal.stock - deal.reserved - deal.sold : 0, quantity)
   }
   if (/deal_buyers_within_limit/.test(text)) {
-    return new ApiError('limit_exceeded', `At most ${quoted.max_per_user} units of this deal per person`, {
-      max_per_user: quoted.max_per_user,
-    })
+    const max = quoted.max_per_user
+    const detail = `At most ${max} units of this deal per person`
+    return new ApiError('limit_exceeded', detail, { max_per_user: max })
   }
   if (/deal_teams_members/.test(text)) return teamFull()
-  if (/deal_participations\.team_id, deal_participations\.user_id|deal_participations_team_user_uq/.test(text)) {
+  if (/deal_participations\.team_id, deal_participations\.user_id|team_user_uq/.test(text)) {
     return new ApiError('already_in_team', 'You already have a place in this team')
   }
   if (/NOT NULL constraint failed: deal_participations\.unit_price/.test(text)) {
@@ -173,7 +199,9 @@ async function explainRefusal(env: Env, err: unknown, quoted: DealRow, quantity:
     if (!deal || !isJoinable(deal, now)) return notActive(deal ?? quoted, now)
     const team = teamId ? await findTeam(env.DB, teamId) : null
     if (team && !teamIsOpen(team, now)) return teamClosed()
-    if (deal.deal_price !== quoted.deal_price) return new ApiError('conflict', 'The deal price changed; join again')
+    if (deal.deal_price !== quoted.deal_price) {
+      return new ApiError('conflict', 'The deal price changed; join again')
+    }
     return new ApiError('conflict', 'The deal changed while joining; join again')
   }
   return err instanceof Error ? err : new Error(text)
@@ -181,7 +209,8 @@ async function explainRefusal(env: Env, err: unknown, quoted: DealRow, quantity:
 
 function notActive(deal: DealRow, now: number): ApiError {
   const why = now < deal.starts_at ? 'has not started yet' : 'has ended'
-  return new ApiError('deal_not_active', `This deal ${why}`, { starts_at: iso(deal.starts_at), ends_at: iso(deal.ends_at) })
+  const when = { starts_at: iso(deal.starts_at), ends_at: iso(deal.ends_at) }
+  return new ApiError('deal_not_active', `This deal ${why}`, when)
 }
 
 function soldOut(remaining: number, wanted: number): ApiError {
@@ -200,7 +229,11 @@ function teamFull(): ApiError {
 
 export type ParticipationView = z.infer<typeof ParticipationSchema>
 
-export function toParticipationView(p: ParticipationRow, team: TeamRow | null, now: number): ParticipationView {
+export function toParticipationView(
+  p: ParticipationRow,
+  team: TeamRow | null,
+  now: number,
+): ParticipationView {
   return {
     id: p.id,
     deal_id: p.deal_id,

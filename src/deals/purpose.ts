@@ -11,24 +11,28 @@ const OPEN = `status IN ('pending_payment', 'confirmed')`
 
 /**
  * Deals are the purpose 'deal' (purpose id = participation id). Every statement below runs in the
- * payment's own transition batch, which commits at most once per transition (the payments
- * version guard), and is itself guarded by the participation's status, so counters never move twice.
- *   requires_capture     → participation confirmed; the deal's participants + 1, tipping it when
- *                          they reach min_group_size; a team's confirmed + 1, filling it at team_size
- *   succeeded (captured) → reserved units become sold, the participation is paid and its order is created
- *   canceled / expired / failed → units, cap and team place given back; participation released
- *   refunded             → participation refunded (the units stay sold: goods come back outside tvpay)
+ * payment's own transition batch, which commits at most once per transition (the payments version
+ * guard), and is itself guarded by the participation's status, so counters never move twice.
+ *   requires_capture  → participation confirmed; the deal's participants + 1, tipping it when they
+ *                       reach min_group_size; a team's confirmed + 1, filling it at team_size
+ *   succeeded         → (captured) reserved units become sold, the participation is paid and its
+ *                       order is created
+ *   canceled, expired, failed → units, cap and team place given back; participation released
+ *   refunded          → participation refunded (units stay sold: goods come back outside tvpay)
  */
 registerPurpose('deal', {
   async onTransition(env, payment, to, now) {
     const participation = await findParticipation(env.DB, payment.purpose.id)
-    if (!participation) throw new Error(`deal participation ${payment.purpose.id} not found for payment ${payment.id}`)
+    if (!participation) {
+      throw new Error(`no deal participation ${payment.purpose.id} for payment ${payment.id}`)
+    }
     if (to === 'requires_capture') return confirmStatements(env, participation, now)
     if (to === 'succeeded') return captureStatements(env, participation, payment, now)
     if (to === 'refunded') {
       return [
         env.DB.prepare(
-          `UPDATE deal_participations SET status = 'refunded', updated_at = ? WHERE id = ? AND status IN ('paid', 'refunded')`,
+          `UPDATE deal_participations SET status = 'refunded', updated_at = ?
+           WHERE id = ? AND status IN ('paid', 'refunded')`,
         ).bind(now, participation.id),
       ]
     }
@@ -43,17 +47,21 @@ registerPurpose('deal', {
     }
     const now = Date.now()
     const deal = await findDeal(env.DB, participation.deal_id)
-    if (!deal || !isJoinable(deal, now)) throw new ApiError('deal_not_active', 'This deal has ended')
+    if (!deal || !isJoinable(deal, now)) {
+      throw new ApiError('deal_not_active', 'This deal has ended')
+    }
     if (participation.team_id) {
       const team = await findTeam(env.DB, participation.team_id)
-      if (!team || !teamIsOpen(team, now)) throw new ApiError('team_closed', 'This team did not fill in time')
+      if (!team || !teamIsOpen(team, now)) {
+        throw new ApiError('team_closed', 'This team did not fill in time')
+      }
     }
     if (!input.shippingAddress) return []
     return [
-      env.DB.prepare(`UPDATE deal_participations SET shipping_address = ? WHERE id = ? AND status = 'pending_payment'`).bind(
-        JSON.stringify(input.shippingAddress),
-        participation.id,
-      ),
+      env.DB.prepare(
+        `UPDATE deal_participations SET shipping_address = ?
+         WHERE id = ? AND status = 'pending_payment'`,
+      ).bind(JSON.stringify(input.shippingAddress), participation.id),
     ]
   },
 
@@ -70,7 +78,9 @@ registerPurpose('deal', {
       return
     }
     const deal = await findDeal(env.DB, participation.deal_id)
-    if (deal && deal.tipped_at !== null && deal.phase !== 'failed') await capturePayment(env, payment.id, now)
+    if (deal && deal.tipped_at !== null && deal.phase !== 'failed') {
+      await capturePayment(env, payment.id, now)
+    }
   },
 })
 
@@ -78,26 +88,30 @@ const RELEASING = new Set<PaymentStatus>(['canceled', 'expired', 'failed'])
 
 function confirmStatements(env: Env, p: ParticipationRow, now: number): D1PreparedStatement[] {
   const d1 = env.DB
-  const isPending = `EXISTS (SELECT 1 FROM deal_participations WHERE id = ? AND status = 'pending_payment')`
+  const isPending = `EXISTS (SELECT 1 FROM deal_participations
+                             WHERE id = ? AND status = 'pending_payment')`
   const statements = [
     // A deal that settlement already failed never tips: its holds are released instead.
     d1
       .prepare(
         `UPDATE deals SET participants = participants + 1,
-           tipped_at = CASE WHEN tipped_at IS NULL AND phase = 'open' AND mode = 'group' AND participants + 1 >= min_group_size
+           tipped_at = CASE WHEN tipped_at IS NULL AND phase = 'open' AND mode = 'group'
+                                 AND participants + 1 >= min_group_size
                             THEN ? ELSE tipped_at END
          WHERE id = ? AND ${isPending}`,
       )
       .bind(now, p.deal_id, p.id),
   ]
   if (p.team_id) {
+    // SET expressions all read the row as it was: `confirmed + 1` is the count after this one.
+    const fills = `phase = 'forming' AND confirmed + 1 >= size AND expires_at > ?`
     statements.push(
       d1
         .prepare(
           `UPDATE deal_teams SET confirmed = confirmed + 1,
-             phase = CASE WHEN phase = 'forming' AND confirmed + 1 >= size AND expires_at > ? THEN 'filled' ELSE phase END,
-             filled_at = CASE WHEN phase = 'forming' AND confirmed + 1 >= size AND expires_at > ? THEN ? ELSE filled_at END,
-             closed_at = CASE WHEN phase = 'forming' AND confirmed + 1 >= size AND expires_at > ? THEN ? ELSE closed_at END
+             phase = CASE WHEN ${fills} THEN 'filled' ELSE phase END,
+             filled_at = CASE WHEN ${fills} THEN ? ELSE filled_at END,
+             closed_at = CASE WHEN ${fills} THEN ? ELSE closed_at END
            WHERE id = ? AND ${isPending}`,
         )
         .bind(now, now, now, now, now, p.team_id, p.id),
@@ -121,14 +135,20 @@ function confirmStatements(env: Env, p: ParticipationRow, now: number): D1Prepar
   return statements
 }
 
-function captureStatements(env: Env, p: ParticipationRow, payment: Payment, now: number): D1PreparedStatement[] {
+function captureStatements(
+  env: Env,
+  p: ParticipationRow,
+  payment: Payment,
+  now: number,
+): D1PreparedStatement[] {
   const d1 = env.DB
   const { orderId, statements: order } = orderStatements(env, p, payment, now)
   return [
     d1
       .prepare(
         `UPDATE deals SET reserved = reserved - ?, sold = sold + ?
-         WHERE id = ? AND EXISTS (SELECT 1 FROM deal_participations WHERE id = ? AND status = 'confirmed')`,
+         WHERE id = ?
+           AND EXISTS (SELECT 1 FROM deal_participations WHERE id = ? AND status = 'confirmed')`,
       )
       .bind(p.quantity, p.quantity, p.deal_id, p.id),
     ...order,
@@ -144,7 +164,8 @@ function captureStatements(env: Env, p: ParticipationRow, payment: Payment, now:
 function releaseStatements(env: Env, p: ParticipationRow, now: number): D1PreparedStatement[] {
   const d1 = env.DB
   const stillOpen = `EXISTS (SELECT 1 FROM deal_participations WHERE id = ? AND ${OPEN})`
-  const wasConfirmed = `(SELECT COUNT(*) FROM deal_participations WHERE id = ? AND status = 'confirmed')`
+  const wasConfirmed = `(SELECT COUNT(*) FROM deal_participations
+                         WHERE id = ? AND status = 'confirmed')`
   const statements = [
     d1
       .prepare(
@@ -153,7 +174,10 @@ function releaseStatements(env: Env, p: ParticipationRow, now: number): D1Prepar
       )
       .bind(p.quantity, p.id, p.deal_id, p.id),
     d1
-      .prepare(`UPDATE deal_buyers SET units = units - ? WHERE deal_id = ? AND user_id = ? AND ${stillOpen}`)
+      .prepare(
+        `UPDATE deal_buyers SET units = units - ?
+         WHERE deal_id = ? AND user_id = ? AND ${stillOpen}`,
+      )
       .bind(p.quantity, p.deal_id, p.user_id, p.id),
   ]
   if (p.team_id) {
@@ -168,7 +192,10 @@ function releaseStatements(env: Env, p: ParticipationRow, now: number): D1Prepar
   }
   statements.push(
     d1
-      .prepare(`UPDATE deal_participations SET status = 'released', closed_at = ?, updated_at = ? WHERE id = ? AND ${OPEN}`)
+      .prepare(
+        `UPDATE deal_participations SET status = 'released', closed_at = ?, updated_at = ?
+         WHERE id = ? AND ${OPEN}`,
+      )
       .bind(now, now, p.id),
   )
   return statements
@@ -187,7 +214,8 @@ async function captureFilledTeam(env: Env, teamId: string, now: number): Promise
     try {
       await capturePayment(env, payment_id, now)
     } catch (err) {
-      console.error(JSON.stringify({ event: 'deal_team_capture_failed', team: teamId, payment: payment_id, error: errorText(err) }))
+      const event = { event: 'deal_team_capture_failed', team: teamId, payment: payment_id }
+      console.error(JSON.stringify({ ...event, error: errorText(err) }))
     }
   }
 }

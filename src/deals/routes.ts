@@ -32,12 +32,19 @@ const json = <T extends z.ZodTypeAny>(schema: T, description: string) => ({
   content: { 'application/json': { schema } },
   description,
 })
+const jsonBody = <T extends z.ZodTypeAny>(schema: T) => ({
+  content: { 'application/json': { schema } },
+  required: true,
+})
 const problem = (description: string) => ({ description })
 const idempotencyHeader = z.object({
   'idempotency-key': z
     .string()
     .optional()
-    .openapi({ param: { name: 'idempotency-key', in: 'header' }, description: 'Idempotency-Key: replays the first response for 24 h' }),
+    .openapi({
+      param: { name: 'idempotency-key', in: 'header' },
+      description: 'Idempotency-Key: replays the first response for 24 h',
+    }),
 })
 // Countdowns run from server_time: a cached copy would be wrong by its age.
 const NO_STORE = { 'cache-control': 'no-store' }
@@ -53,7 +60,7 @@ const createDealRoute = createRoute({
   summary: 'Create a group-buy deal (list price is the product price)',
   security: bearer,
   middleware: [requireAdmin, idempotent] as const,
-  request: { headers: idempotencyHeader, body: { content: { 'application/json': { schema: CreateDealBody } }, required: true } },
+  request: { headers: idempotencyHeader, body: jsonBody(CreateDealBody) },
   responses: {
     201: json(DealDetailSchema, 'The deal'),
     400: problem('validation_failed'),
@@ -69,7 +76,7 @@ const updateDealRoute = createRoute({
   summary: 'Edit a deal that has not ended (stock never below units reserved or sold)',
   security: bearer,
   middleware: [requireAdmin] as const,
-  request: { params: DealIdParam, body: { content: { 'application/json': { schema: UpdateDealBody } }, required: true } },
+  request: { params: DealIdParam, body: jsonBody(UpdateDealBody) },
   responses: {
     200: json(DealDetailSchema, 'The deal'),
     400: problem('validation_failed'),
@@ -82,7 +89,7 @@ const listRoute = createRoute({
   method: 'get',
   path: '/v1/deals',
   tags: ['deals'],
-  summary: 'Deals for a TV rail: active (ending soonest first), upcoming or ended, with the server time',
+  summary: 'Deals for a TV rail: active (ending soonest first), upcoming or ended; server time',
   request: { query: DealListQuery },
   responses: { 200: json(DealListSchema, 'A page of deals') },
 })
@@ -102,15 +109,18 @@ const joinRoute = createRoute({
   tags: ['deals'],
   summary: 'Join: units are reserved at once and a manual-capture payment awaits the phone',
   description:
-    'Team deals: omit team_code to open a team (its code is in participation.team), or pass a code to join one.',
+    'Team deals: omit team_code to open a team (its code is in participation.team), ' +
+    'or pass a code to join one.',
   security: bearer,
   middleware: [requireDeviceOrUser, idempotent] as const,
-  request: { params: DealIdParam, headers: idempotencyHeader, body: { content: { 'application/json': { schema: JoinBody } }, required: true } },
+  request: { params: DealIdParam, headers: idempotencyHeader, body: jsonBody(JoinBody) },
   responses: {
     201: json(JoinResponse, 'Joined; the payment awaits confirmation on the phone'),
     400: problem('validation_failed'),
     404: problem('Unknown deal or team'),
-    409: problem('sold_out, limit_exceeded, deal_not_active, team_full, team_closed, already_in_team'),
+    409: problem(
+      'sold_out, limit_exceeded, deal_not_active, team_full, team_closed, already_in_team',
+    ),
   },
 })
 
@@ -133,7 +143,9 @@ const myParticipationsRoute = createRoute({
   security: bearer,
   middleware: [requireDeviceOrUser] as const,
   request: { query: z.object({ limit: LimitQuery, cursor: CursorQuery }) },
-  responses: { 200: json(listSchema(ParticipationSchema, 'DealParticipationList'), 'A page of places') },
+  responses: {
+    200: json(listSchema(ParticipationSchema, 'DealParticipationList'), 'A page of places'),
+  },
 })
 
 export const dealRoutes = new OpenAPIHono<AppEnv>()
@@ -151,7 +163,8 @@ export const dealRoutes = new OpenAPIHono<AppEnv>()
     const now = Date.now()
     const { status, limit, cursor } = c.req.valid('query')
     const page = await listDeals(c.env.DB, status, { limit, cursor }, now)
-    const body = { items: page.items.map((d) => toDealView(d, now)), next_cursor: page.nextCursor, server_time: iso(now) }
+    const items = page.items.map((d) => toDealView(d, now))
+    const body = { items, next_cursor: page.nextCursor, server_time: iso(now) }
     return c.json(body, 200, NO_STORE)
   })
   .openapi(getRoute, async (c) => {
@@ -163,7 +176,8 @@ export const dealRoutes = new OpenAPIHono<AppEnv>()
   .openapi(joinRoute, async (c) => {
     const now = Date.now()
     const { quantity, team_code } = c.req.valid('json')
-    const joined = await joinDeal(c.env, principalOf(c), c.req.valid('param').id, { quantity, teamCode: team_code }, now)
+    const input = { quantity, teamCode: team_code }
+    const joined = await joinDeal(c.env, principalOf(c), c.req.valid('param').id, input, now)
     const body = {
       participation: toParticipationView(joined.participation, joined.team, now),
       payment: await toPaymentView(c.env, joined.payment, now),
@@ -175,7 +189,10 @@ export const dealRoutes = new OpenAPIHono<AppEnv>()
     const principal = principalOf(c)
     const page = await listParticipations(
       c.env.DB,
-      { userId: principal.userId, deviceId: principal.kind === 'device' ? principal.deviceId : undefined },
+      {
+        userId: principal.userId,
+        deviceId: principal.kind === 'device' ? principal.deviceId : undefined,
+      },
       c.req.valid('query'),
     )
     const items = page.items.map((p) => toParticipationView(p, p.team, now))

@@ -3,10 +3,23 @@ import { MoneySchema } from '../lib/money'
 import { CursorQuery, LimitQuery } from '../lib/pagination'
 import { PaymentViewSchema } from '../payments/view'
 
-export const DEAL_STATUSES = ['upcoming', 'active', 'tipped', 'succeeded', 'failed', 'sold_out'] as const
+export const DEAL_STATUSES = [
+  'upcoming',
+  'active',
+  'tipped',
+  'succeeded',
+  'failed',
+  'sold_out',
+] as const
 export type DealStatus = (typeof DEAL_STATUSES)[number]
 
-export const PARTICIPATION_STATUSES = ['pending_payment', 'confirmed', 'paid', 'released', 'refunded'] as const
+export const PARTICIPATION_STATUSES = [
+  'pending_payment',
+  'confirmed',
+  'paid',
+  'released',
+  'refunded',
+] as const
 export type ParticipationStatus = (typeof PARTICIPATION_STATUSES)[number]
 
 /** Team codes: 6 characters a TV remote can type, no 0/O, 1/I/L. */
@@ -19,7 +32,10 @@ const Instant = z.iso
   .datetime({ offset: true })
   .openapi({ description: 'RFC 3339 date-time', example: '2026-12-12T12:00:00+08:00' })
 
-const PositiveMoney = MoneySchema.refine((m) => m.amount > 0, { message: 'must be more than zero', path: ['amount'] })
+const PositiveMoney = MoneySchema.refine((m) => m.amount > 0, {
+  message: 'must be more than zero',
+  path: ['amount'],
+})
 
 const Count = (max: number) => z.number().int().min(1).max(max)
 
@@ -35,7 +51,9 @@ export const CreateDealBody = z
     starts_at: Instant,
     ends_at: Instant,
     min_group_size: Count(MAX_STOCK).optional().openapi({
-      description: 'Confirmed participations that tip the deal; required for group deals, the team size for team deals',
+      description:
+        'Confirmed participations that tip the deal; required for group deals, ' +
+        'the team size for team deals',
     }),
     stock: Count(MAX_STOCK).openapi({ description: 'Units set aside for this deal' }),
     max_per_user: Count(MAX_STOCK),
@@ -51,24 +69,25 @@ export const CreateDealBody = z
   })
   .strict()
   .superRefine((body, ctx) => {
+    const issue = (field: string, message: string) => {
+      ctx.addIssue({ code: 'custom', path: [field], message })
+    }
     if (Date.parse(body.ends_at) <= Date.parse(body.starts_at)) {
-      ctx.addIssue({ code: 'custom', path: ['ends_at'], message: 'must be after starts_at' })
+      issue('ends_at', 'must be after starts_at')
     }
-    if (body.max_per_user > body.stock) {
-      ctx.addIssue({ code: 'custom', path: ['max_per_user'], message: 'cannot exceed stock' })
-    }
+    if (body.max_per_user > body.stock) issue('max_per_user', 'cannot exceed stock')
     if (body.mode === 'group') {
-      if (body.min_group_size === undefined) ctx.addIssue({ code: 'custom', path: ['min_group_size'], message: 'Required' })
+      if (body.min_group_size === undefined) issue('min_group_size', 'Required')
       for (const field of ['team_size', 'team_window_seconds'] as const) {
-        if (body[field] !== undefined) ctx.addIssue({ code: 'custom', path: [field], message: 'only for mode "team"' })
+        if (body[field] !== undefined) issue(field, 'only for mode "team"')
       }
       return
     }
     for (const field of ['team_size', 'team_window_seconds'] as const) {
-      if (body[field] === undefined) ctx.addIssue({ code: 'custom', path: [field], message: 'Required for mode "team"' })
+      if (body[field] === undefined) issue(field, 'Required for mode "team"')
     }
     if (body.min_group_size !== undefined && body.min_group_size !== body.team_size) {
-      ctx.addIssue({ code: 'custom', path: ['min_group_size'], message: 'a team deal tips per team: must equal team_size' })
+      issue('min_group_size', 'a team deal tips per team: must equal team_size')
     }
   })
 
@@ -89,19 +108,31 @@ export const UpdateDealBody = z
 export type UpdateDealInput = z.infer<typeof UpdateDealBody>
 
 export const DealIdParam = z.object({
-  id: z.string().min(1).max(64).openapi({ param: { name: 'id', in: 'path' }, example: 'deal_01jz3k4m5n6p7q8r9s0t1v2w3x' }),
+  id: z
+    .string()
+    .min(1)
+    .max(64)
+    .openapi({ param: { name: 'id', in: 'path' }, example: 'deal_01jz3k4m5n6p7q8r9s0t1v2w3x' }),
 })
 
 export const DealListQuery = z.object({
   status: z
     .enum(['active', 'upcoming', 'ended'])
     .default('active')
-    .openapi({ param: { name: 'status', in: 'query' }, description: 'active: ending soonest first; upcoming: starting soonest first; ended: most recent first' }),
+    .openapi({
+      param: { name: 'status', in: 'query' },
+      description:
+        'active: ending soonest first; upcoming: starting soonest first; ended: most recent first',
+    }),
   limit: LimitQuery,
   cursor: CursorQuery,
 })
 
-export const ImageSchema = z.object({ url: z.string(), width: z.number().int(), height: z.number().int() })
+export const ImageSchema = z.object({
+  url: z.string(),
+  width: z.number().int(),
+  height: z.number().int(),
+})
 
 export const DealProductSchema = z
   .object({
@@ -123,7 +154,10 @@ export const DealSchema = z
     starts_at: z.string(),
     ends_at: z.string(),
     min_group_size: z.number().int(),
-    participants: z.number().int().openapi({ description: 'Confirmed participations (funds held or taken)' }),
+    participants: z
+      .number()
+      .int()
+      .openapi({ description: 'Confirmed participations (funds held or taken)' }),
     stock: z.number().int(),
     stock_remaining: z.number().int(),
     max_per_user: z.number().int(),
@@ -137,11 +171,17 @@ export const DealSchema = z
 export type DealView = z.infer<typeof DealSchema>
 
 export const DealDetailSchema = DealSchema.extend({
-  server_time: z.string().openapi({ description: 'Now, by the server clock: TVs run their countdowns from it' }),
+  server_time: z
+    .string()
+    .openapi({ description: 'Now, by the server clock: TVs run their countdowns from it' }),
 }).openapi('DealDetail')
 
 export const DealListSchema = z
-  .object({ items: z.array(DealSchema), next_cursor: z.string().nullable(), server_time: z.string() })
+  .object({
+    items: z.array(DealSchema),
+    next_cursor: z.string().nullable(),
+    server_time: z.string(),
+  })
   .openapi('DealList')
 
 export const JoinBody = z
@@ -159,7 +199,10 @@ export const TeamSchema = z
   .object({
     code: z.string().openapi({ example: 'K7QF3M' }),
     size: z.number().int(),
-    members: z.number().int().openapi({ description: 'Places taken (awaiting confirmation, held or paid)' }),
+    members: z
+      .number()
+      .int()
+      .openapi({ description: 'Places taken (awaiting confirmation, held or paid)' }),
     confirmed: z.number().int(),
     status: z.enum(['forming', 'filled', 'failed']),
     expires_at: z.string(),

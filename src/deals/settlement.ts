@@ -35,8 +35,19 @@ export type SettlementReport = {
  * batch, each idempotent: two runs racing for the same payment move its money once (the
  * transition's version guard and the ledger's unique dedupe keys), and the loser reports no change.
  */
-export async function settleDeals(env: Env, now: number, budget = SETTLEMENT_BUDGET): Promise<SettlementReport> {
-  const report: SettlementReport = { closed: 0, teams_failed: 0, captured: 0, released: 0, settled: 0, errors: 0 }
+export async function settleDeals(
+  env: Env,
+  now: number,
+  budget = SETTLEMENT_BUDGET,
+): Promise<SettlementReport> {
+  const report: SettlementReport = {
+    closed: 0,
+    teams_failed: 0,
+    captured: 0,
+    released: 0,
+    settled: 0,
+    errors: 0,
+  }
   report.closed = await closeEndedDeals(env, now)
   report.teams_failed = await failExpiredTeams(env, now)
 
@@ -55,13 +66,19 @@ export async function settleDeals(env: Env, now: number, budget = SETTLEMENT_BUD
   return report
 }
 
-async function attempt(report: SettlementReport, action: string, paymentId: string, run: () => Promise<void>) {
+async function attempt(
+  report: SettlementReport,
+  action: string,
+  paymentId: string,
+  run: () => Promise<void>,
+) {
   try {
     await run()
   } catch (err) {
     // One stuck payment (a gateway down) must not stop the rest; the next tick retries it.
     report.errors++
-    console.error(JSON.stringify({ cron: 'deals.settlement', action, payment: paymentId, error: errorText(err) }))
+    const event = { cron: 'deals.settlement', action, payment: paymentId }
+    console.error(JSON.stringify({ ...event, error: errorText(err) }))
   }
 }
 
@@ -78,15 +95,22 @@ export async function closeEndedDeals(env: Env, now: number): Promise<number> {
     .all<{ id: string }>()
   if (results.length === 0) return 0
   const close = env.DB.prepare(
-    `UPDATE deals SET phase = CASE WHEN tipped_at IS NULL THEN 'failed' ELSE 'succeeded' END, closed_at = ?, updated_at = ?
+    `UPDATE deals SET phase = CASE WHEN tipped_at IS NULL THEN 'failed' ELSE 'succeeded' END,
+       closed_at = ?, updated_at = ?
      WHERE id = ? AND phase = 'open' AND ends_at <= ?`,
   )
   // Teams' windows end with their deal's (admin edits keep it so); failing the forming ones here
   // too makes the deal's close and its teams' fate one write.
-  const failTeams = env.DB.prepare(`UPDATE deal_teams SET phase = 'failed', closed_at = ? WHERE deal_id = ? AND phase = 'forming'`)
-  const statements = results.flatMap((d) => [close.bind(now, now, d.id, now), failTeams.bind(now, d.id)])
+  const failTeams = env.DB.prepare(
+    `UPDATE deal_teams SET phase = 'failed', closed_at = ? WHERE deal_id = ? AND phase = 'forming'`,
+  )
+  const statements = results.flatMap((d) => [
+    close.bind(now, now, d.id, now),
+    failTeams.bind(now, d.id),
+  ])
   const outcomes = await env.DB.batch([...statements, ...catalogChanged(env)])
-  return outcomes.filter((_, i) => i < statements.length && i % 2 === 0).reduce((n, r) => n + r.meta.changes, 0)
+  const closes = outcomes.filter((_, i) => i < statements.length && i % 2 === 0)
+  return closes.reduce((n, r) => n + r.meta.changes, 0)
 }
 
 /** Teams whose own window passed before they filled. */
@@ -115,12 +139,15 @@ export const WORK_SQL = {
     LIMIT ?`,
   /** Every open place of a failed deal; places still awaiting confirmation on a closed deal. */
   dealReleases: `SELECT p.payment_id FROM deals d
-    CROSS JOIN deal_participations p ON p.deal_id = d.id AND p.status IN ('pending_payment', 'confirmed')
-    WHERE d.reserved > 0 AND d.phase <> 'open' AND (d.phase = 'failed' OR p.status = 'pending_payment')
+    CROSS JOIN deal_participations p
+      ON p.deal_id = d.id AND p.status IN ('pending_payment', 'confirmed')
+    WHERE d.reserved > 0 AND d.phase <> 'open'
+      AND (d.phase = 'failed' OR p.status = 'pending_payment')
     LIMIT ?`,
   /** Every open place of a failed team. */
   teamReleases: `SELECT p.payment_id FROM deal_teams t
-    CROSS JOIN deal_participations p ON p.team_id = t.id AND p.status IN ('pending_payment', 'confirmed')
+    CROSS JOIN deal_participations p
+      ON p.team_id = t.id AND p.status IN ('pending_payment', 'confirmed')
     WHERE t.phase = 'failed' AND t.members > 0
     LIMIT ?`,
 }
@@ -144,7 +171,10 @@ export async function dueReleases(d1: D1Database, limit: number): Promise<string
 /** reserved counts exactly the units of open places, so 0 means nothing is left to settle. */
 export async function markSettled(d1: D1Database, now: number): Promise<number> {
   const res = await d1
-    .prepare(`UPDATE deals SET settled_at = ? WHERE phase <> 'open' AND settled_at IS NULL AND reserved = 0`)
+    .prepare(
+      `UPDATE deals SET settled_at = ?
+       WHERE phase <> 'open' AND settled_at IS NULL AND reserved = 0`,
+    )
     .bind(now)
     .run()
   return res.meta.changes

@@ -71,8 +71,8 @@ export type TeamRow = {
 }
 
 /** The columns every deal view reads; `d` is deals, `p` is products. */
-export const DEAL_COLUMNS = `d.*, p.title AS product_title, p.brand AS product_brand, p.price AS product_price,
-  p.image AS product_image`
+export const DEAL_COLUMNS = `d.*, p.title AS product_title, p.brand AS product_brand,
+  p.price AS product_price, p.image AS product_image`
 
 export function dealStatus(deal: DealRow, now: number): DealStatus {
   if (deal.phase !== 'open') return deal.phase
@@ -120,7 +120,8 @@ export function toDealView(deal: DealWithProduct, now: number): DealView {
     stock_remaining: Math.max(0, deal.stock - deal.reserved - deal.sold),
     max_per_user: deal.max_per_user,
     team_size: deal.team_size,
-    team_window_seconds: deal.team_window_ms === null ? null : Math.round(deal.team_window_ms / 1000),
+    team_window_seconds:
+      deal.team_window_ms === null ? null : Math.round(deal.team_window_ms / 1000),
     status: dealStatus(deal, now),
     tipped_at: deal.tipped_at === null ? null : iso(deal.tipped_at),
   }
@@ -128,13 +129,19 @@ export function toDealView(deal: DealWithProduct, now: number): DealView {
 
 export async function findDeal(d1: D1Database, dealId: string): Promise<DealWithProduct | null> {
   return d1
-    .prepare(`SELECT ${DEAL_COLUMNS} FROM deals d JOIN products p ON p.id = d.product_id WHERE d.id = ?`)
+    .prepare(
+      `SELECT ${DEAL_COLUMNS} FROM deals d JOIN products p ON p.id = d.product_id WHERE d.id = ?`,
+    )
     .bind(dealId)
     .first<DealWithProduct>()
 }
 
-export async function findParticipation(d1: D1Database, id: string): Promise<ParticipationRow | null> {
-  return d1.prepare('SELECT * FROM deal_participations WHERE id = ?').bind(id).first<ParticipationRow>()
+export async function findParticipation(
+  d1: D1Database,
+  id: string,
+): Promise<ParticipationRow | null> {
+  const read = d1.prepare('SELECT * FROM deal_participations WHERE id = ?').bind(id)
+  return read.first<ParticipationRow>()
 }
 
 export async function findTeam(d1: D1Database, teamId: string): Promise<TeamRow | null> {
@@ -157,7 +164,12 @@ export async function listDeals(
 ): Promise<{ items: DealWithProduct[]; nextCursor: string | null }> {
   const after = decodeCursor(opts.cursor, Cursor)
   const plan = {
-    active: { key: 'ends_at', where: 'd.ends_at > ? AND d.starts_at <= ?', params: [now, now], dir: 'ASC' },
+    active: {
+      key: 'ends_at',
+      where: 'd.ends_at > ? AND d.starts_at <= ?',
+      params: [now, now],
+      dir: 'ASC',
+    },
     upcoming: { key: 'starts_at', where: 'd.starts_at > ?', params: [now], dir: 'ASC' },
     ended: { key: 'ends_at', where: 'd.ends_at <= ?', params: [now], dir: 'DESC' },
   }[filter]
@@ -177,7 +189,9 @@ export async function listDeals(
     .all<DealWithProduct>()
   const items = results.slice(0, opts.limit)
   const last = items[items.length - 1]
-  const nextCursor = results.length > opts.limit && last ? encodeCursor([last[plan.key as 'ends_at'], last.id]) : null
+  const more = results.length > opts.limit && last
+  const key = plan.key as 'ends_at' | 'starts_at'
+  const nextCursor = more ? encodeCursor([last[key], last.id]) : null
   return { items, nextCursor }
 }
 
@@ -204,7 +218,10 @@ export async function listParticipations(
     params.push(after[0], after[0], after[1])
   }
   const { results } = await d1
-    .prepare(`SELECT * FROM deal_participations WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT ?`)
+    .prepare(
+      `SELECT * FROM deal_participations WHERE ${where.join(' AND ')}
+       ORDER BY created_at DESC, id DESC LIMIT ?`,
+    )
     .bind(...params, opts.limit + 1)
     .all<ParticipationRow>()
   const page = results.slice(0, opts.limit)
@@ -220,6 +237,7 @@ export async function listParticipations(
   const last = page[page.length - 1]
   return {
     items: page.map((p) => ({ ...p, team: p.team_id ? (teams.get(p.team_id) ?? null) : null })),
-    nextCursor: results.length > opts.limit && last ? encodeCursor([last.created_at, last.id]) : null,
+    nextCursor:
+      results.length > opts.limit && last ? encodeCursor([last.created_at, last.id]) : null,
   }
 }

@@ -5,7 +5,8 @@ import { TEAM_CODE_ALPHABET, type TeamSchema } from './schemas'
 import type { TeamRow } from './store'
 
 const CODE_LENGTH = 6
-// Rejection sampling: the largest multiple of the alphabet size below 256, so every letter is equally likely.
+// Rejection sampling below the largest multiple of the alphabet size under 256: every letter is
+// equally likely.
 const UNBIASED_LIMIT = 256 - (256 % TEAM_CODE_ALPHABET.length)
 
 /** A fresh team code: 31^6 ≈ 887 million codes; uniqueness is the job of deal_teams_code_uq. */
@@ -13,7 +14,8 @@ export function newTeamCode(): string {
   let code = ''
   while (code.length < CODE_LENGTH) {
     for (const byte of crypto.getRandomValues(new Uint8Array(CODE_LENGTH * 2))) {
-      if (byte < UNBIASED_LIMIT && code.length < CODE_LENGTH) code += TEAM_CODE_ALPHABET[byte % TEAM_CODE_ALPHABET.length]
+      if (byte >= UNBIASED_LIMIT || code.length === CODE_LENGTH) continue
+      code += TEAM_CODE_ALPHABET[byte % TEAM_CODE_ALPHABET.length]
     }
   }
   return code
@@ -23,7 +25,11 @@ export function normalizeTeamCode(input: string): string {
   return input.trim().toUpperCase()
 }
 
-export async function findTeamByCode(d1: D1Database, dealId: string, code: string): Promise<TeamRow> {
+export async function findTeamByCode(
+  d1: D1Database,
+  dealId: string,
+  code: string,
+): Promise<TeamRow> {
   const team = await d1
     .prepare('SELECT * FROM deal_teams WHERE code = ? AND deal_id = ?')
     .bind(normalizeTeamCode(code), dealId)

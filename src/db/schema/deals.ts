@@ -1,5 +1,13 @@
 import { sql } from 'drizzle-orm'
-import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
+import {
+  check,
+  index,
+  integer,
+  primaryKey,
+  sqliteTable,
+  text,
+  uniqueIndex,
+} from 'drizzle-orm/sqlite-core'
 
 // Times are integer epoch milliseconds throughout the schema.
 
@@ -8,7 +16,8 @@ import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } fro
  * held), `sold` the units captured; the CHECK deals_no_oversell makes "reserved + sold <= stock" a
  * property of the table, so a join that would oversell aborts its whole batch whatever the
  * concurrency. `phase` is what settlement decided (open until the window closes); the status
- * clients see (upcoming, active, tipped, sold_out, ...) is derived from it, the clock and the counters.
+ * clients see (upcoming, active, tipped, sold_out, ...) is derived from it, the clock and the
+ * counters.
  */
 export const deals = sqliteTable(
   'deals',
@@ -33,7 +42,7 @@ export const deals = sqliteTable(
     /** Confirmed (held or captured) participations. */
     participants: integer('participants').notNull().default(0),
     phase: text('phase').notNull().default('open'),
-    /** When confirmed participants reached min_group_size (team mode: when the first team filled). */
+    /** When confirmed participants reached min_group_size (team mode: the first team filled). */
     tippedAt: integer('tipped_at'),
     /** When settlement closed the window (phase left 'open'). */
     closedAt: integer('closed_at'),
@@ -66,9 +75,9 @@ export const deals = sqliteTable(
 )
 
 /**
- * One join: `quantity` units at `unit_price`, paid by one payment (purpose 'deal', purpose id = this
- * id). pending_payment → confirmed (funds held) → paid (captured, order created), or → released
- * (payment expired, canceled or failed; units given back) and paid → refunded.
+ * One join: `quantity` units at `unit_price`, paid by one payment (purpose 'deal', purpose id =
+ * this id). pending_payment → confirmed (funds held) → paid (captured, order created), or
+ * → released (payment expired, canceled or failed; units given back); paid → refunded.
  */
 export const dealParticipations = sqliteTable(
   'deal_participations',
@@ -98,7 +107,9 @@ export const dealParticipations = sqliteTable(
       sql`status IN ('pending_payment', 'confirmed', 'paid', 'released', 'refunded')`,
     ),
     index('deal_participations_deal_status_idx').on(t.dealId, t.status),
-    index('deal_participations_team_status_idx').on(t.teamId, t.status).where(sql`team_id IS NOT NULL`),
+    index('deal_participations_team_status_idx')
+      .on(t.teamId, t.status)
+      .where(sql`team_id IS NOT NULL`),
     index('deal_participations_user_idx').on(t.userId, t.createdAt, t.id),
     // The same person cannot hold two places in one team (a released place may be taken again).
     uniqueIndex('deal_participations_team_user_uq')
@@ -147,7 +158,10 @@ export const dealTeams = sqliteTable(
     closedAt: integer('closed_at'),
   },
   (t) => [
-    check('deal_teams_members', sql`members >= 0 AND members <= size AND confirmed >= 0 AND confirmed <= members`),
+    check(
+      'deal_teams_members',
+      sql`members >= 0 AND members <= size AND confirmed >= 0 AND confirmed <= members`,
+    ),
     check('deal_teams_phase', sql`phase IN ('forming', 'filled', 'failed')`),
     uniqueIndex('deal_teams_code_uq').on(t.code),
     index('deal_teams_deal_idx').on(t.dealId, t.openedAt),
