@@ -3,12 +3,22 @@ import { readFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { ROOT } from './config'
-import type { ScenarioResult } from './measure'
+import type { Probe, ScenarioResult } from './measure'
 import type { Targets } from './scenarios/registry'
 
 export type Check = { target: string; limit: number; actual: number; pass: boolean }
 
-/** Each limit the scenario set, against the worst probe (D1, bytes) or the timed levels. */
+/**
+ * The median probe by D1 round trips: a request that also re-reads the catalog version (which an
+ * isolate does at most once a second) is real but not typical; every probe is in results.json.
+ */
+export function typicalProbe(result: ScenarioResult): Probe {
+  const byCost = (a: Probe, b: Probe) => a.d1Queries - b.d1Queries || a.rowsRead - b.rowsRead
+  const sorted = [...result.probes].sort(byCost)
+  return sorted[Math.floor((sorted.length - 1) / 2)]
+}
+
+/** Each limit the scenario set: D1 and rows by the typical probe, bytes by the largest. */
 export function evaluate(result: ScenarioResult, targets: Targets | undefined): Check[] {
   if (!targets) return []
   const checks: Check[] = []
@@ -16,11 +26,9 @@ export function evaluate(result: ScenarioResult, targets: Targets | undefined): 
     if (limit === undefined || Number.isNaN(actual)) return
     checks.push({ target, limit, actual, pass: atMost ? actual <= limit : actual >= limit })
   }
-  const worst = (key: 'd1Queries' | 'rowsRead' | 'bytes') =>
-    Math.max(...result.probes.map((p) => p[key]))
-  add('D1 round trips', targets.d1Queries, worst('d1Queries'))
-  add('rows_read', targets.rowsRead, worst('rowsRead'))
-  add('bytes', targets.maxBytes, worst('bytes'))
+  add('D1 round trips', targets.d1Queries, typicalProbe(result).d1Queries)
+  add('rows_read', targets.rowsRead, typicalProbe(result).rowsRead)
+  add('bytes', targets.maxBytes, Math.max(...result.probes.map((p) => p.bytes)))
   const single = result.levels.find((l) => l.connections === 1)
   add('Δp50 µs @1', targets.p50DeltaUs, single?.deltaP50Us ?? NaN)
   add('Δp99 µs @1', targets.p99DeltaUs, single?.deltaP99Us ?? NaN)
@@ -46,7 +54,7 @@ export function formatTable(results: Array<ScenarioResult & { checks: Check[] }>
     'Δp50 µs', 'Δp99 µs', '×base', 'D1', 'rows', 'bytes', 'targets']
   const rows: string[][] = []
   for (const r of results) {
-    const probe = r.probes.at(-1)
+    const probe = r.probes.length > 0 ? typicalProbe(r) : undefined
     const failed = r.checks.filter((c) => !c.pass).map((c) => `✗ ${c.target} ${c.actual}`)
     const met = failed.length === 0 ? `✓ ${r.checks.length}` : failed.join('; ')
     const verdict = r.checks.length === 0 ? '' : met
@@ -87,8 +95,11 @@ function versionOf(pkg: string): string {
 export function machine() {
   let commit = 'unknown'
   try {
-    const git = ['rev-parse', '--short', 'HEAD']
-    commit = execFileSync('git', git, { cwd: ROOT, encoding: 'utf8' }).trim()
+    const git = (...args: string[]) =>
+      execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' }).trim()
+    commit = git('rev-parse', '--short', 'HEAD')
+    // The bundle is built from the working tree: say so when it differs from the commit.
+    if (git('status', '--porcelain', '--', 'src', 'migrations', 'wrangler.toml')) commit += '+dirty'
   } catch {
     // not a git checkout: the figures still stand, without a commit to pin them to
   }
