@@ -1,3 +1,5 @@
+import { base64url } from 'jose'
+
 /**
  * Slow salted hashes for passwords and payment PINs: PBKDF2-SHA256 through WebCrypto.
  * Stored as `pbkdf2-sha256$<iterations>$<salt>$<hash>` so the count can change per record.
@@ -9,7 +11,7 @@ const PREFIX = 'pbkdf2-sha256'
 export async function hashSecret(secret: string, iterations = PBKDF2_ITERATIONS): Promise<string> {
   const salt = crypto.getRandomValues(new Uint8Array(16))
   const hash = await derive(secret, salt, iterations)
-  return [PREFIX, iterations, b64url(salt), b64url(hash)].join('$')
+  return [PREFIX, iterations, base64url.encode(salt), base64url.encode(hash)].join('$')
 }
 
 /** A well-formed hash nobody knows the secret of: checking against it costs what a real check costs,
@@ -28,8 +30,8 @@ export async function verifySecret(secret: string, stored: string): Promise<bool
   if (prefix !== PREFIX || !Number.isInteger(iterations) || iterations < 1 || iterations > PBKDF2_ITERATIONS) {
     return false
   }
-  const expected = fromB64url(hash)
-  const actual = await derive(secret, fromB64url(salt), iterations)
+  const expected = decodeOrEmpty(hash)
+  const actual = await derive(secret, decodeOrEmpty(salt), iterations)
   return expected.byteLength === actual.byteLength && crypto.subtle.timingSafeEqual(expected, actual)
 }
 
@@ -45,15 +47,9 @@ async function derive(secret: string, salt: Uint8Array, iterations: number): Pro
   return new Uint8Array(bits)
 }
 
-function b64url(bytes: Uint8Array): string {
-  let bin = ''
-  for (const b of bytes) bin += String.fromCharCode(b)
-  return btoa(bin).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '')
-}
-
-function fromB64url(s: string | undefined): Uint8Array {
+function decodeOrEmpty(s: string | undefined): Uint8Array {
   try {
-    return Uint8Array.from(atob((s ?? '').replaceAll('-', '+').replaceAll('_', '/')), (c) => c.charCodeAt(0))
+    return base64url.decode(s ?? '')
   } catch {
     return new Uint8Array()
   }

@@ -1,3 +1,4 @@
+import { base64url } from 'jose'
 import { ApiError } from '../http/errors'
 
 /**
@@ -35,14 +36,14 @@ async function deriveKey(source: string): Promise<CryptoKey> {
 
 /** A fresh feed secret: `fsk_` + 32 random bytes, base64url. The whole string is the HMAC key. */
 export function generateFeedSecret(): string {
-  return SECRET_PREFIX + b64url(crypto.getRandomValues(new Uint8Array(32)))
+  return SECRET_PREFIX + base64url.encode(crypto.getRandomValues(new Uint8Array(32)))
 }
 
 export async function encryptFeedSecret(env: Env, billerId: string, secret: string): Promise<string> {
   const key = await encryptionKey(env)
   const iv = crypto.getRandomValues(new Uint8Array(12))
   const sealed = await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: enc.encode(billerId) }, key, enc.encode(secret))
-  return [FORMAT, b64url(iv), b64url(new Uint8Array(sealed))].join('.')
+  return [FORMAT, base64url.encode(iv), base64url.encode(new Uint8Array(sealed))].join('.')
 }
 
 /** null when the ciphertext is not ours (wrong key, wrong biller, tampered): such a secret verifies nothing. */
@@ -52,22 +53,12 @@ export async function decryptFeedSecret(env: Env, billerId: string, stored: stri
   if (format !== FORMAT || !iv || !sealed) return null
   try {
     const plain = await crypto.subtle.decrypt(
-      { name: 'AES-GCM', iv: fromB64url(iv), additionalData: enc.encode(billerId) },
+      { name: 'AES-GCM', iv: base64url.decode(iv), additionalData: enc.encode(billerId) },
       key,
-      fromB64url(sealed),
+      base64url.decode(sealed),
     )
     return new TextDecoder().decode(plain)
   } catch {
     return null
   }
-}
-
-export function b64url(bytes: Uint8Array): string {
-  let bin = ''
-  for (const b of bytes) bin += String.fromCharCode(b)
-  return btoa(bin).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '')
-}
-
-function fromB64url(s: string): Uint8Array {
-  return Uint8Array.from(atob(s.replaceAll('-', '+').replaceAll('_', '/')), (c) => c.charCodeAt(0))
 }

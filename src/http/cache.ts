@@ -1,4 +1,5 @@
 import type { Context } from 'hono'
+import { base64url } from 'jose'
 import type { AppEnv } from '../env'
 
 /**
@@ -29,9 +30,7 @@ function cacheKey(c: Context<AppEnv>, version: number): Request {
 
 async function etagOf(body: string): Promise<string> {
   const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(body))
-  let bin = ''
-  for (const b of new Uint8Array(digest).subarray(0, 12)) bin += String.fromCharCode(b)
-  return `"${btoa(bin).replaceAll('+', '-').replaceAll('/', '_')}"`
+  return `"${base64url.encode(new Uint8Array(digest, 0, 12))}"`
 }
 
 /** RFC 9110 weak comparison: W/ prefixes are ignored, `*` matches any current representation. */

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi'
+import { base64url } from 'jose'
 import { ApiError } from '../http/errors'
 
 export const LimitQuery = z.coerce
@@ -17,10 +18,7 @@ export const CursorQuery = z
 
 /** Keyset cursors are base64url JSON of the last row's sort key; opaque to clients. */
 export function encodeCursor(key: unknown): string {
-  const bytes = new TextEncoder().encode(JSON.stringify(key))
-  let bin = ''
-  for (const b of bytes) bin += String.fromCharCode(b)
-  return btoa(bin).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '')
+  return base64url.encode(JSON.stringify(key))
 }
 
 /** Decodes and validates a cursor against the shape its list uses; anything else is 400 invalid_cursor. */
@@ -28,8 +26,7 @@ export function decodeCursor<T>(cursor: string | undefined, schema: z.ZodType<T>
   if (cursor === undefined || cursor === '') return undefined
   try {
     if (!/^[A-Za-z0-9_-]+$/.test(cursor)) throw new Error('bad alphabet')
-    const bin = atob(cursor.replaceAll('-', '+').replaceAll('_', '/'))
-    const json = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(Uint8Array.from(bin, (ch) => ch.charCodeAt(0)))
+    const json = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(base64url.decode(cursor))
     const parsed = schema.safeParse(JSON.parse(json))
     if (parsed.success) return parsed.data
   } catch {
