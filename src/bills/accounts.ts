@@ -3,6 +3,7 @@ import { ApiError } from '../http/errors'
 import { newId } from '../lib/ids'
 import { decodeCursor, encodeCursor } from '../lib/pagination'
 import { iso } from '../lib/time'
+import { errorText } from '../payments/ledger'
 import { findBiller, type BillerRow } from './billers'
 import { compiledPattern, maskAccountNumber, matchesAccountPattern } from './pattern'
 import type { BillerAccountSchema } from './schemas'
@@ -62,7 +63,7 @@ export async function linkAccount(
       .run()
     changes = res.meta.changes
   } catch (err) {
-    if (err instanceof Error && /UNIQUE constraint failed: biller_accounts/.test(`${err.message} ${err.cause ?? ''}`)) {
+    if (/UNIQUE constraint failed: biller_accounts/.test(errorText(err))) {
       throw new ApiError('account_already_linked', 'You have already linked this account number')
     }
     throw err

@@ -4,6 +4,7 @@ import { hasPrefix, newId } from '../lib/ids'
 import { money } from '../lib/money'
 import { decodeCursor, encodeCursor } from '../lib/pagination'
 import { iso } from '../lib/time'
+import { errorText } from '../payments/ledger'
 import { findBiller, validFeedSecrets } from './billers'
 import { billUpsertSql, type GoodLine } from './rows'
 import { isCalendarDate } from './dates'
@@ -210,9 +211,4 @@ export async function purgeFeedNonces(env: Env, now: number): Promise<{ deleted:
     .bind(now)
     .run()
   return { deleted: res.meta.changes }
-}
-
-function errorText(err: unknown): string {
-  if (!(err instanceof Error)) return String(err)
-  return `${err.message} ${err.cause instanceof Error ? err.cause.message : ''}`
 }

@@ -1,5 +1,6 @@
 import type { Principal } from '../env'
 import { ApiError } from '../http/errors'
+import { errorText } from '../payments/ledger'
 import { expireIfDue, findOpenPayment, getPaymentView, isOpenPaymentConflict, newPaymentStatements, type PaymentView } from '../payments/intents'
 import type { Payment } from '../payments/purposes'
 import { findVisibleBill } from './lookup'
@@ -63,9 +64,4 @@ async function viewOfOpen(env: Env, payment: Payment, principal: Principal, now:
     throw new ApiError('bill_payment_in_progress', 'Another member of your household is paying this bill right now')
   }
   return getPaymentView(env, payment.id, now)
-}
-
-function errorText(err: unknown): string {
-  if (!(err instanceof Error)) return String(err)
-  return `${err.message} ${err.cause instanceof Error ? err.cause.message : ''}`
 }
