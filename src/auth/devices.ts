@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import { ApiError } from '../http/errors'
-import { decodeCursor, encodeCursor } from '../lib/pagination'
+import { decodeCursor, keysetPage } from '../lib/pagination'
 import { iso } from '../lib/time'
 
 type DeviceRow = { id: string; name: string; client_id: string; created_at: number; last_seen_at: number | null }
@@ -22,12 +22,7 @@ export async function listDevices(
   )
     .bind(userId, after?.[0] ?? null, after?.[1] ?? null, page.limit + 1)
     .all<DeviceRow>()
-  const items = results.slice(0, page.limit)
-  const last = items[items.length - 1]
-  return {
-    items: items.map(deviceView),
-    next_cursor: results.length > page.limit && last ? encodeCursor([last.created_at, last.id]) : null,
-  }
+  return keysetPage(results, page.limit, deviceView, (last) => [last.created_at, last.id])
 }
 
 export function deviceView(d: DeviceRow) {

@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi'
 import { ApiError } from '../http/errors'
 import { newId } from '../lib/ids'
-import { decodeCursor, encodeCursor } from '../lib/pagination'
+import { decodeCursor, keysetPage } from '../lib/pagination'
 import { iso } from '../lib/time'
 import { errorText } from '../payments/ledger'
 import { findBiller, type BillerRow } from './billers'
@@ -98,12 +98,7 @@ export async function listAccounts(
     )
     .bind(userId, after.at, after.id, query.limit + 1)
     .all<AccountRow>()
-  const page = results.slice(0, query.limit)
-  const last = page[page.length - 1]
-  return {
-    items: page.map(toAccountView),
-    next_cursor: results.length > query.limit ? encodeCursor({ at: last.created_at, id: last.id }) : null,
-  }
+  return keysetPage(results, query.limit, toAccountView, (last) => ({ at: last.created_at, id: last.id }))
 }
 
 /** Only the person's own link is removed; other household members keep theirs. */

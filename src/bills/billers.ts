@@ -3,7 +3,7 @@ import { billerUpsertSql, type BillerRow } from './rows'
 import { ApiError } from '../http/errors'
 import { newId } from '../lib/ids'
 import { money } from '../lib/money'
-import { decodeCursor, encodeCursor } from '../lib/pagination'
+import { decodeCursor, keysetPage } from '../lib/pagination'
 import { iso } from '../lib/time'
 import { checkAccountPattern } from './pattern'
 import type { BillerSchema, CreateBillerBody } from './schemas'
@@ -123,7 +123,5 @@ export async function listBillers(
     : 'SELECT * FROM billers WHERE id > ? ORDER BY id LIMIT ?'
   const binds = query.category ? [query.category, after, query.limit + 1] : [after, query.limit + 1]
   const { results } = await d1.prepare(sql).bind(...binds).all<BillerRow>()
-  const page = results.slice(0, query.limit)
-  const next = results.length > query.limit ? encodeCursor({ id: page[page.length - 1].id }) : null
-  return { items: page.map(toBillerView), next_cursor: next }
+  return keysetPage(results, query.limit, toBillerView, (last) => ({ id: last.id }))
 }

@@ -2,7 +2,7 @@ import { z } from '@hono/zod-openapi'
 import { ApiError } from '../http/errors'
 import { hasPrefix, newId } from '../lib/ids'
 import { money } from '../lib/money'
-import { decodeCursor, encodeCursor } from '../lib/pagination'
+import { decodeCursor, keysetPage } from '../lib/pagination'
 import { iso } from '../lib/time'
 import { errorText } from '../payments/ledger'
 import { findBiller, validFeedSecrets } from './billers'
@@ -180,26 +180,25 @@ export async function listSettlements(
     )
     .bind(billerId, query.since, after.at, after.id, query.limit + 1)
     .all<SettlementRow>()
-  const page = results.slice(0, query.limit)
-  const last = page[page.length - 1]
+  return keysetPage(results, query.limit, toSettlementView, (last) => ({ at: last.at, id: last.id }))
+}
+
+function toSettlementView(r: SettlementRow): z.infer<typeof SettlementSchema> {
   return {
-    items: page.map((r) => ({
-      id: r.id,
-      kind: r.kind,
-      amount: money(r.amount),
-      at: iso(r.at),
-      payment_id: r.payment_id,
-      bill: {
-        id: r.bill_id,
-        bill_ref: r.bill_ref,
-        account_number: r.account_number,
-        period: r.period,
-        amount_due: money(r.amount_due),
-        amount_paid: money(r.amount_paid),
-        status: r.status,
-      },
-    })),
-    next_cursor: results.length > query.limit ? encodeCursor({ at: last.at, id: last.id }) : null,
+    id: r.id,
+    kind: r.kind,
+    amount: money(r.amount),
+    at: iso(r.at),
+    payment_id: r.payment_id,
+    bill: {
+      id: r.bill_id,
+      bill_ref: r.bill_ref,
+      account_number: r.account_number,
+      period: r.period,
+      amount_due: money(r.amount_due),
+      amount_paid: money(r.amount_paid),
+      status: r.status,
+    },
   }
 }
 

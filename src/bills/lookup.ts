@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi'
 import { ApiError } from '../http/errors'
 import { money } from '../lib/money'
-import { decodeCursor, encodeCursor } from '../lib/pagination'
+import { decodeCursor, keysetPage } from '../lib/pagination'
 import { isOverdue } from './dates'
 import { maskAccountNumber } from './pattern'
 import type { BillerRow } from './billers'
@@ -89,10 +89,5 @@ export async function listMyBills(
     .prepare(`SELECT ${COLUMNS} ${VISIBLE} WHERE a.user_id = ? ${statusFilter} ${keyset} ORDER BY ${order} LIMIT ?`)
     .bind(...binds)
     .all<VisibleBillRow>()
-  const page = results.slice(0, query.limit)
-  const last = page[page.length - 1]
-  return {
-    items: page.map((r) => toBillView(r, now)),
-    next_cursor: results.length > query.limit ? encodeCursor({ due: last.due_date, id: last.id }) : null,
-  }
+  return keysetPage(results, query.limit, (r) => toBillView(r, now), (last) => ({ due: last.due_date, id: last.id }))
 }

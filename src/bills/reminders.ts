@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import { newId } from '../lib/ids'
-import { decodeCursor, encodeCursor } from '../lib/pagination'
+import { decodeCursor, keysetPage } from '../lib/pagination'
 import { iso } from '../lib/time'
 import { chinaDate } from './dates'
 import type { NotificationSchema } from './schemas'
@@ -97,19 +97,18 @@ export async function listNotifications(
     )
     .bind(userId, before.at, before.id, query.limit + 1)
     .all<NotificationRow>()
-  const page = results.slice(0, query.limit)
-  const last = page[page.length - 1]
+  return keysetPage(results, query.limit, toNotificationView, (last) => ({ at: last.created_at, id: last.id }))
+}
+
+function toNotificationView(r: NotificationRow): z.infer<typeof NotificationSchema> {
   return {
-    items: page.map((r) => ({
-      id: r.id,
-      kind: r.kind,
-      title: r.title,
-      body: r.body,
-      data: JSON.parse(r.data) as Record<string, unknown>,
-      created_at: iso(r.created_at),
-      delivered_at: r.delivered_at === null ? null : iso(r.delivered_at),
-    })),
-    next_cursor: results.length > query.limit ? encodeCursor({ at: last.created_at, id: last.id }) : null,
+    id: r.id,
+    kind: r.kind,
+    title: r.title,
+    body: r.body,
+    data: JSON.parse(r.data) as Record<string, unknown>,
+    created_at: iso(r.created_at),
+    delivered_at: r.delivered_at === null ? null : iso(r.delivered_at),
   }
 }
 

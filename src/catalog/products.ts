@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import { ApiError } from '../http/errors'
-import { decodeCursor, encodeCursor } from '../lib/pagination'
+import { decodeCursor, keysetPage } from '../lib/pagination'
 import { productExtras } from './home'
 import { SUMMARY_COLUMNS, type SummaryRow, toSummary, type ProductSummary } from './views'
 
@@ -46,13 +46,7 @@ export async function listProducts(env: Env, q: { categoryId?: string; limit: nu
     if (results[0]!.results.length === 0) throw new ApiError('not_found', `No category ${q.categoryId}`)
     rows = [...results[1]!.results, ...results[2]!.results]
   }
-  const more = rows.length > q.limit
-  const items = rows.slice(0, q.limit)
-  const last = items[items.length - 1]
-  return {
-    items: items.map(toSummary),
-    next_cursor: more && last ? encodeCursor({ s: last.sales, i: last.id }) : null,
-  }
+  return keysetPage(rows, q.limit, toSummary, (last) => ({ s: last.sales, i: last.id }))
 }
 
 export type ProductDetailRow = SummaryRow & {

@@ -35,6 +35,13 @@ export function decodeCursor<T>(cursor: string | undefined, schema: z.ZodType<T>
   throw new ApiError('invalid_cursor', 'The cursor is not one this list issued')
 }
 
+/** A keyset page from rows read with `LIMIT limit + 1`: the extra row only says there is more. */
+export function keysetPage<R, T>(rows: R[], limit: number, view: (row: R) => T, keyOf: (last: R) => unknown) {
+  const page = rows.slice(0, limit)
+  const last = page[page.length - 1]
+  return { items: page.map(view), next_cursor: rows.length > limit && last ? encodeCursor(keyOf(last)) : null }
+}
+
 export function listSchema<T extends z.ZodTypeAny>(item: T, name: string) {
   return z.object({ items: z.array(item), next_cursor: z.string().nullable() }).openapi(name)
 }
