@@ -4,7 +4,7 @@ import { ADMIN, call } from '../helpers/http'
 import { createDeal, HOUR } from './helpers'
 
 describe('deals on the catalog', () => {
-  it('the TV home has a deals rail, ending soonest first, without upcoming or ended deals', async () => {
+  it('the TV home has a deals rail, ending soonest first, no upcoming or ended deals', async () => {
     const now = Date.now()
     const soon = await createDeal({ endsAt: now + HOUR / 2 })
     const later = await createDeal({ endsAt: now + 3 * HOUR })
@@ -28,10 +28,13 @@ describe('deals on the catalog', () => {
     const deal = await createDeal()
     const res = await call('GET', `/v1/products/${deal.product.id}`)
     expect(res.status, res.text).toBe(200)
-    expect(res.body.active_deal).toMatchObject({ id: deal.id, status: 'active', deal_price: deal.deal_price })
+    const shown = { id: deal.id, status: 'active', deal_price: deal.deal_price }
+    expect(res.body.active_deal).toMatchObject(shown)
 
     // Ending it through the admin API bumps the catalog version, so the cached page is not served.
-    await env.DB.prepare('UPDATE deals SET starts_at = ? WHERE id = ?').bind(Date.now() - 2 * HOUR, deal.id).run()
+    await env.DB.prepare('UPDATE deals SET starts_at = ? WHERE id = ?')
+      .bind(Date.now() - 2 * HOUR, deal.id)
+      .run()
     const edit = await call('PATCH', `/v1/admin/deals/${deal.id}`, {
       headers: ADMIN,
       body: { ends_at: new Date(Date.now() + 1500).toISOString() },
@@ -48,7 +51,16 @@ describe('the OpenAPI document', () => {
   it('documents every deals route', async () => {
     const res = await call('GET', '/openapi.json')
     expect(res.status, res.text.slice(0, 300)).toBe(200)
-    for (const path of ['/v1/admin/deals', '/v1/admin/deals/{id}', '/v1/deals', '/v1/deals/{id}', '/v1/deals/{id}/join', '/v1/deals/{id}/teams/{code}', '/v1/me/deal-participations']) {
+    const paths = [
+      '/v1/admin/deals',
+      '/v1/admin/deals/{id}',
+      '/v1/deals',
+      '/v1/deals/{id}',
+      '/v1/deals/{id}/join',
+      '/v1/deals/{id}/teams/{code}',
+      '/v1/me/deal-participations',
+    ]
+    for (const path of paths) {
       expect(Object.keys(res.body.paths), path).toContain(path)
     }
     expect(res.body.paths['/v1/deals/{id}/join'].post.security).toEqual([{ bearer: [] }])

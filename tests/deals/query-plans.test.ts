@@ -4,9 +4,21 @@ import { WORK_SQL } from '../../src/deals/settlement'
 import { DEAL_COLUMNS } from '../../src/deals/store'
 
 async function plan(sql: string, ...params: unknown[]) {
-  const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`).bind(...params).all<{ detail: string }>()
+  const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`)
+    .bind(...params)
+    .all<{ detail: string }>()
   return results.map((r) => r.detail).join(' | ')
 }
+
+// Walk the few deals (teams) with work through their partial index, then their places by index.
+const byDeal = new RegExp(
+  'SCAN d USING (COVERING )?INDEX deals_open_units_idx.*' +
+    'SEARCH p USING INDEX deal_participations_deal_status_idx',
+)
+const byTeam = new RegExp(
+  'SCAN t USING (COVERING )?INDEX deal_teams_release_idx.*' +
+    'SEARCH p USING INDEX deal_participations_team_status_idx',
+)
 
 const FROM = `SELECT ${DEAL_COLUMNS} FROM deals d JOIN products p ON p.id = d.product_id`
 
@@ -15,32 +27,58 @@ const cases: [string, string, unknown[], RegExp][] = [
   ['deal by id', `${FROM} WHERE d.id = ?`, ['d'], /SEARCH d USING INDEX sqlite_autoindex_deals_1/],
   [
     'active rail',
-    `${FROM} WHERE d.ends_at > ? AND d.starts_at <= ? AND (d.ends_at > ? OR (d.ends_at = ? AND d.id > ?)) ORDER BY d.ends_at ASC, d.id ASC LIMIT ?`,
+    `${FROM} WHERE d.ends_at > ? AND d.starts_at <= ?
+       AND (d.ends_at > ? OR (d.ends_at = ? AND d.id > ?))
+     ORDER BY d.ends_at ASC, d.id ASC LIMIT ?`,
     [0, 0, 0, 0, 'x', 21],
     /SEARCH d USING INDEX deals_ends_idx/,
   ],
-  ['upcoming rail', `${FROM} WHERE d.starts_at > ? ORDER BY d.starts_at ASC, d.id ASC LIMIT ?`, [0, 21], /SEARCH d USING INDEX deals_starts_idx/],
-  ['ended rail', `${FROM} WHERE d.ends_at <= ? ORDER BY d.ends_at DESC, d.id DESC LIMIT ?`, [0, 21], /SEARCH d USING INDEX deals_ends_idx/],
+  [
+    'upcoming rail',
+    `${FROM} WHERE d.starts_at > ? ORDER BY d.starts_at ASC, d.id ASC LIMIT ?`,
+    [0, 21],
+    /SEARCH d USING INDEX deals_starts_idx/,
+  ],
+  [
+    'ended rail',
+    `${FROM} WHERE d.ends_at <= ? ORDER BY d.ends_at DESC, d.id DESC LIMIT ?`,
+    [0, 21],
+    /SEARCH d USING INDEX deals_ends_idx/,
+  ],
   [
     'home rail',
-    `${FROM} WHERE d.phase = 'open' AND d.ends_at > ? AND d.starts_at <= ? ORDER BY d.ends_at, d.id LIMIT ?`,
+    `${FROM} WHERE d.phase = 'open' AND d.ends_at > ? AND d.starts_at <= ?
+     ORDER BY d.ends_at, d.id LIMIT ?`,
     [0, 0, 10],
     /SEARCH d USING INDEX deals_(ends|closing)_idx/,
   ],
   [
     'active deal of a product',
-    `${FROM} WHERE d.product_id = ? AND d.phase = 'open' AND d.ends_at > ? AND d.starts_at <= ? ORDER BY d.ends_at LIMIT 1`,
+    `${FROM} WHERE d.product_id = ? AND d.phase = 'open' AND d.ends_at > ? AND d.starts_at <= ?
+     ORDER BY d.ends_at LIMIT 1`,
     ['p', 0, 0],
     /SEARCH d USING INDEX deals_product_idx/,
   ],
-  ['participation', 'SELECT * FROM deal_participations WHERE id = ?', ['x'], /sqlite_autoindex_deal_participations_1/],
+  [
+    'participation',
+    'SELECT * FROM deal_participations WHERE id = ?',
+    ['x'],
+    /sqlite_autoindex_deal_participations_1/,
+  ],
   [
     'my places',
-    'SELECT * FROM deal_participations WHERE user_id = ? AND started_by_device_id = ? AND (created_at < ? OR (created_at = ? AND id < ?)) ORDER BY created_at DESC, id DESC LIMIT ?',
+    `SELECT * FROM deal_participations WHERE user_id = ? AND started_by_device_id = ?
+       AND (created_at < ? OR (created_at = ? AND id < ?))
+     ORDER BY created_at DESC, id DESC LIMIT ?`,
     ['u', 'd', 1, 1, 'x', 21],
     /USING INDEX deal_participations_user_idx/,
   ],
-  ['team by code', 'SELECT * FROM deal_teams WHERE code = ? AND deal_id = ?', ['ABCDEF', 'd'], /USING INDEX deal_teams_code_uq/],
+  [
+    'team by code',
+    'SELECT * FROM deal_teams WHERE code = ? AND deal_id = ?',
+    ['ABCDEF', 'd'],
+    /USING INDEX deal_teams_code_uq/,
+  ],
   [
     'deals to close',
     `SELECT id FROM deals WHERE phase = 'open' AND ends_at <= ? ORDER BY ends_at LIMIT ?`,
@@ -57,19 +95,19 @@ const cases: [string, string, unknown[], RegExp][] = [
     'captures due',
     WORK_SQL.captures,
     [40],
-    /SCAN d USING (COVERING )?INDEX deals_open_units_idx.*SEARCH p USING INDEX deal_participations_deal_status_idx/,
+    byDeal,
   ],
   [
     'releases due (deals)',
     WORK_SQL.dealReleases,
     [40],
-    /SCAN d USING (COVERING )?INDEX deals_open_units_idx.*SEARCH p USING INDEX deal_participations_deal_status_idx/,
+    byDeal,
   ],
   [
     'releases due (teams)',
     WORK_SQL.teamReleases,
     [40],
-    /SCAN t USING (COVERING )?INDEX deal_teams_release_idx.*SEARCH p USING INDEX deal_participations_team_status_idx/,
+    byTeam,
   ],
   [
     'forming teams of a deal (close, shorten)',

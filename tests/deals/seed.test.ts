@@ -13,7 +13,7 @@ async function runSeed(now: number) {
 }
 
 describe('demo deals seed', () => {
-  it('writes live, upcoming and team deals below list price, and re-seeding keeps joined deals as they are', async () => {
+  it('writes live, upcoming and team deals below list; re-seeding keeps joined deals', async () => {
     const now = Date.now()
     await runSeed(now)
     const { results } = await env.DB.prepare('SELECT * FROM deals ORDER BY id').all<any>()

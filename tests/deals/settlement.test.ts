@@ -3,10 +3,23 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { runScheduled } from '../../src/cron'
 import { settleDeals } from '../../src/deals/settlement'
 import { accounts } from '../../src/payments/ledger'
-import { ADMIN, call, expectProblem } from '../helpers/http'
+import { call, expectProblem } from '../helpers/http'
 import { balanceOf, expectLedgerBalanced, transfersOf } from '../helpers/ledger'
 import { PIN } from '../payments/helpers'
-import { confirm, createDeal, dealRow, endDeal, household, joined, participationRow, paymentStatus, wallet } from './helpers'
+import {
+  admin,
+  confirm,
+  createDeal,
+  dealRow,
+  endDeal,
+  household,
+  joined,
+  participationRow,
+  paymentStatus,
+  sql,
+  wallet,
+  withBatch,
+} from './helpers'
 
 afterEach(async () => {
   await expectLedgerBalanced(env.DB)
@@ -14,8 +27,10 @@ afterEach(async () => {
 
 type Member = Awaited<ReturnType<typeof household>> & { participation: any; payment: any }
 
-/** `n` households that each join the deal from their TV with `quantity` units (and optionally confirm on the phone). */
-async function members(dealId: string, n: number, opts: { quantity?: number; confirmed?: boolean; balance?: number } = {}) {
+type MemberOptions = { quantity?: number; confirmed?: boolean; balance?: number }
+
+/** `n` households that each join from their TV with `quantity` units and confirm on the phone. */
+async function members(dealId: string, n: number, opts: MemberOptions = {}) {
   const out: Member[] = []
   for (let i = 0; i < n; i++) {
     const h = await household({ balance: opts.balance ?? 100_000 })
@@ -46,11 +61,12 @@ async function ordersFor(dealId: string) {
 }
 
 describe('tipping', () => {
-  it('tips at exactly min_group_size confirmed participants, then every hold is captured into a paid order', async () => {
+  it('tips at exactly min_group_size; every hold is captured into a paid order', async () => {
     const deal = await createDeal({ price: 1200, minGroupSize: 3, stock: 10 })
     const [a, b] = await members(deal.id, 2)
     expect(await dealRow(deal.id)).toMatchObject({ participants: 2, tipped_at: null, reserved: 2 })
-    expect((await call('GET', `/v1/deals/${deal.id}`)).body).toMatchObject({ status: 'active', participants: 2 })
+    const view = async () => (await call('GET', `/v1/deals/${deal.id}`)).body
+    expect(await view()).toMatchObject({ status: 'active', participants: 2 })
     expect(await wallet(a!.user.id)).toEqual({ balance: 100_000 - 1200, held: 1200 })
     expect((await settleDeals(env, Date.now())).captured).toBe(0)
     expect(await paymentStatus(a!.payment.id)).toBe('requires_capture')
@@ -59,7 +75,7 @@ describe('tipping', () => {
     const tipped = await dealRow(deal.id)
     expect(tipped.participants).toBe(3)
     expect(tipped.tipped_at).not.toBeNull()
-    expect((await call('GET', `/v1/deals/${deal.id}`)).body.status).toBe('tipped')
+    expect((await view()).status).toBe('tipped')
     // The confirmation that tipped the deal is captured at once; the earlier holds by the cron.
     expect(await paymentStatus(c!.payment.id)).toBe('succeeded')
     const report = await settleDeals(env, Date.now())
@@ -75,13 +91,16 @@ describe('tipping', () => {
     const orders = await ordersFor(deal.id)
     expect(orders).toHaveLength(3)
     for (const o of orders) {
-      expect(o).toMatchObject({ status: 'paid', total: 1200, unit_price: 1200, quantity: 1, product_id: deal.product.id })
+      expect(o).toMatchObject({ status: 'paid', total: 1200, unit_price: 1200, quantity: 1 })
+      expect(o.product_id).toBe(deal.product.id)
       expect(JSON.parse(o.shipping_address).city).toBe('杭州市')
     }
-    const order = await call('GET', `/v1/orders/${orders.find((o) => o.user_id === a!.user.id).id}`, { token: a!.user.token })
+    const orderId = orders.find((o) => o.user_id === a!.user.id).id
+    const order = await call('GET', `/v1/orders/${orderId}`, { token: a!.user.token })
     expect(order.status, order.text).toBe(200)
     expect(order.body.order).toMatchObject({ status: 'paid', total: { amount: 1200 } })
-    expect(order.body.payment).toMatchObject({ status: 'succeeded', purpose: { type: 'deal', id: a!.participation.id } })
+    const purpose = { type: 'deal', id: a!.participation.id }
+    expect(order.body.payment).toMatchObject({ status: 'succeeded', purpose })
 
     // A later join is captured as soon as it is confirmed.
     const [late] = await members(deal.id, 1, { quantity: 2 })
@@ -101,7 +120,8 @@ describe('tipping', () => {
   it('a confirmed hold canceled before tipping stops counting', async () => {
     const deal = await createDeal({ minGroupSize: 2 })
     const [a] = await members(deal.id, 1)
-    const cancel = await call('POST', `/v1/payments/${a!.payment.id}/cancel`, { token: a!.user.token })
+    const cancelPath = `/v1/payments/${a!.payment.id}/cancel`
+    const cancel = await call('POST', cancelPath, { token: a!.user.token })
     expect(cancel.status, cancel.text).toBe(200)
     expect(await dealRow(deal.id)).toMatchObject({ participants: 0, reserved: 0 })
     expect(await wallet(a!.user.id)).toEqual({ balance: 100_000, held: 0 })
@@ -113,7 +133,10 @@ describe('tipping', () => {
 describe('the window closes', () => {
   it('below the threshold: the deal fails and every hold is released to the cent', async () => {
     const deal = await createDeal({ price: 1999, minGroupSize: 10, stock: 50, maxPerUser: 3 })
-    const held = [...(await members(deal.id, 1, { quantity: 1, balance: 5000 })), ...(await members(deal.id, 2, { quantity: 3, balance: 7777 }))]
+    const held = [
+      ...(await members(deal.id, 1, { quantity: 1, balance: 5000 })),
+      ...(await members(deal.id, 2, { quantity: 3, balance: 7777 })),
+    ]
     const [pending] = await members(deal.id, 1, { confirmed: false, quantity: 2 })
     expect(await wallet(held[1]!.user.id)).toEqual({ balance: 7777 - 5997, held: 5997 })
     const merchantBefore = await balanceOf(env.DB, accounts.merchant().id)
@@ -124,7 +147,9 @@ describe('the window closes', () => {
     expect(report).toMatchObject({ closed: 1, captured: 0, released: 4, settled: 1, errors: 0 })
 
     expect(await wallet(held[0]!.user.id)).toEqual({ balance: 5000, held: 0 })
-    for (const m of held.slice(1)) expect(await wallet(m.user.id)).toEqual({ balance: 7777, held: 0 })
+    for (const m of held.slice(1)) {
+      expect(await wallet(m.user.id)).toEqual({ balance: 7777, held: 0 })
+    }
     for (const m of held) {
       expect(await paymentStatus(m.payment.id)).toBe('canceled')
       expect(await participationRow(m.participation.id)).toMatchObject({ status: 'released' })
@@ -133,13 +158,15 @@ describe('the window closes', () => {
     }
     expect(await paymentStatus(pending!.payment.id)).toBe('canceled')
     expect(await balanceOf(env.DB, accounts.merchant().id)).toBe(merchantBefore)
-    expect(await dealRow(deal.id)).toMatchObject({ phase: 'failed', reserved: 0, sold: 0, participants: 0 })
+    const failed = { phase: 'failed', reserved: 0, sold: 0, participants: 0 }
+    expect(await dealRow(deal.id)).toMatchObject(failed)
     expect((await dealRow(deal.id)).settled_at).not.toBeNull()
     expect(await ordersFor(deal.id)).toEqual([])
-    expect((await call('GET', `/v1/deals/${deal.id}`)).body).toMatchObject({ status: 'failed', stock_remaining: 50 })
+    const view = (await call('GET', `/v1/deals/${deal.id}`)).body
+    expect(view).toMatchObject({ status: 'failed', stock_remaining: 50 })
   })
 
-  it('after tipping: the deal succeeds, holds are captured, places never confirmed are canceled', async () => {
+  it('after tipping: succeeds, holds captured, places never confirmed canceled', async () => {
     const deal = await createDeal({ minGroupSize: 2 })
     const confirmed = await members(deal.id, 2)
     const [pending] = await members(deal.id, 1, { confirmed: false })
@@ -162,21 +189,22 @@ describe('the window closes', () => {
     const [m] = await members(deal.id, 1)
     await endDeal(deal.id)
     const results = (await runScheduled(env, Date.now())) as Record<string, any>
-    expect(results['deals.settlement']).toMatchObject({ closed: expect.any(Number), released: expect.any(Number) })
+    const counts = { closed: expect.any(Number), released: expect.any(Number) }
+    expect(results['deals.settlement']).toMatchObject(counts)
     expect(await paymentStatus(m!.payment.id)).toBe('canceled')
     expect(await wallet(m!.user.id)).toEqual({ balance: 100_000, held: 0 })
   })
 })
 
 describe('races and refunds', () => {
-  it('a confirmation that lands after the cron failed the deal does not tip it; its hold is released', async () => {
+  it('a confirmation landing after the cron failed the deal cannot tip it', async () => {
     const { confirmPayment } = await import('../../src/payments/confirm')
     const deal = await createDeal({ minGroupSize: 1 })
     const [m] = await members(deal.id, 1, { confirmed: false })
     // The cron closes the deal between the purpose's check and the confirmation's batch.
-    const racing = withDb(env, (target) => async (statements: D1PreparedStatement[]) => {
-      await target.prepare(`UPDATE deals SET phase = 'failed' WHERE id = ?`).bind(deal.id).run()
-      return target.batch(statements)
+    const racing = withBatch(env, (batch) => async (statements) => {
+      await sql(`UPDATE deals SET phase = 'failed' WHERE id = ?`, deal.id)
+      return batch(statements)
     })
     const confirmed = await confirmPayment(racing, {
       userId: m!.user.id,
@@ -186,7 +214,8 @@ describe('races and refunds', () => {
       now: Date.now(),
     })
     expect(confirmed.status).toBe('requires_capture')
-    expect(await dealRow(deal.id)).toMatchObject({ phase: 'failed', tipped_at: null, participants: 1 })
+    const untipped = { phase: 'failed', tipped_at: null, participants: 1 }
+    expect(await dealRow(deal.id)).toMatchObject(untipped)
     await settleDeals(env, Date.now())
     expect(await paymentStatus(m!.payment.id)).toBe('canceled')
     expect(await wallet(m!.user.id)).toEqual({ balance: 100_000, held: 0 })
@@ -197,7 +226,7 @@ describe('races and refunds', () => {
     const deal = await createDeal({ price: 1500, minGroupSize: 1 })
     const [m] = await members(deal.id, 1)
     expect(await paymentStatus(m!.payment.id)).toBe('succeeded')
-    const res = await call('POST', `/v1/payments/${m!.payment.id}/refund`, { headers: ADMIN, body: {} })
+    const res = await admin('POST', `/v1/payments/${m!.payment.id}/refund`, {})
     expect(res.status, res.text).toBe(200)
     expect(await participationRow(m!.participation.id)).toMatchObject({ status: 'refunded' })
     expect(await wallet(m!.user.id)).toEqual({ balance: 100_000, held: 0 })
@@ -217,15 +246,15 @@ describe('settlement is idempotent, resumable and chunked', () => {
     expect(await dealRow(deal.id)).toMatchObject({ reserved: 0, sold: 6 })
   })
 
-  it('a run that dies half way loses nothing: the next run finishes the job, nothing twice', async () => {
+  it('a run that dies half way loses nothing; the next finishes, nothing twice', async () => {
     const deal = await createDeal({ minGroupSize: 5, stock: 20 })
     const all = await members(deal.id, 4)
     await endDeal(deal.id)
     // The third payment batch of this run fails (the isolate "crashes" mid-settlement).
     let batches = 0
-    const crashing = withDb(env, (target) => async (statements: D1PreparedStatement[]) => {
+    const crashing = withBatch(env, (batch) => async (statements) => {
       if (++batches === 3) throw new Error('isolate went away')
-      return target.batch(statements)
+      return batch(statements)
     })
     const first = await settleDeals(crashing, Date.now())
     expect(first.errors).toBeGreaterThanOrEqual(1)
@@ -236,13 +265,14 @@ describe('settlement is idempotent, resumable and chunked', () => {
     expect(releasedSoFar + second.released).toBe(4)
     for (const m of all) {
       expect(await paymentStatus(m.payment.id)).toBe('canceled')
-      expect((await transfersOf(env.DB, m.payment.id)).filter((t) => t.kind === 'release')).toHaveLength(1)
+      const releases = (await transfersOf(env.DB, m.payment.id)).filter((t) => t.kind === 'release')
+      expect(releases).toHaveLength(1)
       expect(await wallet(m.user.id)).toEqual({ balance: 100_000, held: 0 })
     }
     expect(await dealRow(deal.id)).toMatchObject({ phase: 'failed', reserved: 0 })
   })
 
-  it('a large deal settles a bounded slice per tick and is marked settled only when done', async () => {
+  it('a large deal settles a bounded slice per tick, marked settled only when done', async () => {
     const deal = await createDeal({ minGroupSize: 50, stock: 20 })
     await members(deal.id, 7)
     await endDeal(deal.id)
@@ -253,15 +283,3 @@ describe('settlement is idempotent, resumable and chunked', () => {
     expect(await dealRow(deal.id)).toMatchObject({ reserved: 0, participants: 0 })
   })
 })
-
-/** The env with D1's batch replaced (to inject failures). */
-function withDb(base: Env, batch: (target: D1Database) => (s: D1PreparedStatement[]) => Promise<D1Result[]>): Env {
-  const db = new Proxy(base.DB, {
-    get(target, key) {
-      if (key === 'batch') return batch(target)
-      const value = Reflect.get(target, key)
-      return typeof value === 'function' ? value.bind(target) : value
-    },
-  })
-  return { ...base, DB: db }
-}

@@ -3,10 +3,27 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { settleDeals } from '../../src/deals/settlement'
 import { newTeamCode } from '../../src/deals/teams'
 import { TEAM_CODE_ALPHABET } from '../../src/deals/schemas'
-import { ADMIN, call, expectProblem } from '../helpers/http'
+import { call, expectProblem } from '../helpers/http'
 import { expectLedgerBalanced } from '../helpers/ledger'
 import { createTestUser } from '../helpers/principals'
-import { confirm, createDeal, dealRow, household, join, joined, participationRow, paymentStatus, wallet } from './helpers'
+import {
+  admin,
+  confirm,
+  createDeal,
+  dealRow,
+  household,
+  join,
+  joined,
+  participationRow,
+  paymentStatus,
+  sql,
+  wallet,
+} from './helpers'
+
+const teamOf = (token: string, dealId: string, code: string) =>
+  call('GET', `/v1/deals/${dealId}/teams/${code}`, { token })
+const joinTeam = (token: string, dealId: string, code: string) =>
+  join(token, dealId, { quantity: 1, team_code: code })
 
 afterEach(async () => {
   await expectLedgerBalanced(env.DB)
@@ -41,9 +58,10 @@ describe('team deals', () => {
 
     // The code typed on another TV, in lower case, finds the team.
     const b = await household({ balance: 10_000 })
-    const peek = await call('GET', `/v1/deals/${deal.id}/teams/${team.code.toLowerCase()}`, { token: b.tv.token })
+    const peek = await teamOf(b.tv.token, deal.id, team.code.toLowerCase())
     expect(peek.body).toMatchObject({ code: team.code, members: 1, status: 'forming' })
-    const bj = await joined(b.tv.token, deal.id, { quantity: 2, team_code: team.code.toLowerCase() })
+    const typed = { quantity: 2, team_code: team.code.toLowerCase() }
+    const bj = await joined(b.tv.token, deal.id, typed)
     expect(bj.participation.team).toMatchObject({ code: team.code, members: 2 })
     const c = await household({ balance: 10_000 })
     const cj = await joined(c.user.token, deal.id, { quantity: 1, team_code: team.code })
@@ -62,15 +80,16 @@ describe('team deals', () => {
     }
     expect(await dealRow(deal.id)).toMatchObject({ sold: 4, reserved: 0, participants: 3 })
     expect((await dealRow(deal.id)).tipped_at).not.toBeNull()
-    expect((await call('GET', `/v1/deals/${deal.id}/teams/${team.code}`, { token: c.user.token })).body.status).toBe('filled')
+    expect((await teamOf(c.user.token, deal.id, team.code)).body.status).toBe('filled')
   })
 
-  it('a team that does not fill in its window: every hold is released, the deal goes on', async () => {
+  it('a team that does not fill in its window: every hold released, the deal goes on', async () => {
     const deal = await createDeal({ mode: 'team', teamSize: 3, price: 1500 })
     const a = await household({ balance: 5000 })
     const aj = await joined(a.tv.token, deal.id)
     const b = await household({ balance: 5000 })
-    const bj = await joined(b.tv.token, deal.id, { quantity: 1, team_code: aj.participation.team.code })
+    const code = aj.participation.team.code
+    const bj = await joined(b.tv.token, deal.id, { quantity: 1, team_code: code })
     await confirm(a.user.token, aj.payment.id)
     expect(await wallet(a.user.id)).toEqual({ balance: 3500, held: 1500 })
 
@@ -78,7 +97,7 @@ describe('team deals', () => {
     const later = Date.parse(aj.participation.team.expires_at) + 1000
     const report = await settleDeals(env, later)
     expect(report).toMatchObject({ teams_failed: 1, released: 2, errors: 0 })
-    expect(await teamRow(aj.participation.team.code)).toMatchObject({ phase: 'failed', members: 0, confirmed: 0 })
+    expect(await teamRow(code)).toMatchObject({ phase: 'failed', members: 0, confirmed: 0 })
     expect(await wallet(a.user.id)).toEqual({ balance: 5000, held: 0 })
     expect(await paymentStatus(aj.payment.id)).toBe('canceled')
     expect(await paymentStatus(bj.payment.id)).toBe('canceled')
@@ -86,7 +105,7 @@ describe('team deals', () => {
 
     // Nobody can join the failed team any more; a new team can be opened.
     const c = await createTestUser()
-    expectProblem(await join(c.token, deal.id, { quantity: 1, team_code: aj.participation.team.code }), 409, 'team_closed')
+    expectProblem(await joinTeam(c.token, deal.id, code), 409, 'team_closed')
     expect((await join(c.token, deal.id, { quantity: 1 })).status).toBe(201)
   })
 
@@ -94,31 +113,33 @@ describe('team deals', () => {
     const deal = await createDeal({ mode: 'team', teamSize: 2 })
     const a = await household({ balance: 5000 })
     const aj = await joined(a.tv.token, deal.id)
-    await env.DB.prepare('UPDATE deal_teams SET expires_at = ? WHERE code = ?').bind(Date.now() - 1, aj.participation.team.code).run()
+    const code = aj.participation.team.code
+    await sql('UPDATE deal_teams SET expires_at = ? WHERE code = ?', Date.now() - 1, code)
     expectProblem(await confirm(a.user.token, aj.payment.id), 409, 'team_closed')
     expect(await wallet(a.user.id)).toEqual({ balance: 5000, held: 0 })
   })
 
-  it('the same person cannot join the same team twice, from the phone or any of their TVs', async () => {
+  it('the same person cannot join a team twice, from the phone or any of their TVs', async () => {
     const deal = await createDeal({ mode: 'team', teamSize: 4 })
     const a = await household()
     const aj = await joined(a.tv.token, deal.id)
     const code = aj.participation.team.code
-    expectProblem(await join(a.user.token, deal.id, { quantity: 1, team_code: code }), 409, 'already_in_team')
+    expectProblem(await joinTeam(a.user.token, deal.id, code), 409, 'already_in_team')
     const b = await household()
-    const tries = await Promise.all(Array.from({ length: 4 }, (_, i) => join(i % 2 ? b.tv.token : b.user.token, deal.id, { quantity: 1, team_code: code })))
+    const tokens = [b.user.token, b.tv.token, b.user.token, b.tv.token]
+    const tries = await Promise.all(tokens.map((token) => joinTeam(token, deal.id, code)))
     expect(tries.filter((r) => r.status === 201)).toHaveLength(1)
     for (const r of tries.filter((r) => r.status !== 201)) expectProblem(r, 409, 'already_in_team')
     expect(await teamRow(code)).toMatchObject({ members: 2 })
   })
 
-  it('a full team refuses more members, even concurrently; a released place can be taken again', async () => {
+  it('a full team refuses members, even concurrently; a released place is free again', async () => {
     const deal = await createDeal({ mode: 'team', teamSize: 3, stock: 100 })
     const opener = await createTestUser()
     const aj = await joined(opener.token, deal.id)
     const code = aj.participation.team.code
     const others = await Promise.all(Array.from({ length: 8 }, () => createTestUser()))
-    const tries = await Promise.all(others.map((u) => join(u.token, deal.id, { quantity: 1, team_code: code })))
+    const tries = await Promise.all(others.map((u) => joinTeam(u.token, deal.id, code)))
     const ok = tries.filter((r) => r.status === 201)
     expect(ok).toHaveLength(2)
     for (const r of tries.filter((r) => r.status !== 201)) expectProblem(r, 409, 'team_full')
@@ -128,7 +149,7 @@ describe('team deals', () => {
     await call('POST', `/v1/payments/${ok[0]!.body.payment.id}/cancel`, { token: leaver.token })
     expect(await teamRow(code)).toMatchObject({ members: 2 })
     const newcomer = others.find((u, i) => tries[i]!.status !== 201)!
-    expect((await join(newcomer.token, deal.id, { quantity: 1, team_code: code })).status).toBe(201)
+    expect((await joinTeam(newcomer.token, deal.id, code)).status).toBe(201)
   })
 
   it('many teams run at once; unknown codes are 404 and malformed ones 400', async () => {
@@ -139,18 +160,20 @@ describe('team deals', () => {
     const user = await createTestUser()
     const other = await createDeal({ mode: 'team', teamSize: 2 })
     // A code belongs to its deal.
-    expectProblem(await join(user.token, other.id, { quantity: 1, team_code: opened[0]!.participation.team.code }), 404, 'not_found')
-    expectProblem(await join(user.token, deal.id, { quantity: 1, team_code: 'ZZZZZZ' }), 404, 'not_found')
-    expectProblem(await join(user.token, deal.id, { quantity: 1, team_code: 'ABC0O1' }), 400, 'validation_failed')
-    expectProblem(await call('GET', `/v1/deals/${deal.id}/teams/ZZZZZZ`, { token: user.token }), 404, 'not_found')
-    expectProblem(await call('GET', `/v1/deals/${deal.id}/teams/${opened[0]!.participation.team.code}`), 401, 'unauthorized')
+    const code = opened[0]!.participation.team.code
+    expectProblem(await joinTeam(user.token, other.id, code), 404, 'not_found')
+    expectProblem(await joinTeam(user.token, deal.id, 'ZZZZZZ'), 404, 'not_found')
+    expectProblem(await joinTeam(user.token, deal.id, 'ABC0O1'), 400, 'validation_failed')
+    expectProblem(await teamOf(user.token, deal.id, 'ZZZZZZ'), 404, 'not_found')
+    const anonymous = await call('GET', `/v1/deals/${deal.id}/teams/${code}`)
+    expectProblem(anonymous, 401, 'unauthorized')
   })
 
   it('shortening a team deal shortens its forming teams: no team outlives its deal', async () => {
     const deal = await createDeal({ mode: 'team', teamSize: 3, teamWindowSeconds: 3600 })
     const aj = await joined((await createTestUser()).token, deal.id)
     const ends = new Date(Date.now() + 10 * 60_000).toISOString()
-    const res = await call('PATCH', `/v1/admin/deals/${deal.id}`, { headers: ADMIN, body: { ends_at: ends } })
+    const res = await admin('PATCH', `/v1/admin/deals/${deal.id}`, { ends_at: ends })
     expect(res.status, res.text).toBe(200)
     expect((await teamRow(aj.participation.team.code)).expires_at).toBe(Date.parse(ends))
   })
