@@ -129,7 +129,7 @@ describe('admin: edit deals', () => {
 })
 
 describe('listing and detail', () => {
-  it('lists active (ending first), upcoming and ended deals by page, with server time', async () => {
+  it('lists active (ending first), upcoming and ended deals by page, with the time', async () => {
     const now = Date.now()
     const active = []
     for (let i = 0; i < 3; i++) active.push(await createDeal({ endsAt: now + (10 + i) * YEAR }))
