@@ -1,6 +1,7 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import type { AppEnv } from '../env'
 import { requireDeviceOrUser, requireUser, principalOf } from '../http/auth'
+import { json, problems } from '../http/openapi'
 import { clientIp, rateLimitAll } from '../http/rate-limit'
 import { LimitQuery, CursorQuery } from '../lib/pagination'
 import { getAccount, loginUser, refreshUserSession, registerUser, setPaymentPin } from './accounts'
@@ -22,23 +23,6 @@ import {
 } from './schemas'
 
 const MINUTE = 60
-
-const Problem = z
-  .object({ type: z.string(), title: z.string(), status: z.number(), code: z.string(), detail: z.string().optional() })
-  .passthrough()
-
-function problems(...entries: Array<[number, string]>) {
-  return Object.fromEntries(
-    entries.map(([status, description]) => [
-      status,
-      { description, content: { 'application/problem+json': { schema: Problem } } },
-    ]),
-  )
-}
-
-function json<T extends z.ZodTypeAny>(schema: T, description: string) {
-  return { description, content: { 'application/json': { schema } } }
-}
 
 const register = createRoute({
   method: 'post',

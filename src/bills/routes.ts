@@ -3,6 +3,7 @@ import type { AppEnv } from '../env'
 import { principalOf, requireDeviceOrUser } from '../http/auth'
 import { requireAdmin } from '../http/admin'
 import { idempotent } from '../http/idempotency'
+import { json, problems } from '../http/openapi'
 import { CursorQuery, LimitQuery, listSchema } from '../lib/pagination'
 import { PaymentViewSchema } from '../payments/intents'
 import { linkAccount, listAccounts, unlinkAccount } from './accounts'
@@ -31,20 +32,6 @@ import {
 import { iso } from '../lib/time'
 import './purpose'
 import './home'
-
-const Problem = z
-  .object({ type: z.string(), title: z.string(), status: z.number(), code: z.string(), detail: z.string().optional() })
-  .passthrough()
-
-function problems(...entries: Array<[number, string]>) {
-  return Object.fromEntries(
-    entries.map(([status, description]) => [status, { description, content: { 'application/problem+json': { schema: Problem } } }]),
-  )
-}
-
-function json<T extends z.ZodTypeAny>(schema: T, description: string) {
-  return { description, content: { 'application/json': { schema } } }
-}
 
 const IdParam = (name: string, example: string) =>
   z.object({ id: z.string().min(1).max(64).openapi({ param: { name: 'id', in: 'path' }, example, description: name }) })
