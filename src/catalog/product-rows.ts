@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import { MoneySchema } from '../lib/money'
-import { categorySearchDocument, productSearchDocument, SALES_SPAN, searchRank, TIER } from './search-keys'
+import { categorySearchDocument, productSearchDocument, SALES_SPAN, searchRank } from './search-keys'
 
 /**
  * What the admin upserts write, as plain SQL with parameters, so the demo seeder writes exactly
@@ -169,5 +169,3 @@ export function productUpsertSql(input: ProductInput, opts: { id: string; now: n
 export function toStatements(d1: D1Database, sqls: Sql[]): D1PreparedStatement[] {
   return sqls.map((s) => d1.prepare(s.sql).bind(...s.params))
 }
-
-export { TIER }
