@@ -1,6 +1,5 @@
 import { registerHomeRail } from '../catalog/home'
-import { chinaDate } from './dates'
-import { toBillView, type BillDisplayRow } from './lookup'
+import { COLUMNS, toBillView, VISIBLE, type BillDisplayRow } from './lookup'
 
 export const BILLS_RAIL_ITEMS = 10
 
@@ -18,10 +17,7 @@ registerHomeRail({
   query(env, principal, now) {
     if (principal?.kind !== 'device') return null
     return env.DB.prepare(
-      `SELECT b.*, a.nickname, r.name AS biller_name, r.category AS biller_category, ? AS now_ms
-       FROM biller_accounts a
-       JOIN bills b ON b.biller_id = a.biller_id AND b.account_number = a.account_number
-       JOIN billers r ON r.id = b.biller_id
+      `SELECT ${COLUMNS}, ? AS now_ms ${VISIBLE}
        WHERE a.user_id = ? AND b.status IN ('unpaid', 'partially_paid')
        ORDER BY b.due_date, b.id LIMIT ?`,
     ).bind(now, principal.userId, BILLS_RAIL_ITEMS)

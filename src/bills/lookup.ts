@@ -47,12 +47,12 @@ export function toBillView(row: BillDisplayRow, now: number): BillView {
 }
 
 /** Bills a person sees: those of the account numbers they linked (so their household's). */
-const VISIBLE = `FROM biller_accounts a
+export const VISIBLE = `FROM biller_accounts a
   JOIN bills b ON b.biller_id = a.biller_id AND b.account_number = a.account_number
   JOIN billers r ON r.id = b.biller_id`
 
 /** The bill, the person's nickname for its account, and the biller's name and payment rules. */
-const COLUMNS = `b.*, a.nickname, r.name AS biller_name, r.category AS biller_category,
+export const COLUMNS = `b.*, a.nickname, r.name AS biller_name, r.category AS biller_category,
   r.amount_rule, r.min_amount, r.max_amount, r.payable_after_due`
 
 /** A bill the person may see, or 404 (never 403: another household's bill ids are not confirmed). */
