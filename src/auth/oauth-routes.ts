@@ -94,11 +94,14 @@ export const oauthRoutes = new OpenAPIHono<AppEnv>({
       if (!body.refresh_token) throw new OAuthError('invalid_request', 'refresh_token is required')
       const rotated = await rotateRefreshToken(c.env, body.refresh_token, 'device', now, body.client_id)
       if (!rotated.ok || !rotated.device) {
-        const reused = !rotated.ok && rotated.reason === 'reused'
-        throw new OAuthError(
-          'invalid_grant',
-          reused ? 'Refresh token reuse detected; this device must pair again' : 'The refresh token is invalid, expired or revoked',
-        )
+        const reason = rotated.ok ? 'revoked' : rotated.reason
+        const description =
+          reason === 'reused'
+            ? 'Refresh token reuse detected; this device must pair again'
+            : reason === 'client_disabled'
+              ? 'This client_id is disabled; its devices can no longer get tokens'
+              : 'The refresh token is invalid, expired or revoked'
+        throw new OAuthError('invalid_grant', description)
       }
       const { device, userId, next } = rotated
       return c.json(await deviceTokens(c.env, { ...device, user_id: userId }, next.token, now), 200)

@@ -32,7 +32,7 @@ export function insertFamilyStatement(
 
 export type RotationResult =
   | { ok: true; userId: string; phone: string; deviceId: string | null; device: DeviceRow | null; next: NewRefreshToken }
-  | { ok: false; reason: 'unknown' | 'wrong_kind' | 'expired' | 'revoked' | 'reused' }
+  | { ok: false; reason: 'unknown' | 'wrong_kind' | 'expired' | 'revoked' | 'reused' | 'client_disabled' }
 
 type DeviceRow = { id: string; token_version: number; client_id: string }
 
@@ -51,6 +51,7 @@ type TokenRow = {
  * successor in the same batch that inserts the successor, and the insert only happens when that
  * mark was ours, so two concurrent uses cannot both succeed. A token presented after it was used
  * (by anyone, including a concurrent racer) is treated as stolen: its whole family is revoked.
+ * A device whose client (TV maker) was disabled gets no new tokens, as it could not pair anew.
  */
 export async function rotateRefreshToken(
   env: { DB: D1Database },
@@ -60,17 +61,21 @@ export async function rotateRefreshToken(
   clientId?: string,
 ): Promise<RotationResult> {
   const row = await env.DB.prepare(
-    `SELECT r.id, r.family_id, r.user_id, r.device_id, r.expires_at, r.used_at, r.revoked_at, d.client_id
-     FROM refresh_tokens r LEFT JOIN devices d ON d.id = r.device_id WHERE r.token_hash = ?`,
+    `SELECT r.id, r.family_id, r.user_id, r.device_id, r.expires_at, r.used_at, r.revoked_at, d.client_id,
+       c.enabled AS client_enabled
+     FROM refresh_tokens r
+       LEFT JOIN devices d ON d.id = r.device_id LEFT JOIN oauth_clients c ON c.id = d.client_id
+     WHERE r.token_hash = ?`,
   )
     .bind(await sha256Hex(presented))
-    .first<TokenRow & { client_id: string | null }>()
+    .first<TokenRow & { client_id: string | null; client_enabled: number | null }>()
   if (!row) return { ok: false, reason: 'unknown' }
   if ((row.device_id === null) !== (kind === 'user')) return { ok: false, reason: 'wrong_kind' }
   if (clientId !== undefined && row.client_id !== clientId) return { ok: false, reason: 'wrong_kind' }
   if (row.revoked_at !== null) return { ok: false, reason: 'revoked' }
   if (row.used_at !== null) return revokeFamily(env, row, now)
   if (row.expires_at <= now) return { ok: false, reason: 'expired' }
+  if (kind === 'device' && row.client_enabled !== 1) return { ok: false, reason: 'client_disabled' }
 
   const next = await mintRefreshToken(kind, now)
   const [marked, inserted, , owner, device] = await env.DB.batch([
@@ -83,7 +88,8 @@ export async function rotateRefreshToken(
        SELECT ?, r.family_id, r.user_id, r.device_id, ?, ?, ? FROM refresh_tokens r
        WHERE r.id = ? AND r.replaced_by = ?
          AND (r.device_id IS NULL
-           OR EXISTS (SELECT 1 FROM devices d WHERE d.id = r.device_id AND d.revoked_at IS NULL))`,
+           OR EXISTS (SELECT 1 FROM devices d JOIN oauth_clients c ON c.id = d.client_id
+                      WHERE d.id = r.device_id AND d.revoked_at IS NULL AND c.enabled = 1))`,
     ).bind(next.id, next.hash, now, next.expiresAt, row.id, next.id),
     env.DB.prepare(
       'UPDATE devices SET last_seen_at = ? WHERE id = ? AND EXISTS (SELECT 1 FROM refresh_tokens WHERE id = ?)',

@@ -315,6 +315,20 @@ describe('refresh_token grant for devices', () => {
     expect((await call('POST', '/v1/auth/refresh', { body: { refresh_token: u.refresh_token } })).status).toBe(200)
   })
 
+  it('a disabled client can no longer refresh its devices\' tokens (and the token is not spent)', async () => {
+    await env.DB.prepare("INSERT INTO oauth_clients (id, name, enabled, created_at) VALUES ('review-tv', 'Review TV', 1, ?)")
+      .bind(Date.now())
+      .run()
+    const u = await register()
+    const tv = await pairDevice(u.access_token, 'review-tv')
+    await env.DB.prepare("UPDATE oauth_clients SET enabled = 0 WHERE id = 'review-tv'").run()
+    const refused = { grant_type: 'refresh_token', refresh_token: tv.refresh_token }
+    expect(expectOAuthError(await postForm('/v1/oauth/token', refused), 400, 'invalid_grant').error_description).toMatch(/disabled/)
+    expectOAuthError(await postForm('/v1/oauth/token', { ...refused, client_id: 'review-tv' }), 400, 'invalid_grant')
+    await env.DB.prepare("UPDATE oauth_clients SET enabled = 1 WHERE id = 'review-tv'").run()
+    expect((await postForm('/v1/oauth/token', refused)).status).toBe(200)
+  })
+
   it('a refresh token presented with another client_id is invalid_grant', async () => {
     const u = await register()
     const tv = await pairDevice(u.access_token, 'haier-tv')
