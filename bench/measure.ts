@@ -130,6 +130,8 @@ export async function runScenario(
   const probes: Probe[] = []
   const firstPath = scenario.request(i).path
   try {
+    // Probes measure the steady state: a cache-hit scenario's cache is filled first.
+    await runBlock(probeConn, nextRoute, plan.warmup, ok)
     for (let p = 0; p < plan.probes; p++) {
       const req = nextRoute()
       const res = await probeConn.send({ ...req, headers: { ...req.headers, ...STATS_HEADER } })
