@@ -45,9 +45,12 @@ function translateWriteError(err: unknown): unknown {
 export async function upsertCategories(env: Env, inputs: CategoryInput[], now: number) {
   rejectDuplicates(inputs.map((c) => c.slug), 'slug', 'categories')
   const bySlug = new Map(inputs.map((c) => [c.slug, c]))
+  // Slugs and parent slugs can be 200: one JSON parameter, as D1 binds at most 100.
   const wanted = [...new Set(inputs.flatMap((c) => [c.slug, c.parent_slug ?? []].flat()))]
-  const { results } = await env.DB.prepare(`SELECT slug, parent_id FROM categories WHERE slug IN (${placeholders(wanted.length)})`)
-    .bind(...wanted)
+  const { results } = await env.DB.prepare(
+    'SELECT slug, parent_id FROM categories WHERE slug IN (SELECT value FROM json_each(?))',
+  )
+    .bind(JSON.stringify(wanted))
     .all<{ slug: string; parent_id: string | null }>()
   const stored = new Map(results.map((r) => [r.slug, r]))
 

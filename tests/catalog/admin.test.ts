@@ -1,10 +1,12 @@
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
+import { upsertCategories } from '../../src/catalog/admin'
 import { productUpsertSql, toStatements } from '../../src/catalog/product-rows'
 import { newId } from '../../src/lib/ids'
 import { ADMIN, call, expectProblem } from '../helpers/http'
 import { createTestDevice, createTestUser } from '../helpers/principals'
 import { adminCategories, adminProducts, product, uniq } from './fixtures'
+import { recordingEnv } from './recording-db'
 
 async function count(sql: string, ...params: unknown[]) {
   return (await env.DB.prepare(sql).bind(...params).first<{ n: number }>())!.n
@@ -31,6 +33,16 @@ describe('admin categories: happy', () => {
     expect(await count('SELECT COUNT(*) AS n FROM categories WHERE slug = ?', slug)).toBe(1)
     const res = await call('GET', `/v1/search/suggest?q=${encodeURIComponent('冷柜')}`)
     expect(res.body.items.map((i: any) => i.id)).toContain(first!.id)
+  })
+
+  it('100 children under 100 different roots: every statement binds at most 100 parameters (D1)', async () => {
+    const roots = Array.from({ length: 100 }, (_, i) => ({ slug: uniq(`r${i}`), name: `根${i}` }))
+    await adminCategories(roots)
+    const children = roots.map((r, i) => ({ slug: uniq(`c${i}`), name: `子${i}`, parent_slug: r.slug }))
+    const { env: recording, statements } = recordingEnv()
+    const { items } = await upsertCategories(recording, children, Date.now())
+    expect(items).toHaveLength(100)
+    expect(Math.max(...statements.map((st) => st.params.length))).toBeLessThanOrEqual(100)
   })
 
   it('moving a child under another root moves its products with it', async () => {
