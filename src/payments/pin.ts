@@ -1,4 +1,4 @@
-import { hashSecret, pepperPin, verifySecret } from '../auth/hashing'
+import { verifyPin } from '../auth/pin'
 import { ApiError } from '../http/errors'
 
 export const PIN_MAX_ATTEMPTS = 5
@@ -26,7 +26,7 @@ export async function checkPaymentPin(env: Env, userId: string, pin: string, now
     .first<{ attempts: number; pin_hash: string }>()
   if (!reserved) throw await whyNoAttempt(env, userId, now)
 
-  if (await verifySecret(pepperPin(pin, env.PIN_PEPPER), reserved.pin_hash)) {
+  if (await verifyPin(env, pin, reserved.pin_hash)) {
     await env.DB.prepare(
       'UPDATE users SET pin_failed_attempts = 0, pin_locked_until = NULL WHERE id = ?',
     )
@@ -71,9 +71,4 @@ function locked(until: number, now: number): ApiError {
     { locked_until: new Date(until).toISOString() },
     { 'retry-after': String(seconds) },
   )
-}
-
-/** For tests and tools: what users.pin_hash stores for `pin`. */
-export function pinHashFor(env: { PIN_PEPPER: string }, pin: string): Promise<string> {
-  return hashSecret(pepperPin(pin, env.PIN_PEPPER))
 }

@@ -1,5 +1,5 @@
 import { env } from 'cloudflare:test'
-import { pinHashFor } from '../../src/payments/pin'
+import { hashPin } from '../../src/auth/pin'
 import { ADMIN, call } from '../helpers/http'
 import { createTestDevice, createTestUser } from '../helpers/principals'
 
@@ -90,7 +90,9 @@ export function accountNumber(): string {
 /** A person with a PIN, a paired TV, optionally money in the wallet. */
 export async function member(opts: { balance?: number } = {}) {
   const user = await createTestUser()
-  await env.DB.prepare('UPDATE users SET pin_hash = ? WHERE id = ?').bind(await pinHashFor(env, PIN), user.id).run()
+  await env.DB.prepare('UPDATE users SET pin_hash = ? WHERE id = ?')
+    .bind(await hashPin(env, PIN), user.id)
+    .run()
   const tv = await createTestDevice(user.id)
   if (opts.balance) {
     const res = await call('POST', `/v1/admin/wallets/${user.id}/credits`, {

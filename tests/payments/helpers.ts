@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:test'
 import { newId } from '../../src/lib/ids'
-import { pinHashFor } from '../../src/payments/pin'
+import { hashPin } from '../../src/auth/pin'
 import { ADMIN, call } from '../helpers/http'
 import { createTestDevice, createTestUser } from '../helpers/principals'
 
@@ -56,7 +56,7 @@ export async function stockOf(productId: string): Promise<number> {
 export async function household(opts: { balance?: number } = {}) {
   const user = await createTestUser()
   await env.DB.prepare('UPDATE users SET pin_hash = ? WHERE id = ?')
-    .bind(await pinHashFor(env, PIN), user.id)
+    .bind(await hashPin(env, PIN), user.id)
     .run()
   const tv = await createTestDevice(user.id)
   if (opts.balance) await creditWallet(user.id, opts.balance)
