@@ -1,6 +1,6 @@
 import type { Principal } from '../env'
 import { ApiError } from '../http/errors'
-import { errorText } from '../payments/ledger'
+import { errorText } from '../lib/d1-errors'
 import { expireIfDue, findOpenPayment, getPaymentView, isOpenPaymentConflict, newPaymentStatements, type PaymentView } from '../payments/intents'
 import type { Payment } from '../payments/purposes'
 import { findVisibleBill } from './lookup'

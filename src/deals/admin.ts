@@ -1,6 +1,6 @@
 import { ApiError } from '../http/errors'
 import { newId } from '../lib/ids'
-import { errorText } from '../payments/ledger'
+import { errorText } from '../lib/d1-errors'
 import { catalogChanged } from './catalog-link'
 import { dealInsertSql } from './deal-rows'
 import type { CreateDealInput, UpdateDealInput } from './schemas'

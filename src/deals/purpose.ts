@@ -1,6 +1,6 @@
 import { ApiError } from '../http/errors'
 import { capturePayment } from '../payments/intents'
-import { errorText } from '../payments/ledger'
+import { errorText } from '../lib/d1-errors'
 import { registerPurpose, type Payment, type PaymentStatus } from '../payments/purposes'
 import { findDeal, findParticipation, findTeam, isJoinable, type ParticipationRow } from './store'
 import { orderStatements } from './orders'

@@ -4,6 +4,7 @@ import { requireAdmin } from '../http/admin'
 import { principalOf, requireDeviceOrUser } from '../http/auth'
 import { ApiError } from '../http/errors'
 import { idempotent } from '../http/idempotency'
+import { json } from '../http/openapi'
 import { CursorQuery, LimitQuery, listSchema } from '../lib/pagination'
 import { iso } from '../lib/time'
 import { toPaymentView } from '../payments/view'
@@ -28,10 +29,6 @@ import { findDeal, listDeals, listParticipations, toDealView, type DealWithProdu
 import { findTeamByCode, toTeamView } from './teams'
 
 const bearer = [{ bearer: [] }]
-const json = <T extends z.ZodTypeAny>(schema: T, description: string) => ({
-  content: { 'application/json': { schema } },
-  description,
-})
 const jsonBody = <T extends z.ZodTypeAny>(schema: T) => ({
   content: { 'application/json': { schema } },
   required: true,

@@ -1,5 +1,5 @@
 import { capturePayment, releasePayment } from '../payments/intents'
-import { errorText } from '../payments/ledger'
+import { errorText } from '../lib/d1-errors'
 import { catalogChanged } from './catalog-link'
 // The purpose must be registered wherever payments are settled, cron invocations included.
 import './purpose'

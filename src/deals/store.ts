@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import { money } from '../lib/money'
-import { decodeCursor, encodeCursor } from '../lib/pagination'
+import { decodeCursor, keysetPage } from '../lib/pagination'
 import { iso } from '../lib/time'
 import type { DealStatus, DealView, ParticipationStatus } from './schemas'
 
@@ -187,12 +187,9 @@ export async function listDeals(
     )
     .bind(...params, opts.limit + 1)
     .all<DealWithProduct>()
-  const items = results.slice(0, opts.limit)
-  const last = items[items.length - 1]
-  const more = results.length > opts.limit && last
   const key = plan.key as 'ends_at' | 'starts_at'
-  const nextCursor = more ? encodeCursor([last[key], last.id]) : null
-  return { items, nextCursor }
+  const page = keysetPage(results, opts.limit, (d) => d, (last) => [last[key], last.id])
+  return { items: page.items, nextCursor: page.next_cursor }
 }
 
 export type ParticipationWithTeam = ParticipationRow & { team: TeamRow | null }
@@ -224,8 +221,11 @@ export async function listParticipations(
     )
     .bind(...params, opts.limit + 1)
     .all<ParticipationRow>()
-  const page = results.slice(0, opts.limit)
-  const teamIds = [...new Set(page.map((p) => p.team_id).filter((id): id is string => id !== null))]
+  const page = keysetPage(results, opts.limit, (p) => p, (last) => [last.created_at, last.id])
+  const places = page.items
+  const teamIds = [
+    ...new Set(places.map((p) => p.team_id).filter((id): id is string => id !== null)),
+  ]
   const teams = new Map<string, TeamRow>()
   if (teamIds.length > 0) {
     const { results: rows } = await d1
@@ -234,10 +234,8 @@ export async function listParticipations(
       .all<TeamRow>()
     for (const t of rows) teams.set(t.id, t)
   }
-  const last = page[page.length - 1]
   return {
-    items: page.map((p) => ({ ...p, team: p.team_id ? (teams.get(p.team_id) ?? null) : null })),
-    nextCursor:
-      results.length > opts.limit && last ? encodeCursor([last.created_at, last.id]) : null,
+    items: places.map((p) => ({ ...p, team: p.team_id ? (teams.get(p.team_id) ?? null) : null })),
+    nextCursor: page.next_cursor,
   }
 }

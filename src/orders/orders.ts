@@ -3,9 +3,9 @@ import type { Principal } from '../env'
 import { ApiError } from '../http/errors'
 import { newId } from '../lib/ids'
 import { money } from '../lib/money'
-import { decodeCursor, encodeCursor } from '../lib/pagination'
+import { decodeCursor, keysetPage } from '../lib/pagination'
 import { iso } from '../lib/time'
-import { errorText } from '../payments/ledger'
+import { errorText } from '../lib/d1-errors'
 import { newPaymentStatements } from '../payments/intents'
 import { bumpIfReservedIntoLowStock, forgetCatalogVersion } from './catalog-cache'
 import './purpose'
@@ -202,13 +202,11 @@ export async function listOrders(
   )
     .bind(...params, opts.limit + 1)
     .all<OrderRow>()
-  const page = results.slice(0, opts.limit)
-  const items = await itemsOf(env, page.map((o) => o.id))
-  const last = page[page.length - 1]
+  const page = keysetPage(results, opts.limit, (o) => o, (last) => [last.created_at, last.id])
+  const items = await itemsOf(env, page.items.map((o) => o.id))
   return {
-    items: page.map((o) => ({ ...o, items: items.filter((i) => i.order_id === o.id) })),
-    nextCursor:
-      results.length > opts.limit && last ? encodeCursor([last.created_at, last.id]) : null,
+    items: page.items.map((o) => ({ ...o, items: items.filter((i) => i.order_id === o.id) })),
+    nextCursor: page.next_cursor,
   }
 }
 

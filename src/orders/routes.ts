@@ -3,6 +3,7 @@ import type { AppEnv } from '../env'
 import { principalOf, requireDeviceOrUser } from '../http/auth'
 import { ApiError } from '../http/errors'
 import { idempotent } from '../http/idempotency'
+import { json } from '../http/openapi'
 import { CursorQuery, LimitQuery } from '../lib/pagination'
 import { loadPayment, PaymentViewSchema } from '../payments/intents'
 import { toPaymentView } from '../payments/view'
@@ -37,10 +38,6 @@ const OrderWithPayment = z
   .object({ order: OrderSchema, payment: PaymentViewSchema })
   .openapi('OrderWithPayment')
 const OrderList = z.object({ items: z.array(OrderSchema), next_cursor: z.string().nullable() })
-const json = <T extends z.ZodTypeAny>(schema: T, description: string) => ({
-  content: { 'application/json': { schema } },
-  description,
-})
 
 const create = createRoute({
   method: 'post',

@@ -1,3 +1,4 @@
+import { errorText } from '../lib/d1-errors'
 import { newId } from '../lib/ids'
 
 /**
@@ -104,12 +105,6 @@ export function isOverdraft(err: unknown): boolean {
 
 export function isDuplicateTransfer(err: unknown): boolean {
   return /UNIQUE constraint failed: ledger_transfers\.dedupe_key/.test(errorText(err))
-}
-
-export function errorText(err: unknown): string {
-  if (!(err instanceof Error)) return String(err)
-  const cause = err.cause instanceof Error ? ` ${err.cause.message}` : ''
-  return `${err.message}${cause}`
 }
 
 export type WalletBalance = { balance: number; held: number }

@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi'
 import type { Principal } from '../env'
 import { ApiError } from '../http/errors'
-import { decodeCursor, encodeCursor } from '../lib/pagination'
+import { decodeCursor, keysetPage } from '../lib/pagination'
 import { expireIfDue, loadPayment } from './intents'
 import type { Payment, PaymentStatus } from './purposes'
 import { toPayment, type PaymentRow } from './store'
@@ -53,12 +53,9 @@ export async function listUserPayments(
   )
     .bind(...params, opts.limit + 1)
     .all<PaymentRow>()
-  const page = results.slice(0, opts.limit).map(toPayment)
-  const items = await Promise.all(page.map((p) => expireIfDue(env, p, now)))
-  const last = page[page.length - 1]
-  const more = results.length > opts.limit && last
-  const nextCursor = more ? encodeCursor([last.createdAt, last.id]) : null
-  return { items, nextCursor }
+  const page = keysetPage(results, opts.limit, toPayment, (last) => [last.created_at, last.id])
+  const items = await Promise.all(page.items.map((p) => expireIfDue(env, p, now)))
+  return { items, nextCursor: page.next_cursor }
 }
 
 export const MAX_WAIT_SECONDS = 25

@@ -4,6 +4,7 @@ import { requireAdmin } from '../http/admin'
 import { principalOf, requireDeviceOrUser, requireUser } from '../http/auth'
 import { ApiError } from '../http/errors'
 import { idempotent } from '../http/idempotency'
+import { json } from '../http/openapi'
 import { CursorQuery, LimitQuery, listSchema } from '../lib/pagination'
 import { money, MoneySchema } from '../lib/money'
 import { rejectCardNumbers } from './card-numbers'
@@ -33,10 +34,6 @@ const bearer = [{ bearer: [] }]
 const CreditResponse = z
   .object({ user_id: z.string(), credited: MoneySchema, wallet: WalletSchema })
   .openapi('WalletCredit')
-const json = <T extends z.ZodTypeAny>(schema: T, description: string) => ({
-  content: { 'application/json': { schema } },
-  description,
-})
 const idempotencyHeader = z.object({
   'idempotency-key': z
     .string()

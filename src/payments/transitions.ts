@@ -1,5 +1,6 @@
 import { ApiError } from '../http/errors'
-import { errorText, isOverdraft, transferStatements, type Transfer } from './ledger'
+import { errorText } from '../lib/d1-errors'
+import { isOverdraft, transferStatements, type Transfer } from './ledger'
 import { canTransition, purposeHandler, type Payment, type PaymentStatus } from './purposes'
 import { notifyPaymentChanged } from './waits'
 
