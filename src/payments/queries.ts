@@ -7,9 +7,18 @@ import type { Payment, PaymentStatus } from './purposes'
 import { toPayment, type PaymentRow } from './store'
 import { waitForPaymentChange } from './waits'
 
-/** The starting device or the paying user may read a payment; anyone else gets the same 404. */
+/**
+ * Any of the paying user's devices may read a payment (a second TV in the household is handed the
+ * open bill payment another TV started); the middleware has already refused revoked devices and
+ * tokens whose device moved to another user. Anyone else gets the same 404 as an unknown id.
+ */
 export function canRead(principal: Principal, payment: Payment): boolean {
-  if (principal.userId !== payment.userId) return false
+  return principal.userId === payment.userId
+}
+
+/** Acting on a payment (cancel) stays with the starting device or the paying user. */
+export function canAct(principal: Principal, payment: Payment): boolean {
+  if (!canRead(principal, payment)) return false
   return principal.kind === 'user' || principal.deviceId === payment.startedByDeviceId
 }
 
@@ -18,9 +27,10 @@ export async function readPaymentFor(
   principal: Principal,
   paymentId: string,
   now: number,
+  allowed: (principal: Principal, payment: Payment) => boolean = canRead,
 ): Promise<Payment> {
   const payment = await loadPayment(env, paymentId, now)
-  if (!payment || !canRead(principal, payment)) throw new ApiError('not_found', 'No such payment')
+  if (!payment || !allowed(principal, payment)) throw new ApiError('not_found', 'No such payment')
   return payment
 }
 

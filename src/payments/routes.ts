@@ -11,7 +11,7 @@ import { rejectCardNumbers } from './card-numbers'
 import { confirmPayment } from './confirm'
 import { releasePayment } from './intents'
 import { addPaymentMethod, deletePaymentMethod, listPaymentMethods } from './methods'
-import { listUserPayments, readPaymentFor, readPaymentWaiting } from './queries'
+import { canAct, listUserPayments, readPaymentFor, readPaymentWaiting } from './queries'
 import { signReceipt } from './receipts'
 import { refundPayment } from './refunds'
 import {
@@ -48,7 +48,7 @@ const getPayment = createRoute({
   method: 'get',
   path: '/v1/payments/{id}',
   tags: ['payments'],
-  summary: 'Read a payment (starting device or its user); ?wait=N holds until the status changes',
+  summary: 'Read a payment (the user or any of their TVs); ?wait=N holds until it changes',
   security: bearer,
   middleware: [requireDeviceOrUser] as const,
   request: { params: PaymentIdParam, query: PaymentQuery },
@@ -229,7 +229,7 @@ export const paymentRoutes = new OpenAPIHono<AppEnv>()
   .openapi(cancel, async (c) => {
     const { id } = c.req.valid('param')
     const now = Date.now()
-    const payment = await readPaymentFor(c.env, principalOf(c), id, now)
+    const payment = await readPaymentFor(c.env, principalOf(c), id, now, canAct)
     if (payment.status !== 'canceled') {
       if (payment.status !== 'requires_confirmation' && payment.status !== 'requires_capture') {
         throw new ApiError('invalid_transition', `A ${payment.status} payment cannot be canceled`, {

@@ -2,6 +2,7 @@ import { env } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { payBill } from '../../src/bills/pay'
 import { ADMIN, call, expectProblem } from '../helpers/http'
+import { createTestDevice } from '../helpers/principals'
 import { balanceOf, expectLedgerBalanced, transfersOf } from '../helpers/ledger'
 import { accountNumber, billLine, confirm, createBiller, feedBill, getPayments, link, member, useFeedKey } from './helpers'
 
@@ -70,6 +71,19 @@ describe('POST /v1/bills/{id}/pay', () => {
     const fromPhone = await pay(s.user.token, s.billId)
     expect(fromPhone.status).toBe(200)
     expect(fromPhone.body.payment.id).toBe(first.body.payment.id)
+  })
+
+  it('a second TV of the household is handed the open payment and can read it', async () => {
+    const s = await setup()
+    const first = await pay(s.tv.token, s.billId)
+    expect(first.status).toBe(201)
+    const secondTv = await createTestDevice(s.user.id, { name: 'Bedroom TV' })
+    const handed = await pay(secondTv.token, s.billId)
+    expect(handed.status).toBe(200)
+    expect(handed.body.payment.id).toBe(first.body.payment.id)
+    const read = await call('GET', `/v1/payments/${first.body.payment.id}`, { token: secondTv.token })
+    expect(read.status, read.text).toBe(200)
+    expect(read.body).toMatchObject({ id: first.body.payment.id, purpose: { type: 'bill', id: s.billId } })
   })
 
   it('TV and phone paying at the same moment make exactly one payment', async () => {

@@ -2,7 +2,7 @@ import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { call, expectProblem } from '../helpers/http'
 import { expectLedgerBalanced, transfersOf } from '../helpers/ledger'
-import { createTestUser } from '../helpers/principals'
+import { createTestDevice, createTestUser } from '../helpers/principals'
 import { ADDRESS, confirm, confirmBody, household, orderFromTv, PIN, stockOf } from './helpers'
 
 describe('confirm: security', () => {
@@ -18,6 +18,25 @@ describe('confirm: security', () => {
     const stranger = await household({ balance: 5000 })
     expectProblem(await confirm(stranger.user.token, payment.id), 404, 'not_found')
     expectProblem(await confirm(stranger.user.token, 'pay_does_not_exist'), 404, 'not_found')
+    expectProblem(await call('GET', `/v1/payments/${payment.id}`, { token: stranger.tv.token }), 404, 'not_found')
+  })
+
+  it('any paired TV of the same user reads the payment; a revoked one or a stranger does not', async () => {
+    const { user, tv } = await household({ balance: 5000 })
+    const { payment } = await orderFromTv(tv.token)
+    const secondTv = await createTestDevice(user.id, { name: 'Bedroom TV' })
+    const read = await call('GET', `/v1/payments/${payment.id}`, { token: secondTv.token })
+    expect(read.status, read.text).toBe(200)
+    expect(read.body).toMatchObject({ id: payment.id, status: 'requires_confirmation' })
+    const waited = await call('GET', `/v1/payments/${payment.id}?wait=1`, { token: secondTv.token })
+    expect(waited.status).toBe(200)
+    // Reading is shared; cancelling stays with the starting TV or the phone.
+    const cancel = await call('POST', `/v1/payments/${payment.id}/cancel`, { token: secondTv.token })
+    expectProblem(cancel, 404, 'not_found')
+
+    await env.DB.prepare('UPDATE devices SET revoked_at = ? WHERE id = ?').bind(Date.now(), secondTv.id).run()
+    expectProblem(await call('GET', `/v1/payments/${payment.id}`, { token: secondTv.token }), 401, 'invalid_token')
+    const stranger = await household()
     expectProblem(await call('GET', `/v1/payments/${payment.id}`, { token: stranger.tv.token }), 404, 'not_found')
   })
 
