@@ -47,6 +47,11 @@ export async function joinDeal(
   if (!isJoinable(deal, now)) throw notActive(deal, now)
   const remaining = deal.stock - deal.reserved - deal.sold
   if (remaining < input.quantity) throw soldOut(remaining, input.quantity)
+  if (!Number.isSafeInteger(deal.deal_price * input.quantity)) {
+    throw new ApiError('validation_failed', 'quantity: the total is more than a payment can hold', {
+      errors: [{ path: 'quantity', message: 'the total price is too large' }],
+    })
+  }
   if (deal.mode === 'group' && input.teamCode !== undefined) {
     throw new ApiError('validation_failed', 'team_code: only team deals have teams', {
       errors: [{ path: 'team_code', message: 'only for team deals' }],

@@ -260,6 +260,14 @@ describe('joins that are refused', () => {
     expect((await dealRow(deal.id)).reserved).toBe(0)
   })
 
+  it('a quantity whose total no payment can hold is 400, not a 500; nothing reserved', async () => {
+    const big = Number.MAX_SAFE_INTEGER
+    const deal = await createDeal({ listPrice: big, price: big - 1, maxPerUser: 5 })
+    const user = await createTestUser()
+    expectProblem(await join(user.token, deal.id, { quantity: 2 }), 400, 'validation_failed')
+    expect((await dealRow(deal.id)).reserved).toBe(0)
+  })
+
   it('Idempotency-Key: a retry replays the first join instead of reserving twice', async () => {
     const deal = await createDeal({ stock: 10 })
     const user = await createTestUser()
