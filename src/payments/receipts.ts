@@ -9,12 +9,14 @@ export const RECEIPT_STATUSES = new Set(['requires_capture', 'succeeded', 'refun
 
 /**
  * A compact JWS (ES256, kid from JWT_KEYS) a TV can verify offline against /.well-known/jwks.json.
- * `aud` is the device that started the payment (or the user when the phone started it).
+ * `aud` is the device that started the payment (or the user when the phone started it), unless
+ * the reader is another of the user's devices: then that device, so it can verify it too.
  */
 export async function signReceipt(
   env: { JWT_KEYS: string; JWT_ISSUER: string },
   payment: Payment,
   now: number,
+  audience: string = payment.startedByDeviceId ?? payment.userId,
 ): Promise<string> {
   const { current } = await signingKeys(env.JWT_KEYS)
   return new SignJWT({
@@ -27,7 +29,7 @@ export async function signReceipt(
   })
     .setProtectedHeader({ alg: 'ES256', kid: current.kid, typ: RECEIPT_TYPE })
     .setIssuer(env.JWT_ISSUER)
-    .setAudience(payment.startedByDeviceId ?? payment.userId)
+    .setAudience(audience)
     .setSubject(payment.userId)
     .setJti(crypto.randomUUID())
     .setIssuedAt(Math.floor(now / 1000))

@@ -201,14 +201,16 @@ export const paymentRoutes = new OpenAPIHono<AppEnv>()
   .openapi(getPayment, async (c) => {
     const { id } = c.req.valid('param')
     const { wait, seen_status } = c.req.valid('query')
+    const principal = principalOf(c)
     const payment = await readPaymentWaiting(
       c.env,
-      principalOf(c),
+      principal,
       id,
       { waitSeconds: wait ?? 0, seenStatus: seen_status },
       Date.now(),
     )
-    return c.json(await toPaymentView(c.env, payment, Date.now()), 200)
+    const audience = principal.kind === 'device' ? principal.deviceId : undefined
+    return c.json(await toPaymentView(c.env, payment, Date.now(), audience), 200)
   })
   .openapi(confirm, async (c) => {
     const { id } = c.req.valid('param')

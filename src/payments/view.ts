@@ -47,9 +47,15 @@ export function confirmationUrl(env: { JWT_ISSUER: string }, payment: Payment): 
   return `${env.JWT_ISSUER.replace(/\/+$/, '')}/pay/${payment.id}?code=${payment.confirmationCode}`
 }
 
-export async function toPaymentView(env: Env, payment: Payment, now: number): Promise<PaymentView> {
+/** `audience`: the device reading it, when that is not the one that started it (see receipts). */
+export async function toPaymentView(
+  env: Env,
+  payment: Payment,
+  now: number,
+  audience?: string,
+): Promise<PaymentView> {
   const signed = RECEIPT_STATUSES.has(payment.status)
-  const receipt = signed ? await signReceipt(env, payment, now) : undefined
+  const receipt = signed ? await signReceipt(env, payment, now, audience) : undefined
   return {
     id: payment.id,
     status: payment.status,

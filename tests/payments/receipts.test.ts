@@ -3,6 +3,7 @@ import { base64url, exportJWK, generateKeyPair, SignJWT } from 'jose'
 import { describe, expect, it } from 'vitest'
 import { verifyReceipt } from '../../src/payments/receipt-verify'
 import { call } from '../helpers/http'
+import { createTestDevice } from '../helpers/principals'
 import { confirm, household, orderFromTv } from './helpers'
 
 async function paidReceipt() {
@@ -42,6 +43,16 @@ describe('receipts', () => {
     // The payment read by the TV carries a receipt too.
     const read = await call('GET', `/v1/payments/${payment.id}`, { token: tv.token })
     await expect(verifyReceipt(read.body.receipt, { jwks, issuer: env.JWT_ISSUER, audience: tv.id })).resolves.toBeTruthy()
+  })
+
+  it("another of the user's TVs reading the payment gets a receipt it can verify as its own", async () => {
+    const { jwks, tv, user, payment } = await paidReceipt()
+    const secondTv = await createTestDevice(user.id, { name: 'Bedroom TV' })
+    const read = await call('GET', `/v1/payments/${payment.id}`, { token: secondTv.token })
+    expect(read.status, read.text).toBe(200)
+    const opts = { jwks, issuer: env.JWT_ISSUER, paymentId: payment.id }
+    await expect(verifyReceipt(read.body.receipt, { ...opts, audience: secondTv.id })).resolves.toMatchObject({ aud: secondTv.id })
+    await expect(verifyReceipt(read.body.receipt, { ...opts, audience: tv.id })).rejects.toThrow()
   })
 
   it('rejects a tampered payload (amount or status changed)', async () => {
