@@ -1,10 +1,10 @@
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
-import { capturePayment, newPaymentStatements } from '../../src/payments/intents'
+import { capturePayment } from '../../src/payments/intents'
 import { looksLikeCardNumber } from '../../src/payments/card-numbers'
 import { ADMIN, call, expectProblem } from '../helpers/http'
 import { balanceOf, expectLedgerBalanced, transfersOf } from '../helpers/ledger'
-import { ADDRESS, confirm, confirmBody, household, orderFromTv, stockOf } from './helpers'
+import { ADDRESS, confirm, confirmBody, household, orderFromTv, startBarePayment, stockOf } from './helpers'
 
 async function addCard(token: string, cardToken: string) {
   const res = await call('POST', '/v1/me/payment-methods', { token, body: { provider: 'sandbox', token: cardToken } })
@@ -155,17 +155,7 @@ describe('sandbox charges', () => {
   it('a held card whose capture is declined ends failed and the authorization is given back', async () => {
     const { user } = await household()
     const pm = await addCard(user.token, 'tok_capture_declined')
-    const now = Date.now()
-    const { paymentId, statements } = newPaymentStatements(env, {
-      purpose: { type: 'order', id: 'ord_manual_card' },
-      userId: user.id,
-      startedBy: { kind: 'user', userId: user.id },
-      amount: 800,
-      capture: 'manual',
-      payee: { kind: 'merchant' },
-      now,
-    })
-    await env.DB.batch(statements)
+    const paymentId = await startBarePayment(user.id, 800, 'manual')
     const held = await confirm(user.token, paymentId, confirmBody({ payment_method: pm, shipping_address: ADDRESS }))
     expect(held.body.payment.status).toBe('requires_capture')
     expect(await balanceOf(env.DB, 'provider:sandbox:authorized')).toBeGreaterThanOrEqual(800)

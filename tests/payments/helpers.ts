@@ -1,5 +1,6 @@
 import { env } from 'cloudflare:test'
 import { newId } from '../../src/lib/ids'
+import { newPaymentStatements } from '../../src/payments/intents'
 import { hashPin } from '../../src/auth/pin'
 import { ADMIN, call } from '../helpers/http'
 import { createTestDevice, createTestUser } from '../helpers/principals'
@@ -101,4 +102,20 @@ export function confirm(
     body,
     headers: key ? { 'idempotency-key': key } : {},
   })
+}
+
+/** A merchant payment for an order id that doesn't exist, so the order purpose has nothing to
+ *  update: for driving payment transitions below the HTTP layer. */
+export async function startBarePayment(userId: string, amount: number, capture: 'automatic' | 'manual') {
+  const { paymentId, statements } = newPaymentStatements(env, {
+    purpose: { type: 'order', id: `ord_bare_${crypto.randomUUID()}` },
+    userId,
+    startedBy: { kind: 'user', userId },
+    amount,
+    capture,
+    payee: { kind: 'merchant' },
+    now: Date.now(),
+  })
+  await env.DB.batch(statements)
+  return paymentId
 }

@@ -3,11 +3,12 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { ApiError } from '../../src/http/errors'
 import { captureTransfer, fundsOf, holdTransfer } from '../../src/payments/funds'
-import { capturePayment, findPayment, newPaymentStatements, releasePayment } from '../../src/payments/intents'
+import { capturePayment, findPayment, releasePayment } from '../../src/payments/intents'
 import { refundPayment } from '../../src/payments/refunds'
 import { LedgerOverdraft, transition, TransitionConflict } from '../../src/payments/transitions'
 import { creditWallet } from '../../src/payments/wallet'
 import { expectLedgerBalanced } from '../helpers/ledger'
+import { startBarePayment } from './helpers'
 import { createTestUser } from '../helpers/principals'
 
 type Op =
@@ -36,22 +37,12 @@ function expectedRefusal(err: unknown): boolean {
 
 /** A wallet payment for a purpose with nothing to update, confirmed without the HTTP/PIN layer. */
 async function pay(userId: string, amount: number, capture: 'automatic' | 'manual', payments: string[]) {
-  const now = Date.now()
-  const { paymentId, statements } = newPaymentStatements(env, {
-    purpose: { type: 'order', id: `ord_prop_${crypto.randomUUID()}` },
-    userId,
-    startedBy: { kind: 'user', userId },
-    amount,
-    capture,
-    payee: { kind: 'merchant' },
-    now,
-  })
-  await env.DB.batch(statements)
+  const paymentId = await startBarePayment(userId, amount, capture)
   payments.push(paymentId)
   const payment = (await findPayment(env.DB, paymentId))!
   const funds = fundsOf(payment, 'wallet')
   const transfers = [holdTransfer(payment, funds), ...(capture === 'automatic' ? [captureTransfer(payment, funds)] : [])]
-  await transition(env, payment, capture === 'automatic' ? 'succeeded' : 'requires_capture', now, {
+  await transition(env, payment, capture === 'automatic' ? 'succeeded' : 'requires_capture', Date.now(), {
     transfers,
     set: { method: 'wallet' },
   })

@@ -1,31 +1,20 @@
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { ApiError } from '../../src/http/errors'
-import { capturePayment, findPayment, newPaymentStatements, releasePayment } from '../../src/payments/intents'
+import { capturePayment, findPayment, releasePayment } from '../../src/payments/intents'
 import { TRANSITIONS, type PaymentStatus } from '../../src/payments/purposes'
 import { transition } from '../../src/payments/transitions'
 import { expireDuePayments } from '../../src/payments/expiry'
 import { ADMIN, call, expectProblem } from '../helpers/http'
 import { balanceOf, expectLedgerBalanced, transfersOf } from '../helpers/ledger'
 import { createTestDevice } from '../helpers/principals'
-import { ADDRESS, confirm, confirmBody, household, orderFromTv, stockOf } from './helpers'
+import { ADDRESS, confirm, confirmBody, household, orderFromTv, startBarePayment, stockOf } from './helpers'
 
 const ALL: PaymentStatus[] = ['requires_confirmation', 'requires_capture', 'succeeded', 'canceled', 'expired', 'failed', 'refunded']
 
 /** A payment for a (nonexistent) order id, so the order purpose has nothing to update. */
 async function rawPayment(userId: string, capture: 'automatic' | 'manual', amount = 500) {
-  const now = Date.now()
-  const { paymentId, statements } = newPaymentStatements(env, {
-    purpose: { type: 'order', id: `ord_fake_${crypto.randomUUID()}` },
-    userId,
-    startedBy: { kind: 'user', userId },
-    amount,
-    capture,
-    payee: { kind: 'merchant' },
-    now,
-  })
-  await env.DB.batch(statements)
-  return paymentId
+  return startBarePayment(userId, amount, capture)
 }
 
 async function forceStatus(paymentId: string, status: PaymentStatus) {
