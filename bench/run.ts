@@ -16,7 +16,7 @@ import { type Plan, runScenario, type ScenarioResult } from './measure'
 import { evaluate, formatTable, machine } from './report'
 import { scenarioGroups } from './scenarios/index'
 import type { Scenario, ScenarioContext } from './scenarios/registry'
-import { startBenchServer } from './server'
+import { BENCH_TARGETS, type BenchTarget, startBenchServer } from './server'
 
 const { values: args } = parseArgs({
   options: {
@@ -39,12 +39,12 @@ log('Building the Worker (wrangler deploy --dry-run)…')
 const script = buildWorker()
 const data = await ensureBenchData(log)
 const server = await startBenchServer(script)
-log(`Worker up: cached ${server.url.cached}, uncached ${server.url.uncached}`)
+log(`Worker up: ${BENCH_TARGETS.map((t) => `${t} ${server.url[t]}`).join(', ')}`)
 
-const setupConns = {
-  cached: new Connections(server.url.cached, 1),
-  uncached: new Connections(server.url.uncached, 1),
-}
+const setupConns = Object.fromEntries(BENCH_TARGETS.map((t) => [t, new Connections(server.url[t], 1)])) as Record<
+  BenchTarget,
+  Connections
+>
 const ctx: ScenarioContext = {
   server,
   async send(target, req) {
@@ -92,8 +92,7 @@ try {
     }
   }
 } finally {
-  setupConns.cached.close()
-  setupConns.uncached.close()
+  for (const conns of Object.values(setupConns)) conns.close()
   if (failures.length > 0) {
     const tail = server.stderrTail().trim()
     if (tail) log(`Runtime stderr (last lines):\n${tail}`)

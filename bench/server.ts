@@ -6,11 +6,15 @@ import { D1_PERSIST } from './config'
 import { wranglerWorkerOptions } from './wrangler-options'
 
 /**
- * Two instances of the same bundle on the same D1: `cached` is the Worker as deployed (Workers
- * Cache API on); `uncached` has Miniflare's no-op cache, so every read takes the D1 path a cache
- * miss takes. Each is reached on its own socket (no Miniflare entry worker in between).
+ * Three instances of the same bundle on the same D1, each reached on its own socket (no Miniflare
+ * entry worker in between):
+ * - `cached`: the Worker as deployed, both cache layers on (isolate memory, then the Cache API);
+ * - `edge`: the isolate cache off (`ISOLATE_CACHE=off`), so a repeated read is a Cache API hit,
+ *   as in a fresh isolate;
+ * - `uncached`: both off (Miniflare's no-op cache), so every read takes the D1 path a miss takes.
  */
-export type BenchTarget = 'cached' | 'uncached'
+export const BENCH_TARGETS = ['cached', 'edge', 'uncached'] as const
+export type BenchTarget = (typeof BENCH_TARGETS)[number]
 
 export type BenchServer = {
   url: Record<BenchTarget, URL>
@@ -33,20 +37,20 @@ function benchSecrets() {
 export async function startBenchServer(scriptPath: string): Promise<BenchServer> {
   const fromWrangler = wranglerWorkerOptions()
   const secrets = benchSecrets()
-  const worker = (name: BenchTarget, cache: boolean): WorkerOptions => ({
+  const worker = (name: BenchTarget, cache: boolean, isolateCache: boolean): WorkerOptions => ({
     ...(fromWrangler as WorkerOptions),
     name,
     modules: true,
     modulesRules: [{ type: 'ESModule', include: ['**/*.js'] }],
     scriptPath,
     modulesRoot: path.dirname(scriptPath),
-    bindings: { ...fromWrangler.bindings, ...secrets, BENCH: '1' },
+    bindings: { ...fromWrangler.bindings, ...secrets, BENCH: '1', ...(isolateCache ? {} : { ISOLATE_CACHE: 'off' }) },
     cache,
     unsafeDirectSockets: [{ host: '127.0.0.1', port: 0 }],
   })
   let stderr = ''
   const mf = new Miniflare({
-    workers: [worker('cached', true), worker('uncached', false)],
+    workers: [worker('cached', true, true), worker('edge', true, false), worker('uncached', false, false)],
     d1Persist: D1_PERSIST,
     cf: false,
     // Access logs go nowhere (the Worker still writes them, as in production); errors are kept.
@@ -61,6 +65,7 @@ export async function startBenchServer(scriptPath: string): Promise<BenchServer>
   return {
     url: {
       cached: await mf.unsafeGetDirectURL('cached'),
+      edge: await mf.unsafeGetDirectURL('edge'),
       uncached: await mf.unsafeGetDirectURL('uncached'),
     },
     adminToken: secrets.ADMIN_TOKEN,

@@ -2,6 +2,13 @@ import { env } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { bumpCatalogVersion, catalogVersion, catalogVersionBumpStatement, VERSION_TTL_MS } from '../../src/catalog/cache'
 import { etagMatches } from '../../src/http/cache'
+import {
+  ISOLATE_CACHE_MAX_BYTES,
+  isolateCacheClear,
+  isolateCacheGet,
+  isolateCachePut,
+  isolateCacheStats,
+} from '../../src/http/isolate-cache'
 import { call } from '../helpers/http'
 import { createTestDevice, createTestUser } from '../helpers/principals'
 import { adminCategories, adminProducts, product, uniq } from './fixtures'
@@ -122,5 +129,105 @@ describe('catalog version', () => {
     expect(v1).toBe(v0 + 1)
     await env.DB.batch([catalogVersionBumpStatement(env)])
     expect(await catalogVersion(env)).toBe(v0 + 2)
+  })
+})
+
+describe('isolate cache (the layer ahead of the Cache API)', () => {
+  it('a repeated read is answered from this isolate; the Cache API still holds the page behind it', async () => {
+    const path = `/v1/products/${productId}?layer=${uniq('k')}`
+    const first = await call('GET', path)
+    expect(first.headers.get('x-cache')).toBe('MISS')
+    expect(first.headers.get('x-cache-layer')).toBeNull()
+    const second = await call('GET', path)
+    expect([second.headers.get('x-cache'), second.headers.get('x-cache-layer')]).toEqual(['HIT', 'isolate'])
+    expect(second.text).toBe(first.text)
+    expect(second.headers.get('etag')).toBe(first.headers.get('etag'))
+
+    isolateCacheClear() // as a fresh isolate would start
+    const third = await call('GET', path)
+    expect([third.headers.get('x-cache'), third.headers.get('x-cache-layer')]).toEqual(['HIT', 'edge'])
+    expect(third.text).toBe(first.text)
+    const fourth = await call('GET', path)
+    expect(fourth.headers.get('x-cache-layer')).toBe('isolate')
+  })
+
+  it('If-None-Match on an isolate hit is a 304', async () => {
+    const path = `/v1/search/suggest?q=xiaomi&limit=3&n=${uniq('k')}`
+    const etag = (await call('GET', path)).headers.get('etag')!
+    const res = await call('GET', path, { headers: { 'if-none-match': etag } })
+    expect(res.status).toBe(304)
+    expect(res.headers.get('x-cache-layer')).toBe('isolate')
+  })
+
+  it('query order does not matter: one page, one entry', async () => {
+    const n = uniq('k')
+    await call('GET', `/v1/search/suggest?q=ds&limit=3&n=${n}`)
+    const swapped = await call('GET', `/v1/search/suggest?n=${n}&limit=3&q=ds`)
+    expect(swapped.headers.get('x-cache-layer')).toBe('isolate')
+  })
+
+  it('an admin write is seen at once, whichever layer held the page', async () => {
+    const path = `/v1/products/${productId}`
+    await call('GET', path)
+    expect((await call('GET', path)).headers.get('x-cache-layer')).toBe('isolate')
+    await adminProducts([product(sku, '小米电视 第三版', slug)])
+    const fresh = await call('GET', path)
+    expect(fresh.headers.get('x-cache')).toBe('MISS')
+    expect(fresh.body.title).toBe('小米电视 第三版')
+  })
+
+  it('a signed-in home never enters the isolate cache', async () => {
+    const user = await createTestUser()
+    const device = await createTestDevice(user.id)
+    const before = isolateCacheStats().entries
+    await call('GET', '/v1/home', { token: device.token })
+    const again = await call('GET', '/v1/home', { token: device.token })
+    expect(again.headers.get('x-cache')).toBe('BYPASS')
+    expect(isolateCacheStats().entries).toBe(before)
+  })
+})
+
+describe('isolate cache store', () => {
+  const answer = (body: string) => ({ body, etag: '"e"' })
+
+  it('keeps an answer for its ttl and no longer', async () => {
+    isolateCacheClear()
+    isolateCachePut(1, '/a', answer('{"a":1}'), 0.05)
+    expect(isolateCacheGet(1, '/a')?.body).toBe('{"a":1}')
+    await new Promise((r) => setTimeout(r, 80))
+    expect(isolateCacheGet(1, '/a')).toBeUndefined()
+  })
+
+  it('does not keep an answer with no time left (a ttl of 0 would mean forever to the LRU)', () => {
+    isolateCacheClear()
+    isolateCachePut(1, '/a', answer('{}'), 0)
+    isolateCachePut(1, '/b', answer('{}'), -3)
+    expect(isolateCacheStats().entries).toBe(0)
+  })
+
+  it('a newer version empties the store; an older one neither reads nor writes it', () => {
+    isolateCacheClear()
+    isolateCachePut(5, '/a', answer('{"v":5}'), 30)
+    expect(isolateCacheGet(4, '/a')).toBeUndefined()
+    isolateCachePut(4, '/b', answer('{"v":4}'), 30)
+    expect(isolateCacheGet(5, '/b')).toBeUndefined()
+    expect(isolateCacheGet(5, '/a')?.body).toBe('{"v":5}')
+    expect(isolateCacheGet(6, '/a')).toBeUndefined()
+    expect(isolateCacheStats()).toMatchObject({ entries: 0, version: 6 })
+  })
+
+  it('stays within its byte budget, dropping the least recently used', () => {
+    isolateCacheClear()
+    const big = 'x'.repeat(256 * 1024) // 512 KB in memory
+    for (let i = 0; i < 40; i++) {
+      isolateCachePut(1, `/p${i}`, answer(big), 30)
+      if (i === 0 || i % 5 === 0) isolateCacheGet(1, '/p0') // kept warm
+    }
+    const stats = isolateCacheStats()
+    expect(stats.bytes).toBeLessThanOrEqual(ISOLATE_CACHE_MAX_BYTES)
+    expect(stats.entries).toBeLessThan(40)
+    expect(isolateCacheGet(1, '/p39')).toBeDefined()
+    expect(isolateCacheGet(1, '/p1')).toBeUndefined()
+    isolateCacheClear()
   })
 })
