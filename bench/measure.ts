@@ -131,7 +131,7 @@ export async function runScenario(
   const firstPath = scenario.request(i).path
   try {
     // Probes measure the steady state: a cache-hit scenario's cache is filled first.
-    await runBlock(probeConn, nextRoute, plan.warmup, ok)
+    await runBlock(probeConn, nextRoute, Math.max(plan.warmup, scenario.warmup ?? 0), ok)
     for (let p = 0; p < plan.probes; p++) {
       const req = nextRoute()
       const res = await probeConn.send({ ...req, headers: { ...req.headers, ...STATS_HEADER } })

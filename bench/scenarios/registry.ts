@@ -27,6 +27,11 @@ export type Scenario = {
   request(i: number): BenchRequest
   /** Which statuses count as success (default: 200). Anything else fails the run. */
   ok?(status: number): boolean
+  /**
+   * Requests before the probes, at least the plan's warm-up: a warm row that cycles N pages asks
+   * for N, so every page is cached before the first timed request.
+   */
+  warmup?: number
   /** Connection counts to run at (default [1, 8]). */
   connections?: number[]
   targets?: Targets
