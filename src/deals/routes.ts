@@ -4,7 +4,7 @@ import { requireAdmin } from '../http/admin'
 import { principalOf, requireDeviceOrUser } from '../http/auth'
 import { ApiError } from '../http/errors'
 import { idempotent } from '../http/idempotency'
-import { json } from '../http/openapi'
+import { json, problem } from '../http/openapi'
 import { CursorQuery, LimitQuery, listSchema } from '../lib/pagination'
 import { iso } from '../lib/time'
 import { toPaymentView } from '../payments/view'
@@ -33,7 +33,6 @@ const jsonBody = <T extends z.ZodTypeAny>(schema: T) => ({
   content: { 'application/json': { schema } },
   required: true,
 })
-const problem = (description: string) => ({ description })
 const idempotencyHeader = z.object({
   'idempotency-key': z
     .string()

@@ -12,11 +12,11 @@ export function json<T extends z.ZodTypeAny>(schema: T, description: string) {
   return { description, content: { 'application/json': { schema } } }
 }
 
+/** One error response: `404: problem('Unknown deal')`. */
+export function problem(description: string) {
+  return { description, content: { 'application/problem+json': { schema: ProblemSchema } } }
+}
+
 export function problems(...entries: Array<[number, string]>) {
-  return Object.fromEntries(
-    entries.map(([status, description]) => [
-      status,
-      { description, content: { 'application/problem+json': { schema: ProblemSchema } } },
-    ]),
-  )
+  return Object.fromEntries(entries.map(([status, description]) => [status, problem(description)]))
 }
