@@ -4,7 +4,7 @@ import { requireAdmin } from '../http/admin'
 import { principalOf, requireDeviceOrUser, requireUser } from '../http/auth'
 import { ApiError } from '../http/errors'
 import { idempotent } from '../http/idempotency'
-import { json } from '../http/openapi'
+import { json, problem } from '../http/openapi'
 import { CursorQuery, LimitQuery, listSchema } from '../lib/pagination'
 import { money, MoneySchema } from '../lib/money'
 import { rejectCardNumbers } from './card-numbers'
@@ -54,7 +54,7 @@ const getPayment = createRoute({
   request: { params: PaymentIdParam, query: PaymentQuery },
   responses: {
     200: json(PaymentViewSchema, 'The payment'),
-    404: { description: 'Not yours or unknown' },
+    404: problem('Not yours or unknown'),
   },
 })
 
@@ -72,11 +72,11 @@ const confirm = createRoute({
   },
   responses: {
     200: json(ConfirmResponse, 'Confirmed: succeeded, or requires_capture (held, manual capture)'),
-    402: { description: 'insufficient_funds or payment_declined: the payment stays confirmable' },
-    403: { description: 'user_token_required or invalid_pin (with attempts_remaining)' },
-    404: { description: 'Not yours or unknown' },
-    409: { description: 'payment_expired, payment_not_confirmable, idempotency_in_progress' },
-    423: { description: 'pin_locked for 15 minutes after 5 wrong PINs' },
+    402: problem('insufficient_funds or payment_declined: the payment stays confirmable'),
+    403: problem('user_token_required or invalid_pin (with attempts_remaining)'),
+    404: problem('Not yours or unknown'),
+    409: problem('payment_expired, payment_not_confirmable, idempotency_in_progress'),
+    423: problem('pin_locked for 15 minutes after 5 wrong PINs'),
   },
 })
 
@@ -90,7 +90,7 @@ const cancel = createRoute({
   request: { params: PaymentIdParam },
   responses: {
     200: json(PaymentViewSchema, 'Canceled'),
-    409: { description: 'invalid_transition' },
+    409: problem('invalid_transition'),
   },
 })
 
@@ -108,7 +108,7 @@ const refund = createRoute({
   },
   responses: {
     200: json(PaymentViewSchema, 'Refunded'),
-    409: { description: 'invalid_transition or refund_exceeds_amount' },
+    409: problem('invalid_transition or refund_exceeds_amount'),
   },
 })
 
@@ -144,7 +144,7 @@ const addMethod = createRoute({
   },
   responses: {
     201: json(PaymentMethodSchema, 'Saved'),
-    400: { description: 'card_number_not_allowed or validation_failed' },
+    400: problem('card_number_not_allowed or validation_failed'),
   },
 })
 
@@ -166,7 +166,7 @@ const deleteMethod = createRoute({
   security: bearer,
   middleware: [requireUser] as const,
   request: { params: MethodIdParam },
-  responses: { 204: { description: 'Removed' }, 404: { description: 'Unknown' } },
+  responses: { 204: { description: 'Removed' }, 404: problem('Unknown') },
 })
 
 const wallet = createRoute({
@@ -193,7 +193,7 @@ const credit = createRoute({
   },
   responses: {
     201: json(CreditResponse, 'Credited'),
-    404: { description: 'Unknown user' },
+    404: problem('Unknown user'),
   },
 })
 
