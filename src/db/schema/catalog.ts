@@ -27,8 +27,12 @@ export const categories = sqliteTable(
 )
 
 /**
- * stock is what can be sold now: the admin upsert sets it, orders take it with
- * `UPDATE products SET stock = stock - ? WHERE id = ? AND stock >= ?` and give it back.
+ * stock is the units on hand, including those held by unpaid orders; reserved is the part held.
+ * What can be sold now is stock - reserved. The admin upsert sets stock and never reserved; an
+ * order takes units with `reserved = reserved + ? WHERE id = ? AND stock - reserved >= ?`, and
+ * its payment's end either ships them (stock and reserved both down) or releases them (reserved
+ * down). The CHECKs keep reserved within [0, stock], so an admin write below what pending orders
+ * hold aborts its whole batch.
  */
 export const products = sqliteTable(
   'products',
@@ -48,6 +52,8 @@ export const products = sqliteTable(
     /** Integer fen. */
     price: integer('price').notNull(),
     stock: integer('stock').notNull(),
+    /** Units held by orders awaiting payment: part of stock, not available. */
+    reserved: integer('reserved').notNull().default(0),
     /** Units sold: popularity, the second ranking key of lists and search. */
     sales: integer('sales').notNull().default(0),
     /** JSON `{url,width,height}` of the first image, or NULL: what list rows show. */
@@ -64,6 +70,8 @@ export const products = sqliteTable(
   (t) => [
     check('products_price_nonnegative', sql`price >= 0`),
     check('products_stock_nonnegative', sql`stock >= 0`),
+    check('products_reserved_nonnegative', sql`reserved >= 0`),
+    check('products_reserved_within_stock', sql`reserved <= stock`),
     check('products_sales_nonnegative', sql`sales >= 0`),
     // Keyset lists ORDER BY sales DESC, id DESC: each index serves one filter without a sort.
     index('products_popular_idx').on(t.sales, t.id),
