@@ -1,4 +1,5 @@
 import { ApiError, type FieldError } from '../http/errors'
+import { errorText } from '../lib/d1-errors'
 import { newId } from '../lib/ids'
 import { catalogVersionBumpStatement, forgetCatalogVersion } from './cache'
 import {
@@ -15,6 +16,9 @@ import {
  * version bump and the read-back of ids commit together or not at all. Reads before the batch
  * only produce clear 400s; the invariants they check are also enforced inside the batch (NOT NULL
  * category_id, the category depth triggers), so a race aborts the batch instead of half-writing.
+ * A product's stock is set absolutely but never below the units its pending orders hold
+ * (products.reserved, which the upsert never writes): the CHECK products_reserved_within_stock
+ * aborts the batch, and the 409 then names the rows.
  */
 
 function placeholders(n: number) {
@@ -106,9 +110,42 @@ export async function upsertProducts(env: Env, inputs: ProductInput[], now: numb
   const statements = inputs.flatMap((p) => toStatements(env.DB, productUpsertSql(p, { id: newId('product'), now })))
   const skus = inputs.map((p) => p.sku)
   const readBack = env.DB.prepare(`SELECT id, sku FROM products WHERE sku IN (${placeholders(skus.length)})`).bind(...skus)
-  const ids = await runBatch(env, [...statements, catalogVersionBumpStatement(env), readBack])
+  let ids: Record<string, unknown>[]
+  try {
+    ids = await runBatch(env, [...statements, catalogVersionBumpStatement(env), readBack])
+  } catch (err) {
+    if (/products_reserved_within_stock/.test(errorText(err))) throw await stockBelowHeld(env, inputs)
+    throw err
+  }
   const idBySku = new Map(ids.map((r) => [r.sku as string, r.id as string]))
   return { items: skus.map((sku) => ({ id: idBySku.get(sku)!, sku })) }
+}
+
+/** After the CHECK aborted the batch: which rows asked for less stock than their orders hold. */
+async function stockBelowHeld(env: Env, inputs: ProductInput[]): Promise<ApiError> {
+  const skus = inputs.map((p) => p.sku)
+  const { results } = await env.DB.prepare(
+    `SELECT sku, reserved FROM products WHERE sku IN (${placeholders(skus.length)})`,
+  )
+    .bind(...skus)
+    .all<{ sku: string; reserved: number }>()
+  const held = new Map(results.map((r) => [r.sku, r.reserved]))
+  const below = inputs.flatMap((p, i) => {
+    const reserved = held.get(p.sku) ?? 0
+    return p.stock < reserved ? [{ i, sku: p.sku, reserved }] : []
+  })
+  if (below.length === 0) {
+    // The orders holding the units ended between the batch and this read: a retry can pass.
+    const detail = 'Units held by pending orders changed during this write; nothing was written, retry'
+    return new ApiError('conflict', detail)
+  }
+  const errors = below.map((b) => ({ path: `products.${b.i}.stock`, message: `at least ${b.reserved}` }))
+  const first = below[0]!
+  const detail =
+    below.length === 1
+      ? `stock of ${first.sku} cannot go below the ${first.reserved} units held by pending orders`
+      : `stock of ${below.length} products cannot go below the units held by pending orders`
+  return new ApiError('conflict', `${detail}; nothing was written`, { errors })
 }
 
 /** Runs the batch and returns the rows of its last statement (the read-back). */

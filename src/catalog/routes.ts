@@ -166,7 +166,10 @@ const adminProductsRoute = createRoute({
     200: json(z.object({ items: z.array(z.object({ id: z.string(), sku: z.string() })) }), 'Ids, in request order'),
     400: problem('validation_failed, unknown_category (lists unknown_slugs)'),
     401: problem('Admin token required'),
-    409: problem('conflict: a category changed during the write'),
+    409: problem(
+      'conflict: a category changed during the write, or a stock is below the units held by ' +
+        'pending orders (errors name each products.<i>.stock and its minimum); nothing is written',
+    ),
     503: problem('admin_disabled'),
   },
 })

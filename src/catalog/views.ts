@@ -2,7 +2,7 @@ import { z } from '@hono/zod-openapi'
 import { money, MoneySchema } from '../lib/money'
 import { AttributesSchema, ImageSchema } from './product-rows'
 
-/** Below this many units a product shows as low_stock. */
+/** At or below this many available units (stock - reserved) a product shows as low_stock. */
 export const LOW_STOCK = 10
 
 export const StockStatusSchema = z.enum(['in_stock', 'low_stock', 'out_of_stock']).openapi('StockStatus')
@@ -40,8 +40,12 @@ export const CategorySchema = z
 export type ProductSummary = z.infer<typeof ProductSummarySchema>
 export type Category = z.infer<typeof CategorySchema>
 
-/** The columns a summary needs, for `SELECT ${SUMMARY_COLUMNS} FROM products p`. */
-export const SUMMARY_COLUMNS = 'p.id, p.title, p.brand, p.price, p.image, p.category_id, p.stock, p.sales'
+/**
+ * The columns a summary needs, for `SELECT ${SUMMARY_COLUMNS} FROM products p`. available is what
+ * can be ordered now: units held by orders awaiting payment are still in stock but not for sale.
+ */
+export const SUMMARY_COLUMNS = `p.id, p.title, p.brand, p.price, p.image, p.category_id,
+  p.stock - p.reserved AS available, p.sales`
 
 export type SummaryRow = {
   id: string
@@ -50,13 +54,13 @@ export type SummaryRow = {
   price: number
   image: string | null
   category_id: string
-  stock: number
+  available: number
   sales: number
 }
 
-export function stockStatus(stock: number): z.infer<typeof StockStatusSchema> {
-  if (stock <= 0) return 'out_of_stock'
-  return stock <= LOW_STOCK ? 'low_stock' : 'in_stock'
+export function stockStatus(available: number): z.infer<typeof StockStatusSchema> {
+  if (available <= 0) return 'out_of_stock'
+  return available <= LOW_STOCK ? 'low_stock' : 'in_stock'
 }
 
 export function toSummary(row: SummaryRow): ProductSummary {
@@ -67,7 +71,7 @@ export function toSummary(row: SummaryRow): ProductSummary {
     price: money(row.price),
     image: row.image ? JSON.parse(row.image) : null,
     category_id: row.category_id,
-    stock_status: stockStatus(row.stock),
+    stock_status: stockStatus(row.available),
   }
 }
 

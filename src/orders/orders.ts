@@ -12,7 +12,8 @@ import './purpose'
 
 export type OrderLineInput = { product_id: string; quantity: number }
 
-type ProductRow = { id: string; title: string; price: number; stock: number }
+/** available is stock - reserved: what an order can still take. */
+type ProductRow = { id: string; title: string; price: number; available: number }
 
 type OrderRow = {
   id: string
@@ -48,11 +49,12 @@ export function mergeLines(items: OrderLineInput[]): OrderLineInput[] {
 }
 
 /**
- * Creates the order, reserves its stock and starts its payment in one batch. Each order_items row
+ * Creates the order, reserves its units and starts its payment in one batch. Each order_items row
  * takes its unit_price (NOT NULL) from a subquery that finds the product only while it still has
- * the stock and the price we quoted, so a concurrent sale or a price change aborts the whole batch
- * before anything is written; the following UPDATE then takes the units (contract:
- * `stock = stock - ? WHERE id = ? AND stock >= ?`).
+ * the units available and the price we quoted, so a concurrent sale or a price change aborts the
+ * whole batch before anything is written; the following UPDATE then holds the units (contract:
+ * `reserved = reserved + ? WHERE id = ? AND stock - reserved >= ?`). stock itself only drops when
+ * the order is paid (./purpose.ts).
  */
 export async function createOrder(
   env: Env,
@@ -65,7 +67,7 @@ export async function createOrder(
   for (const item of items) {
     const product = products.get(item.product_id)
     if (!product) throw new ApiError('not_found', `No such product: ${item.product_id}`)
-    if (product.stock < item.quantity) throw outOfStock(product, item.quantity)
+    if (product.available < item.quantity) throw outOfStock(product, item.quantity)
   }
   const total = items.reduce((sum, i) => sum + products.get(i.product_id)!.price * i.quantity, 0)
   if (!Number.isSafeInteger(total) || total <= 0) {
@@ -100,7 +102,7 @@ export async function createOrder(
         .prepare(
           `INSERT INTO order_items (order_id, line, product_id, title, unit_price, quantity)
            VALUES (?, ?, ?, ?,
-             (SELECT price FROM products WHERE id = ? AND stock >= ? AND price = ?), ?)`,
+             (SELECT price FROM products WHERE id = ? AND stock - reserved >= ? AND price = ?), ?)`,
         )
         .bind(
           orderId,
@@ -113,7 +115,9 @@ export async function createOrder(
           item.quantity,
         ),
       d1
-        .prepare('UPDATE products SET stock = stock - ? WHERE id = ? AND stock >= ?')
+        .prepare(
+          'UPDATE products SET reserved = reserved + ? WHERE id = ? AND stock - reserved >= ?',
+        )
         .bind(item.quantity, item.product_id, item.quantity),
     )
   })
@@ -130,7 +134,8 @@ export async function createOrder(
 
 async function readProducts(env: Env, ids: string[]): Promise<Map<string, ProductRow>> {
   const { results } = await env.DB.prepare(
-    `SELECT id, title, price, stock FROM products WHERE id IN (${ids.map(() => '?').join(', ')})`,
+    `SELECT id, title, price, stock - reserved AS available FROM products
+     WHERE id IN (${ids.map(() => '?').join(', ')})`,
   )
     .bind(...ids)
     .all<ProductRow>()
@@ -146,7 +151,7 @@ async function whyNotReserved(
   for (const item of items) {
     const product = now.get(item.product_id)
     if (!product) return new ApiError('not_found', `No such product: ${item.product_id}`)
-    if (product.stock < item.quantity) return outOfStock(product, item.quantity)
+    if (product.available < item.quantity) return outOfStock(product, item.quantity)
     if (product.price !== quoted.get(item.product_id)!.price) {
       const detail = `The price of ${product.id} changed while ordering; order again`
       return new ApiError('conflict', detail)
@@ -156,9 +161,10 @@ async function whyNotReserved(
 }
 
 function outOfStock(product: ProductRow, wanted: number): ApiError {
-  return new ApiError('out_of_stock', `Only ${Math.max(0, product.stock)} of ${product.id} left`, {
+  const available = Math.max(0, product.available)
+  return new ApiError('out_of_stock', `Only ${available} of ${product.id} left`, {
     product_id: product.id,
-    available: Math.max(0, product.stock),
+    available,
     requested: wanted,
   })
 }

@@ -3,9 +3,9 @@ import { registerPurpose, type PaymentStatus } from '../payments/purposes'
 import { bumpIfReleasedFromLowStock, forgetCatalogVersion } from './catalog-cache'
 
 /**
- * Orders are the purpose 'order'. The payment's transition carries the order's: succeeded → paid;
- * canceled, expired or failed → the order ends and its reserved units go back to stock, in the same
- * batch, guarded by the order still being pending_payment.
+ * Orders are the purpose 'order'. The payment's transition carries the order's: succeeded → paid,
+ * and the units the order held leave stock; canceled, expired or failed → the order ends and the
+ * units it held become available again. Both in the payment's transition batch.
  */
 const ORDER_END: Partial<Record<PaymentStatus, 'paid' | 'canceled' | 'expired'>> = {
   succeeded: 'paid',
@@ -14,28 +14,38 @@ const ORDER_END: Partial<Record<PaymentStatus, 'paid' | 'canceled' | 'expired'>>
   expired: 'expired',
 }
 
+/** The order's units of this product (createOrder writes one line per product). */
+const UNITS = `(SELECT SUM(quantity) FROM order_items WHERE order_id = ?1 AND product_id = products.id)`
+
+/**
+ * Once per order: the payment's own transition happens only once, and these run before the
+ * order leaves pending_payment in the same batch, guarded by it still being there.
+ */
+const OF_PENDING_ORDER = `id IN (SELECT product_id FROM order_items WHERE order_id = ?1)
+  AND (SELECT status FROM orders WHERE id = ?1) = 'pending_payment'`
+
+/** The order's held units, per outcome. Paid: sold, so out of stock and out of reserved, which
+ *  leaves available units (stock - reserved) as they were. Otherwise: no longer held. */
+export const ORDER_UNITS_SQL = {
+  paid: `UPDATE products SET stock = stock - ${UNITS}, reserved = reserved - ${UNITS}
+         WHERE ${OF_PENDING_ORDER}`,
+  released: `UPDATE products SET reserved = reserved - ${UNITS} WHERE ${OF_PENDING_ORDER}`,
+}
+
 registerPurpose('order', {
   async onTransition(env, payment, to, now) {
     const next = ORDER_END[to]
     if (!next) return []
     const orderId = payment.purpose.id
-    const statements = [
+    const units = next === 'paid' ? ORDER_UNITS_SQL.paid : ORDER_UNITS_SQL.released
+    const statements = [env.DB.prepare(units).bind(orderId)]
+    // A paid order leaves available units unchanged, so stock_status too: no catalog bump.
+    if (next !== 'paid') statements.push(bumpIfReleasedFromLowStock(env, orderId))
+    statements.push(
       env.DB.prepare(
         `UPDATE orders SET status = ?, updated_at = ? WHERE id = ? AND status = 'pending_payment'`,
       ).bind(next, now, orderId),
-    ]
-    if (next !== 'paid') {
-      // Give the reserved units back (contract: stock = stock + ?), once: this batch only commits
-      // with the payment's own transition, which can happen only once.
-      statements.push(
-        env.DB.prepare(
-          `UPDATE products SET stock = stock +
-             (SELECT SUM(quantity) FROM order_items WHERE order_id = ? AND product_id = products.id)
-           WHERE id IN (SELECT product_id FROM order_items WHERE order_id = ?)`,
-        ).bind(orderId, orderId),
-        bumpIfReleasedFromLowStock(env, orderId),
-      )
-    }
+    )
     return statements
   },
 

@@ -46,11 +46,20 @@ export async function seedProduct(opts: { price: number; stock: number; title?: 
   return res.body.items[0].id
 }
 
+/** Units an order can still take: stock minus the units held by orders awaiting payment. */
 export async function stockOf(productId: string): Promise<number> {
-  const row = await env.DB.prepare('SELECT stock FROM products WHERE id = ?')
+  const row = await env.DB.prepare('SELECT stock - reserved AS available FROM products WHERE id = ?')
     .bind(productId)
-    .first<{ stock: number }>()
-  return row!.stock
+    .first<{ available: number }>()
+  return row!.available
+}
+
+/** On hand (including held units) and held by orders awaiting payment. */
+export async function unitsOf(productId: string): Promise<{ stock: number; reserved: number }> {
+  const row = await env.DB.prepare('SELECT stock, reserved FROM products WHERE id = ?')
+    .bind(productId)
+    .first<{ stock: number; reserved: number }>()
+  return row!
 }
 
 /** A user with a payment PIN, a paired TV, and optionally money in the wallet. */

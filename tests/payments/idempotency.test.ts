@@ -68,8 +68,8 @@ describe('Idempotency-Key', () => {
     const first = await call('POST', '/v1/orders', { token: tv.token, body, headers })
     const second = await call('POST', '/v1/orders', { token: tv.token, body, headers })
     expect(second.text).toBe(first.text)
-    const row = await env.DB.prepare('SELECT stock FROM products WHERE id = ?').bind(productId).first()
-    expect(row).toEqual({ stock: 3 })
+    const row = await env.DB.prepare('SELECT stock, reserved FROM products WHERE id = ?').bind(productId).first()
+    expect(row).toEqual({ stock: 5, reserved: 2 })
   })
 
   it('admin credits honour the key', async () => {
