@@ -1,8 +1,8 @@
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
-import { call, expectProblem } from '../helpers/http'
+import { ADMIN, call, expectProblem } from '../helpers/http'
 import { createTestDevice, createTestUser } from '../helpers/principals'
-import { household, seedProduct, stockOf } from '../payments/helpers'
+import { confirm, household, seedProduct, stockOf, unitsOf } from '../payments/helpers'
 
 const order = (token: string, items: unknown) => call('POST', '/v1/orders', { token, body: { items } })
 
@@ -10,6 +10,24 @@ async function orderCount(userId: string) {
   const row = await env.DB.prepare('SELECT COUNT(*) AS n FROM orders WHERE user_id = ?').bind(userId).first<{ n: number }>()
   return row!.n
 }
+
+/** The admin upsert with every field as stored except stock, which it sets absolutely. */
+async function adminSetStock(productId: string, stock: number) {
+  const row = await env.DB.prepare(
+    `SELECT p.sku, p.title, p.brand, p.price, c.slug FROM products p
+     JOIN categories c ON c.id = p.category_id WHERE p.id = ?`,
+  )
+    .bind(productId)
+    .first<{ sku: string; title: string; brand: string; price: number; slug: string }>()
+  const { sku, title, brand, price, slug } = row!
+  const products = [
+    { sku, title, brand, price: { amount: price, currency: 'CNY' }, category_slug: slug, stock },
+  ]
+  return call('POST', '/v1/admin/products', { headers: ADMIN, body: { products } })
+}
+
+const cancel = (token: string, paymentId: string) =>
+  call('POST', `/v1/payments/${paymentId}/cancel`, { token })
 
 describe('POST /v1/orders', () => {
   it('the TV orders: 201 with the order, its payment, and the stock reserved', async () => {
@@ -40,6 +58,11 @@ describe('POST /v1/orders', () => {
     expect(res.body.payment.confirmation.url).toContain(res.body.payment.id)
     expect(res.body.payment.confirmation.code).toMatch(/^[A-Z2-9]{6}$/)
     expect([await stockOf(a), await stockOf(b)]).toEqual([4, 47])
+    // Held, not gone: stock still counts the units until the order is paid.
+    expect([await unitsOf(a), await unitsOf(b)]).toEqual([
+      { stock: 5, reserved: 1 },
+      { stock: 50, reserved: 3 },
+    ])
     const listed = await call('GET', '/v1/me/payments?status=requires_confirmation', { token: user.token })
     expect(listed.body.items.map((p: any) => p.id)).toContain(res.body.payment.id)
   })
@@ -61,7 +84,21 @@ describe('POST /v1/orders', () => {
     const body = expectProblem(res, 409, 'out_of_stock')
     expect(body).toMatchObject({ product_id: scarce, available: 1, requested: 2 })
     expect([await stockOf(plenty), await stockOf(scarce)]).toEqual([10, 1])
+    expect([await unitsOf(plenty), await unitsOf(scarce)]).toEqual([
+      { stock: 10, reserved: 0 },
+      { stock: 1, reserved: 0 },
+    ])
     expect(await orderCount(user.id)).toBe(0)
+  })
+
+  it('units held by a pending order are not available to the next one', async () => {
+    const { user, tv } = await household()
+    const p = await seedProduct({ price: 100, stock: 3 })
+    expect((await order(tv.token, [{ product_id: p, quantity: 2 }])).status).toBe(201)
+    const body = expectProblem(await order(tv.token, [{ product_id: p, quantity: 2 }]), 409, 'out_of_stock')
+    expect(body).toMatchObject({ product_id: p, available: 1, requested: 2 })
+    expect(await unitsOf(p)).toEqual({ stock: 3, reserved: 2 })
+    expect(await orderCount(user.id)).toBe(1)
   })
 
   it('never oversells under concurrent orders', async () => {
@@ -70,8 +107,26 @@ describe('POST /v1/orders', () => {
     const results = await Promise.all(Array.from({ length: 10 }, () => order(tv.token, [{ product_id: p, quantity: 1 }])))
     expect(results.filter((r) => r.status === 201)).toHaveLength(3)
     for (const r of results.filter((r) => r.status !== 201)) expect(r.body.code).toBe('out_of_stock')
-    expect(await stockOf(p)).toBe(0)
+    expect(await unitsOf(p)).toEqual({ stock: 3, reserved: 3 })
     expect(await orderCount(user.id)).toBe(3)
+  })
+
+  it('never oversells while the admin lowers the stock concurrently', async () => {
+    const { user, tv } = await household()
+    const p = await seedProduct({ price: 100, stock: 6 })
+    const orders = Array.from({ length: 8 }, () => order(tv.token, [{ product_id: p, quantity: 1 }]))
+    const [writes, results] = await Promise.all([
+      Promise.all([adminSetStock(p, 4), adminSetStock(p, 4)]),
+      Promise.all(orders),
+    ])
+    const placed = results.filter((r) => r.status === 201).length
+    for (const r of results.filter((r) => r.status !== 201)) expect(r.body.code).toBe('out_of_stock')
+    for (const w of writes) if (w.status !== 200) expectProblem(w, 409, 'conflict')
+    const units = await unitsOf(p)
+    expect(units.reserved).toBe(placed)
+    expect(units.reserved).toBeLessThanOrEqual(units.stock)
+    expect(units.stock).toBe(writes.some((w) => w.status === 200) ? 4 : 6)
+    expect(await orderCount(user.id)).toBe(placed)
   })
 
   it('unknown product is 404 and writes nothing', async () => {
@@ -98,6 +153,61 @@ describe('POST /v1/orders', () => {
     expectProblem(await call('POST', '/v1/orders', { token: tv.token, body: { items: [], address: {} } }), 400, 'validation_failed')
     expectProblem(await call('POST', '/v1/orders', { body: { items: [{ product_id: p, quantity: 1 }] } }), 401, 'unauthorized')
     expect(await stockOf(p)).toBe(3)
+  })
+})
+
+describe('stock on hand and units held by pending orders', () => {
+  it('an admin write while an order is pending does not count its units twice on cancel', async () => {
+    const { tv } = await household()
+    const p = await seedProduct({ price: 100, stock: 5 })
+    const placed = (await order(tv.token, [{ product_id: p, quantity: 2 }])).body
+    expect(await unitsOf(p)).toEqual({ stock: 5, reserved: 2 })
+    // The merchant counts the shelf: still 5, the 2 of the pending order among them.
+    expect((await adminSetStock(p, 5)).status).toBe(200)
+    expect(await unitsOf(p)).toEqual({ stock: 5, reserved: 2 })
+    expect((await cancel(tv.token, placed.payment.id)).body.status).toBe('canceled')
+    expect(await unitsOf(p)).toEqual({ stock: 5, reserved: 0 })
+    expect(await stockOf(p)).toBe(5)
+    const over = expectProblem(await order(tv.token, [{ product_id: p, quantity: 6 }]), 409, 'out_of_stock')
+    expect(over.available).toBe(5)
+  })
+
+  it('a paid order takes its units out of stock and out of reserved', async () => {
+    const { user, tv } = await household({ balance: 10_000 })
+    const p = await seedProduct({ price: 100, stock: 5 })
+    const placed = (await order(tv.token, [{ product_id: p, quantity: 2 }])).body
+    expect((await adminSetStock(p, 5)).status).toBe(200)
+    const paid = await confirm(user.token, placed.payment.id)
+    expect(paid.status, paid.text).toBe(200)
+    expect(await unitsOf(p)).toEqual({ stock: 3, reserved: 0 })
+    const read = await call('GET', `/v1/orders/${placed.order.id}`, { token: tv.token })
+    expect(read.body.order.status).toBe('paid')
+    // The paid order is over: canceling is refused and gives nothing back.
+    expectProblem(await cancel(tv.token, placed.payment.id), 409, 'invalid_transition')
+    expect(await unitsOf(p)).toEqual({ stock: 3, reserved: 0 })
+  })
+
+  it('an order with several products ships or releases each of them', async () => {
+    const { user, tv } = await household({ balance: 10_000 })
+    const a = await seedProduct({ price: 100, stock: 4 })
+    const b = await seedProduct({ price: 100, stock: 9 })
+    const lines = [
+      { product_id: a, quantity: 1 },
+      { product_id: b, quantity: 2 },
+      { product_id: a, quantity: 2 },
+    ]
+    const kept = (await order(tv.token, lines)).body
+    const dropped = (await order(tv.token, [{ product_id: b, quantity: 4 }])).body
+    expect([await unitsOf(a), await unitsOf(b)]).toEqual([
+      { stock: 4, reserved: 3 },
+      { stock: 9, reserved: 6 },
+    ])
+    expect((await confirm(user.token, kept.payment.id)).status).toBe(200)
+    expect((await cancel(tv.token, dropped.payment.id)).body.status).toBe('canceled')
+    expect([await unitsOf(a), await unitsOf(b)]).toEqual([
+      { stock: 1, reserved: 0 },
+      { stock: 7, reserved: 0 },
+    ])
   })
 })
 
@@ -159,5 +269,29 @@ describe('catalog cache version', () => {
     await call('POST', `/v1/payments/${low.payment.id}/cancel`, { token: tv.token })
     expect(await stockOf(edge)).toBe(11)
     expect(await version()).toBe(v0! + 2)
+  })
+
+  it('counts available units: a release from low stock bumps though stock never left in_stock', async () => {
+    const { tv } = await household()
+    const p = await seedProduct({ price: 100, stock: 20 })
+    const v0 = await version()
+    const first = (await order(tv.token, [{ product_id: p, quantity: 5 }])).body // 15 available
+    expect(await version()).toBe(v0)
+    await order(tv.token, [{ product_id: p, quantity: 6 }]) // 9 available: low_stock
+    expect(await version()).toBe(v0! + 1)
+    await cancel(tv.token, first.payment.id) // 14 available: in_stock again
+    expect(await unitsOf(p)).toEqual({ stock: 20, reserved: 6 })
+    expect(await version()).toBe(v0! + 2)
+  })
+
+  it('a paid order changes no stock_status, so it does not bump', async () => {
+    const { user, tv } = await household({ balance: 10_000 })
+    const edge = await seedProduct({ price: 100, stock: 11 })
+    const placed = (await order(tv.token, [{ product_id: edge, quantity: 1 }])).body
+    const v1 = await version()
+    expect((await confirm(user.token, placed.payment.id)).status).toBe(200)
+    expect(await unitsOf(edge)).toEqual({ stock: 10, reserved: 0 })
+    expect(await version()).toBe(v1)
+    expect((await call('GET', `/v1/products/${edge}`)).body.stock_status).toBe('low_stock')
   })
 })
