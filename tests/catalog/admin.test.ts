@@ -5,6 +5,7 @@ import { productUpsertSql, toStatements } from '../../src/catalog/product-rows'
 import { newId } from '../../src/lib/ids'
 import { ADMIN, call, expectProblem } from '../helpers/http'
 import { createTestDevice, createTestUser } from '../helpers/principals'
+import { household, unitsOf } from '../payments/helpers'
 import { adminCategories, adminProducts, product, uniq } from './fixtures'
 import { recordingEnv } from './recording-db'
 
@@ -184,6 +185,65 @@ describe('admin products: errors', () => {
     expect(await count('SELECT COUNT(*) AS n FROM products WHERE sku IN (?, ?)', ok, late)).toBe(0)
     expect(await count('SELECT COUNT(*) AS n FROM search_keys')).toBe(keysBefore)
     expect(await count('SELECT version AS n FROM catalog_state WHERE id = 1')).toBe(version)
+  })
+
+  it('a stock below the units held by pending orders is 409 naming the row; nothing is written', async () => {
+    const cat = uniq('cat')
+    await adminCategories([{ slug: cat, name: '预留' }])
+    const [bystander, held, alsoHeld] = [uniq('by'), uniq('held'), uniq('also')]
+    const [by, h, also] = await adminProducts([
+      product(bystander, '预留 旁观 商品', cat, { stock: 50 }),
+      product(held, '预留 热卖 商品', cat, { stock: 5 }),
+      product(alsoHeld, '预留 另一 商品', cat, { stock: 8 }),
+    ])
+    const { tv } = await household()
+    const placed = await call('POST', '/v1/orders', {
+      token: tv.token,
+      body: { items: [{ product_id: h!.id, quantity: 3 }, { product_id: also!.id, quantity: 6 }] },
+    })
+    expect(placed.status, placed.text).toBe(201)
+    const keys = (sku: string) =>
+      env.DB.prepare(
+        `SELECT key, rank FROM search_keys WHERE target_id = (SELECT search_id FROM products WHERE sku = ?)
+         ORDER BY key, rank`,
+      )
+        .bind(sku)
+        .all()
+    const keysBefore = (await keys(bystander)).results
+    const version = await count('SELECT version AS n FROM catalog_state WHERE id = 1')
+    const post = (products: unknown[]) => call('POST', '/v1/admin/products', { headers: ADMIN, body: { products } })
+
+    // The bystander is renamed (new search keys) and restocked in the same call: all or nothing.
+    const renamed = product(bystander, '改名 旁观 商品', cat, { stock: 7 })
+    const one = expectProblem(await post([renamed, product(held, '预留 热卖 商品', cat, { stock: 2 })]), 409, 'conflict')
+    expect(one.detail).toBe(`stock of ${held} cannot go below the 3 units held by pending orders; nothing was written`)
+    expect(one.errors).toEqual([{ path: 'products.1.stock', message: 'at least 3' }])
+    const row = await env.DB.prepare('SELECT title, stock, reserved FROM products WHERE sku = ?').bind(bystander).first()
+    expect(row).toEqual({ title: '预留 旁观 商品', stock: 50, reserved: 0 })
+    expect((await keys(bystander)).results).toEqual(keysBefore)
+    expect(await unitsOf(h!.id)).toEqual({ stock: 5, reserved: 3 })
+    expect(await count('SELECT version AS n FROM catalog_state WHERE id = 1')).toBe(version)
+
+    const two = expectProblem(
+      await post([
+        product(alsoHeld, '预留 另一 商品', cat, { stock: 5 }),
+        renamed,
+        product(held, '预留 热卖 商品', cat, { stock: 0 }),
+      ]),
+      409,
+      'conflict',
+    )
+    expect(two.errors).toEqual([
+      { path: 'products.0.stock', message: 'at least 6' },
+      { path: 'products.2.stock', message: 'at least 3' },
+    ])
+    expect(await unitsOf(also!.id)).toEqual({ stock: 8, reserved: 6 })
+
+    // Down to exactly what is held is fine: nothing left to sell.
+    await adminProducts([product(held, '预留 热卖 商品', cat, { stock: 3 }), renamed])
+    expect(await unitsOf(h!.id)).toEqual({ stock: 3, reserved: 3 })
+    expect(await unitsOf(by!.id)).toEqual({ stock: 7, reserved: 0 })
+    expect((await call('GET', `/v1/products/${h!.id}`)).body.stock_status).toBe('out_of_stock')
   })
 
   it('validates money, stock, images, attributes, duplicates and batch size', async () => {

@@ -3,6 +3,7 @@ import { loadHome, registerProductExtra } from '../../src/catalog/home'
 import { getProduct, listProducts } from '../../src/catalog/products'
 import { encodeCursor } from '../../src/lib/pagination'
 import { call, expectProblem } from '../helpers/http'
+import { household } from '../payments/helpers'
 import { adminCategories, adminProducts, product, uniq } from './fixtures'
 import { recordingEnv } from './recording-db'
 
@@ -93,6 +94,32 @@ describe('product lists', () => {
     const tvB = (await call('GET', `/v1/products/${prod.tvB}`)).body
     expect(tvB.stock_status).toBe('low_stock')
     expect(tvB.image).toBeNull()
+  })
+
+  it('stock_status counts units held by pending orders as gone, on lists and details', async () => {
+    const slug = uniq('held')
+    const [category] = await adminCategories([{ slug, name: '预留' }])
+    const [p] = await adminProducts([product(uniq('held'), '预留 电视', slug, { stock: 12 })])
+    const status = async () => {
+      const list = await call('GET', `/v1/products?category_id=${category!.id}`)
+      const detail = await call('GET', `/v1/products/${p!.id}`)
+      return [list.body.items[0].stock_status, detail.body.stock_status]
+    }
+    expect(await status()).toEqual(['in_stock', 'in_stock'])
+    const { tv } = await household()
+    const hold = async (quantity: number) => {
+      const res = await call('POST', '/v1/orders', { token: tv.token, body: { items: [{ product_id: p!.id, quantity }] } })
+      expect(res.status, res.text).toBe(201)
+      return res.body.payment.id as string
+    }
+    const two = await hold(2)
+    expect(await status()).toEqual(['low_stock', 'low_stock'])
+    const ten = await hold(10)
+    expect(await status()).toEqual(['out_of_stock', 'out_of_stock'])
+    await call('POST', `/v1/payments/${ten}/cancel`, { token: tv.token })
+    expect(await status()).toEqual(['low_stock', 'low_stock'])
+    await call('POST', `/v1/payments/${two}/cancel`, { token: tv.token })
+    expect(await status()).toEqual(['in_stock', 'in_stock'])
   })
 
   it('refuses bad limits and forged cursors; an unknown category is 404', async () => {
