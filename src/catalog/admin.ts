@@ -114,8 +114,8 @@ export async function upsertProducts(env: Env, inputs: ProductInput[], now: numb
   try {
     ids = await runBatch(env, [...statements, catalogVersionBumpStatement(env), readBack])
   } catch (err) {
-    if (/products_reserved_within_stock/.test(errorText(err))) throw await stockBelowHeld(env, inputs)
-    throw err
+    if (!/products_reserved_within_stock/.test(errorText(err))) throw err
+    throw await stockBelowHeld(env, inputs)
   }
   const idBySku = new Map(ids.map((r) => [r.sku as string, r.id as string]))
   return { items: skus.map((sku) => ({ id: idBySku.get(sku)!, sku })) }
@@ -136,10 +136,13 @@ async function stockBelowHeld(env: Env, inputs: ProductInput[]): Promise<ApiErro
   })
   if (below.length === 0) {
     // The orders holding the units ended between the batch and this read: a retry can pass.
-    const detail = 'Units held by pending orders changed during this write; nothing was written, retry'
-    return new ApiError('conflict', detail)
+    const detail = 'Units held by pending orders changed during this write; nothing was written'
+    return new ApiError('conflict', `${detail}, retry`)
   }
-  const errors = below.map((b) => ({ path: `products.${b.i}.stock`, message: `at least ${b.reserved}` }))
+  const errors = below.map((b) => ({
+    path: `products.${b.i}.stock`,
+    message: `at least ${b.reserved}`,
+  }))
   const first = below[0]!
   const detail =
     below.length === 1

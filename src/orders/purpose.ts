@@ -15,7 +15,8 @@ const ORDER_END: Partial<Record<PaymentStatus, 'paid' | 'canceled' | 'expired'>>
 }
 
 /** The order's units of this product (createOrder writes one line per product). */
-const UNITS = `(SELECT SUM(quantity) FROM order_items WHERE order_id = ?1 AND product_id = products.id)`
+const UNITS = `(SELECT SUM(quantity) FROM order_items
+                WHERE order_id = ?1 AND product_id = products.id)`
 
 /**
  * Once per order: the payment's own transition happens only once, and these run before the
@@ -24,8 +25,10 @@ const UNITS = `(SELECT SUM(quantity) FROM order_items WHERE order_id = ?1 AND pr
 const OF_PENDING_ORDER = `id IN (SELECT product_id FROM order_items WHERE order_id = ?1)
   AND (SELECT status FROM orders WHERE id = ?1) = 'pending_payment'`
 
-/** The order's held units, per outcome. Paid: sold, so out of stock and out of reserved, which
- *  leaves available units (stock - reserved) as they were. Otherwise: no longer held. */
+/**
+ * What happens to the units the order held. Paid: they are sold, so they leave both stock and
+ * reserved, and available units (stock - reserved) stay as they were. Otherwise: released.
+ */
 export const ORDER_UNITS_SQL = {
   paid: `UPDATE products SET stock = stock - ${UNITS}, reserved = reserved - ${UNITS}
          WHERE ${OF_PENDING_ORDER}`,

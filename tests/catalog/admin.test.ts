@@ -187,7 +187,7 @@ describe('admin products: errors', () => {
     expect(await count('SELECT version AS n FROM catalog_state WHERE id = 1')).toBe(version)
   })
 
-  it('a stock below the units held by pending orders is 409 naming the row; nothing is written', async () => {
+  it('stock below what pending orders hold is 409 naming the row; nothing written', async () => {
     const cat = uniq('cat')
     await adminCategories([{ slug: cat, name: '预留' }])
     const [bystander, held, alsoHeld] = [uniq('by'), uniq('held'), uniq('also')]
@@ -204,21 +204,27 @@ describe('admin products: errors', () => {
     expect(placed.status, placed.text).toBe(201)
     const keys = (sku: string) =>
       env.DB.prepare(
-        `SELECT key, rank FROM search_keys WHERE target_id = (SELECT search_id FROM products WHERE sku = ?)
-         ORDER BY key, rank`,
+        `SELECT key, rank FROM search_keys
+         WHERE target_id = (SELECT search_id FROM products WHERE sku = ?) ORDER BY key, rank`,
       )
         .bind(sku)
         .all()
     const keysBefore = (await keys(bystander)).results
     const version = await count('SELECT version AS n FROM catalog_state WHERE id = 1')
-    const post = (products: unknown[]) => call('POST', '/v1/admin/products', { headers: ADMIN, body: { products } })
+    const post = (products: unknown[]) =>
+      call('POST', '/v1/admin/products', { headers: ADMIN, body: { products } })
 
     // The bystander is renamed (new search keys) and restocked in the same call: all or nothing.
     const renamed = product(bystander, '改名 旁观 商品', cat, { stock: 7 })
-    const one = expectProblem(await post([renamed, product(held, '预留 热卖 商品', cat, { stock: 2 })]), 409, 'conflict')
-    expect(one.detail).toBe(`stock of ${held} cannot go below the 3 units held by pending orders; nothing was written`)
+    const tooFew = product(held, '预留 热卖 商品', cat, { stock: 2 })
+    const one = expectProblem(await post([renamed, tooFew]), 409, 'conflict')
+    expect(one.detail).toBe(
+      `stock of ${held} cannot go below the 3 units held by pending orders; nothing was written`,
+    )
     expect(one.errors).toEqual([{ path: 'products.1.stock', message: 'at least 3' }])
-    const row = await env.DB.prepare('SELECT title, stock, reserved FROM products WHERE sku = ?').bind(bystander).first()
+    const row = await env.DB.prepare('SELECT title, stock, reserved FROM products WHERE sku = ?')
+      .bind(bystander)
+      .first()
     expect(row).toEqual({ title: '预留 旁观 商品', stock: 50, reserved: 0 })
     expect((await keys(bystander)).results).toEqual(keysBefore)
     expect(await unitsOf(h!.id)).toEqual({ stock: 5, reserved: 3 })

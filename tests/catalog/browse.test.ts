@@ -108,7 +108,8 @@ describe('product lists', () => {
     expect(await status()).toEqual(['in_stock', 'in_stock'])
     const { tv } = await household()
     const hold = async (quantity: number) => {
-      const res = await call('POST', '/v1/orders', { token: tv.token, body: { items: [{ product_id: p!.id, quantity }] } })
+      const body = { items: [{ product_id: p!.id, quantity }] }
+      const res = await call('POST', '/v1/orders', { token: tv.token, body })
       expect(res.status, res.text).toBe(201)
       return res.body.payment.id as string
     }

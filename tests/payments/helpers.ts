@@ -48,7 +48,9 @@ export async function seedProduct(opts: { price: number; stock: number; title?: 
 
 /** Units an order can still take: stock minus the units held by orders awaiting payment. */
 export async function stockOf(productId: string): Promise<number> {
-  const row = await env.DB.prepare('SELECT stock - reserved AS available FROM products WHERE id = ?')
+  const row = await env.DB.prepare(
+    'SELECT stock - reserved AS available FROM products WHERE id = ?',
+  )
     .bind(productId)
     .first<{ available: number }>()
   return row!.available
