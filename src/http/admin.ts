@@ -8,7 +8,7 @@ export const requireAdmin = createMiddleware<AppEnv>(async function requireAdmin
   if (!expected || expected.length < 16) {
     throw new ApiError('admin_disabled', 'Admin access is not configured on this deployment')
   }
-  const presented = /^Bearer\s+(.+)$/.exec(c.req.header('authorization') ?? '')?.[1] ?? ''
+  const presented = /^Bearer\s+(.+)$/i.exec(c.req.header('authorization') ?? '')?.[1] ?? ''
   if (!(await constantTimeEqual(presented, expected))) {
     throw new ApiError('unauthorized', 'A valid admin token is required', {}, { 'www-authenticate': 'Bearer' })
   }

@@ -3,7 +3,7 @@ import type { AppEnv, Principal } from '../env'
 import { DEVICE_AUDIENCE, verifyAccessToken } from '../auth/tokens'
 import { ApiError } from './errors'
 
-const BEARER = /^Bearer\s+([A-Za-z0-9._~+/=-]+)$/
+const BEARER = /^Bearer\s+([A-Za-z0-9._~+/=-]+)$/i
 
 /** Resolves the bearer token to a principal, or throws 401. Device tokens are checked against
  *  devices.token_version on every request, so deleting a device stops its tokens at once. */

@@ -54,6 +54,14 @@ describe('access tokens: what is accepted', () => {
     expect(payload.jti).toBeTruthy()
   })
 
+  it('the auth scheme is case-insensitive (RFC 9110 §11.1): bearer, BEARER', async () => {
+    const u = await createTestUser()
+    for (const scheme of ['bearer', 'BEARER', 'Bearer']) {
+      const res = await call('GET', '/v1/me', { headers: { authorization: `${scheme} ${u.token}` } })
+      expect(res.status, scheme).toBe(200)
+    }
+  })
+
   it('key rotation: the newest key signs, an older key in the set still verifies', async () => {
     const u = await createTestUser()
     const old = await craft({ sub: u.id, kid: 'test-old' })
