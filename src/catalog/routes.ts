@@ -3,7 +3,7 @@ import type { AppEnv } from '../env'
 import { requireAdmin } from '../http/admin'
 import { optionalAuth } from '../http/auth'
 import { publicJson } from '../http/cache'
-import { json } from '../http/openapi'
+import { json, problem } from '../http/openapi'
 import { CursorQuery, LimitQuery, listSchema } from '../lib/pagination'
 import { upsertCategories, upsertProducts } from './admin'
 import { catalogVersion } from './cache'
@@ -16,7 +16,6 @@ import { searchProducts, suggest } from './search'
 import { CategorySchema, ProductDetailSchema, ProductSummarySchema } from './views'
 
 const bearer = [{ bearer: [] }]
-const problem = (description: string) => ({ description })
 const cachedHeaders = {
   ETag: { schema: { type: 'string' as const }, description: 'Hash of the body; send it back as If-None-Match' },
   'Cache-Control': { schema: { type: 'string' as const }, description: 'public, no-cache (revalidate with the ETag)' },

@@ -3,7 +3,7 @@ import type { AppEnv } from '../env'
 import { principalOf, requireDeviceOrUser } from '../http/auth'
 import { ApiError } from '../http/errors'
 import { idempotent } from '../http/idempotency'
-import { json } from '../http/openapi'
+import { json, problem } from '../http/openapi'
 import { CursorQuery, LimitQuery } from '../lib/pagination'
 import { loadPayment, PaymentViewSchema } from '../payments/intents'
 import { toPaymentView } from '../payments/view'
@@ -57,8 +57,8 @@ const create = createRoute({
   },
   responses: {
     201: json(OrderWithPayment, 'Created, pending_payment'),
-    404: { description: 'Unknown product' },
-    409: { description: 'out_of_stock' },
+    404: problem('Unknown product'),
+    409: problem('out_of_stock'),
   },
 })
 
@@ -76,7 +76,7 @@ const getOne = createRoute({
   },
   responses: {
     200: json(OrderWithPayment, 'The order'),
-    404: { description: 'Not yours or unknown' },
+    404: problem('Not yours or unknown'),
   },
 })
 

@@ -20,6 +20,23 @@ describe('health and documents', () => {
     expect(docs.text).toContain('/openapi.json')
   })
 
+  it('documents every 4xx and 5xx answer with its schema: problem+json (RFC 6749 JSON on /v1/oauth)', async () => {
+    const doc = (await call('GET', '/openapi.json')).body
+    const bare: string[] = []
+    for (const [path, ops] of Object.entries<any>(doc.paths)) {
+      for (const [method, op] of Object.entries<any>(ops)) {
+        for (const [status, response] of Object.entries<any>(op.responses ?? {})) {
+          // The OAuth endpoints answer RFC 6749 `{ error, error_description }` JSON instead.
+          const type = path.startsWith('/v1/oauth/') ? 'application/json' : 'application/problem+json'
+          if (Number(status) >= 400 && !response.content?.[type]?.schema) {
+            bare.push(`${method.toUpperCase()} ${path} ${status}`)
+          }
+        }
+      }
+    }
+    expect(bare).toEqual([])
+  })
+
   it('publishes only public keys in the JWKS', async () => {
     const res = await call('GET', '/.well-known/jwks.json')
     expect(res.status).toBe(200)
@@ -57,6 +74,11 @@ describe('admin auth', () => {
     expectProblem(await call('POST', adminPost, { body: {}, headers: { authorization: 'Bearer wrong-token-wrong-token' } }), 401, 'unauthorized')
     const ok = await call('POST', adminPost, { body: {}, headers: ADMIN })
     expect(ok.status).not.toBe(401)
+    // The scheme is case-insensitive (RFC 9110 §11.1); the token is not.
+    const lower = ADMIN.authorization.replace('Bearer', 'bearer')
+    expectProblem(await call('POST', adminPost, { body: {}, headers: { authorization: lower } }), 400, 'validation_failed')
+    const upperToken = `Bearer ${ADMIN.authorization.slice(7).toUpperCase()}`
+    expectProblem(await call('POST', adminPost, { body: {}, headers: { authorization: upperToken } }), 401, 'unauthorized')
   })
 })
 
