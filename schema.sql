@@ -89,7 +89,7 @@ CREATE UNIQUE INDEX `products_sku_unique` ON `products` (`sku`);
 CREATE INDEX `rate_limits_expiry_idx` ON `rate_limits` (`expires_at`);
 CREATE INDEX `refresh_tokens_device_idx` ON `refresh_tokens` (`device_id`) WHERE device_id IS NOT NULL;
 CREATE INDEX `refresh_tokens_expiry_idx` ON `refresh_tokens` (`expires_at`);
-CREATE INDEX `refresh_tokens_family_idx` ON `refresh_tokens` (`family_id`);
+CREATE INDEX `refresh_tokens_family_revoked_idx` ON `refresh_tokens` (`family_id`,`revoked_at`);
 CREATE UNIQUE INDEX `refresh_tokens_hash_unique` ON `refresh_tokens` (`token_hash`);
 CREATE INDEX `sandbox_operations_ref_idx` ON `sandbox_operations` (`ref`);
 CREATE INDEX `search_keys_target_idx` ON `search_keys` (`target_id`);

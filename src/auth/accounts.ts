@@ -35,7 +35,7 @@ export async function registerUser(
     ).bind(rt.id, rt.id, rt.hash, now, rt.expiresAt, id),
   ])
   if (inserted.meta.changes === 0) throw new ApiError('phone_taken', 'An account with this phone number already exists')
-  return userSession(env, { id, phone: input.phone }, rt, now)
+  return userSession(env, { id, phone: input.phone }, rt, rt.id, now)
 }
 
 /**
@@ -64,7 +64,7 @@ export async function loginUser(
     )
   }
   await env.DB.batch(statements)
-  return userSession(env, user, rt, now)
+  return userSession(env, user, rt, rt.id, now)
 }
 
 export async function refreshUserSession(env: AuthEnv, refreshToken: string, now = Date.now()) {
@@ -76,18 +76,20 @@ export async function refreshUserSession(env: AuthEnv, refreshToken: string, now
         : 'The refresh token is invalid, expired or revoked'
     throw new ApiError('invalid_token', detail)
   }
-  return userSession(env, { id: rotated.userId, phone: rotated.phone }, rotated.next, now)
+  return userSession(env, { id: rotated.userId, phone: rotated.phone }, rotated.next, rotated.familyId, now)
 }
 
 async function userSession(
   env: AuthEnv,
   user: { id: string; phone: string },
   rt: NewRefreshToken,
+  familyId: string,
   now: number,
 ): Promise<UserSession> {
   return {
     user: { id: user.id, phone: user.phone },
-    access_token: await signAccessToken(env, { aud: USER_AUDIENCE, sub: user.id }, now),
+    // sid ties the access token to its refresh family, so logout or reuse ends it at once.
+    access_token: await signAccessToken(env, { aud: USER_AUDIENCE, sub: user.id, sid: familyId }, now),
     refresh_token: rt.token,
     token_type: 'Bearer',
     expires_in: ACCESS_TOKEN_TTL_SECONDS,

@@ -31,7 +31,15 @@ export function insertFamilyStatement(
 }
 
 export type RotationResult =
-  | { ok: true; userId: string; phone: string; deviceId: string | null; device: DeviceRow | null; next: NewRefreshToken }
+  | {
+      ok: true
+      userId: string
+      phone: string
+      deviceId: string | null
+      device: DeviceRow | null
+      familyId: string
+      next: NewRefreshToken
+    }
   | { ok: false; reason: 'unknown' | 'wrong_kind' | 'expired' | 'revoked' | 'reused' | 'client_disabled' }
 
 type DeviceRow = { id: string; token_version: number; client_id: string }
@@ -104,7 +112,15 @@ export async function rotateRefreshToken(
   const phone = (owner.results[0] as { phone: string } | undefined)?.phone ?? ''
   const deviceRow = (device.results[0] as DeviceRow | undefined) ?? null
   if (kind === 'device' && !deviceRow) return { ok: false, reason: 'revoked' }
-  return { ok: true, userId: row.user_id, phone, deviceId: row.device_id, device: deviceRow, next }
+  return {
+    ok: true,
+    userId: row.user_id,
+    phone,
+    deviceId: row.device_id,
+    device: deviceRow,
+    familyId: row.family_id,
+    next,
+  }
 }
 
 async function revokeFamily(env: { DB: D1Database }, row: TokenRow, now: number): Promise<RotationResult> {
@@ -124,6 +140,28 @@ export async function revokeFamilyOf(env: { DB: D1Database }, presented: string,
   )
     .bind(now, await sha256Hex(presented))
     .run()
+}
+
+/** Exported for tests/auth/query-plans.test.ts, which checks the plan of this very text. */
+export const LIVE_SESSION_SQL = `SELECT user_id, device_id FROM refresh_tokens
+  WHERE family_id = ?1 AND revoked_at IS NULL
+    AND NOT EXISTS (SELECT 1 FROM refresh_tokens WHERE family_id = ?1 AND revoked_at IS NOT NULL)
+  LIMIT 1`
+
+/**
+ * Whether the phone session (refresh family) a user access token was minted with is still alive:
+ * the family has a row that is not revoked and none that is. Logout and reuse detection revoke
+ * every row of the family, so either ends the session. The first row (id = family_id) is no test:
+ * the cron purges it a day after it expires while its rotated successors live on. A family with
+ * no row left was purged, which happens over 30 days after its newest token was minted, long
+ * after the access tokens minted with it (15 minutes) expired. Two seeks on
+ * refresh_tokens_family_revoked_idx, one table row read.
+ */
+export async function userSessionIsLive(env: { DB: D1Database }, userId: string, familyId: string) {
+  const row = await env.DB.prepare(LIVE_SESSION_SQL)
+    .bind(familyId)
+    .first<{ user_id: string; device_id: string | null }>()
+  return row !== null && row.user_id === userId && row.device_id === null
 }
 
 /** Deletes rows a day past expiry: an expired token is refused anyway; bounded per call. */

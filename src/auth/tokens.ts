@@ -9,7 +9,8 @@ export const ACCESS_TOKEN_TTL_SECONDS = 15 * 60
 type TokenEnv = { JWT_KEYS: string; JWT_ISSUER: string }
 
 export type AccessClaims =
-  | { aud: typeof USER_AUDIENCE; sub: string }
+  /** sub is the user id; sid the refresh family (session) the token was minted with. */
+  | { aud: typeof USER_AUDIENCE; sub: string; sid: string }
   /** sub is the device id; uid its owner; ver must match devices.token_version. */
   | { aud: typeof DEVICE_AUDIENCE; sub: string; uid: string; ver: number; cid: string }
 
@@ -42,7 +43,11 @@ export async function verifyAccessToken(env: TokenEnv, token: string): Promise<A
     })
     const aud = Array.isArray(payload.aud) ? payload.aud : [payload.aud]
     if (aud.length !== 1 || typeof payload.sub !== 'string') return null
-    if (aud[0] === USER_AUDIENCE) return { aud: USER_AUDIENCE, sub: payload.sub }
+    if (aud[0] === USER_AUDIENCE) {
+      const { sid } = payload as { sid?: unknown }
+      if (typeof sid !== 'string' || sid === '') return null
+      return { aud: USER_AUDIENCE, sub: payload.sub, sid }
+    }
     const { uid, ver, cid } = payload as { uid?: unknown; ver?: unknown; cid?: unknown }
     if (typeof uid !== 'string' || typeof ver !== 'number' || typeof cid !== 'string') return null
     return { aud: DEVICE_AUDIENCE, sub: payload.sub, uid, ver, cid }

@@ -1,19 +1,27 @@
 import { createMiddleware } from 'hono/factory'
 import type { AppEnv, Principal } from '../env'
+import { userSessionIsLive } from '../auth/refresh'
 import { DEVICE_AUDIENCE, verifyAccessToken } from '../auth/tokens'
 import { ApiError } from './errors'
 
 const BEARER = /^Bearer\s+([A-Za-z0-9._~+/=-]+)$/i
 
-/** Resolves the bearer token to a principal, or throws 401. Device tokens are checked against
- *  devices.token_version on every request, so deleting a device stops its tokens at once. */
+/** Resolves the bearer token to a principal, or throws 401. Every request re-checks what the
+ *  token stands for with one indexed read: a user token's refresh family (sid) must still be live,
+ *  so logout and reuse detection end it at once; a device token must match
+ *  devices.token_version, so deleting a device stops its tokens at once. */
 export async function authenticate(env: Env, header: string | undefined): Promise<Principal | null> {
   if (!header) return null
   const token = BEARER.exec(header)?.[1]
   if (!token) throw new ApiError('invalid_token', 'Authorization must be "Bearer <token>"', {}, challenge())
   const claims = await verifyAccessToken(env, token)
   if (!claims) throw new ApiError('invalid_token', 'The access token is invalid or expired', {}, challenge())
-  if (claims.aud !== DEVICE_AUDIENCE) return { kind: 'user', userId: claims.sub }
+  if (claims.aud !== DEVICE_AUDIENCE) {
+    if (!(await userSessionIsLive(env, claims.sub, claims.sid))) {
+      throw new ApiError('invalid_token', 'This session has ended', {}, challenge())
+    }
+    return { kind: 'user', userId: claims.sub, sessionId: claims.sid }
+  }
   const device = await env.DB.prepare('SELECT user_id, token_version, revoked_at FROM devices WHERE id = ?')
     .bind(claims.sub)
     .first<{ user_id: string; token_version: number; revoked_at: number | null }>()

@@ -19,7 +19,7 @@ afterEach(() => {
 })
 
 describe('no password, PIN or token in a log line or an error body', () => {
-  it('across sign-up, failed logins, PIN setup, refresh reuse, pairing and unpairing', async () => {
+  it('across sign-up, failed logins, PIN setup, refresh reuse, pairing, unpairing and logout', async () => {
     const secrets: string[] = []
     const errorBodies: string[] = []
     const keep = (res: JsonResponse) => {
@@ -48,21 +48,28 @@ describe('no password, PIN or token in a log line or an error body', () => {
     const rotated = keep(await call('POST', '/v1/auth/refresh', { body: { refresh_token: reg.body.refresh_token } }))
     secrets.push(rotated.body.access_token, rotated.body.refresh_token)
     keep(await call('POST', '/v1/auth/refresh', { body: { refresh_token: reg.body.refresh_token } })) // reuse
+    // The reuse ended that session: its access tokens are refused from now on.
+    keep(await call('GET', '/v1/me', { token: rotated.body.access_token }))
+    const login = keep(await call('POST', '/v1/auth/login', { body: { phone, password }, headers: from(uniqueIp()) }))
+    secrets.push(login.body.access_token, login.body.refresh_token)
 
     const started = await startPairing()
     secrets.push(started.device_code, started.user_code, started.user_code.replace('-', ''))
     keep(await poll(started.device_code))
-    keep(await activate(reg.body.access_token, started.user_code.replace('-', 'X')))
-    keep(await activate(rotated.body.access_token, started.user_code))
+    keep(await activate(login.body.access_token, started.user_code.replace('-', 'X')))
+    keep(await activate(login.body.access_token, started.user_code))
     const tokens = keep(await poll(started.device_code))
     secrets.push(tokens.body.access_token, tokens.body.refresh_token)
     keep(await poll(started.device_code)) // used twice
     keep(await postForm('/v1/oauth/token', { grant_type: DEVICE_GRANT, device_code: started.device_code, client_id: 'evil' }))
     keep(await call('GET', '/v1/me', { headers: { authorization: `Bearer ${tokens.body.access_token}x` } }))
     const { deviceId } = { deviceId: (await call('GET', '/v1/me', { token: tokens.body.access_token })).body.device.id }
-    keep(await call('DELETE', `/v1/me/devices/${deviceId}`, { token: rotated.body.access_token }))
+    keep(await call('DELETE', `/v1/me/devices/${deviceId}`, { token: login.body.access_token }))
     keep(await call('GET', '/v1/me', { token: tokens.body.access_token }))
     keep(await postForm('/v1/oauth/token', { grant_type: 'refresh_token', refresh_token: tokens.body.refresh_token }))
+    keep(await call('POST', '/v1/auth/logout', { body: { refresh_token: login.body.refresh_token } }))
+    const ended = keep(await call('GET', '/v1/me', { token: login.body.access_token }))
+    expect(ended.status).toBe(401)
 
     // The spy really sees the Worker's access log, and errors did happen.
     expect(logged.some((l) => l.includes('/v1/auth/login'))).toBe(true)

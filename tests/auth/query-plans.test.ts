@@ -1,10 +1,13 @@
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
+import { LIVE_SESSION_SQL } from '../../src/auth/refresh'
 
 /** Every hot auth query must use an index (no full scans as tables grow). */
 const QUERIES: Array<[string, string, unknown[], string]> = [
   ['refresh by hash', 'SELECT r.id FROM refresh_tokens r LEFT JOIN devices d ON d.id = r.device_id WHERE r.token_hash = ?', ['h'], 'refresh_tokens_hash_unique'],
-  ['revoke family', 'UPDATE refresh_tokens SET revoked_at = 1 WHERE family_id = ? AND revoked_at IS NULL', ['f'], 'refresh_tokens_family_idx'],
+  ['revoke family', 'UPDATE refresh_tokens SET revoked_at = 1 WHERE family_id = ? AND revoked_at IS NULL', ['f'], 'refresh_tokens_family_revoked_idx'],
+  ['logout', 'UPDATE refresh_tokens SET revoked_at = 1 WHERE family_id = (SELECT family_id FROM refresh_tokens WHERE token_hash = ?) AND revoked_at IS NULL', ['h'], 'refresh_tokens_family_revoked_idx'],
+  ['user session per request', LIVE_SESSION_SQL, ['f'], 'refresh_tokens_family_revoked_idx'],
   ['revoke device tokens', 'UPDATE refresh_tokens SET revoked_at = 1 WHERE device_id = ? AND revoked_at IS NULL', ['d'], 'refresh_tokens_device_idx'],
   ['purge refresh', 'SELECT rowid FROM refresh_tokens WHERE expires_at <= ? LIMIT 10', [1], 'refresh_tokens_expiry_idx'],
   ['pending user code', "SELECT id FROM device_authorizations WHERE user_code = ? AND status = 'pending'", ['BCDFGHJK'], 'device_authorizations_pending_user_code'],
@@ -26,4 +29,14 @@ describe('auth query plans', () => {
       expect(details).not.toMatch(/SCAN (refresh_tokens|device_authorizations|rate_limits|users|devices)\b(?! USING)/)
     })
   }
+
+  it('the per-request session check is two seeks whatever the family size, never a walk', async () => {
+    const plan = await env.DB.prepare(`EXPLAIN QUERY PLAN ${LIVE_SESSION_SQL}`).bind('f').all<{ detail: string }>()
+    const details = plan.results.map((r) => r.detail)
+    // The live row: family and revoked_at IS NULL pinned; the revoked row: a range, index only.
+    expect(details).toContainEqual(expect.stringMatching(/refresh_tokens_family_revoked_idx \(family_id=\? AND revoked_at=\?\)/))
+    expect(details).toContainEqual(
+      expect.stringMatching(/COVERING INDEX refresh_tokens_family_revoked_idx \(family_id=\? AND revoked_at>\?\)/),
+    )
+  })
 })

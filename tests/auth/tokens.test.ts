@@ -13,9 +13,11 @@ function b64(obj: unknown) {
   return btoa(JSON.stringify(obj)).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '')
 }
 
-/** Signs arbitrary claims with one of the configured private keys (or any key given). */
+/** Signs arbitrary claims with one of the configured private keys (or any key given). Pass the
+ *  test user's sessionId as sid so that only the attack under test can make a token fail. */
 async function craft(opts: {
   sub: string
+  sid?: unknown
   aud?: string
   iss?: string
   typ?: string
@@ -28,7 +30,7 @@ async function craft(opts: {
   const now = Math.floor(Date.now() / 1000)
   const kid = opts.kid ?? 'test-current'
   const key = opts.key ?? ((await importJWK({ ...keyByKid(kid), alg: 'ES256' }, 'ES256')) as CryptoKey)
-  return new SignJWT({ ...opts.extra })
+  return new SignJWT({ ...(opts.sid === undefined ? {} : { sid: opts.sid }), ...opts.extra })
     .setProtectedHeader({ alg: 'ES256', kid, typ: opts.typ ?? ACCESS_TOKEN_TYPE })
     .setIssuer(opts.iss ?? env.JWT_ISSUER)
     .setAudience(opts.aud ?? USER_AUDIENCE)
@@ -49,7 +51,7 @@ describe('access tokens: what is accepted', () => {
     const header = decodeProtectedHeader(u.token)
     expect(header).toMatchObject({ alg: 'ES256', kid: 'test-current', typ: 'at+jwt' })
     const payload = JSON.parse(atob(u.token.split('.')[1].replaceAll('-', '+').replaceAll('_', '/')))
-    expect(payload).toMatchObject({ iss: env.JWT_ISSUER, aud: USER_AUDIENCE, sub: u.id })
+    expect(payload).toMatchObject({ iss: env.JWT_ISSUER, aud: USER_AUDIENCE, sub: u.id, sid: u.sessionId })
     expect(payload.exp - payload.iat).toBe(900)
     expect(payload.jti).toBeTruthy()
   })
@@ -64,7 +66,7 @@ describe('access tokens: what is accepted', () => {
 
   it('key rotation: the newest key signs, an older key in the set still verifies', async () => {
     const u = await createTestUser()
-    const old = await craft({ sub: u.id, kid: 'test-old' })
+    const old = await craft({ sub: u.id, sid: u.sessionId, kid: 'test-old' })
     expect((await me(old)).status).toBe(200)
     const { current, publicJwks } = await signingKeys(env.JWT_KEYS)
     expect(current.kid).toBe('test-current')
@@ -87,7 +89,7 @@ describe('access tokens: attacks that must fail with 401 invalid_token', () => {
   it('alg: none', async () => {
     const u = await createTestUser()
     const now = Math.floor(Date.now() / 1000)
-    const claims = { iss: env.JWT_ISSUER, aud: USER_AUDIENCE, sub: u.id, iat: now, exp: now + 600 }
+    const claims = { iss: env.JWT_ISSUER, aud: USER_AUDIENCE, sub: u.id, sid: u.sessionId, iat: now, exp: now + 600 }
     for (const alg of ['none', 'None', 'NONE']) {
       const token = `${b64({ alg, typ: 'at+jwt', kid: 'test-current' })}.${b64(claims)}.`
       expectProblem(await me(token), 401, 'invalid_token')
@@ -101,7 +103,7 @@ describe('access tokens: attacks that must fail with 401 invalid_token', () => {
     const publicJwk = publicJwks.keys.find((k) => k.kid === 'test-current')!
     for (const secret of [JSON.stringify(publicJwk), `${publicJwk.x}${publicJwk.y}`]) {
       const now = Math.floor(Date.now() / 1000)
-      const token = await new SignJWT({})
+      const token = await new SignJWT({ sid: u.sessionId })
         .setProtectedHeader({ alg: 'HS256', kid: 'test-current', typ: 'at+jwt' })
         .setIssuer(env.JWT_ISSUER)
         .setAudience(USER_AUDIENCE)
@@ -127,27 +129,34 @@ describe('access tokens: attacks that must fail with 401 invalid_token', () => {
   it('an expired token (and one expired just beyond the 5 s skew allowance)', async () => {
     const u = await createTestUser()
     const now = Math.floor(Date.now() / 1000)
-    expectProblem(await me(await craft({ sub: u.id, iat: now - 3600, exp: now - 1800 })), 401, 'invalid_token')
-    expectProblem(await me(await craft({ sub: u.id, iat: now - 900, exp: now - 10 })), 401, 'invalid_token')
+    const sid = u.sessionId
+    expectProblem(await me(await craft({ sub: u.id, sid, iat: now - 3600, exp: now - 1800 })), 401, 'invalid_token')
+    expectProblem(await me(await craft({ sub: u.id, sid, iat: now - 900, exp: now - 10 })), 401, 'invalid_token')
+    // Just inside the skew allowance it still works, so the two above fail on expiry alone.
+    const justNow = Math.floor(Date.now() / 1000)
+    expect((await me(await craft({ sub: u.id, sid, iat: justNow - 900, exp: justNow - 1 }))).status).toBe(200)
     // Issued through the real signer with an injected past clock.
-    const stale = await signAccessToken(env, { aud: USER_AUDIENCE, sub: u.id }, Date.now() - 16 * 60 * 1000)
+    const stale = await signAccessToken(env, { aud: USER_AUDIENCE, sub: u.id, sid }, Date.now() - 16 * 60 * 1000)
     expectProblem(await me(stale), 401, 'invalid_token')
   })
 
   it('an unknown kid, and a foreign key claiming a known kid', async () => {
     const u = await createTestUser()
     const { privateKey } = await generateKeyPair('ES256', { extractable: true })
-    expectProblem(await me(await craft({ sub: u.id, kid: 'rogue', key: privateKey })), 401, 'invalid_token')
-    expectProblem(await me(await craft({ sub: u.id, kid: 'test-current', key: privateKey })), 401, 'invalid_token')
+    const sid = u.sessionId
+    expectProblem(await me(await craft({ sub: u.id, sid, kid: 'rogue', key: privateKey })), 401, 'invalid_token')
+    expectProblem(await me(await craft({ sub: u.id, sid, kid: 'test-current', key: privateKey })), 401, 'invalid_token')
     expect((await exportJWK(privateKey)).d).toBeTruthy()
   })
 
   it('the wrong issuer, an unknown audience or the wrong typ (e.g. a payment receipt)', async () => {
     const u = await createTestUser()
-    expectProblem(await me(await craft({ sub: u.id, iss: 'https://evil.example' })), 401, 'invalid_token')
-    expectProblem(await me(await craft({ sub: u.id, aud: 'tvpay:receipt' })), 401, 'invalid_token')
-    expectProblem(await me(await craft({ sub: u.id, typ: 'JWT' })), 401, 'invalid_token')
-    expectProblem(await me(await craft({ sub: u.id, typ: 'receipt+jwt' })), 401, 'invalid_token')
+    const sid = u.sessionId
+    expectProblem(await me(await craft({ sub: u.id, sid, iss: 'https://evil.example' })), 401, 'invalid_token')
+    expectProblem(await me(await craft({ sub: u.id, sid, aud: 'tvpay:receipt' })), 401, 'invalid_token')
+    expectProblem(await me(await craft({ sub: u.id, sid, typ: 'JWT' })), 401, 'invalid_token')
+    expectProblem(await me(await craft({ sub: u.id, sid, typ: 'receipt+jwt' })), 401, 'invalid_token')
+    expect((await me(await craft({ sub: u.id, sid }))).status).toBe(200)
   })
 
   it('a device-audience token that names no paired device, or lacks device claims', async () => {
@@ -194,7 +203,7 @@ describe('audiences: a TV token cannot act as the person, and the reverse', () =
   it('a user access token is not a device token: it cannot pass device claims checks', async () => {
     const u = await createTestUser()
     const claims = await verifyAccessToken(env, u.token)
-    expect(claims).toEqual({ aud: USER_AUDIENCE, sub: u.id })
+    expect(claims).toEqual({ aud: USER_AUDIENCE, sub: u.id, sid: u.sessionId })
     const tv = await createTestDevice(u.id)
     expect(await verifyAccessToken(env, tv.token)).toMatchObject({ aud: DEVICE_AUDIENCE, sub: tv.id, uid: u.id, ver: 1 })
   })

@@ -106,7 +106,9 @@ export const refreshTokens = sqliteTable(
   },
   (t) => [
     uniqueIndex('refresh_tokens_hash_unique').on(t.tokenHash),
-    index('refresh_tokens_family_idx').on(t.familyId),
+    // Revoking a family, and the per-request check that a phone session is live: a seek for a
+    // row with revoked_at IS NULL and one for revoked_at IS NOT NULL, however long the family.
+    index('refresh_tokens_family_revoked_idx').on(t.familyId, t.revokedAt),
     index('refresh_tokens_device_idx').on(t.deviceId).where(sql`device_id IS NOT NULL`),
     index('refresh_tokens_expiry_idx').on(t.expiresAt),
   ],
