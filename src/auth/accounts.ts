@@ -76,7 +76,8 @@ export async function refreshUserSession(env: AuthEnv, refreshToken: string, now
         : 'The refresh token is invalid, expired or revoked'
     throw new ApiError('invalid_token', detail)
   }
-  return userSession(env, { id: rotated.userId, phone: rotated.phone }, rotated.next, rotated.familyId, now)
+  const user = { id: rotated.userId, phone: rotated.phone }
+  return userSession(env, user, rotated.next, rotated.familyId, now)
 }
 
 async function userSession(
@@ -86,10 +87,11 @@ async function userSession(
   familyId: string,
   now: number,
 ): Promise<UserSession> {
+  // sid ties the access token to its refresh family, so logout or reuse ends it at once.
+  const claims = { aud: USER_AUDIENCE, sub: user.id, sid: familyId } as const
   return {
     user: { id: user.id, phone: user.phone },
-    // sid ties the access token to its refresh family, so logout or reuse ends it at once.
-    access_token: await signAccessToken(env, { aud: USER_AUDIENCE, sub: user.id, sid: familyId }, now),
+    access_token: await signAccessToken(env, claims, now),
     refresh_token: rt.token,
     token_type: 'Bearer',
     expires_in: ACCESS_TOKEN_TTL_SECONDS,

@@ -19,7 +19,7 @@ afterEach(() => {
 })
 
 describe('no password, PIN or token in a log line or an error body', () => {
-  it('across sign-up, failed logins, PIN setup, refresh reuse, pairing, unpairing and logout', async () => {
+  it('across sign-up, failed logins, PIN setup, reuse, pairing, unpairing and logout', async () => {
     const secrets: string[] = []
     const errorBodies: string[] = []
     const keep = (res: JsonResponse) => {
@@ -50,7 +50,9 @@ describe('no password, PIN or token in a log line or an error body', () => {
     keep(await call('POST', '/v1/auth/refresh', { body: { refresh_token: reg.body.refresh_token } })) // reuse
     // The reuse ended that session: its access tokens are refused from now on.
     keep(await call('GET', '/v1/me', { token: rotated.body.access_token }))
-    const login = keep(await call('POST', '/v1/auth/login', { body: { phone, password }, headers: from(uniqueIp()) }))
+    const login = keep(
+      await call('POST', '/v1/auth/login', { body: { phone, password }, headers: from(uniqueIp()) }),
+    )
     secrets.push(login.body.access_token, login.body.refresh_token)
 
     const started = await startPairing()
@@ -67,7 +69,8 @@ describe('no password, PIN or token in a log line or an error body', () => {
     keep(await call('DELETE', `/v1/me/devices/${deviceId}`, { token: login.body.access_token }))
     keep(await call('GET', '/v1/me', { token: tokens.body.access_token }))
     keep(await postForm('/v1/oauth/token', { grant_type: 'refresh_token', refresh_token: tokens.body.refresh_token }))
-    keep(await call('POST', '/v1/auth/logout', { body: { refresh_token: login.body.refresh_token } }))
+    const logout = { refresh_token: login.body.refresh_token }
+    keep(await call('POST', '/v1/auth/logout', { body: logout }))
     const ended = keep(await call('GET', '/v1/me', { token: login.body.access_token }))
     expect(ended.status).toBe(401)
 

@@ -14,12 +14,8 @@ export async function createTestUser(opts: { phone?: string } = {}) {
   const now = Date.now()
   const rt = await mintRefreshToken('user', now)
   await env.DB.batch([
-    env.DB.prepare('INSERT INTO users (id, phone, password_hash, created_at) VALUES (?, ?, ?, ?)').bind(
-      id,
-      phone,
-      'pbkdf2-sha256$1$x$x',
-      now,
-    ),
+    env.DB.prepare('INSERT INTO users (id, phone, password_hash, created_at) VALUES (?, ?, ?, ?)')
+      .bind(id, phone, 'pbkdf2-sha256$1$x$x', now),
     insertFamilyStatement(env, rt, { userId: id, deviceId: null }, now),
   ])
   const token = await signAccessToken(env, { aud: USER_AUDIENCE, sub: id, sid: rt.id }, now)
