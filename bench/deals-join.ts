@@ -53,13 +53,22 @@ try {
   const userRows = []
   for (let i = 0; i < JOINS; i++) {
     const id = `usr_bench${String(i).padStart(6, '0')}`
-    const token = await signAccessToken({ JWT_KEYS, JWT_ISSUER }, { aud: USER_AUDIENCE, sub: id })
+    // A user token names its live session (a refresh family, src/auth/refresh.ts).
+    const familyId = `rtk_bench${String(i).padStart(6, '0')}`
+    const claims = { aud: USER_AUDIENCE, sub: id, sid: familyId } as const
+    const token = await signAccessToken({ JWT_KEYS, JWT_ISSUER }, claims)
     users.push({ id, token })
     const phone = `+861390${String(i).padStart(7, '0')}`
     userRows.push(
       db
         .prepare('INSERT INTO users (id, phone, password_hash, created_at) VALUES (?, ?, ?, ?)')
         .bind(id, phone, 'x', now),
+      db
+        .prepare(
+          `INSERT INTO refresh_tokens (id, family_id, user_id, device_id, token_hash, created_at, expires_at)
+           VALUES (?, ?, ?, NULL, ?, ?, ?)`,
+        )
+        .bind(familyId, familyId, id, `bench-hash-${i}`, now, now + 30 * 24 * 3600 * 1000),
     )
   }
   for (let i = 0; i < userRows.length; i += 500) await db.batch(userRows.slice(i, i + 500))
