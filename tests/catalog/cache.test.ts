@@ -176,6 +176,29 @@ describe('isolate cache (the layer ahead of the Cache API)', () => {
     expect(fresh.body.title).toBe('小米电视 第三版')
   })
 
+  it('an edge copy is kept in the isolate only for what is left of its 30 s', async () => {
+    const version = await catalogVersion(env)
+    const page = (k: string) => `/v1/products/${productId}?edge=${k}`
+    const plant = async (path: string, producedAt: number | null) => {
+      const headers: Record<string, string> = { etag: '"planted"', 'cache-control': 'public, max-age=30' }
+      if (producedAt !== null) headers['x-produced-at'] = String(producedAt)
+      const key = `https://public-read.cache.tvpay.internal/v${version}${path}`
+      await caches.default.put(key, new Response('{"planted":true}', { headers }))
+    }
+    const fresh = page(uniq('k'))
+    await plant(fresh, Date.now())
+    expect((await call('GET', fresh)).headers.get('x-cache-layer')).toBe('edge')
+    expect((await call('GET', fresh)).headers.get('x-cache-layer')).toBe('isolate')
+
+    for (const producedAt of [null, Date.now() - 31_000]) {
+      const path = page(uniq('k'))
+      await plant(path, producedAt)
+      const first = await call('GET', path)
+      expect([first.headers.get('x-cache-layer'), first.body]).toEqual(['edge', { planted: true }])
+      expect((await call('GET', path)).headers.get('x-cache-layer'), String(producedAt)).toBe('edge')
+    }
+  })
+
   it('a signed-in home never enters the isolate cache', async () => {
     const user = await createTestUser()
     const device = await createTestDevice(user.id)
