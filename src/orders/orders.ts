@@ -90,8 +90,8 @@ export async function createOrder(
     d1
       .prepare(
         `INSERT INTO orders (id, user_id, started_by_device_id, status, total, currency, payment_id,
-           created_at, updated_at)
-         VALUES (?, ?, ?, 'pending_payment', ?, 'CNY', ?, ?, ?)`,
+           units_reserved, created_at, updated_at)
+         VALUES (?, ?, ?, 'pending_payment', ?, 'CNY', ?, 1, ?, ?)`,
       )
       .bind(orderId, principal.userId, deviceId, total, payment.paymentId, now, now),
   ]

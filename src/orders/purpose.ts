@@ -26,13 +26,23 @@ const OF_PENDING_ORDER = `id IN (SELECT product_id FROM order_items WHERE order_
   AND (SELECT status FROM orders WHERE id = ?1) = 'pending_payment'`
 
 /**
+ * Orders written by code from before products.reserved (possible only while a deploy of migration
+ * 0011 is half done) took their units straight out of stock; orders.units_reserved = 1 marks the
+ * ones that hold them in reserved instead. Each end runs both statements; the flag picks one.
+ */
+const HELD = `(SELECT units_reserved FROM orders WHERE id = ?1) = 1`
+
+/**
  * What happens to the units the order held. Paid: they are sold, so they leave both stock and
- * reserved, and available units (stock - reserved) stay as they were. Otherwise: released.
+ * reserved, and available units (stock - reserved) stay as they were. Otherwise: released. A
+ * legacy order (units taken from stock): paid changes nothing, released puts them back in stock.
  */
 export const ORDER_UNITS_SQL = {
   paid: `UPDATE products SET stock = stock - ${UNITS}, reserved = reserved - ${UNITS}
-         WHERE ${OF_PENDING_ORDER}`,
-  released: `UPDATE products SET reserved = reserved - ${UNITS} WHERE ${OF_PENDING_ORDER}`,
+         WHERE ${OF_PENDING_ORDER} AND ${HELD}`,
+  released: `UPDATE products SET reserved = reserved - ${UNITS} WHERE ${OF_PENDING_ORDER} AND ${HELD}`,
+  releasedLegacy: `UPDATE products SET stock = stock + ${UNITS}
+                   WHERE ${OF_PENDING_ORDER} AND NOT ${HELD}`,
 }
 
 registerPurpose('order', {
@@ -40,8 +50,9 @@ registerPurpose('order', {
     const next = ORDER_END[to]
     if (!next) return []
     const orderId = payment.purpose.id
-    const units = next === 'paid' ? ORDER_UNITS_SQL.paid : ORDER_UNITS_SQL.released
-    const statements = [env.DB.prepare(units).bind(orderId)]
+    const { paid, released, releasedLegacy } = ORDER_UNITS_SQL
+    const units = next === 'paid' ? [paid] : [released, releasedLegacy]
+    const statements = units.map((sql) => env.DB.prepare(sql).bind(orderId))
     // A paid order leaves available units unchanged, so stock_status too: no catalog bump.
     if (next !== 'paid') statements.push(bumpIfReleasedFromLowStock(env, orderId))
     statements.push(

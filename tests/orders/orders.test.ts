@@ -214,6 +214,49 @@ describe('stock on hand and units held by pending orders', () => {
   })
 })
 
+describe('orders from before products.reserved (a deploy of migration 0011 half done)', () => {
+  /** Rewrites a fresh order into what the old code left: units taken from stock, none reserved. */
+  async function asLegacy(orderId: string, productId: string, quantity: number) {
+    await env.DB.batch([
+      env.DB.prepare('UPDATE orders SET units_reserved = 0 WHERE id = ?').bind(orderId),
+      env.DB.prepare('UPDATE products SET stock = stock - ?1, reserved = reserved - ?1 WHERE id = ?2')
+        .bind(quantity, productId),
+    ])
+  }
+
+  it('every new order is marked as holding its units in reserved', async () => {
+    const { tv } = await household()
+    const p = await seedProduct({ price: 100, stock: 5 })
+    const placed = (await order(tv.token, [{ product_id: p, quantity: 1 }])).body
+    const row = await env.DB.prepare('SELECT units_reserved FROM orders WHERE id = ?')
+      .bind(placed.order.id)
+      .first<{ units_reserved: number }>()
+    expect(row!.units_reserved).toBe(1)
+  })
+
+  it('a legacy order can still be canceled (units back in stock) or paid (stock already taken)', async () => {
+    const { user, tv } = await household({ balance: 10_000 })
+    const p = await seedProduct({ price: 100, stock: 10 })
+    const held = (await order(tv.token, [{ product_id: p, quantity: 1 }])).body
+    const legacyCanceled = (await order(tv.token, [{ product_id: p, quantity: 2 }])).body
+    const legacyPaid = (await order(tv.token, [{ product_id: p, quantity: 3 }])).body
+    await asLegacy(legacyCanceled.order.id, p, 2)
+    await asLegacy(legacyPaid.order.id, p, 3)
+    expect(await unitsOf(p)).toEqual({ stock: 5, reserved: 1 })
+
+    // Without the flag these ends tripped CHECK reserved >= 0 and left the payment stuck (a 500).
+    const canceled = await cancel(tv.token, legacyCanceled.payment.id)
+    expect(canceled.status, canceled.text).toBe(200)
+    expect(await unitsOf(p)).toEqual({ stock: 7, reserved: 1 })
+    const paid = await confirm(user.token, legacyPaid.payment.id)
+    expect(paid.status, paid.text).toBe(200)
+    expect(await unitsOf(p)).toEqual({ stock: 7, reserved: 1 })
+    // The order that holds its unit in reserved is untouched by either.
+    expect((await confirm(user.token, held.payment.id)).status).toBe(200)
+    expect(await unitsOf(p)).toEqual({ stock: 6, reserved: 0 })
+  })
+})
+
 describe('reading orders', () => {
   it('the user and the ordering TV read it; another TV or person gets 404', async () => {
     const { user, tv } = await household()

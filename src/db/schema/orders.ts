@@ -16,6 +16,8 @@ export const orders = sqliteTable(
     paymentId: text('payment_id').notNull(),
     /** JSON, supplied by the phone at confirmation */
     shippingAddress: text('shipping_address'),
+    /** 1: the order holds its units in products.reserved (every order since migration 0011). */
+    unitsReserved: integer('units_reserved').notNull().default(0),
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
   },
