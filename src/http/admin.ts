@@ -1,5 +1,6 @@
 import { createMiddleware } from 'hono/factory'
 import type { AppEnv } from '../env'
+import { bearerCredential } from './auth'
 import { ApiError } from './errors'
 
 /** Admin routes need `Authorization: Bearer <ADMIN_TOKEN>`; with no token configured they are closed (503). */
@@ -8,7 +9,7 @@ export const requireAdmin = createMiddleware<AppEnv>(async function requireAdmin
   if (!expected || expected.length < 16) {
     throw new ApiError('admin_disabled', 'Admin access is not configured on this deployment')
   }
-  const presented = /^Bearer\s+(.+)$/i.exec(c.req.header('authorization') ?? '')?.[1] ?? ''
+  const presented = bearerCredential(c.req.header('authorization')) ?? ''
   if (!(await constantTimeEqual(presented, expected))) {
     throw new ApiError('unauthorized', 'A valid admin token is required', {}, { 'www-authenticate': 'Bearer' })
   }

@@ -4,7 +4,13 @@ import { userSessionIsLive } from '../auth/refresh'
 import { DEVICE_AUDIENCE, verifyAccessToken } from '../auth/tokens'
 import { ApiError } from './errors'
 
-const BEARER = /^Bearer\s+([A-Za-z0-9._~+/=-]+)$/i
+/** The credential after `Bearer ` (the scheme is case-insensitive, RFC 9110 §11.1), or null. */
+export function bearerCredential(header: string | undefined): string | null {
+  return /^Bearer\s+(.+)$/i.exec(header ?? '')?.[1] ?? null
+}
+
+/** What a JWT (base64url parts and dots) may be made of; anything else is refused unparsed. */
+const TOKEN_CHARS = /^[A-Za-z0-9._~+/=-]+$/
 
 /** Resolves the bearer token to a principal, or throws 401. Every request re-checks what the
  *  token stands for with one indexed read: a user token's refresh family (sid) must still be live,
@@ -12,8 +18,10 @@ const BEARER = /^Bearer\s+([A-Za-z0-9._~+/=-]+)$/i
  *  devices.token_version, so deleting a device stops its tokens at once. */
 export async function authenticate(env: Env, header: string | undefined): Promise<Principal | null> {
   if (!header) return null
-  const token = BEARER.exec(header)?.[1]
-  if (!token) throw new ApiError('invalid_token', 'Authorization must be "Bearer <token>"', {}, challenge())
+  const token = bearerCredential(header)
+  if (!token || !TOKEN_CHARS.test(token)) {
+    throw new ApiError('invalid_token', 'Authorization must be "Bearer <token>"', {}, challenge())
+  }
   const claims = await verifyAccessToken(env, token)
   if (!claims) throw new ApiError('invalid_token', 'The access token is invalid or expired', {}, challenge())
   if (claims.aud !== DEVICE_AUDIENCE) {
