@@ -154,11 +154,22 @@ export async function runScenario(
     try {
       const perBlock = Math.round((plan.blockAt1 * Math.max(2, connections)) / 2)
       const warm = plan.warmup * connections
-      await runBlock(conns, () => baselineRequest, warm, (s) => s === 200)
+      await runBlock(
+        conns,
+        () => baselineRequest,
+        warm,
+        (s) => s === 200,
+      )
       await runBlock(conns, nextRoute, warm, ok)
       const route: Block[] = []
       const baseline: Block[] = []
-      const base = () => runBlock(conns, () => baselineRequest, perBlock, (s) => s === 200)
+      const base = () =>
+        runBlock(
+          conns,
+          () => baselineRequest,
+          perBlock,
+          (s) => s === 200,
+        )
       for (let round = 0; round < plan.rounds; round++) {
         // ABBA: drift (other work on the machine, GC, JIT) falls on both sides alike.
         baseline.push(await base())

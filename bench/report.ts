@@ -50,8 +50,23 @@ function width(s: string) {
 }
 
 export function formatTable(results: Array<ScenarioResult & { checks: Check[] }>): string {
-  const head = ['route', 'conn', 'p50 ms', 'p99 ms', 'req/s', 'base p50', 'base p99', 'base req/s',
-    'Δp50 µs', 'Δp99 µs', '×base', 'D1', 'rows', 'bytes', 'targets']
+  const head = [
+    'route',
+    'conn',
+    'p50 ms',
+    'p99 ms',
+    'req/s',
+    'base p50',
+    'base p99',
+    'base req/s',
+    'Δp50 µs',
+    'Δp99 µs',
+    '×base',
+    'D1',
+    'rows',
+    'bytes',
+    'targets',
+  ]
   const rows: string[][] = []
   for (const r of results) {
     const probe = r.probes.length > 0 ? typicalProbe(r) : undefined

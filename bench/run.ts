@@ -41,10 +41,9 @@ const data = await ensureBenchData(log)
 const server = await startBenchServer(script)
 log(`Worker up: ${BENCH_TARGETS.map((t) => `${t} ${server.url[t]}`).join(', ')}`)
 
-const setupConns = Object.fromEntries(BENCH_TARGETS.map((t) => [t, new Connections(server.url[t], 1)])) as Record<
-  BenchTarget,
-  Connections
->
+const setupConns = Object.fromEntries(
+  BENCH_TARGETS.map((t) => [t, new Connections(server.url[t], 1)]),
+) as Record<BenchTarget, Connections>
 const ctx: ScenarioContext = {
   server,
   async send(target, req) {

@@ -44,13 +44,22 @@ export async function startBenchServer(scriptPath: string): Promise<BenchServer>
     modulesRules: [{ type: 'ESModule', include: ['**/*.js'] }],
     scriptPath,
     modulesRoot: path.dirname(scriptPath),
-    bindings: { ...fromWrangler.bindings, ...secrets, BENCH: '1', ...(isolateCache ? {} : { ISOLATE_CACHE: 'off' }) },
+    bindings: {
+      ...fromWrangler.bindings,
+      ...secrets,
+      BENCH: '1',
+      ...(isolateCache ? {} : { ISOLATE_CACHE: 'off' }),
+    },
     cache,
     unsafeDirectSockets: [{ host: '127.0.0.1', port: 0 }],
   })
   let stderr = ''
   const mf = new Miniflare({
-    workers: [worker('cached', true, true), worker('edge', true, false), worker('uncached', false, false)],
+    workers: [
+      worker('cached', true, true),
+      worker('edge', true, false),
+      worker('uncached', false, false),
+    ],
     d1Persist: D1_PERSIST,
     cf: false,
     // Access logs go nowhere (the Worker still writes them, as in production); errors are kept.

@@ -12,7 +12,9 @@ function devVars() {
     JWT_KEYS: () => {
       const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })
       const kid = `dev-${new Date().toISOString().slice(0, 10)}`
-      return JSON.stringify({ keys: [{ ...privateKey.export({ format: 'jwk' }), kid, alg: 'ES256', use: 'sig' }] })
+      return JSON.stringify({
+        keys: [{ ...privateKey.export({ format: 'jwk' }), kid, alg: 'ES256', use: 'sig' }],
+      })
     },
     PIN_PEPPER: () => randomBytes(32).toString('base64url'),
     BILLER_FEED_KEY: () => randomBytes(32).toString('base64url'),
@@ -33,4 +35,6 @@ devVars()
 run('npx', ['wrangler', 'd1', 'migrations', 'apply', 'DB', '--local'])
 if (existsSync('scripts/seed.ts')) run('npx', ['tsx', 'scripts/seed.ts'])
 const admin = /^ADMIN_TOKEN=(.*)$/m.exec(readFileSync('.dev.vars', 'utf8'))?.[1]
-console.log(`\nAdmin token for local calls: ${admin ? admin.slice(0, 4) + '… (see .dev.vars)' : 'see .dev.vars'}`)
+console.log(
+  `\nAdmin token for local calls: ${admin ? admin.slice(0, 4) + '… (see .dev.vars)' : 'see .dev.vars'}`,
+)

@@ -24,10 +24,16 @@ function parseArgs(argv) {
   const opts = { append: null, retire: [] }
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]
-    if (arg === '--append') opts.append = argv[++i] ?? fail('--append needs a file (or - for stdin)')
+    if (arg === '--append')
+      opts.append = argv[++i] ?? fail('--append needs a file (or - for stdin)')
     else if (arg === '--retire') opts.retire.push(argv[++i] ?? fail('--retire needs a kid'))
     else if (arg === '--help' || arg === '-h') {
-      process.stderr.write(readFileSync(new URL(import.meta.url), 'utf8').split('\n').slice(1, 17).join('\n') + '\n')
+      process.stderr.write(
+        readFileSync(new URL(import.meta.url), 'utf8')
+          .split('\n')
+          .slice(1, 17)
+          .join('\n') + '\n',
+      )
       process.exit(0)
     } else fail(`unknown argument ${arg}`)
   }
@@ -44,7 +50,8 @@ function readSet(source) {
   }
   if (!Array.isArray(set?.keys)) fail('the existing set has no "keys" array')
   for (const k of set.keys) {
-    if (k.kty !== 'EC' || k.crv !== 'P-256' || !k.d || !k.kid) fail(`key ${k.kid ?? '?'} is not an ES256 private JWK with a kid`)
+    if (k.kty !== 'EC' || k.crv !== 'P-256' || !k.d || !k.kid)
+      fail(`key ${k.kid ?? '?'} is not an ES256 private JWK with a kid`)
   }
   return set.keys
 }
@@ -66,4 +73,6 @@ for (const kid of opts.retire) {
 keys.push(newKey())
 if (new Set(keys.map((k) => k.kid)).size !== keys.length) fail('duplicate kid in the set')
 process.stdout.write(JSON.stringify({ keys }) + '\n')
-process.stderr.write(`make-keys: ${keys.length} key(s); signing with ${keys[keys.length - 1].kid}\n`)
+process.stderr.write(
+  `make-keys: ${keys.length} key(s); signing with ${keys[keys.length - 1].kid}\n`,
+)

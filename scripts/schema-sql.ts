@@ -16,7 +16,8 @@ try {
     for (const query of migration.queries) await db.prepare(query).run()
   }
   const statements = await dumpSchema(db as never)
-  const header = '-- The full current schema, generated from migrations/ by `npm run db:schema`.\n' +
+  const header =
+    '-- The full current schema, generated from migrations/ by `npm run db:schema`.\n' +
     '-- Do not edit by hand: tests/db/schema-drift.test.ts fails when it drifts.\n'
   writeFileSync('schema.sql', header + statements.join('\n') + '\n')
   console.log(`schema.sql: ${statements.length} statements`)

@@ -27,7 +27,13 @@ export function createApp() {
     await next()
     // Path only: query strings and headers may carry codes or tokens.
     console.log(
-      JSON.stringify({ rid: c.var.requestId, m: c.req.method, p: c.req.path, s: c.res.status, ms: Date.now() - started }),
+      JSON.stringify({
+        rid: c.var.requestId,
+        m: c.req.method,
+        p: c.req.path,
+        s: c.res.status,
+        ms: Date.now() - started,
+      }),
     )
   })
   app.use(async function limitBody(c, next) {
@@ -36,7 +42,10 @@ export function createApp() {
     return bodyLimit({
       maxSize,
       onError: () => {
-        throw new ApiError('payload_too_large', `Request bodies are limited to ${maxSize} bytes here`)
+        throw new ApiError(
+          'payload_too_large',
+          `Request bodies are limited to ${maxSize} bytes here`,
+        )
       },
     })(c, next)
   })
@@ -54,14 +63,16 @@ export function createApp() {
     type: 'http',
     scheme: 'bearer',
     bearerFormat: 'JWT',
-    description: 'A user (phone) or device (TV) access token, or the ADMIN_TOKEN on /v1/admin routes',
+    description:
+      'A user (phone) or device (TV) access token, or the ADMIN_TOKEN on /v1/admin routes',
   })
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
     info: {
       title: 'tvpay API',
       version: '1.0.0',
-      description: 'Shop and pay household bills from a TV; confirm every payment on the paired phone.',
+      description:
+        'Shop and pay household bills from a TV; confirm every payment on the paired phone.',
     },
   })
   app.get('/docs', swaggerUI({ url: '/openapi.json', title: 'tvpay API reference' }))
@@ -74,22 +85,42 @@ export function createApp() {
     }
     const allowed = [...new Set(methodsByPath.match('GET', c.req.path)[0].map(([m]) => m))]
     if (allowed.length > 0) {
-      const err = new ApiError('method_not_allowed', `${c.req.method} is not allowed here`, {}, { allow: allowed.join(', ') })
+      const err = new ApiError(
+        'method_not_allowed',
+        `${c.req.method} is not allowed here`,
+        {},
+        { allow: allowed.join(', ') },
+      )
       return problemResponse(err, c.var.requestId)
     }
-    return problemResponse(new ApiError('not_found', `No route for ${c.req.method} ${c.req.path}`), c.var.requestId)
+    return problemResponse(
+      new ApiError('not_found', `No route for ${c.req.method} ${c.req.path}`),
+      c.var.requestId,
+    )
   })
 
   app.onError((err, c) => {
     if (err instanceof ApiError) return problemResponse(err, c.var.requestId)
     if (err instanceof HTTPException) {
-      if (err.status === 400) return problemResponse(new ApiError('malformed_json', err.message), c.var.requestId)
-      if (err.status === 413) return problemResponse(new ApiError('payload_too_large', err.message), c.var.requestId)
-      if (err.status === 401) return problemResponse(new ApiError('unauthorized', err.message), c.var.requestId)
+      if (err.status === 400)
+        return problemResponse(new ApiError('malformed_json', err.message), c.var.requestId)
+      if (err.status === 413)
+        return problemResponse(new ApiError('payload_too_large', err.message), c.var.requestId)
+      if (err.status === 401)
+        return problemResponse(new ApiError('unauthorized', err.message), c.var.requestId)
       return problemResponse(new ApiError('bad_request', err.message), c.var.requestId)
     }
-    console.error(JSON.stringify({ rid: c.var.requestId, error: err instanceof Error ? err.name : 'unknown', message: err instanceof Error ? err.message : String(err) }))
-    return problemResponse(new ApiError('internal_error', 'Something went wrong on our side'), c.var.requestId)
+    console.error(
+      JSON.stringify({
+        rid: c.var.requestId,
+        error: err instanceof Error ? err.name : 'unknown',
+        message: err instanceof Error ? err.message : String(err),
+      }),
+    )
+    return problemResponse(
+      new ApiError('internal_error', 'Something went wrong on our side'),
+      c.var.requestId,
+    )
   })
 
   return routes

@@ -20,7 +20,12 @@ export async function runScheduled(env: Env, now = Date.now()) {
       results[task.name] = await task.run(env, now)
     } catch (err) {
       // One failing task must not stop the others; the next tick retries it.
-      console.error(JSON.stringify({ cron: task.name, error: err instanceof Error ? err.message : String(err) }))
+      console.error(
+        JSON.stringify({
+          cron: task.name,
+          error: err instanceof Error ? err.message : String(err),
+        }),
+      )
       results[task.name] = { error: true }
     }
   }

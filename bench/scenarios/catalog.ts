@@ -136,7 +136,9 @@ registerScenarioGroup({
         target: 'cached',
         note: 'a different product every request: both layers miss, D1, then both are filled',
         // the first WARM_PRODUCTS are warm above; each of the rest is asked for once
-        request: (i) => ({ path: `/v1/products/${ids[WARM_PRODUCTS + (i % (ids.length - WARM_PRODUCTS))]}` }),
+        request: (i) => ({
+          path: `/v1/products/${ids[WARM_PRODUCTS + (i % (ids.length - WARM_PRODUCTS))]}`,
+        }),
       },
     ]
   },

@@ -28,10 +28,31 @@ const TV_MODELS: Record<string, string[]> = {
   索尼: ['XR-{size}X9#L', 'KD-{size}X8#L'],
 }
 const TV_BRAND_WEIGHT: Record<string, number> = {
-  创维: 16, 海信: 16, TCL: 16, 小米: 16, 华为: 10, 长虹: 10, 海尔: 8, 康佳: 5, 索尼: 3,
+  创维: 16,
+  海信: 16,
+  TCL: 16,
+  小米: 16,
+  华为: 10,
+  长虹: 10,
+  海尔: 8,
+  康佳: 5,
+  索尼: 3,
 }
-const TV_TAGS = ['4K超高清', '120Hz高刷', 'Mini LED', 'QLED量子点', '远场语音', '全面屏', 'AI画质',
-  'HDMI2.1', '杜比视界', '一级能效', '游戏电视', '护眼防蓝光', '无线投屏']
+const TV_TAGS = [
+  '4K超高清',
+  '120Hz高刷',
+  'Mini LED',
+  'QLED量子点',
+  '远场语音',
+  '全面屏',
+  'AI画质',
+  'HDMI2.1',
+  '杜比视界',
+  '一级能效',
+  '游戏电视',
+  '护眼防蓝光',
+  '无线投屏',
+]
 const TV_PANELS = ['LCD', 'QLED', 'Mini LED', 'OLED']
 
 const tv: CategorySpec = {
@@ -80,8 +101,17 @@ const STB_MODELS: Record<string, string[]> = {
   天猫: ['天猫魔盒 #Pro', '天猫魔盒 CL#'],
   长虹: ['IHO-#000', '盒子 K#'],
 }
-const STB_TAGS = ['双频WiFi', '蓝牙语音遥控', '8K解码', '2GB+32GB', '4GB+64GB', 'HDR10', '无线投屏',
-  '家用电视盒子', '千兆网口']
+const STB_TAGS = [
+  '双频WiFi',
+  '蓝牙语音遥控',
+  '8K解码',
+  '2GB+32GB',
+  '4GB+64GB',
+  'HDR10',
+  '无线投屏',
+  '家用电视盒子',
+  '千兆网口',
+]
 
 const setTopBox: CategorySpec = {
   slug: 'set-top-box',
@@ -151,8 +181,14 @@ const washer: CategorySpec = {
   service: APPLIANCE_SERVICE,
   build(rng) {
     const models: Record<string, string> = {
-      海尔: 'EG100MATE##S', 小天鹅: 'TG100V##WMAD', 美的: 'MG100V##F', 西门子: 'WG54C3B0HW',
-      TCL: 'G100T#-B', 海信: 'HD100DC##F', 松下: 'XQG100-N##', 小米: 'XQG100MJ##',
+      海尔: 'EG100MATE##S',
+      小天鹅: 'TG100V##WMAD',
+      美的: 'MG100V##F',
+      西门子: 'WG54C3B0HW',
+      TCL: 'G100T#-B',
+      海信: 'HD100DC##F',
+      松下: 'XQG100-N##',
+      小米: 'XQG100MJ##',
     }
     const brand = rng.pick(Object.keys(models))
     const kg = rng.pick([8, 10, 10, 12])
@@ -337,6 +373,14 @@ const waterPurifier: CategorySpec = {
 }
 
 export const APPLIANCE_CATEGORIES: CategorySpec[] = [
-  tv, setTopBox, fridge, washer, airConditioner,
-  waterHeater, microwave, riceCooker, vacuum, waterPurifier,
+  tv,
+  setTopBox,
+  fridge,
+  washer,
+  airConditioner,
+  waterHeater,
+  microwave,
+  riceCooker,
+  vacuum,
+  waterPurifier,
 ]

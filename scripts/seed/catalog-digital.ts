@@ -241,5 +241,10 @@ const smartwatch: CategorySpec = {
 }
 
 export const DIGITAL_CATEGORIES: CategorySpec[] = [
-  phone, tablet, earphones, smartSpeaker, router, smartwatch,
+  phone,
+  tablet,
+  earphones,
+  smartSpeaker,
+  router,
+  smartwatch,
 ]

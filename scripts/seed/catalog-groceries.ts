@@ -49,20 +49,76 @@ const grainOil: CategorySpec = {
   service: GROCERY_SERVICE,
   build: linesBuilder(
     [
-      { brand: '金龙鱼', name: '黄金比例食用植物调和油',
-        packs: [['5L', 59, 79], ['1.8L', 25, 35], ['5L*2桶', 115, 149]] },
-      { brand: '金龙鱼', name: '东北大米 长粒香',
-        packs: [['5kg', 35, 49], ['10kg', 65, 89]], tags: RICE_TAGS },
-      { brand: '福临门', name: '非转基因大豆油', packs: [['5L', 55, 69], ['4L', 45, 59]] },
-      { brand: '福临门', name: '五常稻花香大米',
-        packs: [['5kg', 59, 89], ['10kg', 109, 159]], tags: RICE_TAGS },
-      { brand: '鲁花', name: '5S压榨一级花生油',
-        packs: [['5L', 139, 179], ['4L', 119, 149], ['1.8L', 55, 69]] },
-      { brand: '十月稻田', name: '五常大米 稻花香2号',
-        packs: [['5kg', 59, 99], ['2.5kg', 35, 49]], tags: RICE_TAGS },
-      { brand: '中粮', name: '香雪 高筋小麦粉',
-        packs: [['5kg', 29, 39], ['2.5kg', 16, 22]], tags: ['高筋', '包子饺子粉', '家用'] },
-      { brand: '胡姬花', name: '古法小榨花生油', packs: [['4L', 129, 169], ['5.436L', 159, 199]] },
+      {
+        brand: '金龙鱼',
+        name: '黄金比例食用植物调和油',
+        packs: [
+          ['5L', 59, 79],
+          ['1.8L', 25, 35],
+          ['5L*2桶', 115, 149],
+        ],
+      },
+      {
+        brand: '金龙鱼',
+        name: '东北大米 长粒香',
+        packs: [
+          ['5kg', 35, 49],
+          ['10kg', 65, 89],
+        ],
+        tags: RICE_TAGS,
+      },
+      {
+        brand: '福临门',
+        name: '非转基因大豆油',
+        packs: [
+          ['5L', 55, 69],
+          ['4L', 45, 59],
+        ],
+      },
+      {
+        brand: '福临门',
+        name: '五常稻花香大米',
+        packs: [
+          ['5kg', 59, 89],
+          ['10kg', 109, 159],
+        ],
+        tags: RICE_TAGS,
+      },
+      {
+        brand: '鲁花',
+        name: '5S压榨一级花生油',
+        packs: [
+          ['5L', 139, 179],
+          ['4L', 119, 149],
+          ['1.8L', 55, 69],
+        ],
+      },
+      {
+        brand: '十月稻田',
+        name: '五常大米 稻花香2号',
+        packs: [
+          ['5kg', 59, 99],
+          ['2.5kg', 35, 49],
+        ],
+        tags: RICE_TAGS,
+      },
+      {
+        brand: '中粮',
+        name: '香雪 高筋小麦粉',
+        packs: [
+          ['5kg', 29, 39],
+          ['2.5kg', 16, 22],
+        ],
+        tags: ['高筋', '包子饺子粉', '家用'],
+      },
+      {
+        brand: '胡姬花',
+        name: '古法小榨花生油',
+        packs: [
+          ['4L', 129, 169],
+          ['5.436L', 159, 199],
+        ],
+      },
       { brand: '柴火大院', name: '东北长粒香大米', packs: [['5kg', 39, 59]], tags: RICE_TAGS },
       { brand: '香满园', name: '玉米油 非转基因压榨', packs: [['5L', 55, 75]] },
     ],
@@ -81,17 +137,64 @@ const snacks: CategorySpec = {
   service: GROCERY_SERVICE,
   build: linesBuilder(
     [
-      { brand: '三只松鼠', name: '每日坚果',
-        packs: [['750g/30袋', 79, 119], ['375g/15袋', 45, 59]] },
-      { brand: '三只松鼠', name: '夏威夷果 奶油味',
-        packs: [['500g', 39, 59], ['160g*3袋', 45, 69]] },
-      { brand: '良品铺子', name: '猪肉脯 原味', packs: [['200g', 29, 39], ['500g', 59, 79]] },
-      { brand: '良品铺子', name: '蛋黄酥', packs: [['6枚装', 25, 35], ['12枚装', 45, 59]] },
+      {
+        brand: '三只松鼠',
+        name: '每日坚果',
+        packs: [
+          ['750g/30袋', 79, 119],
+          ['375g/15袋', 45, 59],
+        ],
+      },
+      {
+        brand: '三只松鼠',
+        name: '夏威夷果 奶油味',
+        packs: [
+          ['500g', 39, 59],
+          ['160g*3袋', 45, 69],
+        ],
+      },
+      {
+        brand: '良品铺子',
+        name: '猪肉脯 原味',
+        packs: [
+          ['200g', 29, 39],
+          ['500g', 59, 79],
+        ],
+      },
+      {
+        brand: '良品铺子',
+        name: '蛋黄酥',
+        packs: [
+          ['6枚装', 25, 35],
+          ['12枚装', 45, 59],
+        ],
+      },
       { brand: '百草味', name: '混合果干', packs: [['500g', 29, 45]] },
-      { brand: '旺旺', name: '雪饼', packs: [['520g', 19, 29], ['1000g', 35, 49]] },
+      {
+        brand: '旺旺',
+        name: '雪饼',
+        packs: [
+          ['520g', 19, 29],
+          ['1000g', 35, 49],
+        ],
+      },
       { brand: '卫龙', name: '大面筋辣条', packs: [['106g*10袋', 25, 35]] },
-      { brand: '乐事', name: '原味薯片', packs: [['70g*6袋', 25, 35], ['135g*3袋', 25, 32]] },
-      { brand: '奥利奥', name: '夹心饼干 原味', packs: [['388g', 19, 25], ['97g*10包', 39, 55]] },
+      {
+        brand: '乐事',
+        name: '原味薯片',
+        packs: [
+          ['70g*6袋', 25, 35],
+          ['135g*3袋', 25, 32],
+        ],
+      },
+      {
+        brand: '奥利奥',
+        name: '夹心饼干 原味',
+        packs: [
+          ['388g', 19, 25],
+          ['97g*10包', 39, 55],
+        ],
+      },
       { brand: '徐福记', name: '酥心糖', packs: [['500g', 29, 39]] },
       { brand: '洽洽', name: '香瓜子', packs: [['308g*3袋', 29, 39]] },
       { brand: '小米', name: '有品 每日坚果 混合装', packs: [['750g', 69, 99]] },
@@ -111,11 +214,23 @@ const drinks: CategorySpec = {
   service: GROCERY_SERVICE,
   build: linesBuilder(
     [
-      { brand: '农夫山泉', name: '饮用天然水',
-        packs: [['550ml*24瓶', 25, 35], ['1.5L*12瓶', 25, 35]] },
+      {
+        brand: '农夫山泉',
+        name: '饮用天然水',
+        packs: [
+          ['550ml*24瓶', 25, 35],
+          ['1.5L*12瓶', 25, 35],
+        ],
+      },
       { brand: '农夫山泉', name: '东方树叶 茉莉花茶', packs: [['500ml*15瓶', 55, 69]] },
-      { brand: '可口可乐', name: '可口可乐 汽水',
-        packs: [['330ml*24罐', 45, 59], ['500ml*24瓶', 59, 75]] },
+      {
+        brand: '可口可乐',
+        name: '可口可乐 汽水',
+        packs: [
+          ['330ml*24罐', 45, 59],
+          ['500ml*24瓶', 59, 75],
+        ],
+      },
       { brand: '可口可乐', name: '雪碧 柠檬味汽水', packs: [['330ml*24罐', 45, 59]] },
       { brand: '元气森林', name: '白桃味苏打气泡水', packs: [['480ml*15瓶', 59, 79]] },
       { brand: '元气森林', name: '外星人电解质水', packs: [['500ml*15瓶', 69, 89]] },
@@ -141,11 +256,23 @@ const dairy: CategorySpec = {
   service: GROCERY_SERVICE,
   build: linesBuilder(
     [
-      { brand: '伊利', name: '金典 纯牛奶',
-        packs: [['250ml*12盒', 49, 65], ['250ml*16盒', 59, 79]] },
+      {
+        brand: '伊利',
+        name: '金典 纯牛奶',
+        packs: [
+          ['250ml*12盒', 49, 65],
+          ['250ml*16盒', 59, 79],
+        ],
+      },
       { brand: '伊利', name: '安慕希 希腊风味酸奶', packs: [['205g*12盒', 49, 65]] },
-      { brand: '蒙牛', name: '特仑苏 纯牛奶',
-        packs: [['250ml*16盒', 59, 79], ['250ml*12盒', 49, 65]] },
+      {
+        brand: '蒙牛',
+        name: '特仑苏 纯牛奶',
+        packs: [
+          ['250ml*16盒', 59, 79],
+          ['250ml*12盒', 49, 65],
+        ],
+      },
       { brand: '蒙牛', name: '纯甄 风味酸奶', packs: [['200g*24盒', 69, 89]] },
       { brand: '光明', name: '莫斯利安 酸奶', packs: [['200g*12盒', 45, 59]] },
       { brand: '君乐宝', name: '简醇 0添加蔗糖酸奶', packs: [['150g*10袋', 35, 49]] },
@@ -167,18 +294,41 @@ const tea: CategorySpec = {
   service: GROCERY_SERVICE,
   build: linesBuilder(
     [
-      { brand: '西湖牌', name: '明前特级 西湖龙井',
-        packs: [['250g', 399, 899], ['100g', 199, 399]], attrs: { 茶类: '绿茶' } },
-      { brand: '八马', name: '安溪铁观音 浓香型',
-        packs: [['252g', 199, 399]], attrs: { 茶类: '乌龙茶' } },
+      {
+        brand: '西湖牌',
+        name: '明前特级 西湖龙井',
+        packs: [
+          ['250g', 399, 899],
+          ['100g', 199, 399],
+        ],
+        attrs: { 茶类: '绿茶' },
+      },
+      {
+        brand: '八马',
+        name: '安溪铁观音 浓香型',
+        packs: [['252g', 199, 399]],
+        attrs: { 茶类: '乌龙茶' },
+      },
       { brand: '立顿', name: '黄牌精选红茶', packs: [['100包', 39, 59]], attrs: { 茶类: '红茶' } },
-      { brand: '大益', name: '7572 普洱熟茶',
-        packs: [['357g', 129, 199]], attrs: { 茶类: '普洱' } },
+      {
+        brand: '大益',
+        name: '7572 普洱熟茶',
+        packs: [['357g', 129, 199]],
+        attrs: { 茶类: '普洱' },
+      },
       { brand: '吴裕泰', name: '茉莉花茶', packs: [['200g', 59, 129]], attrs: { 茶类: '花茶' } },
-      { brand: '小罐茶', name: '多泡装 大红袍',
-        packs: [['40g', 199, 299]], attrs: { 茶类: '岩茶' } },
-      { brand: '竹叶青', name: '峨眉高山绿茶',
-        packs: [['120g', 199, 399]], attrs: { 茶类: '绿茶' } },
+      {
+        brand: '小罐茶',
+        name: '多泡装 大红袍',
+        packs: [['40g', 199, 299]],
+        attrs: { 茶类: '岩茶' },
+      },
+      {
+        brand: '竹叶青',
+        name: '峨眉高山绿茶',
+        packs: [['120g', 199, 399]],
+        attrs: { 茶类: '绿茶' },
+      },
     ],
     ['2025新茶', '礼盒装', '口粮茶', '送礼佳品'],
   ),
@@ -195,7 +345,14 @@ const tissue: CategorySpec = {
   service: HOUSEHOLD_SERVICE,
   build: linesBuilder(
     [
-      { brand: '维达', name: '超韧抽纸 3层100抽', packs: [['24包', 45, 59], ['6包', 12, 19]] },
+      {
+        brand: '维达',
+        name: '超韧抽纸 3层100抽',
+        packs: [
+          ['24包', 45, 59],
+          ['6包', 12, 19],
+        ],
+      },
       { brand: '维达', name: '有芯卷纸 4层180g', packs: [['27卷', 49, 69]] },
       { brand: '清风', name: '原木纯品 抽纸', packs: [['24包', 39, 55]] },
       { brand: '心相印', name: '茶语丝享 抽纸', packs: [['24包', 45, 59]] },
@@ -217,8 +374,14 @@ const personalCare: CategorySpec = {
   service: HOUSEHOLD_SERVICE,
   build: linesBuilder(
     [
-      { brand: '海飞丝', name: '去屑洗发水 清爽型',
-        packs: [['750ml', 59, 89], ['400ml*2瓶', 69, 99]] },
+      {
+        brand: '海飞丝',
+        name: '去屑洗发水 清爽型',
+        packs: [
+          ['750ml', 59, 89],
+          ['400ml*2瓶', 69, 99],
+        ],
+      },
       { brand: '潘婷', name: '氨基酸修护洗发水', packs: [['750ml', 55, 79]] },
       { brand: '舒肤佳', name: '纯白清香沐浴露', packs: [['1L', 39, 59]] },
       { brand: '云南白药', name: '牙膏 留兰香型', packs: [['180g*3支', 69, 99]] },
@@ -241,7 +404,14 @@ const cleaning: CategorySpec = {
   service: HOUSEHOLD_SERVICE,
   build: linesBuilder(
     [
-      { brand: '蓝月亮', name: '深层洁净洗衣液', packs: [['3kg', 45, 65], ['3kg*2瓶', 79, 109]] },
+      {
+        brand: '蓝月亮',
+        name: '深层洁净洗衣液',
+        packs: [
+          ['3kg', 45, 65],
+          ['3kg*2瓶', 79, 109],
+        ],
+      },
       { brand: '立白', name: '天然洗衣粉', packs: [['2.25kg', 25, 39]] },
       { brand: '汰渍', name: '洁净薰香洗衣液', packs: [['3kg', 49, 69]] },
       { brand: '奥妙', name: '酵素洗衣凝珠', packs: [['52颗', 49, 69]] },
@@ -254,5 +424,12 @@ const cleaning: CategorySpec = {
 }
 
 export const GROCERY_CATEGORIES: CategorySpec[] = [
-  grainOil, snacks, drinks, dairy, tea, tissue, personalCare, cleaning,
+  grainOil,
+  snacks,
+  drinks,
+  dairy,
+  tea,
+  tissue,
+  personalCare,
+  cleaning,
 ]

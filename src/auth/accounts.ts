@@ -2,7 +2,12 @@ import { ApiError } from '../http/errors'
 import { newId } from '../lib/ids'
 import { DUMMY_HASH, hashSecret, needsRehash, verifySecret } from './hashing'
 import { hashPin, pinProblem } from './pin'
-import { insertFamilyStatement, mintRefreshToken, type NewRefreshToken, rotateRefreshToken } from './refresh'
+import {
+  insertFamilyStatement,
+  mintRefreshToken,
+  type NewRefreshToken,
+  rotateRefreshToken,
+} from './refresh'
 import { ACCESS_TOKEN_TTL_SECONDS, signAccessToken, USER_AUDIENCE } from './tokens'
 
 type AuthEnv = { DB: D1Database; JWT_KEYS: string; JWT_ISSUER: string }
@@ -34,7 +39,8 @@ export async function registerUser(
        SELECT ?, ?, id, NULL, ?, ?, ? FROM users WHERE id = ?`,
     ).bind(rt.id, rt.id, rt.hash, now, rt.expiresAt, id),
   ])
-  if (inserted.meta.changes === 0) throw new ApiError('phone_taken', 'An account with this phone number already exists')
+  if (inserted.meta.changes === 0)
+    throw new ApiError('phone_taken', 'An account with this phone number already exists')
   return userSession(env, { id, phone: input.phone }, rt, rt.id, now)
 }
 
@@ -51,7 +57,8 @@ export async function loginUser(
     .bind(input.phone)
     .first<{ id: string; phone: string; password_hash: string }>()
   const ok = await verifySecret(input.password, user?.password_hash ?? DUMMY_HASH)
-  if (!user || !ok) throw new ApiError('invalid_credentials', 'Phone number or password is incorrect')
+  if (!user || !ok)
+    throw new ApiError('invalid_credentials', 'Phone number or password is incorrect')
   const rt = await mintRefreshToken('user', now)
   const statements = [insertFamilyStatement(env, rt, { userId: user.id, deviceId: null }, now)]
   if (needsRehash(user.password_hash)) {
@@ -99,7 +106,9 @@ async function userSession(
 }
 
 export async function getAccount(env: { DB: D1Database }, userId: string) {
-  const row = await env.DB.prepare('SELECT id, phone, pin_hash IS NOT NULL AS has_pin FROM users WHERE id = ?')
+  const row = await env.DB.prepare(
+    'SELECT id, phone, pin_hash IS NOT NULL AS has_pin FROM users WHERE id = ?',
+  )
     .bind(userId)
     .first<{ id: string; phone: string; has_pin: number }>()
   if (!row) throw new ApiError('not_found', 'This account no longer exists')
@@ -116,7 +125,10 @@ export async function setPaymentPin(
   input: { pin: string; password: string },
 ) {
   const problem = pinProblem(input.pin)
-  if (problem) throw new ApiError('validation_failed', problem, { errors: [{ path: 'pin', message: problem }] })
+  if (problem)
+    throw new ApiError('validation_failed', problem, {
+      errors: [{ path: 'pin', message: problem }],
+    })
   const user = await env.DB.prepare('SELECT password_hash FROM users WHERE id = ?')
     .bind(userId)
     .first<{ password_hash: string }>()

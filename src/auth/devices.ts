@@ -3,7 +3,13 @@ import { ApiError } from '../http/errors'
 import { decodeCursor, keysetPage } from '../lib/pagination'
 import { iso } from '../lib/time'
 
-type DeviceRow = { id: string; name: string; client_id: string; created_at: number; last_seen_at: number | null }
+type DeviceRow = {
+  id: string
+  name: string
+  client_id: string
+  created_at: number
+  last_seen_at: number | null
+}
 
 const DeviceCursor = z.tuple([z.number().int(), z.string().max(64)])
 
@@ -39,7 +45,12 @@ export function deviceView(d: DeviceRow) {
  * Unpairs a device: bumps token_version (its access tokens fail on the next request, see
  * src/http/auth.ts) and revokes its refresh tokens, in one batch. Another user's device is 404.
  */
-export async function revokeDevice(env: { DB: D1Database }, userId: string, deviceId: string, now = Date.now()) {
+export async function revokeDevice(
+  env: { DB: D1Database },
+  userId: string,
+  deviceId: string,
+  now = Date.now(),
+) {
   const [revoked] = await env.DB.batch([
     env.DB.prepare(
       `UPDATE devices SET revoked_at = ?, token_version = token_version + 1

@@ -27,12 +27,19 @@ export function needsRehash(stored: string): boolean {
 export async function verifySecret(secret: string, stored: string): Promise<boolean> {
   const [prefix, iter, salt, hash] = stored.split('$')
   const iterations = Number(iter)
-  if (prefix !== PREFIX || !Number.isInteger(iterations) || iterations < 1 || iterations > PBKDF2_ITERATIONS) {
+  if (
+    prefix !== PREFIX ||
+    !Number.isInteger(iterations) ||
+    iterations < 1 ||
+    iterations > PBKDF2_ITERATIONS
+  ) {
     return false
   }
   const expected = decodeOrEmpty(hash)
   const actual = await derive(secret, decodeOrEmpty(salt), iterations)
-  return expected.byteLength === actual.byteLength && crypto.subtle.timingSafeEqual(expected, actual)
+  return (
+    expected.byteLength === actual.byteLength && crypto.subtle.timingSafeEqual(expected, actual)
+  )
 }
 
 /** PINs have only a million values: mix in the PIN_PEPPER secret so a leaked table cannot be brute-forced. */
@@ -42,8 +49,18 @@ export function pepperPin(pin: string, pepper: string): string {
 }
 
 async function derive(secret: string, salt: Uint8Array, iterations: number): Promise<Uint8Array> {
-  const key = await crypto.subtle.importKey('raw', new TextEncoder().encode(secret), 'PBKDF2', false, ['deriveBits'])
-  const bits = await crypto.subtle.deriveBits({ name: 'PBKDF2', hash: 'SHA-256', salt, iterations }, key, 256)
+  const key = await crypto.subtle.importKey(
+    'raw',
+    new TextEncoder().encode(secret),
+    'PBKDF2',
+    false,
+    ['deriveBits'],
+  )
+  const bits = await crypto.subtle.deriveBits(
+    { name: 'PBKDF2', hash: 'SHA-256', salt, iterations },
+    key,
+    256,
+  )
   return new Uint8Array(bits)
 }
 

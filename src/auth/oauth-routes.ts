@@ -29,11 +29,17 @@ const deviceAuthorization = createRoute({
   summary: 'A TV starts pairing (RFC 8628 §3.1): shows user_code, polls /v1/oauth/token',
   request: {
     body: {
-      content: { 'application/json': { schema: DeviceAuthorizationBody }, [FORM]: { schema: DeviceAuthorizationBody } },
+      content: {
+        'application/json': { schema: DeviceAuthorizationBody },
+        [FORM]: { schema: DeviceAuthorizationBody },
+      },
     },
   },
   responses: {
-    200: { description: 'Codes to show and poll with', content: { 'application/json': { schema: DeviceAuthorizationResponse } } },
+    200: {
+      description: 'Codes to show and poll with',
+      content: { 'application/json': { schema: DeviceAuthorizationResponse } },
+    },
     400: oauthError('invalid_request or invalid_client'),
     429: oauthError('rate_limited (Retry-After)'),
   },
@@ -48,7 +54,10 @@ const token = createRoute({
     body: { content: { 'application/json': { schema: TokenBody }, [FORM]: { schema: TokenBody } } },
   },
   responses: {
-    200: { description: 'Device tokens', content: { 'application/json': { schema: DeviceTokenResponse } } },
+    200: {
+      description: 'Device tokens',
+      content: { 'application/json': { schema: DeviceTokenResponse } },
+    },
     400: oauthError(
       'authorization_pending | slow_down | access_denied | expired_token | invalid_grant | invalid_client | ' +
         'invalid_request | unsupported_grant_type',
@@ -75,8 +84,13 @@ export const oauthRoutes = new OpenAPIHono<AppEnv>({
     const body = bodyOf(c, c.req.valid('json'), c.req.valid('form'))
     if (!body.client_id) throw new OAuthError('invalid_request', 'client_id is required')
     const ip = clientIp(c.req.header('cf-connecting-ip'))
-    await rateLimitAll(c.env, [{ key: `device-authorization:ip:${ip}`, limit: 30, windowSeconds: 600 }])
-    const started = await startDeviceAuthorization(c.env, { clientId: body.client_id, deviceName: body.device_name })
+    await rateLimitAll(c.env, [
+      { key: `device-authorization:ip:${ip}`, limit: 30, windowSeconds: 600 },
+    ])
+    const started = await startDeviceAuthorization(c.env, {
+      clientId: body.client_id,
+      deviceName: body.device_name,
+    })
     c.header('cache-control', 'no-store')
     return c.json(started, 200)
   })
@@ -87,12 +101,22 @@ export const oauthRoutes = new OpenAPIHono<AppEnv>({
     if (body.grant_type === DEVICE_CODE_GRANT) {
       if (!body.device_code) throw new OAuthError('invalid_request', 'device_code is required')
       if (!body.client_id) throw new OAuthError('invalid_request', 'client_id is required')
-      const tokens = await exchangeDeviceCode(c.env, { deviceCode: body.device_code, clientId: body.client_id }, now)
+      const tokens = await exchangeDeviceCode(
+        c.env,
+        { deviceCode: body.device_code, clientId: body.client_id },
+        now,
+      )
       return c.json(tokens, 200)
     }
     if (body.grant_type === 'refresh_token') {
       if (!body.refresh_token) throw new OAuthError('invalid_request', 'refresh_token is required')
-      const rotated = await rotateRefreshToken(c.env, body.refresh_token, 'device', now, body.client_id)
+      const rotated = await rotateRefreshToken(
+        c.env,
+        body.refresh_token,
+        'device',
+        now,
+        body.client_id,
+      )
       if (!rotated.ok || !rotated.device) {
         const reason = rotated.ok ? 'revoked' : rotated.reason
         const description =
@@ -114,12 +138,27 @@ oauthRoutes.onError((err, c) => {
   if (err instanceof OAuthError) return oauthErrorResponse(err, c.var.requestId)
   if (err instanceof ApiError) {
     const code = err.code === 'rate_limited' ? 'rate_limited' : 'invalid_request'
-    return oauthErrorResponse(new OAuthError(code, err.detail ?? err.code, {}, err.status, err.headers), c.var.requestId)
+    return oauthErrorResponse(
+      new OAuthError(code, err.detail ?? err.code, {}, err.status, err.headers),
+      c.var.requestId,
+    )
   }
   if (err instanceof HTTPException) {
-    const description = err.status === 415 ? 'Send JSON or application/x-www-form-urlencoded' : 'Malformed request body'
+    const description =
+      err.status === 415
+        ? 'Send JSON or application/x-www-form-urlencoded'
+        : 'Malformed request body'
     return oauthErrorResponse(new OAuthError('invalid_request', description), c.var.requestId)
   }
-  console.error(JSON.stringify({ rid: c.var.requestId, error: err instanceof Error ? err.name : 'unknown', message: err instanceof Error ? err.message : String(err) }))
-  return oauthErrorResponse(new OAuthError('server_error', 'Something went wrong on our side', {}, 500), c.var.requestId)
+  console.error(
+    JSON.stringify({
+      rid: c.var.requestId,
+      error: err instanceof Error ? err.name : 'unknown',
+      message: err instanceof Error ? err.message : String(err),
+    }),
+  )
+  return oauthErrorResponse(
+    new OAuthError('server_error', 'Something went wrong on our side', {}, 500),
+    c.var.requestId,
+  )
 })

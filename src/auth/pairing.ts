@@ -32,7 +32,8 @@ export function formatUserCode(code: string): string {
 /** Case-insensitive; dashes and spaces ignored. Null when it cannot be a code we issued. */
 export function normalizeUserCode(input: string): string | null {
   const code = input.toUpperCase().replace(/[\s-]/g, '')
-  const valid = code.length === USER_CODE_LENGTH && [...code].every((ch) => USER_CODE_ALPHABET.includes(ch))
+  const valid =
+    code.length === USER_CODE_LENGTH && [...code].every((ch) => USER_CODE_ALPHABET.includes(ch))
   return valid ? code : null
 }
 
@@ -45,7 +46,9 @@ export async function startDeviceAuthorization(
   input: { clientId: string; deviceName?: string },
   now = Date.now(),
 ) {
-  const client = await env.DB.prepare('SELECT id, name FROM oauth_clients WHERE id = ? AND enabled = 1')
+  const client = await env.DB.prepare(
+    'SELECT id, name FROM oauth_clients WHERE id = ? AND enabled = 1',
+  )
     .bind(input.clientId)
     .first<{ id: string; name: string }>()
   if (!client) throw new OAuthError('invalid_client', 'Unknown client_id')
@@ -130,11 +133,17 @@ export async function activateDevice(
     ).bind(now, pending.id, deviceId),
   ])
   if (approved.meta.changes === 0) throw codeNotFound()
-  return { status: 'approved', device: { id: deviceId, name: pending.device_name, client_id: pending.client_id } }
+  return {
+    status: 'approved',
+    device: { id: deviceId, name: pending.device_name, client_id: pending.client_id },
+  }
 }
 
 function codeNotFound() {
-  return new ApiError('not_found', 'No pairing is waiting for that code; it may have expired or been used')
+  return new ApiError(
+    'not_found',
+    'No pairing is waiting for that code; it may have expired or been used',
+  )
 }
 
 type AuthorizationRow = {
@@ -167,9 +176,12 @@ export async function exchangeDeviceCode(
   )
     .bind(await sha256Hex(input.deviceCode))
     .first<AuthorizationRow>()
-  if (!row || row.client_id !== input.clientId) throw new OAuthError('invalid_grant', 'Unknown device_code')
-  if (row.status === 'consumed') throw new OAuthError('invalid_grant', 'This device_code was already used')
-  if (row.status === 'expired') throw new OAuthError('invalid_grant', 'This device_code has expired')
+  if (!row || row.client_id !== input.clientId)
+    throw new OAuthError('invalid_grant', 'Unknown device_code')
+  if (row.status === 'consumed')
+    throw new OAuthError('invalid_grant', 'This device_code was already used')
+  if (row.status === 'expired')
+    throw new OAuthError('invalid_grant', 'This device_code has expired')
   if (row.expires_at <= now) return expire(env, row, now)
   if (row.status === 'denied') return reportDenial(env, row)
   if (row.status === 'pending') return pending(env, row, now)
@@ -177,7 +189,9 @@ export async function exchangeDeviceCode(
 }
 
 async function requireClient(env: { DB: D1Database }, clientId: string) {
-  const client = await env.DB.prepare('SELECT 1 AS ok FROM oauth_clients WHERE id = ? AND enabled = 1')
+  const client = await env.DB.prepare(
+    'SELECT 1 AS ok FROM oauth_clients WHERE id = ? AND enabled = 1',
+  )
     .bind(clientId)
     .first()
   if (!client) throw new OAuthError('invalid_client', 'Unknown client_id')
@@ -187,17 +201,21 @@ async function requireClient(env: { DB: D1Database }, clientId: string) {
  *  but never collected pairing also unpairs the device it created (it never received a token). */
 async function expire(env: { DB: D1Database }, row: AuthorizationRow, now: number): Promise<never> {
   const [marked] = await env.DB.batch([
-    env.DB.prepare(`UPDATE device_authorizations SET status = 'expired' WHERE id = ? AND status = ?`).bind(
-      row.id,
-      row.status,
-    ),
+    env.DB.prepare(
+      `UPDATE device_authorizations SET status = 'expired' WHERE id = ? AND status = ?`,
+    ).bind(row.id, row.status),
     unpairUncollectedStatement(env, row.id, now),
   ])
-  if (marked.meta.changes === 0) throw new OAuthError('invalid_grant', 'This device_code has expired')
+  if (marked.meta.changes === 0)
+    throw new OAuthError('invalid_grant', 'This device_code has expired')
   throw new OAuthError('expired_token', 'The device_code has expired; start pairing again')
 }
 
-export function unpairUncollectedStatement(env: { DB: D1Database }, authorizationId: string, now: number) {
+export function unpairUncollectedStatement(
+  env: { DB: D1Database },
+  authorizationId: string,
+  now: number,
+) {
   return env.DB.prepare(
     `UPDATE devices SET revoked_at = ?, token_version = token_version + 1
      WHERE id = (SELECT device_id FROM device_authorizations WHERE id = ? AND status = 'expired')
@@ -212,14 +230,20 @@ async function reportDenial(env: { DB: D1Database }, row: AuthorizationRow): Pro
   )
     .bind(row.id)
     .run()
-  if (res.meta.changes === 0) throw new OAuthError('invalid_grant', 'This device_code was already used')
+  if (res.meta.changes === 0)
+    throw new OAuthError('invalid_grant', 'This device_code was already used')
   throw new OAuthError('access_denied', 'The account owner declined to pair this device')
 }
 
 /** Polling faster than the interval earns slow_down and 5 more seconds, for this and later polls.
  *  The update is guarded on the last poll time we read, so concurrent polls count as too fast. */
-async function pending(env: { DB: D1Database }, row: AuthorizationRow, now: number): Promise<never> {
-  const tooFast = row.last_polled_at !== null && now - row.last_polled_at < row.interval_seconds * 1000
+async function pending(
+  env: { DB: D1Database },
+  row: AuthorizationRow,
+  now: number,
+): Promise<never> {
+  const tooFast =
+    row.last_polled_at !== null && now - row.last_polled_at < row.interval_seconds * 1000
   const res = await env.DB.prepare(
     `UPDATE device_authorizations SET last_polled_at = ?, interval_seconds = interval_seconds + ?
      WHERE id = ? AND status = 'pending' AND last_polled_at IS ?`,
@@ -227,16 +251,27 @@ async function pending(env: { DB: D1Database }, row: AuthorizationRow, now: numb
     .bind(now, tooFast ? SLOW_DOWN_STEP_SECONDS : 0, row.id, row.last_polled_at)
     .run()
   if (tooFast || res.meta.changes === 0) {
-    throw new OAuthError('slow_down', `Poll at most every ${row.interval_seconds + SLOW_DOWN_STEP_SECONDS} seconds`, {
-      interval: row.interval_seconds + SLOW_DOWN_STEP_SECONDS,
-    })
+    throw new OAuthError(
+      'slow_down',
+      `Poll at most every ${row.interval_seconds + SLOW_DOWN_STEP_SECONDS} seconds`,
+      {
+        interval: row.interval_seconds + SLOW_DOWN_STEP_SECONDS,
+      },
+    )
   }
-  throw new OAuthError('authorization_pending', 'Waiting for the account owner to approve on their phone')
+  throw new OAuthError(
+    'authorization_pending',
+    'Waiting for the account owner to approve on their phone',
+  )
 }
 
 /** Consumes the approved code and starts the device's refresh family in one batch; the insert
  *  only happens when the consume was ours and the device is still paired. */
-async function issueDeviceTokens(env: PairingEnv, row: AuthorizationRow, now: number): Promise<DeviceTokens> {
+async function issueDeviceTokens(
+  env: PairingEnv,
+  row: AuthorizationRow,
+  now: number,
+): Promise<DeviceTokens> {
   const rt = await mintRefreshToken('device', now)
   const [consumed, inserted, , device] = await env.DB.batch([
     env.DB.prepare(
@@ -248,14 +283,21 @@ async function issueDeviceTokens(env: PairingEnv, row: AuthorizationRow, now: nu
        SELECT ?, ?, d.user_id, d.id, ?, ?, ? FROM device_authorizations a JOIN devices d ON d.id = a.device_id
        WHERE a.id = ? AND a.consumed_by = ? AND d.revoked_at IS NULL`,
     ).bind(rt.id, rt.id, rt.hash, now, rt.expiresAt, row.id, rt.id),
-    env.DB.prepare('UPDATE devices SET last_seen_at = ? WHERE id = ? AND revoked_at IS NULL').bind(now, row.device_id),
-    env.DB.prepare('SELECT id, user_id, client_id, token_version FROM devices WHERE id = ? AND revoked_at IS NULL').bind(
+    env.DB.prepare('UPDATE devices SET last_seen_at = ? WHERE id = ? AND revoked_at IS NULL').bind(
+      now,
       row.device_id,
     ),
+    env.DB.prepare(
+      'SELECT id, user_id, client_id, token_version FROM devices WHERE id = ? AND revoked_at IS NULL',
+    ).bind(row.device_id),
   ])
-  if (consumed.meta.changes === 0) throw new OAuthError('invalid_grant', 'This device_code was already used')
-  const d = device.results[0] as { id: string; user_id: string; client_id: string; token_version: number } | undefined
-  if (inserted.meta.changes === 0 || !d) throw new OAuthError('invalid_grant', 'The device was unpaired before it collected its token')
+  if (consumed.meta.changes === 0)
+    throw new OAuthError('invalid_grant', 'This device_code was already used')
+  const d = device.results[0] as
+    | { id: string; user_id: string; client_id: string; token_version: number }
+    | undefined
+  if (inserted.meta.changes === 0 || !d)
+    throw new OAuthError('invalid_grant', 'The device was unpaired before it collected its token')
   return deviceTokens(env, d, rt.token, now)
 }
 
@@ -265,7 +307,13 @@ export async function deviceTokens(
   refreshToken: string,
   now: number,
 ): Promise<DeviceTokens> {
-  const claims = { aud: DEVICE_AUDIENCE, sub: d.id, uid: d.user_id, ver: d.token_version, cid: d.client_id } as const
+  const claims = {
+    aud: DEVICE_AUDIENCE,
+    sub: d.id,
+    uid: d.user_id,
+    ver: d.token_version,
+    cid: d.client_id,
+  } as const
   return {
     access_token: await signAccessToken(env, claims, now),
     token_type: 'Bearer',

@@ -14,7 +14,8 @@ export function normalizePhone(input: string): string | null {
 
 /** For screens other people can see (a TV): `+86 138****8000`. */
 export function maskPhone(phone: string): string {
-  if (phone.startsWith('+86') && phone.length === 14) return `+86 ${phone.slice(3, 6)}****${phone.slice(10)}`
+  if (phone.startsWith('+86') && phone.length === 14)
+    return `+86 ${phone.slice(3, 6)}****${phone.slice(10)}`
   return `${phone.slice(0, 4)}****${phone.slice(-2)}`
 }
 
@@ -24,7 +25,10 @@ export const PhoneInput = z
   .transform((value, ctx) => {
     const phone = normalizePhone(value)
     if (!phone) {
-      ctx.addIssue({ code: 'custom', message: 'Phone must be E.164 (+8613800138000) or an 11-digit mainland number' })
+      ctx.addIssue({
+        code: 'custom',
+        message: 'Phone must be E.164 (+8613800138000) or an 11-digit mainland number',
+      })
       return z.NEVER
     }
     return phone

@@ -4,7 +4,8 @@ import { hashSecret, pepperPin, verifySecret } from './hashing'
 export function pinProblem(pin: string): string | null {
   if (!/^\d{6}$/.test(pin)) return 'PIN must be exactly 6 digits'
   if (/^(\d)\1{5}$/.test(pin)) return 'PIN must not repeat one digit'
-  if ('0123456789'.includes(pin) || '9876543210'.includes(pin)) return 'PIN must not be a run of digits'
+  if ('0123456789'.includes(pin) || '9876543210'.includes(pin))
+    return 'PIN must not be a run of digits'
   return null
 }
 
@@ -14,7 +15,11 @@ export function hashPin(env: { PIN_PEPPER: string }, pin: string): Promise<strin
 }
 
 /** For payment confirmation: true when `pin` matches the stored hash. */
-export function verifyPin(env: { PIN_PEPPER: string }, pin: string, stored: string | null): Promise<boolean> {
+export function verifyPin(
+  env: { PIN_PEPPER: string },
+  pin: string,
+  stored: string | null,
+): Promise<boolean> {
   if (!stored) return Promise.resolve(false)
   return verifySecret(pepperPin(pin, env.PIN_PEPPER), stored)
 }

@@ -7,7 +7,10 @@ export const DEVICE_REFRESH_TTL_MS = 90 * 24 * 3600 * 1000
 export type NewRefreshToken = { id: string; token: string; hash: string; expiresAt: number }
 
 /** 256 random bits; only the SHA-256 digest is stored. */
-export async function mintRefreshToken(kind: 'user' | 'device', now: number): Promise<NewRefreshToken> {
+export async function mintRefreshToken(
+  kind: 'user' | 'device',
+  now: number,
+): Promise<NewRefreshToken> {
   const token = randomSecret(32)
   return {
     id: newId('refreshToken'),
@@ -40,7 +43,10 @@ export type RotationResult =
       familyId: string
       next: NewRefreshToken
     }
-  | { ok: false; reason: 'unknown' | 'wrong_kind' | 'expired' | 'revoked' | 'reused' | 'client_disabled' }
+  | {
+      ok: false
+      reason: 'unknown' | 'wrong_kind' | 'expired' | 'revoked' | 'reused' | 'client_disabled'
+    }
 
 type DeviceRow = { id: string; token_version: number; client_id: string }
 
@@ -79,7 +85,8 @@ export async function rotateRefreshToken(
     .first<TokenRow & { client_id: string | null; client_enabled: number | null }>()
   if (!row) return { ok: false, reason: 'unknown' }
   if ((row.device_id === null) !== (kind === 'user')) return { ok: false, reason: 'wrong_kind' }
-  if (clientId !== undefined && row.client_id !== clientId) return { ok: false, reason: 'wrong_kind' }
+  if (clientId !== undefined && row.client_id !== clientId)
+    return { ok: false, reason: 'wrong_kind' }
   if (row.revoked_at !== null) return { ok: false, reason: 'revoked' }
   if (row.used_at !== null) return revokeFamily(env, row, now)
   if (row.expires_at <= now) return { ok: false, reason: 'expired' }
@@ -103,9 +110,9 @@ export async function rotateRefreshToken(
       'UPDATE devices SET last_seen_at = ? WHERE id = ? AND EXISTS (SELECT 1 FROM refresh_tokens WHERE id = ?)',
     ).bind(now, row.device_id, next.id),
     env.DB.prepare('SELECT phone FROM users WHERE id = ?').bind(row.user_id),
-    env.DB.prepare('SELECT id, token_version, client_id FROM devices WHERE id = ? AND revoked_at IS NULL').bind(
-      row.device_id,
-    ),
+    env.DB.prepare(
+      'SELECT id, token_version, client_id FROM devices WHERE id = ? AND revoked_at IS NULL',
+    ).bind(row.device_id),
   ])
   if (marked.meta.changes === 0) return revokeFamily(env, row, now)
   if (inserted.meta.changes === 0) return { ok: false, reason: 'revoked' }
@@ -123,12 +130,20 @@ export async function rotateRefreshToken(
   }
 }
 
-async function revokeFamily(env: { DB: D1Database }, row: TokenRow, now: number): Promise<RotationResult> {
-  await env.DB.prepare('UPDATE refresh_tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL')
+async function revokeFamily(
+  env: { DB: D1Database },
+  row: TokenRow,
+  now: number,
+): Promise<RotationResult> {
+  await env.DB.prepare(
+    'UPDATE refresh_tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL',
+  )
     .bind(now, row.family_id)
     .run()
   // A security event worth an alert; ids only, never the token.
-  console.warn(JSON.stringify({ event: 'refresh_token_reuse', family: row.family_id, user: row.user_id }))
+  console.warn(
+    JSON.stringify({ event: 'refresh_token_reuse', family: row.family_id, user: row.user_id }),
+  )
   return { ok: false, reason: 'reused' }
 }
 

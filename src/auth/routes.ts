@@ -29,10 +29,16 @@ const register = createRoute({
   path: '/v1/auth/register',
   tags: ['auth'],
   summary: 'Create an account with a phone number and password',
-  request: { body: { required: true, content: { 'application/json': { schema: CredentialsBody } } } },
+  request: {
+    body: { required: true, content: { 'application/json': { schema: CredentialsBody } } },
+  },
   responses: {
     201: json(UserSessionSchema, 'Account created and signed in'),
-    ...problems([400, 'Invalid phone or password'], [409, 'phone_taken'], [429, 'Too many registrations from here']),
+    ...problems(
+      [400, 'Invalid phone or password'],
+      [409, 'phone_taken'],
+      [429, 'Too many registrations from here'],
+    ),
   },
 })
 
@@ -41,10 +47,16 @@ const login = createRoute({
   path: '/v1/auth/login',
   tags: ['auth'],
   summary: 'Sign in; unknown phone and wrong password answer the same 401',
-  request: { body: { required: true, content: { 'application/json': { schema: CredentialsBody } } } },
+  request: {
+    body: { required: true, content: { 'application/json': { schema: CredentialsBody } } },
+  },
   responses: {
     200: json(UserSessionSchema, 'Signed in'),
-    ...problems([400, 'Invalid input'], [401, 'invalid_credentials'], [429, 'Too many attempts (Retry-After)']),
+    ...problems(
+      [400, 'Invalid input'],
+      [401, 'invalid_credentials'],
+      [429, 'Too many attempts (Retry-After)'],
+    ),
   },
 })
 
@@ -56,7 +68,10 @@ const refresh = createRoute({
   request: { body: { required: true, content: { 'application/json': { schema: RefreshBody } } } },
   responses: {
     200: json(UserSessionSchema, 'A new access and refresh token'),
-    ...problems([400, 'Invalid input'], [401, 'invalid_token: unknown, expired, revoked or reused']),
+    ...problems(
+      [400, 'Invalid input'],
+      [401, 'invalid_token: unknown, expired, revoked or reused'],
+    ),
   },
 })
 
@@ -66,7 +81,10 @@ const logout = createRoute({
   tags: ['auth'],
   summary: 'Revoke the refresh token family this token belongs to',
   request: { body: { required: true, content: { 'application/json': { schema: RefreshBody } } } },
-  responses: { 204: { description: 'Signed out (also for tokens already invalid)' }, ...problems([400, 'Invalid input']) },
+  responses: {
+    204: { description: 'Signed out (also for tokens already invalid)' },
+    ...problems([400, 'Invalid input']),
+  },
 })
 
 const me = createRoute({
@@ -86,7 +104,9 @@ const paymentPin = createRoute({
   summary: 'Set or change the 6-digit payment PIN (needs the account password)',
   security: [{ bearer: [] }],
   middleware: [requireUser] as const,
-  request: { body: { required: true, content: { 'application/json': { schema: PaymentPinBody } } } },
+  request: {
+    body: { required: true, content: { 'application/json': { schema: PaymentPinBody } } },
+  },
   responses: {
     204: { description: 'PIN set' },
     ...problems(
@@ -142,7 +162,11 @@ const unpair = createRoute({
   request: { params: DeviceIdParam },
   responses: {
     204: { description: 'Unpaired' },
-    ...problems([401, 'Not signed in'], [403, 'user_token_required'], [404, 'No such paired device']),
+    ...problems(
+      [401, 'Not signed in'],
+      [403, 'user_token_required'],
+      [404, 'No such paired device'],
+    ),
   },
 })
 

@@ -11,7 +11,10 @@ export const CredentialsBody = z
   .strict()
   .openapi('Credentials', { example: { phone: '13800138000', password: 'correct horse battery' } })
 
-export const RefreshBody = z.object({ refresh_token: z.string().min(1).max(256) }).strict().openapi('RefreshRequest')
+export const RefreshBody = z
+  .object({ refresh_token: z.string().min(1).max(256) })
+  .strict()
+  .openapi('RefreshRequest')
 
 export const UserSessionSchema = z
   .object({
@@ -51,7 +54,10 @@ export const ActivateBody = z
       .transform((value, ctx) => {
         const code = normalizeUserCode(value)
         if (!code) {
-          ctx.addIssue({ code: 'custom', message: 'A code is 8 letters as shown on the TV, like BCDF-GHJK' })
+          ctx.addIssue({
+            code: 'custom',
+            message: 'A code is 8 letters as shown on the TV, like BCDF-GHJK',
+          })
           return z.NEVER
         }
         return code
@@ -76,14 +82,20 @@ export const DeviceSchema = z
     name: z.string(),
     client_id: z.string(),
     created_at: z.string(),
-    last_seen_at: z.string().nullable().openapi({ description: 'Last time the device obtained a token' }),
+    last_seen_at: z
+      .string()
+      .nullable()
+      .openapi({ description: 'Last time the device obtained a token' }),
   })
   .openapi('Device')
 
 export const DeviceListSchema = listSchema(DeviceSchema, 'DeviceList')
 
 export const DeviceIdParam = z.object({
-  id: z.string().max(64).openapi({ param: { name: 'id', in: 'path' }, example: 'dev_01h2xcejqtf2nbrexx3vqjhp41' }),
+  id: z
+    .string()
+    .max(64)
+    .openapi({ param: { name: 'id', in: 'path' }, example: 'dev_01h2xcejqtf2nbrexx3vqjhp41' }),
 })
 
 // OAuth endpoints follow RFC 6749 §3.2: unknown parameters are ignored (not .strict()), and a
@@ -99,7 +111,9 @@ export const DeviceAuthorizationBody = z
       z.string().max(64).optional(),
     ),
   })
-  .openapi('DeviceAuthorizationRequest', { example: { client_id: 'skyworth-tv', device_name: 'Living room TV' } })
+  .openapi('DeviceAuthorizationRequest', {
+    example: { client_id: 'skyworth-tv', device_name: 'Living room TV' },
+  })
 
 export const DeviceAuthorizationResponse = z
   .object({
@@ -135,5 +149,9 @@ export const DeviceTokenResponse = z
   .openapi('DeviceTokenResponse')
 
 export const OAuthErrorSchema = z
-  .object({ error: z.string(), error_description: z.string(), interval: z.number().int().optional() })
+  .object({
+    error: z.string(),
+    error_description: z.string(),
+    interval: z.number().int().optional(),
+  })
   .openapi('OAuthError')

@@ -14,7 +14,11 @@ export type AccessClaims =
   /** sub is the device id; uid its owner; ver must match devices.token_version. */
   | { aud: typeof DEVICE_AUDIENCE; sub: string; uid: string; ver: number; cid: string }
 
-export async function signAccessToken(env: TokenEnv, claims: AccessClaims, now = Date.now()): Promise<string> {
+export async function signAccessToken(
+  env: TokenEnv,
+  claims: AccessClaims,
+  now = Date.now(),
+): Promise<string> {
   const { current } = await signingKeys(env.JWT_KEYS)
   const { aud, sub, ...rest } = claims
   return new SignJWT(rest as JWTPayload)
@@ -29,7 +33,10 @@ export async function signAccessToken(env: TokenEnv, claims: AccessClaims, now =
 }
 
 /** Verifies signature (ES256 only), issuer, audience, type and expiry. Returns null when invalid. */
-export async function verifyAccessToken(env: TokenEnv, token: string): Promise<AccessClaims | null> {
+export async function verifyAccessToken(
+  env: TokenEnv,
+  token: string,
+): Promise<AccessClaims | null> {
   const { verifier } = await signingKeys(env.JWT_KEYS)
   try {
     const { payload } = await jwtVerify(token, verifier, {

@@ -44,11 +44,20 @@ export async function linkAccount(
   now: number,
 ): Promise<AccountView> {
   const biller = await findBiller(d1, input.biller_id)
-  if (!biller) throw new ApiError('unknown_biller', 'No biller has this id', { errors: [{ path: 'biller_id', message: 'unknown biller' }] })
-  if (!matchesAccountPattern(compiledPattern(biller.account_pattern), input.account_number)) {
-    throw new ApiError('invalid_account_number', `${biller.name} account numbers look like ${biller.account_pattern}`, {
-      errors: [{ path: 'account_number', message: "does not match the biller's account_pattern" }],
+  if (!biller)
+    throw new ApiError('unknown_biller', 'No biller has this id', {
+      errors: [{ path: 'biller_id', message: 'unknown biller' }],
     })
+  if (!matchesAccountPattern(compiledPattern(biller.account_pattern), input.account_number)) {
+    throw new ApiError(
+      'invalid_account_number',
+      `${biller.name} account numbers look like ${biller.account_pattern}`,
+      {
+        errors: [
+          { path: 'account_number', message: "does not match the biller's account_pattern" },
+        ],
+      },
+    )
   }
   const id = newId('billerAccount')
   let changes: number
@@ -59,7 +68,16 @@ export async function linkAccount(
         `INSERT INTO biller_accounts (id, user_id, biller_id, account_number, nickname, created_at)
          SELECT ?, ?, ?, ?, ?, ? WHERE (SELECT COUNT(*) FROM biller_accounts WHERE user_id = ?) < ?`,
       )
-      .bind(id, userId, biller.id, input.account_number, input.nickname ?? null, now, userId, MAX_LINKED_ACCOUNTS)
+      .bind(
+        id,
+        userId,
+        biller.id,
+        input.account_number,
+        input.nickname ?? null,
+        now,
+        userId,
+        MAX_LINKED_ACCOUNTS,
+      )
       .run()
     changes = res.meta.changes
   } catch (err) {
@@ -68,7 +86,11 @@ export async function linkAccount(
     }
     throw err
   }
-  if (changes !== 1) throw new ApiError('limit_exceeded', `At most ${MAX_LINKED_ACCOUNTS} biller accounts per person`)
+  if (changes !== 1)
+    throw new ApiError(
+      'limit_exceeded',
+      `At most ${MAX_LINKED_ACCOUNTS} biller accounts per person`,
+    )
   return toAccountView({
     id,
     biller_id: biller.id,
@@ -98,11 +120,21 @@ export async function listAccounts(
     )
     .bind(userId, after.at, after.id, query.limit + 1)
     .all<AccountRow>()
-  return keysetPage(results, query.limit, toAccountView, (last) => ({ at: last.created_at, id: last.id }))
+  return keysetPage(results, query.limit, toAccountView, (last) => ({
+    at: last.created_at,
+    id: last.id,
+  }))
 }
 
 /** Only the person's own link is removed; other household members keep theirs. */
-export async function unlinkAccount(d1: D1Database, userId: string, accountId: string): Promise<void> {
-  const res = await d1.prepare('DELETE FROM biller_accounts WHERE id = ? AND user_id = ?').bind(accountId, userId).run()
+export async function unlinkAccount(
+  d1: D1Database,
+  userId: string,
+  accountId: string,
+): Promise<void> {
+  const res = await d1
+    .prepare('DELETE FROM biller_accounts WHERE id = ? AND user_id = ?')
+    .bind(accountId, userId)
+    .run()
   if (res.meta.changes !== 1) throw new ApiError('not_found', 'No such linked account')
 }

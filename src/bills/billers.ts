@@ -66,7 +66,10 @@ export async function createBiller(
   const feedSecret = generateFeedSecret()
   const ciphertext = await encryptFeedSecret(env, row.id, feedSecret)
   const insert = billerUpsertSql(row)
-  await env.DB.batch([env.DB.prepare(insert.sql).bind(...insert.params), insertSecretStatement(env, row.id, ciphertext, now)])
+  await env.DB.batch([
+    env.DB.prepare(insert.sql).bind(...insert.params),
+    insertSecretStatement(env, row.id, ciphertext, now),
+  ])
   return { biller: toBillerView(row), feedSecret }
 }
 
@@ -84,10 +87,9 @@ export async function rotateFeedSecret(
   const ciphertext = await encryptFeedSecret(env, billerId, feedSecret)
   const previousValidUntil = now + ROTATION_GRACE_MS
   await env.DB.batch([
-    env.DB.prepare('UPDATE biller_feed_secrets SET expires_at = ? WHERE biller_id = ? AND expires_at IS NULL').bind(
-      previousValidUntil,
-      billerId,
-    ),
+    env.DB.prepare(
+      'UPDATE biller_feed_secrets SET expires_at = ? WHERE biller_id = ? AND expires_at IS NULL',
+    ).bind(previousValidUntil, billerId),
     insertSecretStatement(env, billerId, ciphertext, now),
   ])
   return { feedSecret, previousValidUntil }
@@ -107,7 +109,9 @@ export async function validFeedSecrets(env: Env, billerId: string, now: number):
   )
     .bind(billerId, now)
     .all<{ ciphertext: string }>()
-  const secrets = await Promise.all(results.map((r) => decryptFeedSecret(env, billerId, r.ciphertext)))
+  const secrets = await Promise.all(
+    results.map((r) => decryptFeedSecret(env, billerId, r.ciphertext)),
+  )
   return secrets.filter((s): s is string => s !== null)
 }
 
@@ -122,6 +126,9 @@ export async function listBillers(
     ? 'SELECT * FROM billers WHERE category = ? AND id > ? ORDER BY id LIMIT ?'
     : 'SELECT * FROM billers WHERE id > ? ORDER BY id LIMIT ?'
   const binds = query.category ? [query.category, after, query.limit + 1] : [after, query.limit + 1]
-  const { results } = await d1.prepare(sql).bind(...binds).all<BillerRow>()
+  const { results } = await d1
+    .prepare(sql)
+    .bind(...binds)
+    .all<BillerRow>()
   return keysetPage(results, query.limit, toBillerView, (last) => ({ id: last.id }))
 }

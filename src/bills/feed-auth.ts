@@ -6,20 +6,23 @@ import { authenticateFeed, type FeedCaller } from './feed'
  * is read as bytes first, so the HMAC covers exactly what was sent (the JSON validator later parses
  * the same cached bytes). GET requests sign the raw query string without the "?".
  */
-export const requireBillerSignature = createMiddleware<{ Bindings: Env; Variables: { feedCaller: FeedCaller } }>(
-  async function requireBillerSignature(c, next) {
-    const payload =
-      c.req.method === 'GET' ? new TextEncoder().encode(rawQuery(c.req.url)) : new Uint8Array(await c.req.arrayBuffer())
-    const caller = await authenticateFeed(c.env, {
-      billerId: c.req.header('x-biller-id'),
-      signature: c.req.header('x-signature'),
-      payload,
-      now: Date.now(),
-    })
-    c.set('feedCaller', caller)
-    await next()
-  },
-)
+export const requireBillerSignature = createMiddleware<{
+  Bindings: Env
+  Variables: { feedCaller: FeedCaller }
+}>(async function requireBillerSignature(c, next) {
+  const payload =
+    c.req.method === 'GET'
+      ? new TextEncoder().encode(rawQuery(c.req.url))
+      : new Uint8Array(await c.req.arrayBuffer())
+  const caller = await authenticateFeed(c.env, {
+    billerId: c.req.header('x-biller-id'),
+    signature: c.req.header('x-signature'),
+    payload,
+    now: Date.now(),
+  })
+  c.set('feedCaller', caller)
+  await next()
+})
 
 export function rawQuery(url: string): string {
   const start = url.indexOf('?')

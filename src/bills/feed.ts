@@ -27,16 +27,25 @@ export type FeedCaller = { billerId: string; digest: string; replayKeepUntil: nu
  */
 export async function authenticateFeed(
   env: Env,
-  input: { billerId: string | undefined; signature: string | undefined; payload: Uint8Array; now: number },
+  input: {
+    billerId: string | undefined
+    signature: string | undefined
+    payload: Uint8Array
+    now: number
+  },
 ): Promise<FeedCaller> {
   const parsed = parseSignatureHeader(input.signature)
   checkTimestamp(parsed.timestamp, input.now)
   const billerId = input.billerId?.trim() ?? ''
-  const mismatch = new ApiError('invalid_signature', 'The signature does not match this biller and payload')
+  const mismatch = new ApiError(
+    'invalid_signature',
+    'The signature does not match this biller and payload',
+  )
   if (!hasPrefix(billerId, 'biller') || billerId.length > 64) throw mismatch
   const secrets = await validFeedSecrets(env, billerId, input.now)
   const message = signedMessage(parsed.timestamp, input.payload)
-  if (secrets.length === 0 || !(await anySignatureMatches(secrets, message, parsed.signatures))) throw mismatch
+  if (secrets.length === 0 || !(await anySignatureMatches(secrets, message, parsed.signatures)))
+    throw mismatch
   return {
     billerId,
     digest: await messageDigest(message),
@@ -66,16 +75,20 @@ export async function ingestFeed(
   now: number,
 ): Promise<{ upserted: number; rejected: Rejection[] }> {
   const biller = await findBiller(env.DB, caller.billerId)
-  if (!biller) throw new ApiError('invalid_signature', 'The signature does not match this biller and payload')
+  if (!biller)
+    throw new ApiError('invalid_signature', 'The signature does not match this biller and payload')
   const pattern = compiledPattern(biller.account_pattern)
   const rejected: Rejection[] = []
   const good: { index: number; line: GoodLine }[] = []
   const seen = new Set<string>()
 
   lines.forEach((raw, index) => {
-    const ref = typeof raw === 'object' && raw !== null && typeof (raw as { bill_ref?: unknown }).bill_ref === 'string'
-      ? ((raw as { bill_ref: string }).bill_ref).slice(0, 64)
-      : undefined
+    const ref =
+      typeof raw === 'object' &&
+      raw !== null &&
+      typeof (raw as { bill_ref?: unknown }).bill_ref === 'string'
+        ? (raw as { bill_ref: string }).bill_ref.slice(0, 64)
+        : undefined
     const reject = (reason: Rejection['reason'], detail: string) =>
       rejected.push({ index, ...(ref !== undefined ? { bill_ref: ref } : {}), reason, detail })
     const parsed = FeedLineSchema.safeParse(raw)
@@ -84,25 +97,35 @@ export async function ingestFeed(
       return reject('invalid_line', `${issue.path.join('.') || '(line)'}: ${issue.message}`)
     }
     const line = parsed.data
-    if (!isCalendarDate(line.due_date)) return reject('invalid_line', 'due_date: must be a calendar date YYYY-MM-DD')
+    if (!isCalendarDate(line.due_date))
+      return reject('invalid_line', 'due_date: must be a calendar date YYYY-MM-DD')
     if (!matchesAccountPattern(pattern, line.account_number)) {
-      return reject('invalid_account_number', "account_number does not match the biller's account_pattern")
+      return reject(
+        'invalid_account_number',
+        "account_number does not match the biller's account_pattern",
+      )
     }
-    if (seen.has(line.bill_ref)) return reject('duplicate_bill_ref', 'bill_ref appears earlier in this feed')
+    if (seen.has(line.bill_ref))
+      return reject('duplicate_bill_ref', 'bill_ref appears earlier in this feed')
     seen.add(line.bill_ref)
     good.push({
       index,
-      line: [newId('bill'), line.bill_ref, line.account_number, line.period, line.amount_due.amount, line.due_date],
+      line: [
+        newId('bill'),
+        line.bill_ref,
+        line.account_number,
+        line.period,
+        line.amount_due.amount,
+        line.due_date,
+      ],
     })
   })
 
   const d1 = env.DB
   const statements: D1PreparedStatement[] = [
-    d1.prepare('INSERT INTO biller_feed_nonces (biller_id, digest, expires_at) VALUES (?, ?, ?)').bind(
-      caller.billerId,
-      caller.digest,
-      caller.replayKeepUntil,
-    ),
+    d1
+      .prepare('INSERT INTO biller_feed_nonces (biller_id, digest, expires_at) VALUES (?, ?, ?)')
+      .bind(caller.billerId, caller.digest, caller.replayKeepUntil),
     // CROSS JOIN keeps the feed's refs as the outer loop: one unique-index probe per line, never a
     // walk over all of the biller's bills.
     d1
@@ -115,7 +138,11 @@ export async function ingestFeed(
       .bind(now, JSON.stringify(good.map((g) => g.line[1])), caller.billerId),
   ]
   for (let i = 0; i < good.length; i += LINES_PER_STATEMENT) {
-    const upsert = billUpsertSql(caller.billerId, good.slice(i, i + LINES_PER_STATEMENT).map((g) => g.line), now)
+    const upsert = billUpsertSql(
+      caller.billerId,
+      good.slice(i, i + LINES_PER_STATEMENT).map((g) => g.line),
+      now,
+    )
     statements.push(d1.prepare(upsert.sql).bind(...upsert.params))
   }
 
@@ -125,7 +152,10 @@ export async function ingestFeed(
     blocked = (results[1].results ?? []) as typeof blocked
   } catch (err) {
     if (/UNIQUE constraint failed: biller_feed_nonces/.test(errorText(err))) {
-      throw new ApiError('signature_replayed', 'This signed request was already received; sign each request anew')
+      throw new ApiError(
+        'signature_replayed',
+        'This signed request was already received; sign each request anew',
+      )
     }
     throw err
   }
@@ -134,9 +164,19 @@ export async function ingestFeed(
   for (const b of blocked) {
     const index = indexByRef.get(b.bill_ref)!
     if (b.status === 'unpaid') {
-      rejected.push({ index, bill_ref: b.bill_ref, reason: 'payment_in_progress', detail: 'A payment of this bill is awaiting confirmation; send the line again later' })
+      rejected.push({
+        index,
+        bill_ref: b.bill_ref,
+        reason: 'payment_in_progress',
+        detail: 'A payment of this bill is awaiting confirmation; send the line again later',
+      })
     } else {
-      rejected.push({ index, bill_ref: b.bill_ref, reason: 'bill_already_paid', detail: `The bill is ${b.status}; a feed line cannot change it` })
+      rejected.push({
+        index,
+        bill_ref: b.bill_ref,
+        reason: 'bill_already_paid',
+        detail: `The bill is ${b.status}; a feed line cannot change it`,
+      })
     }
   }
   rejected.sort((a, b) => a.index - b.index)
@@ -180,7 +220,10 @@ export async function listSettlements(
     )
     .bind(billerId, query.since, after.at, after.id, query.limit + 1)
     .all<SettlementRow>()
-  return keysetPage(results, query.limit, toSettlementView, (last) => ({ at: last.at, id: last.id }))
+  return keysetPage(results, query.limit, toSettlementView, (last) => ({
+    at: last.at,
+    id: last.id,
+  }))
 }
 
 function toSettlementView(r: SettlementRow): z.infer<typeof SettlementSchema> {

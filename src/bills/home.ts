@@ -25,4 +25,3 @@ registerHomeRail({
   toItems: (rows: Array<BillDisplayRow & { now_ms: number }>) =>
     rows.map((row) => toBillView(row, row.now_ms)),
 })
-

@@ -25,9 +25,14 @@ export type BillRow = {
   updated_at: number
 }
 
-export type BillDisplayRow = BillRow & { nickname: string | null; biller_name: string; biller_category: BillerRow['category'] }
+export type BillDisplayRow = BillRow & {
+  nickname: string | null
+  biller_name: string
+  biller_category: BillerRow['category']
+}
 
-export type VisibleBillRow = BillDisplayRow & Pick<BillerRow, 'amount_rule' | 'min_amount' | 'max_amount' | 'payable_after_due'>
+export type VisibleBillRow = BillDisplayRow &
+  Pick<BillerRow, 'amount_rule' | 'min_amount' | 'max_amount' | 'payable_after_due'>
 
 export function toBillView(row: BillDisplayRow, now: number): BillView {
   return {
@@ -56,7 +61,11 @@ export const COLUMNS = `b.*, a.nickname, r.name AS biller_name, r.category AS bi
   r.amount_rule, r.min_amount, r.max_amount, r.payable_after_due`
 
 /** A bill the person may see, or 404 (never 403: another household's bill ids are not confirmed). */
-export async function findVisibleBill(d1: D1Database, userId: string, billId: string): Promise<VisibleBillRow> {
+export async function findVisibleBill(
+  d1: D1Database,
+  userId: string,
+  billId: string,
+): Promise<VisibleBillRow> {
   const row = await d1
     .prepare(`SELECT ${COLUMNS} ${VISIBLE} WHERE b.id = ? AND a.user_id = ?`)
     .bind(billId, userId)
@@ -81,13 +90,24 @@ export async function listMyBills(
   const descending = query.status === 'paid'
   const after = decodeCursor(query.cursor, BillCursor)
   const statusFilter =
-    query.status === 'paid' ? `AND b.status = 'paid'` : query.status === 'unpaid' ? `AND b.status IN ('unpaid', 'partially_paid')` : ''
+    query.status === 'paid'
+      ? `AND b.status = 'paid'`
+      : query.status === 'unpaid'
+        ? `AND b.status IN ('unpaid', 'partially_paid')`
+        : ''
   const keyset = after ? `AND (b.due_date, b.id) ${descending ? '<' : '>'} (?, ?)` : ''
   const order = descending ? 'b.due_date DESC, b.id DESC' : 'b.due_date, b.id'
   const binds: unknown[] = [userId, ...(after ? [after.due, after.id] : []), query.limit + 1]
   const { results } = await d1
-    .prepare(`SELECT ${COLUMNS} ${VISIBLE} WHERE a.user_id = ? ${statusFilter} ${keyset} ORDER BY ${order} LIMIT ?`)
+    .prepare(
+      `SELECT ${COLUMNS} ${VISIBLE} WHERE a.user_id = ? ${statusFilter} ${keyset} ORDER BY ${order} LIMIT ?`,
+    )
     .bind(...binds)
     .all<VisibleBillRow>()
-  return keysetPage(results, query.limit, (r) => toBillView(r, now), (last) => ({ due: last.due_date, id: last.id }))
+  return keysetPage(
+    results,
+    query.limit,
+    (r) => toBillView(r, now),
+    (last) => ({ due: last.due_date, id: last.id }),
+  )
 }

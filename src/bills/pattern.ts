@@ -24,7 +24,8 @@ const MAX_VARIABLE_REPEATS = 3
 type Group = { variable: boolean; alternation: boolean }
 
 export function checkAccountPattern(pattern: string): RegExp {
-  const unsafe = (why: string) => new ApiError('unsafe_pattern', `account_pattern is not accepted: ${why}`)
+  const unsafe = (why: string) =>
+    new ApiError('unsafe_pattern', `account_pattern is not accepted: ${why}`)
   if (pattern.length === 0 || pattern.length > MAX_PATTERN_LENGTH) {
     throw unsafe(`it must be 1-${MAX_PATTERN_LENGTH} characters`)
   }
@@ -33,10 +34,13 @@ export function checkAccountPattern(pattern: string): RegExp {
     compiled = new RegExp(pattern, 'u')
   } catch (err) {
     throw new ApiError('validation_failed', `account_pattern is not a valid regular expression`, {
-      errors: [{ path: 'account_pattern', message: err instanceof Error ? err.message : 'invalid' }],
+      errors: [
+        { path: 'account_pattern', message: err instanceof Error ? err.message : 'invalid' },
+      ],
     })
   }
-  if (!pattern.startsWith('^') || !endsWithAnchor(pattern)) throw unsafe('it must start with ^ and end with $')
+  if (!pattern.startsWith('^') || !endsWithAnchor(pattern))
+    throw unsafe('it must start with ^ and end with $')
 
   const stack: Group[] = [{ variable: false, alternation: false }]
   let lastClosed: Group | null = null
@@ -58,7 +62,8 @@ export function checkAccountPattern(pattern: string): RegExp {
       continue
     }
     if (ch === '(') {
-      if (/^\(\?(=|!|<=|<!)/.test(pattern.slice(i, i + 4))) throw unsafe('lookarounds are not allowed')
+      if (/^\(\?(=|!|<=|<!)/.test(pattern.slice(i, i + 4)))
+        throw unsafe('lookarounds are not allowed')
       stack.push({ variable: false, alternation: false })
       // Skip the group's own prefix, so the ? of (?: or (?<name> is not read as a quantifier.
       const prefix = /^\((?:\?:|\?<[A-Za-z_$][\w$]*>)?/.exec(pattern.slice(i))![0]
@@ -90,7 +95,9 @@ export function checkAccountPattern(pattern: string): RegExp {
         throw unsafe(`explicit repeat bounds are limited to {${MAX_REPEAT}}`)
       }
       if (max > 1 && lastClosed && (lastClosed.variable || lastClosed.alternation)) {
-        throw unsafe('a repeated group may not contain a variable repeat or an alternation (nested quantifiers)')
+        throw unsafe(
+          'a repeated group may not contain a variable repeat or an alternation (nested quantifiers)',
+        )
       }
       if (min !== max && ++variableRepeats > MAX_VARIABLE_REPEATS) {
         throw unsafe(`at most ${MAX_VARIABLE_REPEATS} variable-length repeats (*, +, ?, {m,n})`)
@@ -108,7 +115,11 @@ export function checkAccountPattern(pattern: string): RegExp {
 
 /** True when the account number is the right length and the whole of it matches. */
 export function matchesAccountPattern(pattern: RegExp, accountNumber: string): boolean {
-  return accountNumber.length > 0 && accountNumber.length <= MAX_ACCOUNT_NUMBER_LENGTH && pattern.test(accountNumber)
+  return (
+    accountNumber.length > 0 &&
+    accountNumber.length <= MAX_ACCOUNT_NUMBER_LENGTH &&
+    pattern.test(accountNumber)
+  )
 }
 
 /** Patterns were checked when they were stored; compiled once per isolate. */

@@ -1,7 +1,14 @@
 import type { Principal } from '../env'
 import { ApiError } from '../http/errors'
 import { errorText } from '../lib/d1-errors'
-import { expireIfDue, findOpenPayment, getPaymentView, isOpenPaymentConflict, newPaymentStatements, type PaymentView } from '../payments/intents'
+import {
+  expireIfDue,
+  findOpenPayment,
+  getPaymentView,
+  isOpenPaymentConflict,
+  newPaymentStatements,
+  type PaymentView,
+} from '../payments/intents'
 import type { Payment } from '../payments/purposes'
 import { findVisibleBill } from './lookup'
 import { payableAmount } from './rules'
@@ -15,7 +22,13 @@ export type PayResult = { created: boolean; payment: PaymentView }
  * payments_open_purpose_uq and reads the first. The payment is recorded with the bill version it
  * was priced on, from a subquery that aborts the batch if a feed changed the bill meanwhile.
  */
-export async function payBill(env: Env, principal: Principal, billId: string, requested: number | undefined, now: number): Promise<PayResult> {
+export async function payBill(
+  env: Env,
+  principal: Principal,
+  billId: string,
+  requested: number | undefined,
+  now: number,
+): Promise<PayResult> {
   for (let tries = 0; tries < 2; tries++) {
     const bill = await findVisibleBill(env.DB, principal.userId, billId)
     const open = await openPayment(env, billId, now)
@@ -40,28 +53,43 @@ export async function payBill(env: Env, principal: Principal, billId: string, re
     } catch (err) {
       if (isOpenPaymentConflict(err)) {
         const winner = await openPayment(env, billId, now)
-        if (winner) return { created: false, payment: await viewOfOpen(env, winner, principal, now) }
+        if (winner)
+          return { created: false, payment: await viewOfOpen(env, winner, principal, now) }
         continue
       }
-      if (/NOT NULL constraint failed: bill_payment_attempts\.bill_version/.test(errorText(err))) continue
+      if (/NOT NULL constraint failed: bill_payment_attempts\.bill_version/.test(errorText(err)))
+        continue
       throw err
     }
     return { created: true, payment: await getPaymentView(env, paymentId, now) }
   }
-  throw new ApiError('bill_changed', 'The bill changed while its payment was being started; try again')
+  throw new ApiError(
+    'bill_changed',
+    'The bill changed while its payment was being started; try again',
+  )
 }
 
 async function openPayment(env: Env, billId: string, now: number): Promise<Payment | null> {
   const found = await findOpenPayment(env.DB, { type: 'bill', id: billId })
   if (!found) return null
   const current = await expireIfDue(env, found, now)
-  return current.status === 'requires_confirmation' || current.status === 'requires_capture' ? current : null
+  return current.status === 'requires_confirmation' || current.status === 'requires_capture'
+    ? current
+    : null
 }
 
 /** The person's own open payment is theirs to see; another household member's is not. */
-async function viewOfOpen(env: Env, payment: Payment, principal: Principal, now: number): Promise<PaymentView> {
+async function viewOfOpen(
+  env: Env,
+  payment: Payment,
+  principal: Principal,
+  now: number,
+): Promise<PaymentView> {
   if (payment.userId !== principal.userId) {
-    throw new ApiError('bill_payment_in_progress', 'Another member of your household is paying this bill right now')
+    throw new ApiError(
+      'bill_payment_in_progress',
+      'Another member of your household is paying this bill right now',
+    )
   }
   return getPaymentView(env, payment.id, now)
 }

@@ -20,7 +20,10 @@ registerPurpose('bill', {
     if (!row) throw new ApiError('bill_not_payable', 'This payment is not linked to a bill')
     if (row.status === 'paid') throw new ApiError('bill_already_paid', 'This bill is already paid')
     if (row.version !== row.attempt_version) {
-      throw new ApiError('bill_changed', 'The bill changed after this payment was started; cancel it and start again')
+      throw new ApiError(
+        'bill_changed',
+        'The bill changed after this payment was started; cancel it and start again',
+      )
     }
     const biller = await findBiller(env.DB, row.biller_id)
     if (!biller) throw new ApiError('bill_not_payable', 'The biller of this bill is gone')
@@ -50,7 +53,16 @@ function settleStatements(env: Env, payment: Payment, now: number): D1PreparedSt
                    WHERE a.payment_id = ? AND b.id = ? AND b.version = a.bill_version AND b.status <> 'paid'
                      AND (r.amount_rule = 'any' OR b.amount_paid + ? <= b.amount_due)),
                ?, ?, 'payment', ?, ?)`,
-    ).bind(`${payment.id}:payment`, payment.id, billId, payment.amount, billId, payment.id, payment.amount, now),
+    ).bind(
+      `${payment.id}:payment`,
+      payment.id,
+      billId,
+      payment.amount,
+      billId,
+      payment.id,
+      payment.amount,
+      now,
+    ),
     env.DB.prepare(
       `UPDATE bills SET amount_paid = amount_paid + ?1,
          status = CASE WHEN amount_paid + ?1 >= amount_due THEN 'paid' ELSE 'partially_paid' END,
@@ -74,7 +86,13 @@ function refundStatements(env: Env, payment: Payment, now: number): D1PreparedSt
     env.DB.prepare(
       `INSERT INTO bill_settlements (id, biller_id, bill_id, payment_id, kind, amount, at)
        VALUES (?3, (SELECT biller_id FROM bills WHERE id = ?4), ?4, ?2, 'refund', ${delta}, ?5)`,
-    ).bind(payment.refundedAmount, payment.id, `${payment.id}:refund:${payment.refundedAmount}`, billId, now),
+    ).bind(
+      payment.refundedAmount,
+      payment.id,
+      `${payment.id}:refund:${payment.refundedAmount}`,
+      billId,
+      now,
+    ),
     env.DB.prepare(
       `UPDATE bills SET amount_paid = amount_paid - ${delta},
          status = CASE WHEN amount_paid - ${delta} >= amount_due THEN 'paid'

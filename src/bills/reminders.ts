@@ -49,7 +49,11 @@ export async function recordBillReminders(env: Env, now: number): Promise<{ reco
       c.bill_id,
       `${c.label}：账单将于 ${c.due_date} 到期`,
       `${c.period} 应缴 ¥${yuan(c.remaining)}，可在电视上发起、手机上确认缴费。`,
-      JSON.stringify({ bill_id: c.bill_id, amount_remaining: { amount: c.remaining, currency: 'CNY' }, due_date: c.due_date }),
+      JSON.stringify({
+        bill_id: c.bill_id,
+        amount_remaining: { amount: c.remaining, currency: 'CNY' },
+        due_date: c.due_date,
+      }),
     ])
     const res = await env.DB.prepare(
       `INSERT INTO notifications (id, user_id, kind, subject_id, title, body, data, created_at)
@@ -88,7 +92,10 @@ export async function listNotifications(
   userId: string,
   query: { limit: number; cursor?: string },
 ): Promise<{ items: z.infer<typeof NotificationSchema>[]; next_cursor: string | null }> {
-  const before = decodeCursor(query.cursor, NotificationCursor) ?? { at: Number.MAX_SAFE_INTEGER, id: '' }
+  const before = decodeCursor(query.cursor, NotificationCursor) ?? {
+    at: Number.MAX_SAFE_INTEGER,
+    id: '',
+  }
   const { results } = await d1
     .prepare(
       `SELECT id, kind, title, body, data, created_at, delivered_at FROM notifications
@@ -97,7 +104,10 @@ export async function listNotifications(
     )
     .bind(userId, before.at, before.id, query.limit + 1)
     .all<NotificationRow>()
-  return keysetPage(results, query.limit, toNotificationView, (last) => ({ at: last.created_at, id: last.id }))
+  return keysetPage(results, query.limit, toNotificationView, (last) => ({
+    at: last.created_at,
+    id: last.id,
+  }))
 }
 
 function toNotificationView(r: NotificationRow): z.infer<typeof NotificationSchema> {
@@ -113,7 +123,10 @@ function toNotificationView(r: NotificationRow): z.infer<typeof NotificationSche
 }
 
 /** For a notifier (push service) draining the outbox: oldest undelivered first. */
-export async function undeliveredNotifications(d1: D1Database, limit: number): Promise<(NotificationRow & { user_id: string })[]> {
+export async function undeliveredNotifications(
+  d1: D1Database,
+  limit: number,
+): Promise<(NotificationRow & { user_id: string })[]> {
   const { results } = await d1
     .prepare(
       `SELECT id, user_id, kind, title, body, data, created_at, delivered_at FROM notifications

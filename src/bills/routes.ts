@@ -34,12 +34,22 @@ import './purpose'
 import './home'
 
 const IdParam = (name: string, example: string) =>
-  z.object({ id: z.string().min(1).max(64).openapi({ param: { name: 'id', in: 'path' }, example, description: name }) })
+  z.object({
+    id: z
+      .string()
+      .min(1)
+      .max(64)
+      .openapi({ param: { name: 'id', in: 'path' }, example, description: name }),
+  })
 
 const signedFeed = {
   headers: z.object({
     'x-biller-id': z.string().openapi({ example: 'blr_01jz3k4m5n6p7q8r9s0t1v2w3x' }),
-    'x-signature': z.string().openapi({ example: 't=1767225600,v1=5257a869e7ecebeda32affa62cdca3fa51cad7e77a0e56ff536d0ce8e108d8bd' }),
+    'x-signature': z
+      .string()
+      .openapi({
+        example: 't=1767225600,v1=5257a869e7ecebeda32affa62cdca3fa51cad7e77a0e56ff536d0ce8e108d8bd',
+      }),
   }),
 }
 
@@ -55,10 +65,16 @@ const createBillerRoute = createRoute({
   summary: 'Register a biller; its feed secret is shown once',
   security: [{ bearer: [] }],
   middleware: [requireAdmin] as const,
-  request: { body: { required: true, content: { 'application/json': { schema: CreateBillerBody } } } },
+  request: {
+    body: { required: true, content: { 'application/json': { schema: CreateBillerBody } } },
+  },
   responses: {
     201: json(BillerCreatedSchema, 'Registered'),
-    ...problems([400, 'validation_failed or unsafe_pattern'], [401, 'Not the admin token'], [503, 'Admin or feed key not configured']),
+    ...problems(
+      [400, 'validation_failed or unsafe_pattern'],
+      [401, 'Not the admin token'],
+      [503, 'Admin or feed key not configured'],
+    ),
   },
 })
 
@@ -72,7 +88,11 @@ const rotateSecretRoute = createRoute({
   request: { params: IdParam('Biller id', 'blr_01jz3k4m5n6p7q8r9s0t1v2w3x') },
   responses: {
     200: json(SecretRotatedSchema, 'Rotated'),
-    ...problems([401, 'Not the admin token'], [404, 'No such biller'], [503, 'Admin or feed key not configured']),
+    ...problems(
+      [401, 'Not the admin token'],
+      [404, 'No such biller'],
+      [503, 'Admin or feed key not configured'],
+    ),
   },
 })
 
@@ -81,8 +101,17 @@ const listBillersRoute = createRoute({
   path: '/v1/billers',
   tags: ['bills'],
   summary: 'Billers, with their account-number pattern and payment rules',
-  request: { query: z.object({ category: BillerCategorySchema.optional(), limit: LimitQuery, cursor: CursorQuery }) },
-  responses: { 200: json(listSchema(BillerSchema, 'BillerList'), 'Billers by id'), ...problems([400, 'Invalid query']) },
+  request: {
+    query: z.object({
+      category: BillerCategorySchema.optional(),
+      limit: LimitQuery,
+      cursor: CursorQuery,
+    }),
+  },
+  responses: {
+    200: json(listSchema(BillerSchema, 'BillerList'), 'Billers by id'),
+    ...problems([400, 'Invalid query']),
+  },
 })
 
 const feedBillsRoute = createRoute({
@@ -96,15 +125,23 @@ const feedBillsRoute = createRoute({
     'signature_replayed, later it is signature_expired. Lines for bills partially paid, paid or with a payment ' +
     'awaiting confirmation are rejected per line.',
   middleware: [requireBillerSignature] as const,
-  request: { headers: signedFeed.headers, body: { required: true, content: { 'application/json': { schema: FeedBody } } } },
-  responses: { 200: json(FeedResultSchema, 'Applied'), ...problems([400, 'Not a feed document']), ...feedProblems },
+  request: {
+    headers: signedFeed.headers,
+    body: { required: true, content: { 'application/json': { schema: FeedBody } } },
+  },
+  responses: {
+    200: json(FeedResultSchema, 'Applied'),
+    ...problems([400, 'Not a feed document']),
+    ...feedProblems,
+  },
 })
 
 const feedPaymentsRoute = createRoute({
   method: 'get',
   path: '/v1/biller-feed/payments',
   tags: ['biller feed'],
-  summary: 'Signed over the raw query string: payments and refunds on your bills, for reconciliation',
+  summary:
+    'Signed over the raw query string: payments and refunds on your bills, for reconciliation',
   middleware: [requireBillerSignature] as const,
   request: {
     headers: signedFeed.headers,
@@ -114,7 +151,11 @@ const feedPaymentsRoute = createRoute({
       cursor: CursorQuery,
     }),
   },
-  responses: { 200: json(listSchema(SettlementSchema, 'BillSettlementList'), 'Oldest first'), ...problems([400, 'Invalid query']), ...feedProblems },
+  responses: {
+    200: json(listSchema(SettlementSchema, 'BillSettlementList'), 'Oldest first'),
+    ...problems([400, 'Invalid query']),
+    ...feedProblems,
+  },
 })
 
 const linkAccountRoute = createRoute({
@@ -124,7 +165,9 @@ const linkAccountRoute = createRoute({
   summary: 'Link a biller account number (from the phone or a paired TV)',
   security: [{ bearer: [] }],
   middleware: [requireDeviceOrUser] as const,
-  request: { body: { required: true, content: { 'application/json': { schema: LinkAccountBody } } } },
+  request: {
+    body: { required: true, content: { 'application/json': { schema: LinkAccountBody } } },
+  },
   responses: {
     201: json(BillerAccountSchema, 'Linked; the number is only ever shown masked'),
     ...problems(
@@ -143,7 +186,10 @@ const listAccountsRoute = createRoute({
   security: [{ bearer: [] }],
   middleware: [requireDeviceOrUser] as const,
   request: { query: z.object({ limit: LimitQuery, cursor: CursorQuery }) },
-  responses: { 200: json(listSchema(BillerAccountSchema, 'BillerAccountList'), 'Oldest first'), ...problems([401, 'Not signed in']) },
+  responses: {
+    200: json(listSchema(BillerAccountSchema, 'BillerAccountList'), 'Oldest first'),
+    ...problems([401, 'Not signed in']),
+  },
 })
 
 const unlinkAccountRoute = createRoute({
@@ -154,7 +200,10 @@ const unlinkAccountRoute = createRoute({
   security: [{ bearer: [] }],
   middleware: [requireDeviceOrUser] as const,
   request: { params: IdParam('Linked account id', 'ba_01jz3k4m5n6p7q8r9s0t1v2w3x') },
-  responses: { 204: { description: 'Unlinked' }, ...problems([401, 'Not signed in'], [404, 'No such linked account']) },
+  responses: {
+    204: { description: 'Unlinked' },
+    ...problems([401, 'Not signed in'], [404, 'No such linked account']),
+  },
 })
 
 const myBillsRoute = createRoute({
@@ -166,12 +215,18 @@ const myBillsRoute = createRoute({
   middleware: [requireDeviceOrUser] as const,
   request: {
     query: z.object({
-      status: z.enum(['unpaid', 'paid']).optional().openapi({ description: 'unpaid includes partially paid' }),
+      status: z
+        .enum(['unpaid', 'paid'])
+        .optional()
+        .openapi({ description: 'unpaid includes partially paid' }),
       limit: LimitQuery,
       cursor: CursorQuery,
     }),
   },
-  responses: { 200: json(listSchema(BillSchema, 'BillList'), 'Your bills'), ...problems([400, 'Invalid query'], [401, 'Not signed in']) },
+  responses: {
+    200: json(listSchema(BillSchema, 'BillList'), 'Your bills'),
+    ...problems([400, 'Invalid query'], [401, 'Not signed in']),
+  },
 })
 
 const getBillRoute = createRoute({
@@ -182,7 +237,10 @@ const getBillRoute = createRoute({
   security: [{ bearer: [] }],
   middleware: [requireDeviceOrUser] as const,
   request: { params: IdParam('Bill id', 'bill_01jz3k4m5n6p7q8r9s0t1v2w3x') },
-  responses: { 200: json(BillSchema, 'The bill'), ...problems([401, 'Not signed in'], [404, 'No such bill among your accounts']) },
+  responses: {
+    200: json(BillSchema, 'The bill'),
+    ...problems([401, 'Not signed in'], [404, 'No such bill among your accounts']),
+  },
 })
 
 const PayResponse = z.object({ payment: PaymentViewSchema }).openapi('BillPayment')
@@ -197,7 +255,10 @@ const payBillRoute = createRoute({
     'When this bill already has a payment of yours awaiting confirmation, that payment is returned (200).',
   security: [{ bearer: [] }],
   middleware: [requireDeviceOrUser, idempotent] as const,
-  request: { params: IdParam('Bill id', 'bill_01jz3k4m5n6p7q8r9s0t1v2w3x'), body: { required: false, content: { 'application/json': { schema: PayBillBody } } } },
+  request: {
+    params: IdParam('Bill id', 'bill_01jz3k4m5n6p7q8r9s0t1v2w3x'),
+    body: { required: false, content: { 'application/json': { schema: PayBillBody } } },
+  },
   responses: {
     201: json(PayResponse, 'Payment started, awaiting confirmation on the phone'),
     200: json(PayResponse, 'The payment already awaiting confirmation'),
@@ -205,7 +266,10 @@ const payBillRoute = createRoute({
       [400, 'amount_not_allowed by the biller rules, or validation_failed'],
       [401, 'Not signed in'],
       [404, 'No such bill among your accounts'],
-      [409, 'bill_already_paid, bill_not_payable (past due), bill_payment_in_progress (another member), bill_changed'],
+      [
+        409,
+        'bill_already_paid, bill_not_payable (past due), bill_payment_in_progress (another member), bill_changed',
+      ],
     ),
   },
 })
@@ -218,7 +282,10 @@ const notificationsRoute = createRoute({
   security: [{ bearer: [] }],
   middleware: [requireDeviceOrUser] as const,
   request: { query: z.object({ limit: LimitQuery, cursor: CursorQuery }) },
-  responses: { 200: json(listSchema(NotificationSchema, 'NotificationList'), 'Newest first'), ...problems([401, 'Not signed in']) },
+  responses: {
+    200: json(listSchema(NotificationSchema, 'NotificationList'), 'Newest first'),
+    ...problems([401, 'Not signed in']),
+  },
 })
 
 export const billRoutes = new OpenAPIHono<AppEnv>()
@@ -227,41 +294,82 @@ export const billRoutes = new OpenAPIHono<AppEnv>()
     return c.json({ biller, feed_secret: feedSecret }, 201)
   })
   .openapi(rotateSecretRoute, async (c) => {
-    const { feedSecret, previousValidUntil } = await rotateFeedSecret(c.env, c.req.valid('param').id, Date.now())
+    const { feedSecret, previousValidUntil } = await rotateFeedSecret(
+      c.env,
+      c.req.valid('param').id,
+      Date.now(),
+    )
     return c.json({ feed_secret: feedSecret, previous_valid_until: iso(previousValidUntil) }, 200)
   })
-  .openapi(listBillersRoute, async (c) => c.json(await listBillers(c.env.DB, c.req.valid('query')), 200))
+  .openapi(listBillersRoute, async (c) =>
+    c.json(await listBillers(c.env.DB, c.req.valid('query')), 200),
+  )
   .openapi(feedBillsRoute, async (c) => {
-    const result = await ingestFeed(c.env, c.get('feedCaller'), c.req.valid('json').bills, Date.now())
+    const result = await ingestFeed(
+      c.env,
+      c.get('feedCaller'),
+      c.req.valid('json').bills,
+      Date.now(),
+    )
     return c.json(result, 200)
   })
   .openapi(feedPaymentsRoute, async (c) => {
     const { since, limit, cursor } = c.req.valid('query')
-    const page = await listSettlements(c.env.DB, c.get('feedCaller').billerId, { since: Date.parse(since), limit, cursor })
+    const page = await listSettlements(c.env.DB, c.get('feedCaller').billerId, {
+      since: Date.parse(since),
+      limit,
+      cursor,
+    })
     return c.json(page, 200)
   })
   .openapi(linkAccountRoute, async (c) => {
-    const account = await linkAccount(c.env.DB, principalOf(c).userId, c.req.valid('json'), Date.now())
+    const account = await linkAccount(
+      c.env.DB,
+      principalOf(c).userId,
+      c.req.valid('json'),
+      Date.now(),
+    )
     return c.json(account, 201)
   })
-  .openapi(listAccountsRoute, async (c) => c.json(await listAccounts(c.env.DB, principalOf(c).userId, c.req.valid('query')), 200))
+  .openapi(listAccountsRoute, async (c) =>
+    c.json(await listAccounts(c.env.DB, principalOf(c).userId, c.req.valid('query')), 200),
+  )
   .openapi(unlinkAccountRoute, async (c) => {
     await unlinkAccount(c.env.DB, principalOf(c).userId, c.req.valid('param').id)
     return c.body(null, 204)
   })
   .openapi(myBillsRoute, async (c) => {
-    return c.json(await listMyBills(c.env.DB, principalOf(c).userId, c.req.valid('query'), Date.now()), 200)
+    return c.json(
+      await listMyBills(c.env.DB, principalOf(c).userId, c.req.valid('query'), Date.now()),
+      200,
+    )
   })
   .openapi(getBillRoute, async (c) => {
     const now = Date.now()
-    return c.json(toBillView(await findVisibleBill(c.env.DB, principalOf(c).userId, c.req.valid('param').id), now), 200)
+    return c.json(
+      toBillView(
+        await findVisibleBill(c.env.DB, principalOf(c).userId, c.req.valid('param').id),
+        now,
+      ),
+      200,
+    )
   })
   .openapi(payBillRoute, async (c) => {
     const requested = c.req.valid('json')?.amount?.amount
-    const result = await payBill(c.env, principalOf(c), c.req.valid('param').id, requested, Date.now())
-    return result.created ? c.json({ payment: result.payment }, 201) : c.json({ payment: result.payment }, 200)
+    const result = await payBill(
+      c.env,
+      principalOf(c),
+      c.req.valid('param').id,
+      requested,
+      Date.now(),
+    )
+    return result.created
+      ? c.json({ payment: result.payment }, 201)
+      : c.json({ payment: result.payment }, 200)
   })
-  .openapi(notificationsRoute, async (c) => c.json(await listNotifications(c.env.DB, principalOf(c).userId, c.req.valid('query')), 200))
+  .openapi(notificationsRoute, async (c) =>
+    c.json(await listNotifications(c.env.DB, principalOf(c).userId, c.req.valid('query')), 200),
+  )
 
 // Feed lines are validated one by one (a bad line is reported, not a 400), so the body schema holds
 // them as unknown and points at this component for the document.

@@ -19,7 +19,14 @@ export type BillerRow = {
 }
 
 /** A checked feed line: [new id, bill_ref, account_number, period, amount_due fen, due_date]. */
-export type GoodLine = [id: string, billRef: string, accountNumber: string, period: string, amountDue: number, dueDate: string]
+export type GoodLine = [
+  id: string,
+  billRef: string,
+  accountNumber: string,
+  period: string,
+  amountDue: number,
+  dueDate: string,
+]
 
 /**
  * The write of a biller row, shared by the admin route (always a new id) and the demo seeder

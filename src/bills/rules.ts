@@ -20,12 +20,19 @@ export function payableAmount(
   now: number,
 ): number {
   const remaining = bill.amount_due - bill.amount_paid
-  if (bill.status === 'paid' || remaining <= 0) throw new ApiError('bill_already_paid', 'This bill is already paid')
+  if (bill.status === 'paid' || remaining <= 0)
+    throw new ApiError('bill_already_paid', 'This bill is already paid')
   if (biller.payable_after_due === 0 && bill.due_date < chinaDate(now)) {
-    throw new ApiError('bill_not_payable', `This biller does not accept payments after the due date (${bill.due_date})`)
+    throw new ApiError(
+      'bill_not_payable',
+      `This biller does not accept payments after the due date (${bill.due_date})`,
+    )
   }
   const amount = requested ?? remaining
-  const refuse = (detail: string) => new ApiError('amount_not_allowed', detail, { amount_remaining: { amount: remaining, currency: 'CNY' } })
+  const refuse = (detail: string) =>
+    new ApiError('amount_not_allowed', detail, {
+      amount_remaining: { amount: remaining, currency: 'CNY' },
+    })
   if (biller.amount_rule === 'exact' && amount !== remaining) {
     throw refuse(`This biller accepts only the full amount due (${remaining} fen)`)
   }
@@ -33,7 +40,9 @@ export function payableAmount(
     throw refuse(`At most the amount still due (${remaining} fen) can be paid`)
   }
   if (biller.min_amount !== null && amount < biller.min_amount && amount < remaining) {
-    throw refuse(`A single payment must be at least ${biller.min_amount} fen unless it settles the bill`)
+    throw refuse(
+      `A single payment must be at least ${biller.min_amount} fen unless it settles the bill`,
+    )
   }
   if (biller.max_amount !== null && amount > biller.max_amount) {
     throw refuse(`A single payment may be at most ${biller.max_amount} fen`)

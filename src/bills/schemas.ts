@@ -21,9 +21,12 @@ export const BillerCategorySchema = z.enum(BILLER_CATEGORIES)
 export const BillerRulesSchema = z
   .object({
     amount: z.enum(AMOUNT_RULES).openapi({
-      description: 'exact: only the amount due; partial: any part of it; any: any amount (prepaid top-up)',
+      description:
+        'exact: only the amount due; partial: any part of it; any: any amount (prepaid top-up)',
     }),
-    min_amount: MoneySchema.nullable().openapi({ description: 'Smallest single payment, except when it settles the bill' }),
+    min_amount: MoneySchema.nullable().openapi({
+      description: 'Smallest single payment, except when it settles the bill',
+    }),
     max_amount: MoneySchema.nullable().openapi({ description: 'Largest single payment' }),
     payable_after_due: z.boolean(),
   })
@@ -45,7 +48,8 @@ export const CreateBillerBody = z
     name: z.string().trim().min(1).max(80),
     category: BillerCategorySchema,
     account_pattern: z.string().min(1).max(200).openapi({
-      description: 'Anchored regular expression (^…$), at most 100 characters, no nested quantifiers',
+      description:
+        'Anchored regular expression (^…$), at most 100 characters, no nested quantifiers',
       example: '^\\d{10}$',
     }),
     rules: z
@@ -64,18 +68,26 @@ export const CreateBillerBody = z
 export const BillerCreatedSchema = z
   .object({
     biller: BillerSchema,
-    feed_secret: z.string().openapi({ description: 'Shown once. HMAC-SHA256 key for X-Signature.' }),
+    feed_secret: z
+      .string()
+      .openapi({ description: 'Shown once. HMAC-SHA256 key for X-Signature.' }),
   })
   .openapi('BillerCreated')
 
 export const SecretRotatedSchema = z
   .object({
     feed_secret: z.string().openapi({ description: 'Shown once; signs from now on' }),
-    previous_valid_until: z.string().openapi({ description: 'Until when the secrets it replaces still verify' }),
+    previous_valid_until: z
+      .string()
+      .openapi({ description: 'Until when the secrets it replaces still verify' }),
   })
   .openapi('FeedSecretRotated')
 
-export const BillerRefSchema = z.object({ id: z.string(), name: z.string(), category: BillerCategorySchema })
+export const BillerRefSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  category: BillerCategorySchema,
+})
 
 export const BillSchema = z
   .object({
@@ -88,7 +100,9 @@ export const BillSchema = z
     amount_due: MoneySchema,
     amount_paid: MoneySchema,
     amount_remaining: MoneySchema,
-    due_date: z.string().openapi({ example: '2026-05-20', description: 'Calendar date, China time' }),
+    due_date: z
+      .string()
+      .openapi({ example: '2026-05-20', description: 'Calendar date, China time' }),
     status: z.enum(BILL_STATUSES),
     overdue: z.boolean(),
   })
@@ -115,7 +129,9 @@ export const LinkAccountBody = z
 
 export const PayBillBody = z
   .object({
-    amount: PositiveMoneySchema.optional().openapi({ description: 'Omit to pay everything still due' }),
+    amount: PositiveMoneySchema.optional().openapi({
+      description: 'Omit to pay everything still due',
+    }),
   })
   .strict()
   .openapi('PayBill')
@@ -141,7 +157,10 @@ export const FeedBody = z
       .array(z.unknown())
       .min(1)
       .max(FEED_MAX_LINES)
-      .openapi({ description: 'BillFeedLine objects; each line is checked on its own', items: { $ref: '#/components/schemas/BillFeedLine' } }),
+      .openapi({
+        description: 'BillFeedLine objects; each line is checked on its own',
+        items: { $ref: '#/components/schemas/BillFeedLine' },
+      }),
   })
   .strict()
   .openapi('BillFeed')
@@ -149,13 +168,22 @@ export const FeedBody = z
 export const FeedRejectionSchema = z.object({
   index: z.number().int(),
   bill_ref: z.string().optional(),
-  reason: z.enum(['invalid_line', 'invalid_account_number', 'duplicate_bill_ref', 'bill_already_paid', 'payment_in_progress']),
+  reason: z.enum([
+    'invalid_line',
+    'invalid_account_number',
+    'duplicate_bill_ref',
+    'bill_already_paid',
+    'payment_in_progress',
+  ]),
   detail: z.string(),
 })
 
 export const FeedResultSchema = z
   .object({
-    upserted: z.number().int().openapi({ description: 'Lines that landed (created, changed or already identical)' }),
+    upserted: z
+      .number()
+      .int()
+      .openapi({ description: 'Lines that landed (created, changed or already identical)' }),
     rejected: z.array(FeedRejectionSchema),
   })
   .openapi('BillFeedResult')

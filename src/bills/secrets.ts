@@ -17,7 +17,10 @@ let cachedKey: { source: string; key: Promise<CryptoKey> } | undefined
 function encryptionKey(env: Env): Promise<CryptoKey> {
   const source = env.BILLER_FEED_KEY
   if (!source || source.length < 32) {
-    throw new ApiError('bills_unavailable', 'Biller feeds are not configured on this deployment (BILLER_FEED_KEY)')
+    throw new ApiError(
+      'bills_unavailable',
+      'Biller feeds are not configured on this deployment (BILLER_FEED_KEY)',
+    )
   }
   if (cachedKey?.source !== source) cachedKey = { source, key: deriveKey(source) }
   return cachedKey.key
@@ -26,7 +29,12 @@ function encryptionKey(env: Env): Promise<CryptoKey> {
 async function deriveKey(source: string): Promise<CryptoKey> {
   const ikm = await crypto.subtle.importKey('raw', enc.encode(source), 'HKDF', false, ['deriveKey'])
   return crypto.subtle.deriveKey(
-    { name: 'HKDF', hash: 'SHA-256', salt: enc.encode('tvpay'), info: enc.encode('biller feed secrets v1') },
+    {
+      name: 'HKDF',
+      hash: 'SHA-256',
+      salt: enc.encode('tvpay'),
+      info: enc.encode('biller feed secrets v1'),
+    },
     ikm,
     { name: 'AES-GCM', length: 256 },
     false,
@@ -39,15 +47,27 @@ export function generateFeedSecret(): string {
   return SECRET_PREFIX + base64url.encode(crypto.getRandomValues(new Uint8Array(32)))
 }
 
-export async function encryptFeedSecret(env: Env, billerId: string, secret: string): Promise<string> {
+export async function encryptFeedSecret(
+  env: Env,
+  billerId: string,
+  secret: string,
+): Promise<string> {
   const key = await encryptionKey(env)
   const iv = crypto.getRandomValues(new Uint8Array(12))
-  const sealed = await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: enc.encode(billerId) }, key, enc.encode(secret))
+  const sealed = await crypto.subtle.encrypt(
+    { name: 'AES-GCM', iv, additionalData: enc.encode(billerId) },
+    key,
+    enc.encode(secret),
+  )
   return [FORMAT, base64url.encode(iv), base64url.encode(new Uint8Array(sealed))].join('.')
 }
 
 /** null when the ciphertext is not ours (wrong key, wrong biller, tampered): such a secret verifies nothing. */
-export async function decryptFeedSecret(env: Env, billerId: string, stored: string): Promise<string | null> {
+export async function decryptFeedSecret(
+  env: Env,
+  billerId: string,
+  stored: string,
+): Promise<string | null> {
   const key = await encryptionKey(env)
   const [format, iv, sealed] = stored.split('.')
   if (format !== FORMAT || !iv || !sealed) return null

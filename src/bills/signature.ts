@@ -13,7 +13,8 @@ const enc = new TextEncoder()
 export type ParsedSignature = { timestamp: number; signatures: Uint8Array[] }
 
 export function parseSignatureHeader(header: string | undefined): ParsedSignature {
-  const bad = () => new ApiError('invalid_signature', 'X-Signature must be "t=<unix seconds>,v1=<hex HMAC-SHA256>"')
+  const bad = () =>
+    new ApiError('invalid_signature', 'X-Signature must be "t=<unix seconds>,v1=<hex HMAC-SHA256>"')
   if (!header || header.length > 1024) throw bad()
   let timestamp: number | undefined
   const signatures: Uint8Array[] = []
@@ -31,14 +32,18 @@ export function parseSignatureHeader(header: string | undefined): ParsedSignatur
       signatures.push(fromHex(value))
     }
   }
-  if (timestamp === undefined || signatures.length === 0 || signatures.length > MAX_SIGNATURES) throw bad()
+  if (timestamp === undefined || signatures.length === 0 || signatures.length > MAX_SIGNATURES)
+    throw bad()
   return { timestamp, signatures }
 }
 
 /** The timestamp must be within 5 minutes of now, in either direction (clock skew both ways). */
 export function checkTimestamp(timestamp: number, nowMs: number): void {
   if (Math.abs(Math.floor(nowMs / 1000) - timestamp) > TOLERANCE_SECONDS) {
-    throw new ApiError('signature_expired', `The signature timestamp is more than ${TOLERANCE_SECONDS} seconds from now`)
+    throw new ApiError(
+      'signature_expired',
+      `The signature timestamp is more than ${TOLERANCE_SECONDS} seconds from now`,
+    )
   }
 }
 
@@ -52,7 +57,11 @@ export function signedMessage(timestamp: number, payload: Uint8Array): Uint8Arra
 }
 
 /** True when any presented signature is the HMAC of the message under any of the secrets. */
-export async function anySignatureMatches(secrets: string[], message: Uint8Array, presented: Uint8Array[]): Promise<boolean> {
+export async function anySignatureMatches(
+  secrets: string[],
+  message: Uint8Array,
+  presented: Uint8Array[],
+): Promise<boolean> {
   let matched = false
   for (const secret of secrets) {
     const expected = new Uint8Array(await hmacSha256(secret, message))
@@ -65,7 +74,13 @@ export async function anySignatureMatches(secrets: string[], message: Uint8Array
 }
 
 export async function hmacSha256(secret: string, message: Uint8Array): Promise<ArrayBuffer> {
-  const key = await crypto.subtle.importKey('raw', enc.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])
+  const key = await crypto.subtle.importKey(
+    'raw',
+    enc.encode(secret),
+    { name: 'HMAC', hash: 'SHA-256' },
+    false,
+    ['sign'],
+  )
   return crypto.subtle.sign('HMAC', key, message)
 }
 

@@ -29,25 +29,40 @@ function rejectDuplicates(values: string[], field: string, list: string) {
   const seen = new Map<string, number>()
   const errors: FieldError[] = []
   values.forEach((v, i) => {
-    if (seen.has(v)) errors.push({ path: `${list}.${i}.${field}`, message: `${field} ${v} appears twice in this call (first at ${seen.get(v)})` })
+    if (seen.has(v))
+      errors.push({
+        path: `${list}.${i}.${field}`,
+        message: `${field} ${v} appears twice in this call (first at ${seen.get(v)})`,
+      })
     else seen.set(v, i)
   })
-  if (errors.length > 0) throw new ApiError('validation_failed', `Each ${field} may appear once per call`, { errors })
+  if (errors.length > 0)
+    throw new ApiError('validation_failed', `Each ${field} may appear once per call`, { errors })
 }
 
 function translateWriteError(err: unknown): unknown {
   const message = err instanceof Error ? err.message : String(err)
   if (message.includes('category_too_deep')) {
-    return new ApiError('category_too_deep', 'Categories are two levels deep: a root and its children')
+    return new ApiError(
+      'category_too_deep',
+      'Categories are two levels deep: a root and its children',
+    )
   }
   if (message.includes('NOT NULL constraint failed: products.category_id')) {
-    return new ApiError('conflict', 'A category changed during this write; nothing was written, retry')
+    return new ApiError(
+      'conflict',
+      'A category changed during this write; nothing was written, retry',
+    )
   }
   return err
 }
 
 export async function upsertCategories(env: Env, inputs: CategoryInput[], now: number) {
-  rejectDuplicates(inputs.map((c) => c.slug), 'slug', 'categories')
+  rejectDuplicates(
+    inputs.map((c) => c.slug),
+    'slug',
+    'categories',
+  )
   const bySlug = new Map(inputs.map((c) => [c.slug, c]))
   // Slugs and parent slugs can be 200: one JSON parameter, as D1 binds at most 100.
   const wanted = [...new Set(inputs.flatMap((c) => [c.slug, c.parent_slug ?? []].flat()))]
@@ -64,21 +79,32 @@ export async function upsertCategories(env: Env, inputs: CategoryInput[], now: n
     const parentSlug = c.parent_slug
     if (!parentSlug) return
     const path = `categories.${i}.parent_slug`
-    if (parentSlug === c.slug) return errors.push({ path, message: 'a category cannot be its own parent' })
+    if (parentSlug === c.slug)
+      return errors.push({ path, message: 'a category cannot be its own parent' })
     const parentInBatch = bySlug.get(parentSlug)
     const parentStored = stored.get(parentSlug)
     if (!parentInBatch && !parentStored) {
       unknown.push(parentSlug)
       return errors.push({ path, message: `unknown category ${parentSlug}` })
     }
-    const parentIsChild = parentInBatch ? Boolean(parentInBatch.parent_slug) : parentStored!.parent_id !== null
-    if (parentIsChild) errors.push({ path, message: `${parentSlug} is itself a child: categories are two levels deep` })
+    const parentIsChild = parentInBatch
+      ? Boolean(parentInBatch.parent_slug)
+      : parentStored!.parent_id !== null
+    if (parentIsChild)
+      errors.push({
+        path,
+        message: `${parentSlug} is itself a child: categories are two levels deep`,
+      })
   })
   if (unknown.length > 0) {
-    throw new ApiError('unknown_category', `Unknown parent_slug: ${[...new Set(unknown)].join(', ')}`, {
-      unknown_slugs: [...new Set(unknown)],
-      errors,
-    })
+    throw new ApiError(
+      'unknown_category',
+      `Unknown parent_slug: ${[...new Set(unknown)].join(', ')}`,
+      {
+        unknown_slugs: [...new Set(unknown)],
+        errors,
+      },
+    )
   }
   if (errors.length > 0) throw new ApiError('category_too_deep', errors[0]!.message, { errors })
 
@@ -86,30 +112,47 @@ export async function upsertCategories(env: Env, inputs: CategoryInput[], now: n
     toStatements(env.DB, categoryUpsertSql(c, { id: newId('category'), now })),
   )
   const slugs = inputs.map((c) => c.slug)
-  const readBack = env.DB.prepare(`SELECT id, slug FROM categories WHERE slug IN (${placeholders(slugs.length)})`).bind(...slugs)
+  const readBack = env.DB.prepare(
+    `SELECT id, slug FROM categories WHERE slug IN (${placeholders(slugs.length)})`,
+  ).bind(...slugs)
   const ids = await runBatch(env, [...statements, catalogVersionBumpStatement(env), readBack])
   const idBySlug = new Map(ids.map((r) => [r.slug as string, r.id as string]))
   return { items: slugs.map((slug) => ({ id: idBySlug.get(slug)!, slug })) }
 }
 
 export async function upsertProducts(env: Env, inputs: ProductInput[], now: number) {
-  rejectDuplicates(inputs.map((p) => p.sku), 'sku', 'products')
+  rejectDuplicates(
+    inputs.map((p) => p.sku),
+    'sku',
+    'products',
+  )
   const slugs = [...new Set(inputs.map((p) => p.category_slug))]
-  const { results } = await env.DB.prepare(`SELECT slug FROM categories WHERE slug IN (${placeholders(slugs.length)})`)
+  const { results } = await env.DB.prepare(
+    `SELECT slug FROM categories WHERE slug IN (${placeholders(slugs.length)})`,
+  )
     .bind(...slugs)
     .all<{ slug: string }>()
   const known = new Set(results.map((r) => r.slug))
   const unknown = slugs.filter((s) => !known.has(s))
   if (unknown.length > 0) {
     const errors = inputs.flatMap((p, i) =>
-      known.has(p.category_slug) ? [] : [{ path: `products.${i}.category_slug`, message: `unknown category ${p.category_slug}` }],
+      known.has(p.category_slug)
+        ? []
+        : [{ path: `products.${i}.category_slug`, message: `unknown category ${p.category_slug}` }],
     )
-    throw new ApiError('unknown_category', `Unknown category_slug: ${unknown.join(', ')}`, { unknown_slugs: unknown, errors })
+    throw new ApiError('unknown_category', `Unknown category_slug: ${unknown.join(', ')}`, {
+      unknown_slugs: unknown,
+      errors,
+    })
   }
 
-  const statements = inputs.flatMap((p) => toStatements(env.DB, productUpsertSql(p, { id: newId('product'), now })))
+  const statements = inputs.flatMap((p) =>
+    toStatements(env.DB, productUpsertSql(p, { id: newId('product'), now })),
+  )
   const skus = inputs.map((p) => p.sku)
-  const readBack = env.DB.prepare(`SELECT id, sku FROM products WHERE sku IN (${placeholders(skus.length)})`).bind(...skus)
+  const readBack = env.DB.prepare(
+    `SELECT id, sku FROM products WHERE sku IN (${placeholders(skus.length)})`,
+  ).bind(...skus)
   let ids: Record<string, unknown>[]
   try {
     ids = await runBatch(env, [...statements, catalogVersionBumpStatement(env), readBack])
@@ -152,7 +195,10 @@ async function stockBelowHeld(env: Env, inputs: ProductInput[]): Promise<ApiErro
 }
 
 /** Runs the batch and returns the rows of its last statement (the read-back). */
-async function runBatch(env: Env, statements: D1PreparedStatement[]): Promise<Record<string, unknown>[]> {
+async function runBatch(
+  env: Env,
+  statements: D1PreparedStatement[],
+): Promise<Record<string, unknown>[]> {
   try {
     const results = await env.DB.batch<Record<string, unknown>>(statements)
     return results[results.length - 1]!.results

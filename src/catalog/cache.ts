@@ -31,7 +31,9 @@ export function forgetCatalogVersion(): void {
 
 export async function catalogVersion(env: Env, now = Date.now()): Promise<number> {
   if (remembered && now - remembered.readAt < VERSION_TTL_MS) return remembered.version
-  const row = await env.DB.prepare('SELECT version FROM catalog_state WHERE id = 1').first<{ version: number }>()
+  const row = await env.DB.prepare('SELECT version FROM catalog_state WHERE id = 1').first<{
+    version: number
+  }>()
   const version = row?.version ?? 0
   remembered = { version, readAt: now }
   return version

@@ -48,10 +48,16 @@ export function productExtras(): ProductExtra[] {
   return [...extras.values()]
 }
 
-export type HomeView = { rails: Array<{ id: string; title: string; kind: RailKind; items: unknown[] }> }
+export type HomeView = {
+  rails: Array<{ id: string; title: string; kind: RailKind; items: unknown[] }>
+}
 
 /** Every rail in one batch; rails with nothing to show are left out. */
-export async function loadHome(env: Env, principal: Principal | null, now: number): Promise<HomeView> {
+export async function loadHome(
+  env: Env,
+  principal: Principal | null,
+  now: number,
+): Promise<HomeView> {
   const planned = homeRails()
     .map((rail) => ({ rail, statement: rail.query(env, principal, now) }))
     .filter((p): p is { rail: HomeRail; statement: D1PreparedStatement } => p.statement !== null)
@@ -62,7 +68,12 @@ export async function loadHome(env: Env, principal: Principal | null, now: numbe
     const rows = results[i]?.results ?? []
     const items = rail.toItems(rows)
     if (items.length === 0) return
-    view.rails.push({ id: rail.id, title: rail.titleFrom?.(rows) ?? rail.title, kind: rail.kind, items })
+    view.rails.push({
+      id: rail.id,
+      title: rail.titleFrom?.(rows) ?? rail.title,
+      kind: rail.kind,
+      items,
+    })
   })
   return view
 }

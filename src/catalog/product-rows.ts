@@ -1,6 +1,11 @@
 import { z } from '@hono/zod-openapi'
 import { MoneySchema } from '../lib/money'
-import { categorySearchDocument, productSearchDocument, SALES_SPAN, searchRank } from './search-keys'
+import {
+  categorySearchDocument,
+  productSearchDocument,
+  SALES_SPAN,
+  searchRank,
+} from './search-keys'
 
 /**
  * What the admin upserts write, as plain SQL with parameters, so the demo seeder writes exactly
@@ -41,7 +46,12 @@ export type CategoryInput = z.infer<typeof CategoryInputSchema>
 
 export const ProductInputSchema = z
   .object({
-    sku: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, dot, dash, underscore; 1-64 long'),
+    sku: z
+      .string()
+      .regex(
+        /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/,
+        'letters, digits, dot, dash, underscore; 1-64 long',
+      ),
     title: z.string().trim().min(1).max(200),
     brand: z.string().trim().min(1).max(60),
     description: z.string().max(5000).optional(),
@@ -96,7 +106,15 @@ export function categoryUpsertSql(input: CategoryInput, opts: { id: string; now:
             ON CONFLICT (slug) DO UPDATE SET
               name = excluded.name, parent_id = excluded.parent_id, position = excluded.position,
               search_text = excluded.search_text, updated_at = excluded.updated_at`,
-      params: [input.slug, opts.id, input.name, input.parent_slug ?? null, input.position ?? 0, doc.searchText, opts.now],
+      params: [
+        input.slug,
+        opts.id,
+        input.name,
+        input.parent_slug ?? null,
+        input.position ?? 0,
+        doc.searchText,
+        opts.now,
+      ],
     },
     { sql: `DELETE FROM search_keys WHERE target_id = ${target}`, params: [input.slug] },
     {

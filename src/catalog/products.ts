@@ -5,7 +5,9 @@ import { productExtras } from './home'
 import { SUMMARY_COLUMNS, type SummaryRow, toSummary, type ProductSummary } from './views'
 
 /** Lists are ordered by popularity, then id: the cursor is the last row's (sales, id). */
-const ProductCursor = z.object({ s: z.number().int().min(0), i: z.string().min(1).max(64) }).strict()
+const ProductCursor = z
+  .object({ s: z.number().int().min(0), i: z.string().min(1).max(64) })
+  .strict()
 
 const FIRST_PAGE = { s: Number.MAX_SAFE_INTEGER, i: '\u{10FFFF}' }
 
@@ -17,12 +19,19 @@ export type ProductPage = { items: ProductSummary[]; next_cursor: string | null 
  * go in one batch; the statement that does not apply is switched off by a constant condition,
  * which SQLite checks once before touching any row.
  */
-export function listProductsStatements(env: Env, q: { categoryId?: string; limit: number; cursor?: string }) {
+export function listProductsStatements(
+  env: Env,
+  q: { categoryId?: string; limit: number; cursor?: string },
+) {
   const after = decodeCursor(q.cursor, ProductCursor) ?? FIRST_PAGE
   const page = `(p.sales, p.id) < (?2, ?3) ORDER BY p.sales DESC, p.id DESC LIMIT ?4`
   const params = [q.categoryId ?? null, after.s, after.i, q.limit + 1]
   if (q.categoryId === undefined) {
-    return [env.DB.prepare(`SELECT ${SUMMARY_COLUMNS} FROM products p WHERE ?1 IS NULL AND ${page}`).bind(...params)]
+    return [
+      env.DB.prepare(`SELECT ${SUMMARY_COLUMNS} FROM products p WHERE ?1 IS NULL AND ${page}`).bind(
+        ...params,
+      ),
+    ]
   }
   return [
     env.DB.prepare('SELECT id, parent_id FROM categories WHERE id = ?').bind(q.categoryId),
@@ -37,13 +46,17 @@ export function listProductsStatements(env: Env, q: { categoryId?: string; limit
   ]
 }
 
-export async function listProducts(env: Env, q: { categoryId?: string; limit: number; cursor?: string }): Promise<ProductPage> {
+export async function listProducts(
+  env: Env,
+  q: { categoryId?: string; limit: number; cursor?: string },
+): Promise<ProductPage> {
   const results = await env.DB.batch<any>(listProductsStatements(env, q))
   let rows: SummaryRow[]
   if (q.categoryId === undefined) {
     rows = results[0]!.results
   } else {
-    if (results[0]!.results.length === 0) throw new ApiError('not_found', `No category ${q.categoryId}`)
+    if (results[0]!.results.length === 0)
+      throw new ApiError('not_found', `No category ${q.categoryId}`)
     rows = [...results[1]!.results, ...results[2]!.results]
   }
   return keysetPage(rows, q.limit, toSummary, (last) => ({ s: last.sales, i: last.id }))

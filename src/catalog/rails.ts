@@ -26,7 +26,9 @@ registerHomeRail({
   kind: 'products',
   position: 20,
   query: (env) =>
-    env.DB.prepare(`SELECT ${SUMMARY_COLUMNS} FROM products p ORDER BY p.sales DESC, p.id DESC LIMIT ?`).bind(RAIL_ITEMS),
+    env.DB.prepare(
+      `SELECT ${SUMMARY_COLUMNS} FROM products p ORDER BY p.sales DESC, p.id DESC LIMIT ?`,
+    ).bind(RAIL_ITEMS),
   toItems: (rows: SummaryRow[]) => rows.map(toSummary),
 })
 
@@ -47,6 +49,7 @@ for (let k = 0; k < TOP_CATEGORY_RAILS; k++) {
          ORDER BY p.sales DESC, p.id DESC LIMIT ?2`,
       ).bind(k, RAIL_ITEMS),
     toItems: (rows: SummaryRow[]) => rows.map(toSummary),
-    titleFrom: (rows: Array<{ rail_category: string }>) => (rows[0] ? `${rows[0].rail_category} 热销` : null),
+    titleFrom: (rows: Array<{ rail_category: string }>) =>
+      rows[0] ? `${rows[0].rail_category} 热销` : null,
   })
 }

@@ -17,10 +17,19 @@ import { CategorySchema, ProductDetailSchema, ProductSummarySchema } from './vie
 
 const bearer = [{ bearer: [] }]
 const cachedHeaders = {
-  ETag: { schema: { type: 'string' as const }, description: 'Hash of the body; send it back as If-None-Match' },
-  'Cache-Control': { schema: { type: 'string' as const }, description: 'public, no-cache (revalidate with the ETag)' },
+  ETag: {
+    schema: { type: 'string' as const },
+    description: 'Hash of the body; send it back as If-None-Match',
+  },
+  'Cache-Control': {
+    schema: { type: 'string' as const },
+    description: 'public, no-cache (revalidate with the ETag)',
+  },
 }
-const cached = <T extends z.ZodTypeAny>(schema: T, description: string) => ({ ...json(schema, description), headers: cachedHeaders })
+const cached = <T extends z.ZodTypeAny>(schema: T, description: string) => ({
+  ...json(schema, description),
+  headers: cachedHeaders,
+})
 const notModified = { description: 'Not modified: If-None-Match matched the current ETag' }
 
 const HomeSchema = z
@@ -37,16 +46,30 @@ const HomeSchema = z
   .openapi('Home')
 
 const SearchQuery = z.object({
-  q: z.string().min(1).max(64).openapi({ example: 'xmds', description: 'Han, pinyin, initials, or keypad digits with mode=t9' }),
-  mode: z.enum(['text', 't9']).default('text').openapi({ description: 't9: q is phone-keypad digits' }),
+  q: z
+    .string()
+    .min(1)
+    .max(64)
+    .openapi({
+      example: 'xmds',
+      description: 'Han, pinyin, initials, or keypad digits with mode=t9',
+    }),
+  mode: z
+    .enum(['text', 't9'])
+    .default('text')
+    .openapi({ description: 't9: q is phone-keypad digits' }),
 })
-const t9Digits = (v: { q: string; mode: 'text' | 't9' }) => v.mode !== 't9' || /^[0-9\s]+$/.test(v.q)
+const t9Digits = (v: { q: string; mode: 'text' | 't9' }) =>
+  v.mode !== 't9' || /^[0-9\s]+$/.test(v.q)
 const t9Issue = { message: 'with mode=t9, q is keypad digits 0-9', path: ['q'] }
 
 const SuggestQuery = SearchQuery.extend({
   limit: z.coerce.number().int().min(1).max(10).default(8),
 }).refine(t9Digits, t9Issue)
-const SearchPageQuery = SearchQuery.extend({ limit: LimitQuery, cursor: CursorQuery }).refine(t9Digits, t9Issue)
+const SearchPageQuery = SearchQuery.extend({ limit: LimitQuery, cursor: CursorQuery }).refine(
+  t9Digits,
+  t9Issue,
+)
 
 const SuggestionSchema = z
   .object({ id: z.string(), title: z.string(), kind: z.enum(['product', 'category']) })
@@ -57,10 +80,15 @@ const homeRoute = createRoute({
   path: '/v1/home',
   tags: ['catalog'],
   summary: 'Everything one TV home screen shows, in one request (one D1 batch)',
-  description: 'A paired device token is optional; with one, rails for that household (bills) join.',
+  description:
+    'A paired device token is optional; with one, rails for that household (bills) join.',
   security: [{}, ...bearer],
   middleware: [optionalAuth] as const,
-  responses: { 200: cached(HomeSchema, 'Rails, in screen order'), 304: notModified, 401: problem('invalid_token') },
+  responses: {
+    200: cached(HomeSchema, 'Rails, in screen order'),
+    304: notModified,
+    401: problem('invalid_token'),
+  },
 })
 
 const categoriesRoute = createRoute({
@@ -68,7 +96,10 @@ const categoriesRoute = createRoute({
   path: '/v1/categories',
   tags: ['catalog'],
   summary: 'The category tree (roots first), flat',
-  responses: { 200: cached(z.object({ items: z.array(CategorySchema) }), 'Categories'), 304: notModified },
+  responses: {
+    200: cached(z.object({ items: z.array(CategorySchema) }), 'Categories'),
+    304: notModified,
+  },
 })
 
 const productsRoute = createRoute({
@@ -78,7 +109,12 @@ const productsRoute = createRoute({
   summary: 'Products by popularity, keyset-paged; a root category includes its children',
   request: {
     query: z.object({
-      category_id: z.string().min(1).max(64).optional().openapi({ param: { name: 'category_id', in: 'query' } }),
+      category_id: z
+        .string()
+        .min(1)
+        .max(64)
+        .optional()
+        .openapi({ param: { name: 'category_id', in: 'query' } }),
       limit: LimitQuery,
       cursor: CursorQuery,
     }),
@@ -96,8 +132,20 @@ const productRoute = createRoute({
   path: '/v1/products/{id}',
   tags: ['catalog'],
   summary: 'Product detail with images, attributes and its active deal',
-  request: { params: z.object({ id: z.string().min(1).max(64).openapi({ param: { name: 'id', in: 'path' } }) }) },
-  responses: { 200: cached(ProductDetailSchema, 'The product'), 304: notModified, 404: problem('Unknown product') },
+  request: {
+    params: z.object({
+      id: z
+        .string()
+        .min(1)
+        .max(64)
+        .openapi({ param: { name: 'id', in: 'path' } }),
+    }),
+  },
+  responses: {
+    200: cached(ProductDetailSchema, 'The product'),
+    304: notModified,
+    404: problem('Unknown product'),
+  },
 })
 
 const suggestRoute = createRoute({
@@ -136,12 +184,19 @@ const adminCategoriesRoute = createRoute({
   middleware: [requireAdmin] as const,
   request: {
     body: {
-      content: { 'application/json': { schema: z.object({ categories: z.array(CategoryInputSchema).min(1).max(100) }).strict() } },
+      content: {
+        'application/json': {
+          schema: z.object({ categories: z.array(CategoryInputSchema).min(1).max(100) }).strict(),
+        },
+      },
       required: true,
     },
   },
   responses: {
-    200: json(z.object({ items: z.array(z.object({ id: z.string(), slug: z.string() })) }), 'Ids, in request order'),
+    200: json(
+      z.object({ items: z.array(z.object({ id: z.string(), slug: z.string() })) }),
+      'Ids, in request order',
+    ),
     400: problem('validation_failed, unknown_category (lists unknown_slugs), category_too_deep'),
     401: problem('Admin token required'),
     503: problem('admin_disabled'),
@@ -157,12 +212,19 @@ const adminProductsRoute = createRoute({
   middleware: [requireAdmin] as const,
   request: {
     body: {
-      content: { 'application/json': { schema: z.object({ products: z.array(ProductInputSchema).min(1).max(100) }).strict() } },
+      content: {
+        'application/json': {
+          schema: z.object({ products: z.array(ProductInputSchema).min(1).max(100) }).strict(),
+        },
+      },
       required: true,
     },
   },
   responses: {
-    200: json(z.object({ items: z.array(z.object({ id: z.string(), sku: z.string() })) }), 'Ids, in request order'),
+    200: json(
+      z.object({ items: z.array(z.object({ id: z.string(), sku: z.string() })) }),
+      'Ids, in request order',
+    ),
     400: problem('validation_failed, unknown_category (lists unknown_slugs)'),
     401: problem('Admin token required'),
     409: problem(
@@ -181,7 +243,9 @@ export const catalogRoutes = new OpenAPIHono<AppEnv>()
     const now = Date.now()
     const shared = !homeIsPersonal(principal)
     const version = await catalogVersion(c.env, now)
-    return (await publicJson(c, { version, shared }, () => loadHome(c.env, principal, now))) as never
+    return (await publicJson(c, { version, shared }, () =>
+      loadHome(c.env, principal, now),
+    )) as never
   })
   .openapi(categoriesRoute, async (c) => {
     const version = await catalogVersion(c.env)
@@ -198,12 +262,16 @@ export const catalogRoutes = new OpenAPIHono<AppEnv>()
     const { id } = c.req.valid('param')
     const now = Date.now()
     const version = await catalogVersion(c.env, now)
-    return (await publicJson(c, { version, shared: true }, () => getProduct(c.env, id, now))) as never
+    return (await publicJson(c, { version, shared: true }, () =>
+      getProduct(c.env, id, now),
+    )) as never
   })
   .openapi(suggestRoute, async (c) => {
     const q = c.req.valid('query')
     const version = await catalogVersion(c.env)
-    return (await publicJson(c, { version, shared: true }, () => suggest(c.env, q.q, q.mode, q.limit))) as never
+    return (await publicJson(c, { version, shared: true }, () =>
+      suggest(c.env, q.q, q.mode, q.limit),
+    )) as never
   })
   .openapi(searchRoute, async (c) => {
     const q = c.req.valid('query')

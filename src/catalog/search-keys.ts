@@ -26,7 +26,12 @@ export const KEY_CAPS = {
 } as const
 
 /** The tier is folded into rank above popularity: title prefix before infix. */
-export const TIER = { productPrefix: 3, categoryPrefix: 2, productInfix: 1, categoryInfix: 0 } as const
+export const TIER = {
+  productPrefix: 3,
+  categoryPrefix: 2,
+  productInfix: 1,
+  categoryInfix: 0,
+} as const
 export type Tier = (typeof TIER)[keyof typeof TIER]
 
 /**
@@ -49,7 +54,16 @@ export type SearchDocument = {
 }
 
 const KEYPAD: Record<string, string> = {}
-for (const [digit, letters] of Object.entries({ 2: 'abc', 3: 'def', 4: 'ghi', 5: 'jkl', 6: 'mno', 7: 'pqrs', 8: 'tuv', 9: 'wxyz' })) {
+for (const [digit, letters] of Object.entries({
+  2: 'abc',
+  3: 'def',
+  4: 'ghi',
+  5: 'jkl',
+  6: 'mno',
+  7: 'pqrs',
+  8: 'tuv',
+  9: 'wxyz',
+})) {
   for (const letter of letters) KEYPAD[letter] = digit
 }
 
@@ -66,7 +80,10 @@ export function toT9(s: string): string | null {
 
 /** What both sides of a match agree on: NFKC (full-width → ASCII), lower case, letters and digits only. */
 export function normalizeQuery(q: string): string {
-  return q.normalize('NFKC').toLowerCase().replace(/[^\p{L}\p{N}]+/gu, '')
+  return q
+    .normalize('NFKC')
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]+/gu, '')
 }
 
 const HAN = /\p{Script=Han}/u
@@ -141,14 +158,21 @@ function t9Prefix(tokens: Token[], from: number, field: 'pinyin' | 'initial'): s
   return out
 }
 
-function indexField(keys: Map<string, number>, texts: string[], field: string, prefixTier: number, infixTier: number) {
+function indexField(
+  keys: Map<string, number>,
+  texts: string[],
+  field: string,
+  prefixTier: number,
+  infixTier: number,
+) {
   const tokens = tokenize(field)
   for (let i = 0; i < tokens.length; i++) {
     const caps = i === 0 ? KEY_CAPS.start : KEY_CAPS.infix
     const tier = i === 0 ? prefixTier : infixTier
     // Past the title start, a key stays inside its space-separated segment: keys that run from
     // the middle of one phrase into the next ('视ea55') are never typed and would only cost rows.
-    const scope = i === 0 ? tokens : tokens.filter((t, j) => j < i || t.segment === tokens[i]!.segment)
+    const scope =
+      i === 0 ? tokens : tokens.filter((t, j) => j < i || t.segment === tokens[i]!.segment)
     const a = alphabets(scope, i)
     addPrefixes(keys, a.text, caps.text, tier)
     addPrefixes(keys, a.pinyin, caps.latin, tier)
@@ -156,7 +180,13 @@ function indexField(keys: Map<string, number>, texts: string[], field: string, p
     addPrefixes(keys, t9Prefix(scope, i, 'pinyin'), caps.t9, tier, T9_MARK)
     addPrefixes(keys, t9Prefix(scope, i, 'initial'), caps.initials, tier, T9_MARK)
     if (i === 0) {
-      texts.push(a.text, a.pinyin, a.initials, t9Prefix(tokens, 0, 'pinyin'), t9Prefix(tokens, 0, 'initial'))
+      texts.push(
+        a.text,
+        a.pinyin,
+        a.initials,
+        t9Prefix(tokens, 0, 'pinyin'),
+        t9Prefix(tokens, 0, 'initial'),
+      )
     }
   }
 }
@@ -185,7 +215,10 @@ export type SearchMode = 'text' | 't9'
  * The key a query is looked up by, and the full string to filter by when the query is longer
  * than any stored key (null when the key alone decides). Returns null for an empty query.
  */
-export function queryLookup(q: string, mode: SearchMode): { key: string; filter: string | null } | null {
+export function queryLookup(
+  q: string,
+  mode: SearchMode,
+): { key: string; filter: string | null } | null {
   const normalized = normalizeQuery(q)
   if (!normalized) return null
   const latin = /^[a-z0-9]+$/.test(normalized)

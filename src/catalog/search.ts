@@ -44,27 +44,48 @@ export function suggestStatement(env: Env, q: string, mode: SearchMode, limit: n
   ).bind(lookup.key, lookup.filter === null ? limit : FILTER_WINDOW, lookup.filter, limit)
 }
 
-type SuggestRow = { target_id: number; product_id: string | null; title: string | null; category_id: string | null; name: string | null }
+type SuggestRow = {
+  target_id: number
+  product_id: string | null
+  title: string | null
+  category_id: string | null
+  name: string | null
+}
 
-export async function suggest(env: Env, q: string, mode: SearchMode, limit: number): Promise<{ items: Suggestion[] }> {
+export async function suggest(
+  env: Env,
+  q: string,
+  mode: SearchMode,
+  limit: number,
+): Promise<{ items: Suggestion[] }> {
   const statement = suggestStatement(env, q, mode, limit)
   if (!statement) return { items: [] }
   const { results } = await statement.all<SuggestRow>()
   const items: Suggestion[] = []
   for (const row of results) {
     if (items.length === limit) break
-    if (row.product_id && row.title) items.push({ id: row.product_id, title: cut(row.title), kind: 'product' })
-    else if (row.category_id && row.name) items.push({ id: row.category_id, title: cut(row.name), kind: 'category' })
+    if (row.product_id && row.title)
+      items.push({ id: row.product_id, title: cut(row.title), kind: 'product' })
+    else if (row.category_id && row.name)
+      items.push({ id: row.category_id, title: cut(row.name), kind: 'category' })
   }
   return { items }
 }
 
 function cut(title: string): string {
   const chars = Array.from(title)
-  return chars.length <= SUGGEST_TITLE_CHARS ? title : `${chars.slice(0, SUGGEST_TITLE_CHARS - 1).join('')}…`
+  return chars.length <= SUGGEST_TITLE_CHARS
+    ? title
+    : `${chars.slice(0, SUGGEST_TITLE_CHARS - 1).join('')}…`
 }
 
-export function searchStatement(env: Env, q: string, mode: SearchMode, limit: number, cursor?: string) {
+export function searchStatement(
+  env: Env,
+  q: string,
+  mode: SearchMode,
+  limit: number,
+  cursor?: string,
+) {
   const after = decodeCursor(cursor, SearchCursor) ?? FIRST
   const lookup = queryLookup(q, mode)
   if (!lookup) return null
@@ -94,12 +115,18 @@ export async function searchProducts(
   const hits = results.filter((r) => r.id !== null)
   if (hits.length > q.limit) {
     const last = hits[q.limit - 1]!
-    return { items: hits.slice(0, q.limit).map(toSummary), next_cursor: encodeCursor({ r: last.k_rank, t: last.k_target }) }
+    return {
+      items: hits.slice(0, q.limit).map(toSummary),
+      next_cursor: encodeCursor({ r: last.k_rank, t: last.k_target }),
+    }
   }
   const windowFull = results.length === window(lookup, q.limit)
   const lastScanned = results[results.length - 1]
   return {
     items: hits.map(toSummary),
-    next_cursor: windowFull && lastScanned ? encodeCursor({ r: lastScanned.k_rank, t: lastScanned.k_target }) : null,
+    next_cursor:
+      windowFull && lastScanned
+        ? encodeCursor({ r: lastScanned.k_rank, t: lastScanned.k_target })
+        : null,
   }
 }

@@ -5,7 +5,9 @@ import { AttributesSchema, ImageSchema } from './product-rows'
 /** At or below this many available units (stock - reserved) a product shows as low_stock. */
 export const LOW_STOCK = 10
 
-export const StockStatusSchema = z.enum(['in_stock', 'low_stock', 'out_of_stock']).openapi('StockStatus')
+export const StockStatusSchema = z
+  .enum(['in_stock', 'low_stock', 'out_of_stock'])
+  .openapi('StockStatus')
 
 export const ProductSummarySchema = z
   .object({
@@ -75,6 +77,11 @@ export function toSummary(row: SummaryRow): ProductSummary {
   }
 }
 
-export function toCategory(row: { id: string; slug: string; name: string; parent_id: string | null }): Category {
+export function toCategory(row: {
+  id: string
+  slug: string
+  name: string
+  parent_id: string | null
+}): Category {
   return { id: row.id, slug: row.slug, name: row.name, parent_id: row.parent_id }
 }

@@ -11,7 +11,7 @@ const INTERNAL = /^(sqlite_|_cf_|d1_migrations$)/
 
 export async function dumpSchema(db: Queryable): Promise<string[]> {
   const { results } = await db
-    .prepare("SELECT type, name, tbl_name, sql FROM sqlite_master WHERE sql IS NOT NULL")
+    .prepare('SELECT type, name, tbl_name, sql FROM sqlite_master WHERE sql IS NOT NULL')
     .all<Row>()
   const virtual = results.filter((r) => /^CREATE VIRTUAL TABLE/i.test(r.sql)).map((r) => r.name)
   const isShadow = (name: string) => virtual.some((v) => name.startsWith(`${v}_`))

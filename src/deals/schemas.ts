@@ -50,11 +50,13 @@ export const CreateDealBody = z
     deal_price: PositiveMoney.openapi({ description: 'Below the product price (the list price)' }),
     starts_at: Instant,
     ends_at: Instant,
-    min_group_size: Count(MAX_STOCK).optional().openapi({
-      description:
-        'Confirmed participations that tip the deal; required for group deals, ' +
-        'the team size for team deals',
-    }),
+    min_group_size: Count(MAX_STOCK)
+      .optional()
+      .openapi({
+        description:
+          'Confirmed participations that tip the deal; required for group deals, ' +
+          'the team size for team deals',
+      }),
     stock: Count(MAX_STOCK).openapi({ description: 'Units set aside for this deal' }),
     max_per_user: Count(MAX_STOCK),
     mode: z.enum(['group', 'team']).default('group'),

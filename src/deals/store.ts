@@ -188,7 +188,12 @@ export async function listDeals(
     .bind(...params, opts.limit + 1)
     .all<DealWithProduct>()
   const key = plan.key as 'ends_at' | 'starts_at'
-  const page = keysetPage(results, opts.limit, (d) => d, (last) => [last[key], last.id])
+  const page = keysetPage(
+    results,
+    opts.limit,
+    (d) => d,
+    (last) => [last[key], last.id],
+  )
   return { items: page.items, nextCursor: page.next_cursor }
 }
 
@@ -221,7 +226,12 @@ export async function listParticipations(
     )
     .bind(...params, opts.limit + 1)
     .all<ParticipationRow>()
-  const page = keysetPage(results, opts.limit, (p) => p, (last) => [last.created_at, last.id])
+  const page = keysetPage(
+    results,
+    opts.limit,
+    (p) => p,
+    (last) => [last.created_at, last.id],
+  )
   const places = page.items
   const teamIds = [
     ...new Set(places.map((p) => p.team_id).filter((id): id is string => id !== null)),

@@ -26,7 +26,9 @@ const jwks = createRoute({
       description: 'JWK Set',
       content: {
         'application/json': {
-          schema: z.object({ keys: z.array(z.object({ kid: z.string(), kty: z.string() }).passthrough()) }),
+          schema: z.object({
+            keys: z.array(z.object({ kid: z.string(), kty: z.string() }).passthrough()),
+          }),
         },
       },
     },

@@ -11,7 +11,12 @@ export const requireAdmin = createMiddleware<AppEnv>(async function requireAdmin
   }
   const presented = bearerCredential(c.req.header('authorization')) ?? ''
   if (!(await constantTimeEqual(presented, expected))) {
-    throw new ApiError('unauthorized', 'A valid admin token is required', {}, { 'www-authenticate': 'Bearer' })
+    throw new ApiError(
+      'unauthorized',
+      'A valid admin token is required',
+      {},
+      { 'www-authenticate': 'Bearer' },
+    )
   }
   await next()
 })

@@ -16,21 +16,27 @@ const TOKEN_CHARS = /^[A-Za-z0-9._~+/=-]+$/
  *  token stands for with one indexed read: a user token's refresh family (sid) must still be live,
  *  so logout and reuse detection end it at once; a device token must match
  *  devices.token_version, so deleting a device stops its tokens at once. */
-export async function authenticate(env: Env, header: string | undefined): Promise<Principal | null> {
+export async function authenticate(
+  env: Env,
+  header: string | undefined,
+): Promise<Principal | null> {
   if (!header) return null
   const token = bearerCredential(header)
   if (!token || !TOKEN_CHARS.test(token)) {
     throw new ApiError('invalid_token', 'Authorization must be "Bearer <token>"', {}, challenge())
   }
   const claims = await verifyAccessToken(env, token)
-  if (!claims) throw new ApiError('invalid_token', 'The access token is invalid or expired', {}, challenge())
+  if (!claims)
+    throw new ApiError('invalid_token', 'The access token is invalid or expired', {}, challenge())
   if (claims.aud !== DEVICE_AUDIENCE) {
     if (!(await userSessionIsLive(env, claims.sub, claims.sid))) {
       throw new ApiError('invalid_token', 'This session has ended', {}, challenge())
     }
     return { kind: 'user', userId: claims.sub, sessionId: claims.sid }
   }
-  const device = await env.DB.prepare('SELECT user_id, token_version, revoked_at FROM devices WHERE id = ?')
+  const device = await env.DB.prepare(
+    'SELECT user_id, token_version, revoked_at FROM devices WHERE id = ?',
+  )
     .bind(claims.sub)
     .first<{ user_id: string; token_version: number; revoked_at: number | null }>()
   const current = device && device.revoked_at === null && device.token_version === claims.ver
@@ -51,19 +57,31 @@ export const optionalAuth = createMiddleware<AppEnv>(async function optionalAuth
 })
 
 /** A user (phone) or one of their devices (TV). */
-export const requireDeviceOrUser = createMiddleware<AppEnv>(async function requireDeviceOrUser(c, next) {
-  const principal = await authenticate(c.env, c.req.header('authorization'))
-  if (!principal) throw new ApiError('unauthorized', 'Sign in or pair this device first', {}, { 'www-authenticate': 'Bearer' })
-  c.set('principal', principal)
-  await next()
-})
+export const requireDeviceOrUser = createMiddleware<AppEnv>(
+  async function requireDeviceOrUser(c, next) {
+    const principal = await authenticate(c.env, c.req.header('authorization'))
+    if (!principal)
+      throw new ApiError(
+        'unauthorized',
+        'Sign in or pair this device first',
+        {},
+        { 'www-authenticate': 'Bearer' },
+      )
+    c.set('principal', principal)
+    await next()
+  },
+)
 
 /** The person themself, on their phone. A TV token is refused with 403 user_token_required. */
 export const requireUser = createMiddleware<AppEnv>(async function requireUser(c, next) {
   const principal = await authenticate(c.env, c.req.header('authorization'))
-  if (!principal) throw new ApiError('unauthorized', 'Sign in first', {}, { 'www-authenticate': 'Bearer' })
+  if (!principal)
+    throw new ApiError('unauthorized', 'Sign in first', {}, { 'www-authenticate': 'Bearer' })
   if (principal.kind !== 'user') {
-    throw new ApiError('user_token_required', 'This action needs the account owner on their phone, not a TV')
+    throw new ApiError(
+      'user_token_required',
+      'This action needs the account owner on their phone, not a TV',
+    )
   }
   c.set('principal', principal)
   await next()

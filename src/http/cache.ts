@@ -49,7 +49,14 @@ export function etagMatches(ifNoneMatch: string | undefined, etag: string): bool
 type CacheStatus = 'HIT' | 'MISS' | 'BYPASS'
 type CacheLayer = 'isolate' | 'edge'
 
-function answer(c: Context<AppEnv>, body: string, etag: string, shared: boolean, cacheStatus: CacheStatus, layer?: CacheLayer) {
+function answer(
+  c: Context<AppEnv>,
+  body: string,
+  etag: string,
+  shared: boolean,
+  cacheStatus: CacheStatus,
+  layer?: CacheLayer,
+) {
   const headers = new Headers({
     etag,
     'cache-control': shared ? 'public, no-cache' : 'private, no-cache',
@@ -57,12 +64,17 @@ function answer(c: Context<AppEnv>, body: string, etag: string, shared: boolean,
   })
   if (layer) headers.set('x-cache-layer', layer)
   if (c.var.requestId) headers.set('x-request-id', c.var.requestId)
-  if (etagMatches(c.req.header('if-none-match'), etag)) return new Response(null, { status: 304, headers })
+  if (etagMatches(c.req.header('if-none-match'), etag))
+    return new Response(null, { status: 304, headers })
   headers.set('content-type', 'application/json; charset=UTF-8')
   return new Response(body, { status: 200, headers })
 }
 
-export async function publicJson(c: Context<AppEnv>, opts: PublicReadOptions, produce: () => Promise<unknown>): Promise<Response> {
+export async function publicJson(
+  c: Context<AppEnv>,
+  opts: PublicReadOptions,
+  produce: () => Promise<unknown>,
+): Promise<Response> {
   const ttl = opts.ttlSeconds ?? 30
   if (!opts.shared) {
     const body = JSON.stringify(await produce())

@@ -22,7 +22,8 @@ function createStore() {
     max: ISOLATE_CACHE_MAX_ENTRIES,
     maxSize: ISOLATE_CACHE_MAX_BYTES,
     // JS strings are UTF-16: two bytes per code unit is what the body holds in memory.
-    sizeCalculation: (answer, key) => 2 * (answer.body.length + answer.etag.length + key.length) + 64,
+    sizeCalculation: (answer, key) =>
+      2 * (answer.body.length + answer.etag.length + key.length) + 64,
     // ttlResolution 0: no timers (a Worker should not leave them behind after a request).
     ttlResolution: 0,
   })
@@ -54,7 +55,12 @@ export function isolateCacheGet(version: number, key: string): CachedAnswer | un
   return forVersion(version)?.get(key)
 }
 
-export function isolateCachePut(version: number, key: string, answer: CachedAnswer, ttlSeconds: number): void {
+export function isolateCachePut(
+  version: number,
+  key: string,
+  answer: CachedAnswer,
+  ttlSeconds: number,
+): void {
   // lru-cache reads a ttl of 0 as "forever": an answer with no time left is not kept at all.
   if (ttlSeconds <= 0) return
   forVersion(version)?.set(key, answer, { ttl: Math.ceil(ttlSeconds * 1000) })

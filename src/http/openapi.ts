@@ -4,7 +4,13 @@ import { z } from '@hono/zod-openapi'
 
 /** The problem+json body (see errors.ts); errors, request_id and other members pass through. */
 export const ProblemSchema = z
-  .object({ type: z.string(), title: z.string(), status: z.number(), code: z.string(), detail: z.string().optional() })
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number(),
+    code: z.string(),
+    detail: z.string().optional(),
+  })
   .passthrough()
 
 /** `responses: { 200: json(Schema, 'What it is'), ...problems([404, 'No such thing']) }` */

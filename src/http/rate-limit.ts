@@ -48,7 +48,12 @@ export async function countAttempts(
 ): Promise<RateLimitState[]> {
   if (rules.length === 0) return []
   const windows = rules.map((r) => {
-    if (!Number.isInteger(r.limit) || r.limit < 1 || !Number.isInteger(r.windowSeconds) || r.windowSeconds < 1) {
+    if (
+      !Number.isInteger(r.limit) ||
+      r.limit < 1 ||
+      !Number.isInteger(r.windowSeconds) ||
+      r.windowSeconds < 1
+    ) {
       throw new Error(`invalid rate limit rule for ${r.key}`)
     }
     const size = r.windowSeconds * 1000

@@ -13,7 +13,14 @@ export function fieldErrors(error: ZodError, target?: string): FieldError[] {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const validationHook: Hook<any, any, any, any> = (result, _c) => {
   if (!result.success) {
-    const errors = fieldErrors(result.error as ZodError, result.target === 'json' ? undefined : result.target)
-    throw new ApiError('validation_failed', `Invalid request: ${errors[0]?.path} ${errors[0]?.message}`, { errors })
+    const errors = fieldErrors(
+      result.error as ZodError,
+      result.target === 'json' ? undefined : result.target,
+    )
+    throw new ApiError(
+      'validation_failed',
+      `Invalid request: ${errors[0]?.path} ${errors[0]?.message}`,
+      { errors },
+    )
   }
 }

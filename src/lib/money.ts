@@ -13,6 +13,7 @@ export const MoneySchema = z
 export type Money = z.infer<typeof MoneySchema>
 
 export function money(amount: number): Money {
-  if (!Number.isSafeInteger(amount)) throw new Error(`money amount must be an integer, got ${amount}`)
+  if (!Number.isSafeInteger(amount))
+    throw new Error(`money amount must be an integer, got ${amount}`)
   return { amount, currency: CURRENCY }
 }

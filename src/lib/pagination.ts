@@ -14,7 +14,10 @@ export const CursorQuery = z
   .string()
   .max(512)
   .optional()
-  .openapi({ param: { name: 'cursor', in: 'query' }, description: 'Opaque keyset cursor from next_cursor' })
+  .openapi({
+    param: { name: 'cursor', in: 'query' },
+    description: 'Opaque keyset cursor from next_cursor',
+  })
 
 /** Keyset cursors are base64url JSON of the last row's sort key; opaque to clients. */
 export function encodeCursor(key: unknown): string {
@@ -26,7 +29,9 @@ export function decodeCursor<T>(cursor: string | undefined, schema: z.ZodType<T>
   if (cursor === undefined || cursor === '') return undefined
   try {
     if (!/^[A-Za-z0-9_-]+$/.test(cursor)) throw new Error('bad alphabet')
-    const json = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(base64url.decode(cursor))
+    const json = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(
+      base64url.decode(cursor),
+    )
     const parsed = schema.safeParse(JSON.parse(json))
     if (parsed.success) return parsed.data
   } catch {
@@ -36,10 +41,18 @@ export function decodeCursor<T>(cursor: string | undefined, schema: z.ZodType<T>
 }
 
 /** A keyset page from rows read with `LIMIT limit + 1`: the extra row only says there is more. */
-export function keysetPage<R, T>(rows: R[], limit: number, view: (row: R) => T, keyOf: (last: R) => unknown) {
+export function keysetPage<R, T>(
+  rows: R[],
+  limit: number,
+  view: (row: R) => T,
+  keyOf: (last: R) => unknown,
+) {
   const page = rows.slice(0, limit)
   const last = page[page.length - 1]
-  return { items: page.map(view), next_cursor: rows.length > limit && last ? encodeCursor(keyOf(last)) : null }
+  return {
+    items: page.map(view),
+    next_cursor: rows.length > limit && last ? encodeCursor(keyOf(last)) : null,
+  }
 }
 
 export function listSchema<T extends z.ZodTypeAny>(item: T, name: string) {

@@ -63,7 +63,10 @@ export async function createOrder(
   now: number,
 ) {
   const items = mergeLines(lines)
-  const products = await readProducts(env, items.map((i) => i.product_id))
+  const products = await readProducts(
+    env,
+    items.map((i) => i.product_id),
+  )
   for (const item of items) {
     const product = products.get(item.product_id)
     if (!product) throw new ApiError('not_found', `No such product: ${item.product_id}`)
@@ -147,7 +150,10 @@ async function whyNotReserved(
   items: OrderLineInput[],
   quoted: Map<string, ProductRow>,
 ): Promise<ApiError> {
-  const now = await readProducts(env, items.map((i) => i.product_id))
+  const now = await readProducts(
+    env,
+    items.map((i) => i.product_id),
+  )
   for (const item of items) {
     const product = now.get(item.product_id)
     if (!product) return new ApiError('not_found', `No such product: ${item.product_id}`)
@@ -208,8 +214,16 @@ export async function listOrders(
   )
     .bind(...params, opts.limit + 1)
     .all<OrderRow>()
-  const page = keysetPage(results, opts.limit, (o) => o, (last) => [last.created_at, last.id])
-  const items = await itemsOf(env, page.items.map((o) => o.id))
+  const page = keysetPage(
+    results,
+    opts.limit,
+    (o) => o,
+    (last) => [last.created_at, last.id],
+  )
+  const items = await itemsOf(
+    env,
+    page.items.map((o) => o.id),
+  )
   return {
     items: page.items.map((o) => ({ ...o, items: items.filter((i) => i.order_id === o.id) })),
     nextCursor: page.next_cursor,

@@ -71,7 +71,11 @@ const getOne = createRoute({
   middleware: [requireDeviceOrUser] as const,
   request: {
     params: z.object({
-      id: z.string().min(1).max(64).openapi({ param: { name: 'id', in: 'path' } }),
+      id: z
+        .string()
+        .min(1)
+        .max(64)
+        .openapi({ param: { name: 'id', in: 'path' } }),
     }),
   },
   responses: {

@@ -58,15 +58,14 @@ export function bodyHasCardNumber(raw: string): boolean {
  * idempotency storage and before any log line, so a PAN is never stored or logged. The response
  * does not echo the value.
  */
-export const rejectCardNumbers = createMiddleware<AppEnv>(async function rejectCardNumbers(
-  c,
-  next,
-) {
-  if (bodyHasCardNumber(await c.req.text())) {
-    throw new ApiError(
-      'card_number_not_allowed',
-      'Card numbers are never accepted here: add the card through the provider and send its token',
-    )
-  }
-  await next()
-})
+export const rejectCardNumbers = createMiddleware<AppEnv>(
+  async function rejectCardNumbers(c, next) {
+    if (bodyHasCardNumber(await c.req.text())) {
+      throw new ApiError(
+        'card_number_not_allowed',
+        'Card numbers are never accepted here: add the card through the provider and send its token',
+      )
+    }
+    await next()
+  },
+)

@@ -32,7 +32,10 @@ export const ConfirmBody = z
       .min(1)
       .max(64)
       .openapi({ example: 'wallet', description: '"wallet" or a payment method id' }),
-    pin: z.string().regex(/^\d{6}$/, 'the 6-digit payment PIN').openapi({ example: '246810' }),
+    pin: z
+      .string()
+      .regex(/^\d{6}$/, 'the 6-digit payment PIN')
+      .openapi({ example: '246810' }),
     shipping_address: ShippingAddressSchema.optional().openapi({
       description: 'Required for orders',
     }),
@@ -104,9 +107,17 @@ export const CreditBody = z
   .strict()
 
 export const CreditParam = z.object({
-  user_id: z.string().min(1).max(64).openapi({ param: { name: 'user_id', in: 'path' } }),
+  user_id: z
+    .string()
+    .min(1)
+    .max(64)
+    .openapi({ param: { name: 'user_id', in: 'path' } }),
 })
 
 export const MethodIdParam = z.object({
-  id: z.string().min(1).max(64).openapi({ param: { name: 'id', in: 'path' } }),
+  id: z
+    .string()
+    .min(1)
+    .max(64)
+    .openapi({ param: { name: 'id', in: 'path' } }),
 })

@@ -32,12 +32,9 @@ export const PaymentViewSchema = z
       url: z.string().openapi({ description: 'What the TV renders as a QR code for the phone' }),
       code: z.string().openapi({ description: 'Short code shown on the TV and the phone prompt' }),
     }),
-    receipt: z
-      .string()
-      .optional()
-      .openapi({
-        description: 'Compact JWS (ES256) once money is held, taken or refunded; verify: JWKS',
-      }),
+    receipt: z.string().optional().openapi({
+      description: 'Compact JWS (ES256) once money is held, taken or refunded; verify: JWKS',
+    }),
   })
   .openapi('Payment')
 

@@ -1,6 +1,12 @@
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
-import { DUMMY_HASH, hashSecret, needsRehash, PBKDF2_ITERATIONS, verifySecret } from '../../src/auth/hashing'
+import {
+  DUMMY_HASH,
+  hashSecret,
+  needsRehash,
+  PBKDF2_ITERATIONS,
+  verifySecret,
+} from '../../src/auth/hashing'
 import { hashPin, pinProblem, verifyPin } from '../../src/auth/pin'
 
 describe('password and PIN hashing', () => {
@@ -50,7 +56,8 @@ describe('password and PIN hashing', () => {
 
   it('refuses PINs that are trivial to guess', () => {
     expect(pinProblem('482913')).toBeNull()
-    for (const weak of ['000000', '999999', '123456', '654321', '345678']) expect(pinProblem(weak)).not.toBeNull()
+    for (const weak of ['000000', '999999', '123456', '654321', '345678'])
+      expect(pinProblem(weak)).not.toBeNull()
     for (const bad of ['12345', '1234567', '12a456', '']) expect(pinProblem(bad)).not.toBeNull()
   })
 })

@@ -20,7 +20,10 @@ export function from(ip: string, headers: Record<string, string> = {}) {
 }
 
 export async function register(phone = uniquePhone(), password = 'correct horse battery') {
-  const res = await call('POST', '/v1/auth/register', { body: { phone, password }, headers: from(uniqueIp()) })
+  const res = await call('POST', '/v1/auth/register', {
+    body: { phone, password },
+    headers: from(uniqueIp()),
+  })
   expect(res.status, res.text).toBe(201)
   return { ...res.body, password } as {
     user: { id: string; phone: string }
@@ -32,7 +35,11 @@ export async function register(phone = uniquePhone(), password = 'correct horse 
 }
 
 /** application/x-www-form-urlencoded POST, as most OAuth device libraries send it. */
-export function postForm(path: string, fields: Record<string, string>, headers: Record<string, string> = {}) {
+export function postForm(
+  path: string,
+  fields: Record<string, string>,
+  headers: Record<string, string> = {},
+) {
   return call('POST', path, {
     rawBody: new URLSearchParams(fields).toString(),
     headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
@@ -42,10 +49,14 @@ export function postForm(path: string, fields: Record<string, string>, headers: 
 export const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code'
 
 export async function startPairing(clientId = 'skyworth-tv', deviceName?: string) {
-  const res = await postForm('/v1/oauth/device_authorization', {
-    client_id: clientId,
-    ...(deviceName ? { device_name: deviceName } : {}),
-  }, from(uniqueIp()))
+  const res = await postForm(
+    '/v1/oauth/device_authorization',
+    {
+      client_id: clientId,
+      ...(deviceName ? { device_name: deviceName } : {}),
+    },
+    from(uniqueIp()),
+  )
   expect(res.status, res.text).toBe(200)
   return res.body as {
     device_code: string
@@ -58,11 +69,19 @@ export async function startPairing(clientId = 'skyworth-tv', deviceName?: string
 }
 
 export function activate(userToken: string, userCode: string, approve = true, ip = uniqueIp()) {
-  return call('POST', '/v1/devices/activate', { token: userToken, body: { user_code: userCode, approve }, headers: from(ip) })
+  return call('POST', '/v1/devices/activate', {
+    token: userToken,
+    body: { user_code: userCode, approve },
+    headers: from(ip),
+  })
 }
 
 export function poll(deviceCode: string, clientId = 'skyworth-tv') {
-  return postForm('/v1/oauth/token', { grant_type: DEVICE_GRANT, device_code: deviceCode, client_id: clientId })
+  return postForm('/v1/oauth/token', {
+    grant_type: DEVICE_GRANT,
+    device_code: deviceCode,
+    client_id: clientId,
+  })
 }
 
 /** The whole RFC 8628 dance: start, approve from the phone, collect tokens. */

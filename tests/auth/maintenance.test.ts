@@ -20,7 +20,9 @@ describe('auth maintenance (cron)', () => {
 
     // Within their 10 minutes nothing is touched.
     await authMaintenance(env, Date.now())
-    const status = await env.DB.prepare('SELECT status FROM device_authorizations WHERE user_code = ?')
+    const status = await env.DB.prepare(
+      'SELECT status FROM device_authorizations WHERE user_code = ?',
+    )
       .bind(waiting.user_code.replace('-', ''))
       .first('status')
     expect(status).toBe('pending')
@@ -28,7 +30,9 @@ describe('auth maintenance (cron)', () => {
     const first = await authMaintenance(env, later)
     expect(first.pairings_expired).toBeGreaterThanOrEqual(2)
     expect(first.devices_unpaired).toBeGreaterThanOrEqual(1)
-    const device = await env.DB.prepare('SELECT revoked_at FROM devices WHERE id = ?').bind(approved.body.device.id).first('revoked_at')
+    const device = await env.DB.prepare('SELECT revoked_at FROM devices WHERE id = ?')
+      .bind(approved.body.device.id)
+      .first('revoked_at')
     expect(device).toBe(later)
     const list = await call('GET', '/v1/me/devices', { token: u.access_token })
     expect(list.body.items).toEqual([])
@@ -57,14 +61,18 @@ describe('auth maintenance (cron)', () => {
     const started = await startPairing()
     await activate(u.access_token, started.user_code, false)
     await rateLimit(env, 'maint:test', 5, 60)
-    await env.DB.prepare('UPDATE refresh_tokens SET expires_at = ? WHERE user_id = ?').bind(Date.now() - 1, u.user.id).run()
+    await env.DB.prepare('UPDATE refresh_tokens SET expires_at = ? WHERE user_id = ?')
+      .bind(Date.now() - 1, u.user.id)
+      .run()
     const dayLater = Date.now() + 26 * 3600 * 1000
     const result = await authMaintenance(env, dayLater)
     expect(result.pairings_deleted).toBeGreaterThanOrEqual(1)
     expect(result.refresh_tokens_deleted).toBeGreaterThanOrEqual(1)
     expect(result.rate_limit_windows_deleted).toBeGreaterThanOrEqual(1)
     const left = await env.DB.batch([
-      env.DB.prepare('SELECT COUNT(*) AS n FROM device_authorizations WHERE user_code = ?').bind(started.user_code.replace('-', '')),
+      env.DB.prepare('SELECT COUNT(*) AS n FROM device_authorizations WHERE user_code = ?').bind(
+        started.user_code.replace('-', ''),
+      ),
       env.DB.prepare('SELECT COUNT(*) AS n FROM refresh_tokens WHERE user_id = ?').bind(u.user.id),
       env.DB.prepare("SELECT COUNT(*) AS n FROM rate_limits WHERE key = 'maint:test'"),
     ])

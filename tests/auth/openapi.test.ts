@@ -19,8 +19,13 @@ describe('auth OpenAPI', () => {
       '/v1/oauth/device_authorization',
       '/v1/oauth/token',
     ])
-    const token = doc.paths!['/v1/oauth/token']!.post as { requestBody: { content: Record<string, unknown> } }
-    expect(Object.keys(token.requestBody.content).sort()).toEqual(['application/json', 'application/x-www-form-urlencoded'])
+    const token = doc.paths!['/v1/oauth/token']!.post as {
+      requestBody: { content: Record<string, unknown> }
+    }
+    expect(Object.keys(token.requestBody.content).sort()).toEqual([
+      'application/json',
+      'application/x-www-form-urlencoded',
+    ])
     const pin = doc.paths!['/v1/me/payment-pin']!.put as { security: unknown[] }
     expect(pin.security).toEqual([{ bearer: [] }])
   })

@@ -1,6 +1,11 @@
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
-import { formatUserCode, generateUserCode, normalizeUserCode, USER_CODE_ALPHABET } from '../../src/auth/pairing'
+import {
+  formatUserCode,
+  generateUserCode,
+  normalizeUserCode,
+  USER_CODE_ALPHABET,
+} from '../../src/auth/pairing'
 import { sha256Hex } from '../../src/auth/secrets'
 import { call, expectProblem } from '../helpers/http'
 import { createTestDevice } from '../helpers/principals'
@@ -25,7 +30,9 @@ async function expireCode(userCode: string) {
 
 /** Lets the next poll count as on time (we cannot wait 5 s per poll in a test). */
 async function rewindLastPoll(deviceCode: string) {
-  await env.DB.prepare('UPDATE device_authorizations SET last_polled_at = last_polled_at - 60000 WHERE device_code_hash = ?')
+  await env.DB.prepare(
+    'UPDATE device_authorizations SET last_polled_at = last_polled_at - 60000 WHERE device_code_hash = ?',
+  )
     .bind(await sha256Hex(deviceCode))
     .run()
 }
@@ -46,8 +53,10 @@ describe('user codes', () => {
   })
 
   it('are read case-insensitively with the dash optional; anything else is not a code', () => {
-    for (const input of ['BCDF-GHJK', 'bcdf-ghjk', 'bcdfghjk', ' BcDf GhJk ']) expect(normalizeUserCode(input)).toBe('BCDFGHJK')
-    for (const input of ['BCDF-GHJA', 'BCDF-GHJ', 'BCDF-GHJKL', '1234-5678', '']) expect(normalizeUserCode(input)).toBeNull()
+    for (const input of ['BCDF-GHJK', 'bcdf-ghjk', 'bcdfghjk', ' BcDf GhJk '])
+      expect(normalizeUserCode(input)).toBe('BCDFGHJK')
+    for (const input of ['BCDF-GHJA', 'BCDF-GHJ', 'BCDF-GHJKL', '1234-5678', ''])
+      expect(normalizeUserCode(input)).toBeNull()
   })
 })
 
@@ -57,7 +66,9 @@ describe('POST /v1/oauth/device_authorization', () => {
     expect(started.user_code).toMatch(/^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$/)
     expect(started.device_code).toMatch(/^[A-Za-z0-9_-]{43}$/) // 256 bits
     expect(started.verification_uri).toBe(`${env.JWT_ISSUER}/activate`)
-    expect(started.verification_uri_complete).toBe(`${env.JWT_ISSUER}/activate?user_code=${started.user_code}`)
+    expect(started.verification_uri_complete).toBe(
+      `${env.JWT_ISSUER}/activate?user_code=${started.user_code}`,
+    )
     expect(started.expires_in).toBe(600)
     expect(started.interval).toBe(5)
     const row = await env.DB.prepare('SELECT * FROM device_authorizations WHERE user_code = ?')
@@ -65,7 +76,11 @@ describe('POST /v1/oauth/device_authorization', () => {
       .first<Record<string, unknown>>()
     expect(row!.device_code_hash).toBe(await sha256Hex(started.device_code))
     expect(JSON.stringify(row)).not.toContain(started.device_code)
-    expect(row).toMatchObject({ status: 'pending', client_id: 'skyworth-tv', device_name: 'Living room' })
+    expect(row).toMatchObject({
+      status: 'pending',
+      client_id: 'skyworth-tv',
+      device_name: 'Living room',
+    })
   })
 
   it('takes JSON too, names the device after the client by default, ignores unknown parameters', async () => {
@@ -75,32 +90,51 @@ describe('POST /v1/oauth/device_authorization', () => {
     })
     expect(res.status).toBe(200)
     expect(res.headers.get('cache-control')).toBe('no-store')
-    const row = await env.DB.prepare('SELECT device_name FROM device_authorizations WHERE user_code = ?')
+    const row = await env.DB.prepare(
+      'SELECT device_name FROM device_authorizations WHERE user_code = ?',
+    )
       .bind(res.body.user_code.replace('-', ''))
       .first('device_name')
     expect(row).toBe('Wasu Rainbow box')
   })
 
   it('every seeded client can start; an unknown client is 400 invalid_client', async () => {
-    for (const client of ['skyworth-tv', 'haier-tv', 'changhong-tv', 'wasu-rainbow']) await startPairing(client)
-    expectOAuthError(await postForm('/v1/oauth/device_authorization', { client_id: 'evil-tv' }), 400, 'invalid_client')
+    for (const client of ['skyworth-tv', 'haier-tv', 'changhong-tv', 'wasu-rainbow'])
+      await startPairing(client)
+    expectOAuthError(
+      await postForm('/v1/oauth/device_authorization', { client_id: 'evil-tv' }),
+      400,
+      'invalid_client',
+    )
   })
 
   it('missing client_id, malformed JSON and other media types are 400 invalid_request (OAuth shape)', async () => {
     expectOAuthError(await postForm('/v1/oauth/device_authorization', {}), 400, 'invalid_request')
-    expectOAuthError(await postForm('/v1/oauth/device_authorization', { client_id: '' }), 400, 'invalid_request')
     expectOAuthError(
-      await call('POST', '/v1/oauth/device_authorization', { rawBody: '{"client_id":', headers: { 'content-type': 'application/json' } }),
+      await postForm('/v1/oauth/device_authorization', { client_id: '' }),
       400,
       'invalid_request',
     )
     expectOAuthError(
-      await call('POST', '/v1/oauth/device_authorization', { rawBody: 'client_id=haier-tv', headers: { 'content-type': 'text/plain' } }),
+      await call('POST', '/v1/oauth/device_authorization', {
+        rawBody: '{"client_id":',
+        headers: { 'content-type': 'application/json' },
+      }),
       400,
       'invalid_request',
     )
     expectOAuthError(
-      await call('POST', '/v1/oauth/device_authorization', { body: { client_id: 'haier-tv', device_name: 'x'.repeat(65) } }),
+      await call('POST', '/v1/oauth/device_authorization', {
+        rawBody: 'client_id=haier-tv',
+        headers: { 'content-type': 'text/plain' },
+      }),
+      400,
+      'invalid_request',
+    )
+    expectOAuthError(
+      await call('POST', '/v1/oauth/device_authorization', {
+        body: { client_id: 'haier-tv', device_name: 'x'.repeat(65) },
+      }),
       400,
       'invalid_request',
     )
@@ -109,9 +143,16 @@ describe('POST /v1/oauth/device_authorization', () => {
   it('limits how many pairings one address can start (429 + Retry-After)', async () => {
     const ip = uniqueIp()
     for (let i = 0; i < 30; i++) {
-      expect((await postForm('/v1/oauth/device_authorization', { client_id: 'haier-tv' }, from(ip))).status).toBe(200)
+      expect(
+        (await postForm('/v1/oauth/device_authorization', { client_id: 'haier-tv' }, from(ip)))
+          .status,
+      ).toBe(200)
     }
-    const res = await postForm('/v1/oauth/device_authorization', { client_id: 'haier-tv' }, from(ip))
+    const res = await postForm(
+      '/v1/oauth/device_authorization',
+      { client_id: 'haier-tv' },
+      from(ip),
+    )
     expectOAuthError(res, 429, 'rate_limited')
     expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0)
   })
@@ -123,7 +164,10 @@ describe('pairing start to finish', () => {
     const started = await startPairing('changhong-tv', 'Kitchen TV')
     expectOAuthError(await poll(started.device_code, 'changhong-tv'), 400, 'authorization_pending')
 
-    const approved = await activate(u.access_token, started.user_code.toLowerCase().replace('-', ''))
+    const approved = await activate(
+      u.access_token,
+      started.user_code.toLowerCase().replace('-', ''),
+    )
     expect(approved.status).toBe(200)
     expect(approved.body).toEqual({
       status: 'approved',
@@ -131,7 +175,11 @@ describe('pairing start to finish', () => {
     })
 
     const tokens = await call('POST', '/v1/oauth/token', {
-      body: { grant_type: DEVICE_GRANT, device_code: started.device_code, client_id: 'changhong-tv' },
+      body: {
+        grant_type: DEVICE_GRANT,
+        device_code: started.device_code,
+        client_id: 'changhong-tv',
+      },
     })
     expect(tokens.status).toBe(200)
     expect(tokens.headers.get('cache-control')).toBe('no-store')
@@ -164,7 +212,9 @@ describe('pairing start to finish', () => {
     expect(results.filter((r) => r.status === 200)).toHaveLength(1)
     const families = await env.DB.prepare(
       'SELECT COUNT(*) AS n FROM refresh_tokens WHERE device_id = (SELECT device_id FROM device_authorizations WHERE device_code_hash = ?)',
-    ).bind(await sha256Hex(started.device_code)).first('n')
+    )
+      .bind(await sha256Hex(started.device_code))
+      .first('n')
     expect(families).toBe(1)
   })
 
@@ -204,7 +254,9 @@ describe('pairing start to finish', () => {
     const approved = await activate(u.access_token, started.user_code)
     await expireCode(started.user_code)
     expectOAuthError(await poll(started.device_code), 400, 'expired_token')
-    const device = await env.DB.prepare('SELECT revoked_at FROM devices WHERE id = ?').bind(approved.body.device.id).first('revoked_at')
+    const device = await env.DB.prepare('SELECT revoked_at FROM devices WHERE id = ?')
+      .bind(approved.body.device.id)
+      .first('revoked_at')
     expect(device).not.toBeNull()
   })
 
@@ -215,7 +267,9 @@ describe('pairing start to finish', () => {
     expect(first.interval).toBe(10)
     const second = expectOAuthError(await poll(started.device_code), 400, 'slow_down')
     expect(second.interval).toBe(15)
-    const stored = await env.DB.prepare('SELECT interval_seconds FROM device_authorizations WHERE device_code_hash = ?')
+    const stored = await env.DB.prepare(
+      'SELECT interval_seconds FROM device_authorizations WHERE device_code_hash = ?',
+    )
       .bind(await sha256Hex(started.device_code))
       .first('interval_seconds')
     expect(stored).toBe(15)
@@ -232,18 +286,44 @@ describe('pairing start to finish', () => {
 
   it('token requests missing parameters or with another grant type are refused in OAuth shape', async () => {
     expectOAuthError(await postForm('/v1/oauth/token', {}), 400, 'invalid_request')
-    expectOAuthError(await postForm('/v1/oauth/token', { grant_type: DEVICE_GRANT, client_id: 'haier-tv' }), 400, 'invalid_request')
-    expectOAuthError(await postForm('/v1/oauth/token', { grant_type: DEVICE_GRANT, device_code: 'x' }), 400, 'invalid_request')
-    expectOAuthError(await postForm('/v1/oauth/token', { grant_type: 'refresh_token' }), 400, 'invalid_request')
-    expectOAuthError(await postForm('/v1/oauth/token', { grant_type: 'password', username: 'a', password: 'b' }), 400, 'unsupported_grant_type')
-    expectOAuthError(await postForm('/v1/oauth/token', { grant_type: 'client_credentials' }), 400, 'unsupported_grant_type')
+    expectOAuthError(
+      await postForm('/v1/oauth/token', { grant_type: DEVICE_GRANT, client_id: 'haier-tv' }),
+      400,
+      'invalid_request',
+    )
+    expectOAuthError(
+      await postForm('/v1/oauth/token', { grant_type: DEVICE_GRANT, device_code: 'x' }),
+      400,
+      'invalid_request',
+    )
+    expectOAuthError(
+      await postForm('/v1/oauth/token', { grant_type: 'refresh_token' }),
+      400,
+      'invalid_request',
+    )
+    expectOAuthError(
+      await postForm('/v1/oauth/token', { grant_type: 'password', username: 'a', password: 'b' }),
+      400,
+      'unsupported_grant_type',
+    )
+    expectOAuthError(
+      await postForm('/v1/oauth/token', { grant_type: 'client_credentials' }),
+      400,
+      'unsupported_grant_type',
+    )
   })
 })
 
 describe('POST /v1/devices/activate', () => {
   it('needs a user: no token is 401, a TV token is 403 user_token_required', async () => {
     const started = await startPairing()
-    expectProblem(await call('POST', '/v1/devices/activate', { body: { user_code: started.user_code, approve: true } }), 401, 'unauthorized')
+    expectProblem(
+      await call('POST', '/v1/devices/activate', {
+        body: { user_code: started.user_code, approve: true },
+      }),
+      401,
+      'unauthorized',
+    )
     const u = await register()
     const tv = await createTestDevice(u.user.id)
     expectProblem(await activate(tv.token, started.user_code), 403, 'user_token_required')
@@ -255,14 +335,21 @@ describe('POST /v1/devices/activate', () => {
     const u = await register()
     expectProblem(await activate(u.access_token, 'AEIO-UAEI'), 400, 'validation_failed')
     expectProblem(await activate(u.access_token, 'BCDF'), 400, 'validation_failed')
-    const res = await call('POST', '/v1/devices/activate', { token: u.access_token, body: { user_code: 'BCDF-GHJK', approve: 'yes' } })
+    const res = await call('POST', '/v1/devices/activate', {
+      token: u.access_token,
+      body: { user_code: 'BCDF-GHJK', approve: 'yes' },
+    })
     expectProblem(res, 400, 'validation_failed')
   })
 
   it('brute-forcing user codes: 429 with Retry-After after 10 tries per account', async () => {
     const u = await register()
     for (let i = 0; i < 10; i++) {
-      expectProblem(await activate(u.access_token, generateUserCode(), true, uniqueIp()), 404, 'not_found')
+      expectProblem(
+        await activate(u.access_token, generateUserCode(), true, uniqueIp()),
+        404,
+        'not_found',
+      )
     }
     const started = await startPairing()
     const blocked = await activate(u.access_token, started.user_code, true, uniqueIp())
@@ -279,11 +366,19 @@ describe('POST /v1/devices/activate', () => {
     let tries = 0
     for (const a of accounts) {
       for (let i = 0; i < 8 && tries < 30; i++, tries++) {
-        expectProblem(await activate(a.access_token, generateUserCode(), true, ip), 404, 'not_found')
+        expectProblem(
+          await activate(a.access_token, generateUserCode(), true, ip),
+          404,
+          'not_found',
+        )
       }
     }
     const fresh = await register()
-    expectProblem(await activate(fresh.access_token, generateUserCode(), true, ip), 429, 'rate_limited')
+    expectProblem(
+      await activate(fresh.access_token, generateUserCode(), true, ip),
+      429,
+      'rate_limited',
+    )
   })
 })
 
@@ -291,40 +386,83 @@ describe('refresh_token grant for devices', () => {
   it('rotates the device refresh token; the new access token works', async () => {
     const u = await register()
     const tv = await pairDevice(u.access_token)
-    const res = await postForm('/v1/oauth/token', { grant_type: 'refresh_token', refresh_token: tv.refresh_token, client_id: 'skyworth-tv' })
+    const res = await postForm('/v1/oauth/token', {
+      grant_type: 'refresh_token',
+      refresh_token: tv.refresh_token,
+      client_id: 'skyworth-tv',
+    })
     expect(res.status).toBe(200)
     expect(res.body.refresh_token).not.toBe(tv.refresh_token)
-    expect((await call('GET', '/v1/me', { token: res.body.access_token })).body.device.id).toBe(tv.deviceId)
-    const seen = await env.DB.prepare('SELECT last_seen_at FROM devices WHERE id = ?').bind(tv.deviceId).first('last_seen_at')
+    expect((await call('GET', '/v1/me', { token: res.body.access_token })).body.device.id).toBe(
+      tv.deviceId,
+    )
+    const seen = await env.DB.prepare('SELECT last_seen_at FROM devices WHERE id = ?')
+      .bind(tv.deviceId)
+      .first('last_seen_at')
     expect(seen).toBeGreaterThan(Date.now() - 60_000)
   })
 
   it('a reused device refresh token revokes its family', async () => {
     const u = await register()
     const tv = await pairDevice(u.access_token)
-    const next = await postForm('/v1/oauth/token', { grant_type: 'refresh_token', refresh_token: tv.refresh_token })
+    const next = await postForm('/v1/oauth/token', {
+      grant_type: 'refresh_token',
+      refresh_token: tv.refresh_token,
+    })
     expect(next.status).toBe(200)
-    const replay = expectOAuthError(await postForm('/v1/oauth/token', { grant_type: 'refresh_token', refresh_token: tv.refresh_token }), 400, 'invalid_grant')
+    const replay = expectOAuthError(
+      await postForm('/v1/oauth/token', {
+        grant_type: 'refresh_token',
+        refresh_token: tv.refresh_token,
+      }),
+      400,
+      'invalid_grant',
+    )
     expect(replay.error_description).toMatch(/reuse/)
-    expectOAuthError(await postForm('/v1/oauth/token', { grant_type: 'refresh_token', refresh_token: next.body.refresh_token }), 400, 'invalid_grant')
+    expectOAuthError(
+      await postForm('/v1/oauth/token', {
+        grant_type: 'refresh_token',
+        refresh_token: next.body.refresh_token,
+      }),
+      400,
+      'invalid_grant',
+    )
   })
 
   it('a user (phone) refresh token is not accepted for the device grant, and is not spent by trying', async () => {
     const u = await register()
-    expectOAuthError(await postForm('/v1/oauth/token', { grant_type: 'refresh_token', refresh_token: u.refresh_token }), 400, 'invalid_grant')
-    expect((await call('POST', '/v1/auth/refresh', { body: { refresh_token: u.refresh_token } })).status).toBe(200)
+    expectOAuthError(
+      await postForm('/v1/oauth/token', {
+        grant_type: 'refresh_token',
+        refresh_token: u.refresh_token,
+      }),
+      400,
+      'invalid_grant',
+    )
+    expect(
+      (await call('POST', '/v1/auth/refresh', { body: { refresh_token: u.refresh_token } })).status,
+    ).toBe(200)
   })
 
-  it('a disabled client can no longer refresh its devices\' tokens (and the token is not spent)', async () => {
-    await env.DB.prepare("INSERT INTO oauth_clients (id, name, enabled, created_at) VALUES ('review-tv', 'Review TV', 1, ?)")
+  it("a disabled client can no longer refresh its devices' tokens (and the token is not spent)", async () => {
+    await env.DB.prepare(
+      "INSERT INTO oauth_clients (id, name, enabled, created_at) VALUES ('review-tv', 'Review TV', 1, ?)",
+    )
       .bind(Date.now())
       .run()
     const u = await register()
     const tv = await pairDevice(u.access_token, 'review-tv')
     await env.DB.prepare("UPDATE oauth_clients SET enabled = 0 WHERE id = 'review-tv'").run()
     const refused = { grant_type: 'refresh_token', refresh_token: tv.refresh_token }
-    expect(expectOAuthError(await postForm('/v1/oauth/token', refused), 400, 'invalid_grant').error_description).toMatch(/disabled/)
-    expectOAuthError(await postForm('/v1/oauth/token', { ...refused, client_id: 'review-tv' }), 400, 'invalid_grant')
+    expect(
+      expectOAuthError(await postForm('/v1/oauth/token', refused), 400, 'invalid_grant')
+        .error_description,
+    ).toMatch(/disabled/)
+    expectOAuthError(
+      await postForm('/v1/oauth/token', { ...refused, client_id: 'review-tv' }),
+      400,
+      'invalid_grant',
+    )
     await env.DB.prepare("UPDATE oauth_clients SET enabled = 1 WHERE id = 'review-tv'").run()
     expect((await postForm('/v1/oauth/token', refused)).status).toBe(200)
   })
@@ -333,7 +471,11 @@ describe('refresh_token grant for devices', () => {
     const u = await register()
     const tv = await pairDevice(u.access_token, 'haier-tv')
     expectOAuthError(
-      await postForm('/v1/oauth/token', { grant_type: 'refresh_token', refresh_token: tv.refresh_token, client_id: 'skyworth-tv' }),
+      await postForm('/v1/oauth/token', {
+        grant_type: 'refresh_token',
+        refresh_token: tv.refresh_token,
+        client_id: 'skyworth-tv',
+      }),
       400,
       'invalid_grant',
     )

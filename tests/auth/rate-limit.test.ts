@@ -6,7 +6,8 @@ import { clientIp, purgeRateLimits, rateLimit, rateLimitAll } from '../../src/ht
 describe('rateLimit (D1 fixed windows)', () => {
   it('allows `limit` attempts per window, then throws 429 with Retry-After until the window ends', async () => {
     const t0 = 1_800_000_000_000 // a window boundary for 60 s windows
-    for (let i = 1; i <= 3; i++) expect((await rateLimit(env, 'test:a', 3, 60, t0 + i)).count).toBe(i)
+    for (let i = 1; i <= 3; i++)
+      expect((await rateLimit(env, 'test:a', 3, 60, t0 + i)).count).toBe(i)
     const err = await rateLimit(env, 'test:a', 3, 60, t0 + 15_000).catch((e) => e)
     expect(err).toBeInstanceOf(ApiError)
     expect(err.code).toBe('rate_limited')
@@ -20,10 +21,14 @@ describe('rateLimit (D1 fixed windows)', () => {
     const now = 1_800_000_000_000
     await rateLimit(env, 'test:b', 1, 60, now)
     await expect(rateLimit(env, 'test:b', 1, 60, now)).rejects.toThrow(ApiError)
-    const states = await rateLimitAll(env, [
-      { key: 'test:c', limit: 5, windowSeconds: 60 },
-      { key: 'test:d', limit: 5, windowSeconds: 600 },
-    ], now)
+    const states = await rateLimitAll(
+      env,
+      [
+        { key: 'test:c', limit: 5, windowSeconds: 60 },
+        { key: 'test:d', limit: 5, windowSeconds: 600 },
+      ],
+      now,
+    )
     expect(states.map((s) => s.count)).toEqual([1, 1])
   })
 
@@ -52,7 +57,9 @@ describe('rateLimit (D1 fixed windows)', () => {
     await rateLimit(env, 'test:old', 5, 60, now - 120_000)
     await rateLimit(env, 'test:live', 5, 60, now)
     expect(await purgeRateLimits(env, now)).toBeGreaterThanOrEqual(1)
-    const left = await env.DB.prepare("SELECT key FROM rate_limits WHERE key IN ('test:old', 'test:live')").all()
+    const left = await env.DB.prepare(
+      "SELECT key FROM rate_limits WHERE key IN ('test:old', 'test:live')",
+    ).all()
     expect(left.results.map((r) => r.key)).toEqual(['test:live'])
   })
 

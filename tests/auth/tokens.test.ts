@@ -1,8 +1,21 @@
 import { env } from 'cloudflare:test'
-import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK, decodeProtectedHeader } from 'jose'
+import {
+  exportJWK,
+  generateKeyPair,
+  importJWK,
+  SignJWT,
+  type JWK,
+  decodeProtectedHeader,
+} from 'jose'
 import { describe, expect, it } from 'vitest'
 import { signingKeys } from '../../src/auth/keys'
-import { ACCESS_TOKEN_TYPE, DEVICE_AUDIENCE, signAccessToken, USER_AUDIENCE, verifyAccessToken } from '../../src/auth/tokens'
+import {
+  ACCESS_TOKEN_TYPE,
+  DEVICE_AUDIENCE,
+  signAccessToken,
+  USER_AUDIENCE,
+  verifyAccessToken,
+} from '../../src/auth/tokens'
 import { call, expectProblem } from '../helpers/http'
 import { createTestDevice, createTestUser } from '../helpers/principals'
 
@@ -29,7 +42,8 @@ async function craft(opts: {
 }) {
   const now = Math.floor(Date.now() / 1000)
   const kid = opts.kid ?? 'test-current'
-  const key = opts.key ?? ((await importJWK({ ...keyByKid(kid), alg: 'ES256' }, 'ES256')) as CryptoKey)
+  const key =
+    opts.key ?? ((await importJWK({ ...keyByKid(kid), alg: 'ES256' }, 'ES256')) as CryptoKey)
   return new SignJWT({ ...(opts.sid === undefined ? {} : { sid: opts.sid }), ...opts.extra })
     .setProtectedHeader({ alg: 'ES256', kid, typ: opts.typ ?? ACCESS_TOKEN_TYPE })
     .setIssuer(opts.iss ?? env.JWT_ISSUER)
@@ -50,8 +64,15 @@ describe('access tokens: what is accepted', () => {
     expect((await me(u.token)).status).toBe(200)
     const header = decodeProtectedHeader(u.token)
     expect(header).toMatchObject({ alg: 'ES256', kid: 'test-current', typ: 'at+jwt' })
-    const payload = JSON.parse(atob(u.token.split('.')[1].replaceAll('-', '+').replaceAll('_', '/')))
-    expect(payload).toMatchObject({ iss: env.JWT_ISSUER, aud: USER_AUDIENCE, sub: u.id, sid: u.sessionId })
+    const payload = JSON.parse(
+      atob(u.token.split('.')[1].replaceAll('-', '+').replaceAll('_', '/')),
+    )
+    expect(payload).toMatchObject({
+      iss: env.JWT_ISSUER,
+      aud: USER_AUDIENCE,
+      sub: u.id,
+      sid: u.sessionId,
+    })
     expect(payload.exp - payload.iat).toBe(900)
     expect(payload.jti).toBeTruthy()
   })
@@ -59,7 +80,9 @@ describe('access tokens: what is accepted', () => {
   it('the auth scheme is case-insensitive (RFC 9110 §11.1): bearer, BEARER', async () => {
     const u = await createTestUser()
     for (const scheme of ['bearer', 'BEARER', 'Bearer']) {
-      const res = await call('GET', '/v1/me', { headers: { authorization: `${scheme} ${u.token}` } })
+      const res = await call('GET', '/v1/me', {
+        headers: { authorization: `${scheme} ${u.token}` },
+      })
       expect(res.status, scheme).toBe(200)
     }
   })
@@ -79,9 +102,13 @@ describe('access tokens: what is accepted', () => {
   })
 
   it('refuses a JWT_KEYS set with duplicate kids or no usable key', async () => {
-    const dup = JSON.stringify({ keys: [keyByKid('test-old'), { ...keyByKid('test-current'), kid: 'test-old' }] })
+    const dup = JSON.stringify({
+      keys: [keyByKid('test-old'), { ...keyByKid('test-current'), kid: 'test-old' }],
+    })
     await expect(signingKeys(dup)).rejects.toThrow(/duplicate/)
-    await expect(signingKeys(JSON.stringify({ keys: [{ kty: 'oct', k: 'abc', kid: 'x' }] }))).rejects.toThrow(/no ES256/)
+    await expect(
+      signingKeys(JSON.stringify({ keys: [{ kty: 'oct', k: 'abc', kid: 'x' }] })),
+    ).rejects.toThrow(/no ES256/)
   })
 })
 
@@ -89,7 +116,14 @@ describe('access tokens: attacks that must fail with 401 invalid_token', () => {
   it('alg: none', async () => {
     const u = await createTestUser()
     const now = Math.floor(Date.now() / 1000)
-    const claims = { iss: env.JWT_ISSUER, aud: USER_AUDIENCE, sub: u.id, sid: u.sessionId, iat: now, exp: now + 600 }
+    const claims = {
+      iss: env.JWT_ISSUER,
+      aud: USER_AUDIENCE,
+      sub: u.id,
+      sid: u.sessionId,
+      iat: now,
+      exp: now + 600,
+    }
     for (const alg of ['none', 'None', 'NONE']) {
       const token = `${b64({ alg, typ: 'at+jwt', kid: 'test-current' })}.${b64(claims)}.`
       expectProblem(await me(token), 401, 'invalid_token')
@@ -130,13 +164,27 @@ describe('access tokens: attacks that must fail with 401 invalid_token', () => {
     const u = await createTestUser()
     const now = Math.floor(Date.now() / 1000)
     const sid = u.sessionId
-    expectProblem(await me(await craft({ sub: u.id, sid, iat: now - 3600, exp: now - 1800 })), 401, 'invalid_token')
-    expectProblem(await me(await craft({ sub: u.id, sid, iat: now - 900, exp: now - 10 })), 401, 'invalid_token')
+    expectProblem(
+      await me(await craft({ sub: u.id, sid, iat: now - 3600, exp: now - 1800 })),
+      401,
+      'invalid_token',
+    )
+    expectProblem(
+      await me(await craft({ sub: u.id, sid, iat: now - 900, exp: now - 10 })),
+      401,
+      'invalid_token',
+    )
     // Just inside the skew allowance it still works, so the two above fail on expiry alone.
     const justNow = Math.floor(Date.now() / 1000)
-    expect((await me(await craft({ sub: u.id, sid, iat: justNow - 900, exp: justNow - 1 }))).status).toBe(200)
+    expect(
+      (await me(await craft({ sub: u.id, sid, iat: justNow - 900, exp: justNow - 1 }))).status,
+    ).toBe(200)
     // Issued through the real signer with an injected past clock.
-    const stale = await signAccessToken(env, { aud: USER_AUDIENCE, sub: u.id, sid }, Date.now() - 16 * 60 * 1000)
+    const stale = await signAccessToken(
+      env,
+      { aud: USER_AUDIENCE, sub: u.id, sid },
+      Date.now() - 16 * 60 * 1000,
+    )
     expectProblem(await me(stale), 401, 'invalid_token')
   })
 
@@ -144,39 +192,81 @@ describe('access tokens: attacks that must fail with 401 invalid_token', () => {
     const u = await createTestUser()
     const { privateKey } = await generateKeyPair('ES256', { extractable: true })
     const sid = u.sessionId
-    expectProblem(await me(await craft({ sub: u.id, sid, kid: 'rogue', key: privateKey })), 401, 'invalid_token')
-    expectProblem(await me(await craft({ sub: u.id, sid, kid: 'test-current', key: privateKey })), 401, 'invalid_token')
+    expectProblem(
+      await me(await craft({ sub: u.id, sid, kid: 'rogue', key: privateKey })),
+      401,
+      'invalid_token',
+    )
+    expectProblem(
+      await me(await craft({ sub: u.id, sid, kid: 'test-current', key: privateKey })),
+      401,
+      'invalid_token',
+    )
     expect((await exportJWK(privateKey)).d).toBeTruthy()
   })
 
   it('the wrong issuer, an unknown audience or the wrong typ (e.g. a payment receipt)', async () => {
     const u = await createTestUser()
     const sid = u.sessionId
-    expectProblem(await me(await craft({ sub: u.id, sid, iss: 'https://evil.example' })), 401, 'invalid_token')
-    expectProblem(await me(await craft({ sub: u.id, sid, aud: 'tvpay:receipt' })), 401, 'invalid_token')
+    expectProblem(
+      await me(await craft({ sub: u.id, sid, iss: 'https://evil.example' })),
+      401,
+      'invalid_token',
+    )
+    expectProblem(
+      await me(await craft({ sub: u.id, sid, aud: 'tvpay:receipt' })),
+      401,
+      'invalid_token',
+    )
     expectProblem(await me(await craft({ sub: u.id, sid, typ: 'JWT' })), 401, 'invalid_token')
-    expectProblem(await me(await craft({ sub: u.id, sid, typ: 'receipt+jwt' })), 401, 'invalid_token')
+    expectProblem(
+      await me(await craft({ sub: u.id, sid, typ: 'receipt+jwt' })),
+      401,
+      'invalid_token',
+    )
     expect((await me(await craft({ sub: u.id, sid }))).status).toBe(200)
   })
 
   it('a device-audience token that names no paired device, or lacks device claims', async () => {
     const u = await createTestUser()
-    const asDevice = await craft({ sub: u.id, aud: DEVICE_AUDIENCE, extra: { uid: u.id, ver: 1, cid: 'skyworth-tv' } })
+    const asDevice = await craft({
+      sub: u.id,
+      aud: DEVICE_AUDIENCE,
+      extra: { uid: u.id, ver: 1, cid: 'skyworth-tv' },
+    })
     expectProblem(await me(asDevice), 401, 'invalid_token')
     const tv = await createTestDevice(u.id)
     const bare = await craft({ sub: tv.id, aud: DEVICE_AUDIENCE })
     expectProblem(await me(bare), 401, 'invalid_token')
-    const wrongVersion = await craft({ sub: tv.id, aud: DEVICE_AUDIENCE, extra: { uid: u.id, ver: 2, cid: tv.clientId } })
+    const wrongVersion = await craft({
+      sub: tv.id,
+      aud: DEVICE_AUDIENCE,
+      extra: { uid: u.id, ver: 2, cid: tv.clientId },
+    })
     expectProblem(await me(wrongVersion), 401, 'invalid_token')
     const other = await createTestUser()
-    const wrongOwner = await craft({ sub: tv.id, aud: DEVICE_AUDIENCE, extra: { uid: other.id, ver: 1, cid: tv.clientId } })
+    const wrongOwner = await craft({
+      sub: tv.id,
+      aud: DEVICE_AUDIENCE,
+      extra: { uid: other.id, ver: 1, cid: tv.clientId },
+    })
     expectProblem(await me(wrongOwner), 401, 'invalid_token')
-    const right = await craft({ sub: tv.id, aud: DEVICE_AUDIENCE, extra: { uid: u.id, ver: 1, cid: tv.clientId } })
+    const right = await craft({
+      sub: tv.id,
+      aud: DEVICE_AUDIENCE,
+      extra: { uid: u.id, ver: 1, cid: tv.clientId },
+    })
     expect((await me(right)).status).toBe(200)
   })
 
   it('garbage and malformed Authorization headers', async () => {
-    for (const authorization of ['Bearer', 'Bearer abc.def.ghi', 'Basic dXNlcjpwYXNz', 'Bearer a b', 'Bearer ' + 'x'.repeat(300)]) {
+    for (const authorization of [
+      'Bearer',
+      'Bearer abc.def.ghi',
+      'Basic dXNlcjpwYXNz',
+      'Bearer a b',
+      'Bearer ' + 'x'.repeat(300),
+    ]) {
       const res = await call('GET', '/v1/me', { headers: { authorization } })
       expect([401]).toContain(res.status)
       expect(res.headers.get('www-authenticate')).toContain('Bearer')
@@ -205,6 +295,11 @@ describe('audiences: a TV token cannot act as the person, and the reverse', () =
     const claims = await verifyAccessToken(env, u.token)
     expect(claims).toEqual({ aud: USER_AUDIENCE, sub: u.id, sid: u.sessionId })
     const tv = await createTestDevice(u.id)
-    expect(await verifyAccessToken(env, tv.token)).toMatchObject({ aud: DEVICE_AUDIENCE, sub: tv.id, uid: u.id, ver: 1 })
+    expect(await verifyAccessToken(env, tv.token)).toMatchObject({
+      aud: DEVICE_AUDIENCE,
+      sub: tv.id,
+      uid: u.id,
+      ver: 1,
+    })
   })
 })

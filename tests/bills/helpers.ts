@@ -17,7 +17,14 @@ export function useFeedKey() {
 
 let seq = 0
 
-export async function createBiller(opts: { pattern?: string; rules?: Record<string, unknown>; name?: string; category?: string } = {}) {
+export async function createBiller(
+  opts: {
+    pattern?: string
+    rules?: Record<string, unknown>
+    name?: string
+    category?: string
+  } = {},
+) {
   const res = await call('POST', '/v1/admin/billers', {
     headers: ADMIN,
     body: {
@@ -31,7 +38,11 @@ export async function createBiller(opts: { pattern?: string; rules?: Record<stri
   return { biller: res.body.biller, secret: res.body.feed_secret as string }
 }
 
-export async function signature(secrets: string | string[], payload: string, t = Math.floor(Date.now() / 1000)): Promise<string> {
+export async function signature(
+  secrets: string | string[],
+  payload: string,
+  t = Math.floor(Date.now() / 1000),
+): Promise<string> {
   const list = Array.isArray(secrets) ? secrets : [secrets]
   const v1 = await Promise.all(list.map(async (s) => `v1=${await hmacHex(s, `${t}.${payload}`)}`))
   return [`t=${t}`, ...v1].join(',')
@@ -39,7 +50,13 @@ export async function signature(secrets: string | string[], payload: string, t =
 
 async function hmacHex(secret: string, message: string): Promise<string> {
   const enc = new TextEncoder()
-  const key = await crypto.subtle.importKey('raw', enc.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])
+  const key = await crypto.subtle.importKey(
+    'raw',
+    enc.encode(secret),
+    { name: 'HMAC', hash: 'SHA-256' },
+    false,
+    ['sign'],
+  )
   const mac = new Uint8Array(await crypto.subtle.sign('HMAC', key, enc.encode(message)))
   return Array.from(mac, (b) => b.toString(16).padStart(2, '0')).join('')
 }
@@ -61,7 +78,12 @@ export async function postFeed(
   })
 }
 
-export async function getPayments(billerId: string, secret: string, query: string, opts: { t?: number } = {}) {
+export async function getPayments(
+  billerId: string,
+  secret: string,
+  query: string,
+  opts: { t?: number } = {},
+) {
   return call('GET', `/v1/biller-feed/payments?${query}`, {
     headers: { 'x-biller-id': billerId, 'x-signature': await signature(secret, query, opts.t) },
   })
@@ -116,7 +138,8 @@ export async function link(token: string, billerId: string, account: string, nic
 /** Feeds one bill and returns its id (as the linked person sees it). */
 export async function feedBill(billerId: string, secret: string, line: Record<string, unknown>) {
   const res = await postFeed(billerId, secret, { bills: [line] })
-  if (res.status !== 200 || res.body.upserted !== 1) throw new Error(`feed failed: ${res.status} ${res.text}`)
+  if (res.status !== 200 || res.body.upserted !== 1)
+    throw new Error(`feed failed: ${res.status} ${res.text}`)
   const row = await env.DB.prepare('SELECT id FROM bills WHERE biller_id = ? AND bill_ref = ?')
     .bind(billerId, line.bill_ref)
     .first<{ id: string }>()

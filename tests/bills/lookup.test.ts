@@ -2,7 +2,15 @@ import { env } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { chinaDate } from '../../src/bills/dates'
 import { call, expectProblem } from '../helpers/http'
-import { accountNumber, billLine, createBiller, feedBill, link, member, useFeedKey } from './helpers'
+import {
+  accountNumber,
+  billLine,
+  createBiller,
+  feedBill,
+  link,
+  member,
+  useFeedKey,
+} from './helpers'
 
 beforeAll(useFeedKey)
 
@@ -14,12 +22,26 @@ describe('GET /v1/me/bills and /v1/bills/{id}', () => {
     await link(user.token, biller.id, number, '家里电费')
     const yesterday = chinaDate(Date.now(), -1)
     const today = chinaDate(Date.now())
-    const late = await feedBill(biller.id, secret, billLine(number, { due_date: yesterday, period: '2026-03' }))
-    const dueToday = await feedBill(biller.id, secret, billLine(number, { due_date: today, period: '2026-04' }))
-    const later = await feedBill(biller.id, secret, billLine(number, { due_date: '2099-01-01', period: '2026-05' }))
+    const late = await feedBill(
+      biller.id,
+      secret,
+      billLine(number, { due_date: yesterday, period: '2026-03' }),
+    )
+    const dueToday = await feedBill(
+      biller.id,
+      secret,
+      billLine(number, { due_date: today, period: '2026-04' }),
+    )
+    const later = await feedBill(
+      biller.id,
+      secret,
+      billLine(number, { due_date: '2099-01-01', period: '2026-05' }),
+    )
     const paidOld = await feedBill(biller.id, secret, billLine(number, { due_date: '2001-01-01' }))
     const paidNew = await feedBill(biller.id, secret, billLine(number, { due_date: '2002-01-01' }))
-    await env.DB.prepare("UPDATE bills SET status = 'paid', amount_paid = amount_due, paid_at = ? WHERE id IN (?, ?)")
+    await env.DB.prepare(
+      "UPDATE bills SET status = 'paid', amount_paid = amount_due, paid_at = ? WHERE id IN (?, ?)",
+    )
       .bind(Date.now(), paidOld, paidNew)
       .run()
 
@@ -58,21 +80,40 @@ describe('GET /v1/me/bills and /v1/bills/{id}', () => {
     const { user } = await member()
     await link(user.token, biller.id, number)
     const ids: string[] = []
-    for (let i = 0; i < 7; i++) ids.push(await feedBill(biller.id, secret, billLine(number, { due_date: `2099-0${1 + (i % 3)}-01` })))
+    for (let i = 0; i < 7; i++)
+      ids.push(
+        await feedBill(
+          biller.id,
+          secret,
+          billLine(number, { due_date: `2099-0${1 + (i % 3)}-01` }),
+        ),
+      )
     const seen: string[] = []
     let cursor = ''
     for (let page = 0; page < 5; page++) {
-      const res = await call('GET', `/v1/me/bills?status=unpaid&limit=3${cursor ? `&cursor=${cursor}` : ''}`, { token: user.token })
+      const res = await call(
+        'GET',
+        `/v1/me/bills?status=unpaid&limit=3${cursor ? `&cursor=${cursor}` : ''}`,
+        { token: user.token },
+      )
       seen.push(...res.body.items.map((b: any) => b.id))
       if (!res.body.next_cursor) break
       cursor = res.body.next_cursor
     }
     expect(seen.sort()).toEqual([...ids].sort())
-    expectProblem(await call('GET', '/v1/me/bills?cursor=eyJ4IjoxfQ', { token: user.token }), 400, 'invalid_cursor')
-    expectProblem(await call('GET', '/v1/me/bills?status=overdue', { token: user.token }), 400, 'validation_failed')
+    expectProblem(
+      await call('GET', '/v1/me/bills?cursor=eyJ4IjoxfQ', { token: user.token }),
+      400,
+      'invalid_cursor',
+    )
+    expectProblem(
+      await call('GET', '/v1/me/bills?status=overdue', { token: user.token }),
+      400,
+      'validation_failed',
+    )
   })
 
-  it("another household can neither list nor read your bill (404, not 403)", async () => {
+  it('another household can neither list nor read your bill (404, not 403)', async () => {
     const { biller, secret } = await createBiller()
     const number = accountNumber()
     const owner = await member()
@@ -82,8 +123,16 @@ describe('GET /v1/me/bills and /v1/bills/{id}', () => {
     const mine = await call('GET', `/v1/bills/${billId}`, { token: owner.tv.token })
     expect(mine.status).toBe(200)
     expect(mine.body.id).toBe(billId)
-    expectProblem(await call('GET', `/v1/bills/${billId}`, { token: other.user.token }), 404, 'not_found')
-    expectProblem(await call('GET', `/v1/bills/${billId}`, { token: other.tv.token }), 404, 'not_found')
+    expectProblem(
+      await call('GET', `/v1/bills/${billId}`, { token: other.user.token }),
+      404,
+      'not_found',
+    )
+    expectProblem(
+      await call('GET', `/v1/bills/${billId}`, { token: other.tv.token }),
+      404,
+      'not_found',
+    )
     expectProblem(await call('GET', `/v1/bills/${billId}`), 401, 'unauthorized')
     const list = await call('GET', '/v1/me/bills', { token: other.user.token })
     expect(list.body.items).toEqual([])

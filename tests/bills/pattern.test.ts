@@ -1,7 +1,12 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { ApiError } from '../../src/http/errors'
-import { checkAccountPattern, maskAccountNumber, matchesAccountPattern, MAX_ACCOUNT_NUMBER_LENGTH } from '../../src/bills/pattern'
+import {
+  checkAccountPattern,
+  maskAccountNumber,
+  matchesAccountPattern,
+  MAX_ACCOUNT_NUMBER_LENGTH,
+} from '../../src/bills/pattern'
 
 function verdict(pattern: string): string {
   try {
@@ -51,21 +56,43 @@ describe('checkAccountPattern', () => {
       '^(?=\\d)\\d{4}$': 'lookahead',
       '^(?<!x)\\d{4}$': 'lookbehind',
     }
-    for (const [p, why] of Object.entries(cases)) expect(verdict(p), `${p}: ${why}`).toBe('unsafe_pattern')
+    for (const [p, why] of Object.entries(cases))
+      expect(verdict(p), `${p}: ${why}`).toBe('unsafe_pattern')
     expect(verdict('^' + '\\d'.repeat(60) + '$')).toBe('unsafe_pattern')
   })
 
   it('answers a syntax error with validation_failed', () => {
-    for (const p of ['^[0-9$', '^(\\d$', '^\\d{2,1}$', '^a**$']) expect(verdict(p), p).toBe('validation_failed')
+    for (const p of ['^[0-9$', '^(\\d$', '^\\d{2,1}$', '^a**$'])
+      expect(verdict(p), p).toBe('validation_failed')
   })
 
   it('every accepted pattern matches a 64-character adversarial input quickly (property)', () => {
-    const atom = fc.constantFrom('\\d', '[0-9]', 'a', '[a-z]', '.', '[A-Z0-9]', '(?:a|ab)', '(?:\\d)', '(?:a+)', '(?:a|\\d)')
+    const atom = fc.constantFrom(
+      '\\d',
+      '[0-9]',
+      'a',
+      '[a-z]',
+      '.',
+      '[A-Z0-9]',
+      '(?:a|ab)',
+      '(?:\\d)',
+      '(?:a+)',
+      '(?:a|\\d)',
+    )
     const quant = fc.constantFrom('', '', '*', '+', '?', '{2}', '{1,3}', '{0,64}', '{2,}')
     const piece = fc.tuple(atom, quant).map(([a, q]) => a + q)
-    const group = fc.tuple(fc.array(piece, { minLength: 1, maxLength: 3 }), quant).map(([ps, q]) => `(?:${ps.join('')})${q}`)
-    const pattern = fc.array(fc.oneof(piece, group), { minLength: 1, maxLength: 6 }).map((parts) => `^${parts.join('')}$`)
-    const inputs = ['a'.repeat(63) + '!', '1'.repeat(63) + '!', 'ab'.repeat(31) + '!!', 'A1'.repeat(32)]
+    const group = fc
+      .tuple(fc.array(piece, { minLength: 1, maxLength: 3 }), quant)
+      .map(([ps, q]) => `(?:${ps.join('')})${q}`)
+    const pattern = fc
+      .array(fc.oneof(piece, group), { minLength: 1, maxLength: 6 })
+      .map((parts) => `^${parts.join('')}$`)
+    const inputs = [
+      'a'.repeat(63) + '!',
+      '1'.repeat(63) + '!',
+      'ab'.repeat(31) + '!!',
+      'A1'.repeat(32),
+    ]
     let accepted = 0
     fc.assert(
       fc.property(pattern, (p) => {

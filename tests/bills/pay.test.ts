@@ -4,7 +4,17 @@ import { payBill } from '../../src/bills/pay'
 import { ADMIN, call, expectProblem } from '../helpers/http'
 import { createTestDevice } from '../helpers/principals'
 import { balanceOf, expectLedgerBalanced, transfersOf } from '../helpers/ledger'
-import { accountNumber, billLine, confirm, createBiller, feedBill, getPayments, link, member, useFeedKey } from './helpers'
+import {
+  accountNumber,
+  billLine,
+  confirm,
+  createBiller,
+  feedBill,
+  getPayments,
+  link,
+  member,
+  useFeedKey,
+} from './helpers'
 
 beforeAll(useFeedKey)
 
@@ -15,17 +25,27 @@ async function bill(id: string) {
 }
 
 /** A biller, a household member with a TV and money, a linked account and one bill on it. */
-async function setup(opts: { rules?: Record<string, unknown>; amount?: number; due?: string; balance?: number } = {}) {
+async function setup(
+  opts: { rules?: Record<string, unknown>; amount?: number; due?: string; balance?: number } = {},
+) {
   const { biller, secret } = await createBiller({ rules: opts.rules })
   const number = accountNumber()
   const who = await member({ balance: opts.balance ?? 100_000 })
   await link(who.user.token, biller.id, number, '家里电费')
-  const billId = await feedBill(biller.id, secret, billLine(number, { amount_due: cny(opts.amount ?? 12850), due_date: opts.due ?? '2099-12-31' }))
+  const billId = await feedBill(
+    biller.id,
+    secret,
+    billLine(number, { amount_due: cny(opts.amount ?? 12850), due_date: opts.due ?? '2099-12-31' }),
+  )
   return { biller, secret, number, billId, ...who }
 }
 
 function pay(token: string, billId: string, body?: unknown, headers: Record<string, string> = {}) {
-  return call('POST', `/v1/bills/${billId}/pay`, { token, ...(body === undefined ? {} : { body }), headers })
+  return call('POST', `/v1/bills/${billId}/pay`, {
+    token,
+    ...(body === undefined ? {} : { body }),
+    headers,
+  })
 }
 
 describe('POST /v1/bills/{id}/pay', () => {
@@ -51,10 +71,17 @@ describe('POST /v1/bills/{id}/pay', () => {
     expect((await bill(s.billId)).paid_at).toBeGreaterThan(0)
     expect(await balanceOf(env.DB, `biller:${s.biller.id}:payable`)).toBe(12850)
     expect(await balanceOf(env.DB, `wallet:${s.user.id}:available`)).toBe(100_000 - 12850)
-    expect((await transfersOf(env.DB, payment.id)).map((t) => t.credit_account_id)).toContain(`biller:${s.biller.id}:payable`)
+    expect((await transfersOf(env.DB, payment.id)).map((t) => t.credit_account_id)).toContain(
+      `biller:${s.biller.id}:payable`,
+    )
 
     const view = await call('GET', `/v1/bills/${s.billId}`, { token: s.tv.token })
-    expect(view.body).toMatchObject({ status: 'paid', amount_paid: cny(12850), amount_remaining: cny(0), overdue: false })
+    expect(view.body).toMatchObject({
+      status: 'paid',
+      amount_paid: cny(12850),
+      amount_remaining: cny(0),
+      overdue: false,
+    })
 
     expectProblem(await pay(s.tv.token, s.billId), 409, 'bill_already_paid')
     expectProblem(await pay(s.user.token, s.billId, { amount: cny(1) }), 409, 'bill_already_paid')
@@ -81,9 +108,14 @@ describe('POST /v1/bills/{id}/pay', () => {
     const handed = await pay(secondTv.token, s.billId)
     expect(handed.status).toBe(200)
     expect(handed.body.payment.id).toBe(first.body.payment.id)
-    const read = await call('GET', `/v1/payments/${first.body.payment.id}`, { token: secondTv.token })
+    const read = await call('GET', `/v1/payments/${first.body.payment.id}`, {
+      token: secondTv.token,
+    })
     expect(read.status, read.text).toBe(200)
-    expect(read.body).toMatchObject({ id: first.body.payment.id, purpose: { type: 'bill', id: s.billId } })
+    expect(read.body).toMatchObject({
+      id: first.body.payment.id,
+      purpose: { type: 'bill', id: s.billId },
+    })
   })
 
   it('TV and phone paying at the same moment make exactly one payment', async () => {
@@ -98,25 +130,40 @@ describe('POST /v1/bills/{id}/pay', () => {
     expect(statuses, results.map((r) => r.text).join('\n')).toEqual([200, 200, 200, 201])
     const ids = new Set(results.map((r) => r.body.payment.id))
     expect(ids.size).toBe(1)
-    const rows = await env.DB.prepare("SELECT COUNT(*) AS n FROM payments WHERE purpose_type = 'bill' AND purpose_id = ?")
+    const rows = await env.DB.prepare(
+      "SELECT COUNT(*) AS n FROM payments WHERE purpose_type = 'bill' AND purpose_id = ?",
+    )
       .bind(s.billId)
       .first<{ n: number }>()
     expect(rows!.n).toBe(1)
-    const attempts = await env.DB.prepare('SELECT COUNT(*) AS n FROM bill_payment_attempts WHERE bill_id = ?').bind(s.billId).first<{ n: number }>()
+    const attempts = await env.DB.prepare(
+      'SELECT COUNT(*) AS n FROM bill_payment_attempts WHERE bill_id = ?',
+    )
+      .bind(s.billId)
+      .first<{ n: number }>()
     expect(attempts!.n).toBe(1)
   })
 
   it('concurrent starts race into the one-open-payment index and all get the winner', async () => {
     const s = await setup()
-    const tvPrincipal = { kind: 'device' as const, userId: s.user.id, deviceId: s.tv.id, clientId: s.tv.clientId }
+    const tvPrincipal = {
+      kind: 'device' as const,
+      userId: s.user.id,
+      deviceId: s.tv.id,
+      clientId: s.tv.clientId,
+    }
     const phonePrincipal = { kind: 'user' as const, userId: s.user.id }
     const now = Date.now()
     const results = await Promise.all(
-      [tvPrincipal, phonePrincipal, tvPrincipal, phonePrincipal, tvPrincipal].map((p) => payBill(env, p, s.billId, undefined, now)),
+      [tvPrincipal, phonePrincipal, tvPrincipal, phonePrincipal, tvPrincipal].map((p) =>
+        payBill(env, p, s.billId, undefined, now),
+      ),
     )
     expect(results.filter((r) => r.created)).toHaveLength(1)
     expect(new Set(results.map((r) => r.payment.id)).size).toBe(1)
-    const rows = await env.DB.prepare("SELECT COUNT(*) AS n FROM payments WHERE purpose_type = 'bill' AND purpose_id = ?")
+    const rows = await env.DB.prepare(
+      "SELECT COUNT(*) AS n FROM payments WHERE purpose_type = 'bill' AND purpose_id = ?",
+    )
       .bind(s.billId)
       .first<{ n: number }>()
     expect(rows!.n).toBe(1)
@@ -136,7 +183,9 @@ describe('POST /v1/bills/{id}/pay', () => {
     // Someone else's payment cannot be confirmed by them either.
     expectProblem(await confirm(partner.user.token, mine.body.payment.id), 404, 'not_found')
 
-    const canceled = await call('POST', `/v1/payments/${mine.body.payment.id}/cancel`, { token: s.user.token })
+    const canceled = await call('POST', `/v1/payments/${mine.body.payment.id}/cancel`, {
+      token: s.user.token,
+    })
     expect(canceled.status, canceled.text).toBe(200)
     const theirs = await pay(partner.tv.token, s.billId)
     expect(theirs.status, theirs.text).toBe(201)
@@ -155,14 +204,26 @@ describe('POST /v1/bills/{id}/pay', () => {
   it('partial billers: parts up to what is due, a minimum except for the last part, then paid', async () => {
     const s = await setup({ rules: { amount: 'partial', min_amount: cny(2000) } })
     expectProblem(await pay(s.tv.token, s.billId, { amount: cny(1999) }), 400, 'amount_not_allowed')
-    expectProblem(await pay(s.tv.token, s.billId, { amount: cny(12851) }), 400, 'amount_not_allowed')
+    expectProblem(
+      await pay(s.tv.token, s.billId, { amount: cny(12851) }),
+      400,
+      'amount_not_allowed',
+    )
 
     const part = await pay(s.tv.token, s.billId, { amount: cny(11_000) })
     expect(part.status).toBe(201)
     expect((await confirm(s.user.token, part.body.payment.id)).status).toBe(200)
-    expect(await bill(s.billId)).toMatchObject({ status: 'partially_paid', amount_paid: 11_000, paid_at: null })
+    expect(await bill(s.billId)).toMatchObject({
+      status: 'partially_paid',
+      amount_paid: 11_000,
+      paid_at: null,
+    })
     const listed = await call('GET', '/v1/me/bills?status=unpaid', { token: s.tv.token })
-    expect(listed.body.items[0]).toMatchObject({ id: s.billId, status: 'partially_paid', amount_remaining: cny(1850) })
+    expect(listed.body.items[0]).toMatchObject({
+      id: s.billId,
+      status: 'partially_paid',
+      amount_remaining: cny(1850),
+    })
 
     // 1,850 left: below the minimum, but it settles the bill, so it is allowed (and the default).
     expectProblem(await pay(s.tv.token, s.billId, { amount: cny(1851) }), 400, 'amount_not_allowed')
@@ -175,25 +236,45 @@ describe('POST /v1/bills/{id}/pay', () => {
 
   it('"any" billers take a top-up above the amount due, within max_amount', async () => {
     const s = await setup({ rules: { amount: 'any', max_amount: cny(50_000) }, amount: 3000 })
-    expectProblem(await pay(s.tv.token, s.billId, { amount: cny(50_001) }), 400, 'amount_not_allowed')
+    expectProblem(
+      await pay(s.tv.token, s.billId, { amount: cny(50_001) }),
+      400,
+      'amount_not_allowed',
+    )
     const topUp = await pay(s.tv.token, s.billId, { amount: cny(20_000) })
     expect(topUp.status).toBe(201)
     expect((await confirm(s.user.token, topUp.body.payment.id)).status).toBe(200)
-    expect(await bill(s.billId)).toMatchObject({ status: 'paid', amount_paid: 20_000, amount_due: 3000 })
+    expect(await bill(s.billId)).toMatchObject({
+      status: 'paid',
+      amount_paid: 20_000,
+      amount_due: 3000,
+    })
     expect(await balanceOf(env.DB, `biller:${s.biller.id}:payable`)).toBe(20_000)
     await expectLedgerBalanced(env.DB)
   })
 
   it('a biller that is not payable after the due date refuses an overdue bill (409 bill_not_payable)', async () => {
-    const s = await setup({ rules: { amount: 'exact', payable_after_due: false }, due: '2001-01-01' })
+    const s = await setup({
+      rules: { amount: 'exact', payable_after_due: false },
+      due: '2001-01-01',
+    })
     expectProblem(await pay(s.tv.token, s.billId), 409, 'bill_not_payable')
-    const lenient = await setup({ rules: { amount: 'exact', payable_after_due: true }, due: '2001-01-01' })
+    const lenient = await setup({
+      rules: { amount: 'exact', payable_after_due: true },
+      due: '2001-01-01',
+    })
     expect((await pay(lenient.tv.token, lenient.billId)).status).toBe(201)
   })
 
   it('validates the body: money objects only, positive integers in CNY', async () => {
     const s = await setup()
-    for (const body of [{ amount: 100 }, { amount: cny(0) }, { amount: cny(1.5) }, { amount: { amount: 100, currency: 'USD' } }, { tip: 1 }]) {
+    for (const body of [
+      { amount: 100 },
+      { amount: cny(0) },
+      { amount: cny(1.5) },
+      { amount: { amount: 100, currency: 'USD' } },
+      { tip: 1 },
+    ]) {
       expectProblem(await pay(s.tv.token, s.billId, body), 400, 'validation_failed')
     }
     expectProblem(await pay('', s.billId), 401, 'unauthorized')
@@ -204,9 +285,16 @@ describe('POST /v1/bills/{id}/pay', () => {
     const started = await pay(s.tv.token, s.billId)
     expectProblem(await confirm(s.user.token, started.body.payment.id), 402, 'insufficient_funds')
     expect(await bill(s.billId)).toMatchObject({ status: 'unpaid', amount_paid: 0, version: 1 })
-    const settlements = await env.DB.prepare('SELECT COUNT(*) AS n FROM bill_settlements WHERE bill_id = ?').bind(s.billId).first<{ n: number }>()
+    const settlements = await env.DB.prepare(
+      'SELECT COUNT(*) AS n FROM bill_settlements WHERE bill_id = ?',
+    )
+      .bind(s.billId)
+      .first<{ n: number }>()
     expect(settlements!.n).toBe(0)
-    await call('POST', `/v1/admin/wallets/${s.user.id}/credits`, { headers: ADMIN, body: { amount: cny(20_000), reason: 'top up' } })
+    await call('POST', `/v1/admin/wallets/${s.user.id}/credits`, {
+      headers: ADMIN,
+      body: { amount: cny(20_000), reason: 'top up' },
+    })
     expect((await confirm(s.user.token, started.body.payment.id)).status).toBe(200)
     await expectLedgerBalanced(env.DB)
   })
@@ -214,7 +302,9 @@ describe('POST /v1/bills/{id}/pay', () => {
   it('a bill changed after the payment started cannot be confirmed (409 bill_changed), no money moves', async () => {
     const s = await setup()
     const started = await pay(s.tv.token, s.billId)
-    await env.DB.prepare('UPDATE bills SET amount_due = 99999, version = version + 1 WHERE id = ?').bind(s.billId).run()
+    await env.DB.prepare('UPDATE bills SET amount_due = 99999, version = version + 1 WHERE id = ?')
+      .bind(s.billId)
+      .run()
     expectProblem(await confirm(s.user.token, started.body.payment.id), 409, 'bill_changed')
     expect(await balanceOf(env.DB, `wallet:${s.user.id}:available`)).toBe(100_000)
     expect(await bill(s.billId)).toMatchObject({ status: 'unpaid', amount_paid: 0 })
@@ -228,17 +318,30 @@ describe('POST /v1/bills/{id}/pay', () => {
     expect(replay.status).toBe(201)
     expect(replay.headers.get('idempotency-replayed')).toBe('true')
     expect(replay.body.payment.id).toBe(first.body.payment.id)
-    expectProblem(await pay(s.tv.token, s.billId, { amount: cny(5) }, { 'idempotency-key': 'bill-pay-1' }), 422, 'idempotency_key_reuse')
+    expectProblem(
+      await pay(s.tv.token, s.billId, { amount: cny(5) }, { 'idempotency-key': 'bill-pay-1' }),
+      422,
+      'idempotency_key_reuse',
+    )
   })
 
   it('a refund takes the money off the bill and shows in reconciliation', async () => {
     const s = await setup()
     const started = await pay(s.tv.token, s.billId)
     expect((await confirm(s.user.token, started.body.payment.id)).status).toBe(200)
-    const refund = await call('POST', `/v1/payments/${started.body.payment.id}/refund`, { headers: ADMIN, body: { amount: cny(2850) } })
+    const refund = await call('POST', `/v1/payments/${started.body.payment.id}/refund`, {
+      headers: ADMIN,
+      body: { amount: cny(2850) },
+    })
     expect(refund.status, refund.text).toBe(200)
-    expect(await bill(s.billId)).toMatchObject({ status: 'partially_paid', amount_paid: 10_000, paid_at: null })
-    const rest = await call('POST', `/v1/payments/${started.body.payment.id}/refund`, { headers: ADMIN })
+    expect(await bill(s.billId)).toMatchObject({
+      status: 'partially_paid',
+      amount_paid: 10_000,
+      paid_at: null,
+    })
+    const rest = await call('POST', `/v1/payments/${started.body.payment.id}/refund`, {
+      headers: ADMIN,
+    })
     expect(rest.status, rest.text).toBe(200)
     expect(await bill(s.billId)).toMatchObject({ status: 'unpaid', amount_paid: 0 })
 
@@ -261,7 +364,8 @@ describe('reconciliation', () => {
     const who = await member({ balance: 1_000_000 })
     await link(who.user.token, biller.id, number)
     const bills = []
-    for (let i = 0; i < 5; i++) bills.push(await feedBill(biller.id, secret, billLine(number, { amount_due: cny(1000 + i) })))
+    for (let i = 0; i < 5; i++)
+      bills.push(await feedBill(biller.id, secret, billLine(number, { amount_due: cny(1000 + i) })))
     const before = new Date(Date.now() - 1000).toISOString()
     const paidIds: string[] = []
     for (const id of [bills[0], bills[2], bills[4]]) {
@@ -277,10 +381,18 @@ describe('reconciliation', () => {
     const op = await pay(who.tv.token, otherBill)
     expect((await confirm(who.user.token, op.body.payment.id)).status).toBe(200)
 
-    const page1 = await getPayments(biller.id, secret, `since=${encodeURIComponent(before)}&limit=2`)
+    const page1 = await getPayments(
+      biller.id,
+      secret,
+      `since=${encodeURIComponent(before)}&limit=2`,
+    )
     expect(page1.status, page1.text).toBe(200)
     expect(page1.body.items).toHaveLength(2)
-    const page2 = await getPayments(biller.id, secret, `since=${encodeURIComponent(before)}&limit=2&cursor=${page1.body.next_cursor}`)
+    const page2 = await getPayments(
+      biller.id,
+      secret,
+      `since=${encodeURIComponent(before)}&limit=2&cursor=${page1.body.next_cursor}`,
+    )
     expect(page2.body.next_cursor).toBeNull()
     const items = [...page1.body.items, ...page2.body.items]
     expect(items.map((i: any) => i.payment_id)).toEqual(paidIds)
@@ -288,10 +400,19 @@ describe('reconciliation', () => {
     expect(items[0]).toMatchObject({
       kind: 'payment',
       amount: cny(1000),
-      bill: { account_number: number, status: 'paid', amount_due: cny(1000), amount_paid: cny(1000) },
+      bill: {
+        account_number: number,
+        status: 'paid',
+        amount_due: cny(1000),
+        amount_paid: cny(1000),
+      },
     })
 
-    const later = await getPayments(biller.id, secret, `since=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`)
+    const later = await getPayments(
+      biller.id,
+      secret,
+      `since=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`,
+    )
     expect(later.body.items).toEqual([])
     const otherFeed = await getPayments(other.biller.id, other.secret, 'since=2000-01-01T00:00:00Z')
     expect(otherFeed.body.items.map((i: any) => i.payment_id)).toEqual([op.body.payment.id])

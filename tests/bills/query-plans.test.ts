@@ -5,11 +5,23 @@ import { listBillers, validFeedSecrets } from '../../src/bills/billers'
 import { ingestFeed, listSettlements, purgeFeedNonces } from '../../src/bills/feed'
 import { findVisibleBill, listMyBills } from '../../src/bills/lookup'
 import { payBill } from '../../src/bills/pay'
-import { listNotifications, recordBillReminders, undeliveredNotifications } from '../../src/bills/reminders'
+import {
+  listNotifications,
+  recordBillReminders,
+  undeliveredNotifications,
+} from '../../src/bills/reminders'
 import { loadHome } from '../../src/catalog/home'
 import '../../src/bills/home'
 import { queryPlan, recordingEnv } from '../catalog/recording-db'
-import { accountNumber, billLine, createBiller, feedBill, link, member, useFeedKey } from './helpers'
+import {
+  accountNumber,
+  billLine,
+  createBiller,
+  feedBill,
+  link,
+  member,
+  useFeedKey,
+} from './helpers'
 
 /**
  * Every statement the bills capability runs, planned by SQLite against the migrated schema: none may
@@ -19,11 +31,22 @@ import { accountNumber, billLine, createBiller, feedBill, link, member, useFeedK
 /** Set to true to print every plan while working on a query. */
 const PRINT_PLANS = false
 
-const TABLES = ['bills', 'biller_accounts', 'billers', 'biller_feed_secrets', 'biller_feed_nonces', 'bill_settlements', 'notifications', 'bill_payment_attempts', 'payments']
+const TABLES = [
+  'bills',
+  'biller_accounts',
+  'billers',
+  'biller_feed_secrets',
+  'biller_feed_nonces',
+  'bill_settlements',
+  'notifications',
+  'bill_payment_attempts',
+  'payments',
+]
 
 function fullScans(plan: string[], sql: string): string[] {
   const aliases = new Set(TABLES)
-  for (const m of sql.matchAll(/\b(\w+)\s+(?:AS\s+)?([a-z])\b/g)) if (TABLES.includes(m[1]!)) aliases.add(m[2]!)
+  for (const m of sql.matchAll(/\b(\w+)\s+(?:AS\s+)?([a-z])\b/g))
+    if (TABLES.includes(m[1]!)) aliases.add(m[2]!)
   return plan.filter((line) => {
     const scanned = /^SCAN (\w+)(?: USING)?/.exec(line)?.[1]
     // Walking a partial index in order under a LIMIT reads only the rows it holds (the backlog).
@@ -55,9 +78,19 @@ describe('query plans of the bills capability', () => {
     const rec = recordingEnv()
     const now = Date.now()
     const { biller, number, user, tv, billId } = ctx
-    const principal = { kind: 'device' as const, userId: user.id, deviceId: tv.id, clientId: tv.clientId }
+    const principal = {
+      kind: 'device' as const,
+      userId: user.id,
+      deviceId: tv.id,
+      clientId: tv.clientId,
+    }
     await listMyBills(rec.env.DB, user.id, { status: 'unpaid', limit: 20 }, now)
-    await listMyBills(rec.env.DB, user.id, { status: 'paid', limit: 20, cursor: 'eyJkdWUiOiIyMDk5LTAxLTAxIiwiaWQiOiJ6In0' }, now)
+    await listMyBills(
+      rec.env.DB,
+      user.id,
+      { status: 'paid', limit: 20, cursor: 'eyJkdWUiOiIyMDk5LTAxLTAxIiwiaWQiOiJ6In0' },
+      now,
+    )
     await findVisibleBill(rec.env.DB, user.id, billId)
     await listAccounts(rec.env.DB, user.id, { limit: 20 })
     await listBillers(rec.env.DB, { limit: 20 })
@@ -77,8 +110,10 @@ describe('query plans of the bills capability', () => {
     for (const s of rec.statements) {
       const plan = await queryPlan(s)
       const scans = fullScans(plan, s.sql)
-      if (PRINT_PLANS) console.log(`${s.sql.replace(/\s+/g, ' ').slice(0, 200)}\n  ${plan.join('\n  ')}`)
-      if (scans.length) problems.push(`${s.sql.replace(/\s+/g, ' ').slice(0, 160)}\n  ${plan.join('\n  ')}`)
+      if (PRINT_PLANS)
+        console.log(`${s.sql.replace(/\s+/g, ' ').slice(0, 200)}\n  ${plan.join('\n  ')}`)
+      if (scans.length)
+        problems.push(`${s.sql.replace(/\s+/g, ' ').slice(0, 160)}\n  ${plan.join('\n  ')}`)
     }
     expect(rec.statements.length).toBeGreaterThan(15)
     expect(problems).toEqual([])

@@ -38,7 +38,8 @@ beforeAll(async () => {
   Object.keys(rows).forEach((k, i) => (prod[k] = ids[i]!.id))
 })
 
-const names = (items: Array<{ id: string }>) => items.map((i) => Object.entries(prod).find(([, v]) => v === i.id)?.[0] ?? i.id)
+const names = (items: Array<{ id: string }>) =>
+  items.map((i) => Object.entries(prod).find(([, v]) => v === i.id)?.[0] ?? i.id)
 
 describe('categories', () => {
   it('lists roots first with parent ids', async () => {
@@ -46,7 +47,10 @@ describe('categories', () => {
     expect(res.status).toBe(200)
     const ids = res.body.items.map((c: any) => c.id)
     expect(ids.indexOf(cat.tv)).toBeLessThan(ids.indexOf(cat.oled))
-    expect(res.body.items.find((c: any) => c.id === cat.oled)).toMatchObject({ name: 'OLED电视', parent_id: cat.tv })
+    expect(res.body.items.find((c: any) => c.id === cat.oled)).toMatchObject({
+      name: 'OLED电视',
+      parent_id: cat.tv,
+    })
     expect(res.body.items.find((c: any) => c.id === cat.tv).parent_id).toBeNull()
   })
 })
@@ -54,7 +58,11 @@ describe('categories', () => {
 describe('product lists', () => {
   it('orders by popularity; a root includes its children, a child only itself', async () => {
     const root = await call('GET', `/v1/products?category_id=${cat.tv}`)
-    expect(names(root.body.items)).toEqual(['tvA', 'oledC', ...(prod.tvB! > prod.tvD! ? ['tvB', 'tvD'] : ['tvD', 'tvB'])])
+    expect(names(root.body.items)).toEqual([
+      'tvA',
+      'oledC',
+      ...(prod.tvB! > prod.tvD! ? ['tvB', 'tvD'] : ['tvD', 'tvB']),
+    ])
     const child = await call('GET', `/v1/products?category_id=${cat.oled}`)
     expect(names(child.body.items)).toEqual(['oledC'])
     expect(child.body.next_cursor).toBeNull()
@@ -64,7 +72,10 @@ describe('product lists', () => {
     const seen: string[] = []
     let cursor: string | null = null
     do {
-      const res: any = await call('GET', `/v1/products?category_id=${cat.tv}&limit=1${cursor ? `&cursor=${cursor}` : ''}`)
+      const res: any = await call(
+        'GET',
+        `/v1/products?category_id=${cat.tv}&limit=1${cursor ? `&cursor=${cursor}` : ''}`,
+      )
       expect(res.status).toBe(200)
       expect(res.body.items.length).toBe(1)
       seen.push(...names(res.body.items))
@@ -127,7 +138,14 @@ describe('product lists', () => {
     for (const limit of ['0', '51', '-3', 'ten', '1e3', '2.5']) {
       expectProblem(await call('GET', `/v1/products?limit=${limit}`), 400, 'validation_failed')
     }
-    for (const cursor of ['%%%', 'e30', encodeCursor({ s: -1, i: 'x' }), encodeCursor({ s: 1 }), encodeCursor({ r: 1, t: 1 }), 'x'.repeat(600)]) {
+    for (const cursor of [
+      '%%%',
+      'e30',
+      encodeCursor({ s: -1, i: 'x' }),
+      encodeCursor({ s: 1 }),
+      encodeCursor({ r: 1, t: 1 }),
+      'x'.repeat(600),
+    ]) {
       const res = await call('GET', `/v1/products?cursor=${encodeURIComponent(cursor)}`)
       expect(res.status).toBe(400)
       expect(['invalid_cursor', 'validation_failed']).toContain(res.body.code)
@@ -140,7 +158,11 @@ describe('product lists', () => {
     for (const categoryId of [undefined, cat.tv, cat.oled]) {
       const rec = recordingEnv()
       const first = await listProducts(rec.env, { categoryId, limit: 2 })
-      const deep = await listProducts(rec.env, { categoryId, limit: 2, cursor: first.next_cursor ?? undefined })
+      const deep = await listProducts(rec.env, {
+        categoryId,
+        limit: 2,
+        cursor: first.next_cursor ?? undefined,
+      })
       expect(deep.items.length).toBeGreaterThanOrEqual(0)
       expect(rec.stats.roundTrips).toBe(2)
       expect(rec.stats.rowsRead).toBeLessThanOrEqual(2 * (2 + 10))
@@ -191,7 +213,9 @@ describe('home', () => {
     expect(res.status).toBe(200)
     const byId = Object.fromEntries(res.body.rails.map((r: any) => [r.id, r]))
     expect(byId.categories.kind).toBe('categories')
-    expect(byId.categories.items.map((c: any) => c.id)).toEqual(expect.arrayContaining([cat.tv, cat.phone]))
+    expect(byId.categories.items.map((c: any) => c.id)).toEqual(
+      expect.arrayContaining([cat.tv, cat.phone]),
+    )
     expect(byId.categories.items.map((c: any) => c.id)).not.toContain(cat.oled)
     expect(names(byId['best-sellers'].items).slice(0, 2)).toEqual(['phoneE', 'tvA'])
     const tvRail = res.body.rails.find((r: any) => r.title === '电视 热销')
@@ -208,7 +232,11 @@ describe('home', () => {
   })
 
   it('a bad device token is 401; a good one is served privately', async () => {
-    expectProblem(await call('GET', '/v1/home', { headers: { authorization: 'Bearer nope' } }), 401, 'invalid_token')
+    expectProblem(
+      await call('GET', '/v1/home', { headers: { authorization: 'Bearer nope' } }),
+      401,
+      'invalid_token',
+    )
   })
 })
 
@@ -218,5 +246,3 @@ describe('methods', () => {
     expectProblem(await call('DELETE', `/v1/products/${prod.tvA}`), 405, 'method_not_allowed')
   })
 })
-
-

@@ -1,6 +1,11 @@
 import { env } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { bumpCatalogVersion, catalogVersion, catalogVersionBumpStatement, VERSION_TTL_MS } from '../../src/catalog/cache'
+import {
+  bumpCatalogVersion,
+  catalogVersion,
+  catalogVersionBumpStatement,
+  VERSION_TTL_MS,
+} from '../../src/catalog/cache'
 import { etagMatches } from '../../src/http/cache'
 import {
   ISOLATE_CACHE_MAX_BYTES,
@@ -139,13 +144,19 @@ describe('isolate cache (the layer ahead of the Cache API)', () => {
     expect(first.headers.get('x-cache')).toBe('MISS')
     expect(first.headers.get('x-cache-layer')).toBeNull()
     const second = await call('GET', path)
-    expect([second.headers.get('x-cache'), second.headers.get('x-cache-layer')]).toEqual(['HIT', 'isolate'])
+    expect([second.headers.get('x-cache'), second.headers.get('x-cache-layer')]).toEqual([
+      'HIT',
+      'isolate',
+    ])
     expect(second.text).toBe(first.text)
     expect(second.headers.get('etag')).toBe(first.headers.get('etag'))
 
     isolateCacheClear() // as a fresh isolate would start
     const third = await call('GET', path)
-    expect([third.headers.get('x-cache'), third.headers.get('x-cache-layer')]).toEqual(['HIT', 'edge'])
+    expect([third.headers.get('x-cache'), third.headers.get('x-cache-layer')]).toEqual([
+      'HIT',
+      'edge',
+    ])
     expect(third.text).toBe(first.text)
     const fourth = await call('GET', path)
     expect(fourth.headers.get('x-cache-layer')).toBe('isolate')
@@ -180,7 +191,10 @@ describe('isolate cache (the layer ahead of the Cache API)', () => {
     const version = await catalogVersion(env)
     const page = (k: string) => `/v1/products/${productId}?edge=${k}`
     const plant = async (path: string, producedAt: number | null) => {
-      const headers: Record<string, string> = { etag: '"planted"', 'cache-control': 'public, max-age=30' }
+      const headers: Record<string, string> = {
+        etag: '"planted"',
+        'cache-control': 'public, max-age=30',
+      }
       if (producedAt !== null) headers['x-produced-at'] = String(producedAt)
       const key = `https://public-read.cache.tvpay.internal/v${version}${path}`
       await caches.default.put(key, new Response('{"planted":true}', { headers }))
@@ -195,7 +209,9 @@ describe('isolate cache (the layer ahead of the Cache API)', () => {
       await plant(path, producedAt)
       const first = await call('GET', path)
       expect([first.headers.get('x-cache-layer'), first.body]).toEqual(['edge', { planted: true }])
-      expect((await call('GET', path)).headers.get('x-cache-layer'), String(producedAt)).toBe('edge')
+      expect((await call('GET', path)).headers.get('x-cache-layer'), String(producedAt)).toBe(
+        'edge',
+      )
     }
   })
 

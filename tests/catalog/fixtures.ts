@@ -20,7 +20,12 @@ export async function adminProducts(products: unknown[]) {
   return res.body.items as Array<{ id: string; sku: string }>
 }
 
-export function product(sku: string, title: string, categorySlug: string, extra: Record<string, unknown> = {}) {
+export function product(
+  sku: string,
+  title: string,
+  categorySlug: string,
+  extra: Record<string, unknown> = {},
+) {
   return {
     sku,
     title,

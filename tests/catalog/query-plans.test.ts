@@ -22,15 +22,21 @@ const SORTED = /USE TEMP B-TREE FOR ORDER BY/
  * The one scan allowed is an index walked in ORDER BY order and stopped by LIMIT (best sellers).
  */
 function fullScans(plan: string[], sql: string): string[] {
-  const subqueries = new Set(plan.map((l) => /^(?:CO-ROUTINE|MATERIALIZE) (\S+)/.exec(l)?.[1]).filter(Boolean))
+  const subqueries = new Set(
+    plan.map((l) => /^(?:CO-ROUTINE|MATERIALIZE) (\S+)/.exec(l)?.[1]).filter(Boolean),
+  )
   const aliases = new Set(['products', 'search_keys'])
   for (const m of sql.matchAll(/\b(?:products|search_keys)\s+(?:AS\s+)?([a-z]\w*)/gi)) {
-    if (!/^(WHERE|SET|ON|JOIN|LEFT|ORDER|GROUP|LIMIT|VALUES|SELECT)$/i.test(m[1]!)) aliases.add(m[1]!)
+    if (!/^(WHERE|SET|ON|JOIN|LEFT|ORDER|GROUP|LIMIT|VALUES|SELECT)$/i.test(m[1]!))
+      aliases.add(m[1]!)
   }
   return plan.filter((line) => {
     const scanned = /^SCAN (\S+)/.exec(line)?.[1]
     if (!scanned || subqueries.has(scanned) || !aliases.has(scanned)) return false
-    const orderedAndLimited = /USING (COVERING )?INDEX/.test(line) && /\bLIMIT\b/i.test(sql) && !plan.some((l) => SORTED.test(l))
+    const orderedAndLimited =
+      /USING (COVERING )?INDEX/.test(line) &&
+      /\bLIMIT\b/i.test(sql) &&
+      !plan.some((l) => SORTED.test(l))
     return !orderedAndLimited
   })
 }
@@ -54,7 +60,9 @@ beforeAll(async () => {
   productId = products[0]!.id
 })
 
-async function plansOf(run: (env: Env) => Promise<unknown>): Promise<Array<Recorded & { plan: string[] }>> {
+async function plansOf(
+  run: (env: Env) => Promise<unknown>,
+): Promise<Array<Recorded & { plan: string[] }>> {
   const rec = recordingEnv()
   await run(rec.env)
   const out = []
@@ -66,8 +74,8 @@ async function plansOf(run: (env: Env) => Promise<unknown>): Promise<Array<Recor
 }
 
 const reads: Record<string, (env: Env) => Promise<unknown>> = {
-  'home': (env) => loadHome(env, null, Date.now()),
-  'categories': (env) => listCategories(env),
+  home: (env) => loadHome(env, null, Date.now()),
+  categories: (env) => listCategories(env),
   'products, all': (env) => listProducts(env, { limit: 20 }),
   'products, root category': (env) => listProducts(env, { categoryId: rootId, limit: 20 }),
   'products, child category': (env) => listProducts(env, { categoryId: childId, limit: 20 }),
@@ -95,7 +103,11 @@ describe('every catalog query uses an index', () => {
       for (const { sql, plan } of plans) {
         const where = `${sql.replace(/\s+/g, ' ').slice(0, 160)}\n  ${plan.join('\n  ')}`
         expect(fullScans(plan, sql), where).toEqual([])
-        if (/FROM products|JOIN products|FROM search_keys/.test(sql)) expect(plan.filter((l) => SORTED.test(l)), where).toEqual([])
+        if (/FROM products|JOIN products|FROM search_keys/.test(sql))
+          expect(
+            plan.filter((l) => SORTED.test(l)),
+            where,
+          ).toEqual([])
       }
     })
   }

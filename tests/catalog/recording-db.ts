@@ -50,7 +50,9 @@ export function recordingEnv() {
     },
     async batch(list: D1PreparedStatement[]) {
       stats.roundTrips++
-      const results = await env.DB.batch(list.map((s) => (s as unknown as { __real: D1PreparedStatement }).__real))
+      const results = await env.DB.batch(
+        list.map((s) => (s as unknown as { __real: D1PreparedStatement }).__real),
+      )
       for (const r of results) record(r.meta)
       return results
     },

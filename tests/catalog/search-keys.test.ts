@@ -12,7 +12,8 @@ import {
   tokenize,
 } from '../../src/catalog/search-keys'
 
-const keysOf = (title: string, brand = title.split(' ')[0]!) => new Map(productSearchDocument(title, brand).keys)
+const keysOf = (title: string, brand = title.split(' ')[0]!) =>
+  new Map(productSearchDocument(title, brand).keys)
 
 describe('tokens', () => {
   it('reads Han characters one by one with context pinyin, Latin and digit runs whole', () => {
@@ -36,13 +37,37 @@ describe('keys of a product', () => {
   const keys = keysOf('小米电视 EA55 55英寸 4K超高清智能电视', '小米')
 
   it('has every alphabet from the title start, at the prefix tier', () => {
-    for (const k of ['小', '小米电视', 'x', 'xiaomi', 'xiaomidiansh', 'xm', 'xmds', '#9426', '#96', '#9637']) {
+    for (const k of [
+      '小',
+      '小米电视',
+      'x',
+      'xiaomi',
+      'xiaomidiansh',
+      'xm',
+      'xmds',
+      '#9426',
+      '#96',
+      '#9637',
+    ]) {
       expect(keys.get(k), k).toBe(TIER.productPrefix)
     }
   })
 
   it('has infix keys from every token start, capped, at the infix tier', () => {
-    for (const k of ['电', '电视', 'd', 'dians', 'ds', '#3426', '#37', '55英', 'ea55', 'zhi', 'zn', '超高清']) {
+    for (const k of [
+      '电',
+      '电视',
+      'd',
+      'dians',
+      'ds',
+      '#3426',
+      '#37',
+      '55英',
+      'ea55',
+      'zhi',
+      'zn',
+      '超高清',
+    ]) {
       expect(keys.get(k), k).toBe(TIER.productInfix)
     }
     expect(keys.has('dianshi')).toBe(false)
@@ -52,7 +77,9 @@ describe('keys of a product', () => {
   it('keeps infix keys inside their segment: nothing runs from 电视 into EA55', () => {
     expect(keys.has('视e')).toBe(false)
     expect(keys.has('shiea')).toBe(false)
-    expect([...keys.keys()].every((k) => Array.from(k.replace('#', '')).length <= KEY_CAPS.start.latin)).toBe(true)
+    expect(
+      [...keys.keys()].every((k) => Array.from(k.replace('#', '')).length <= KEY_CAPS.start.latin),
+    ).toBe(true)
   })
 
   it('indexes the brand when the title does not contain it', () => {
@@ -102,7 +129,9 @@ describe('queries', () => {
   })
 
   it('folds tier above sales into a 4-byte rank', () => {
-    expect(searchRank(TIER.productPrefix, 0)).toBeGreaterThan(searchRank(TIER.categoryPrefix, SALES_SPAN * 10))
+    expect(searchRank(TIER.productPrefix, 0)).toBeGreaterThan(
+      searchRank(TIER.categoryPrefix, SALES_SPAN * 10),
+    )
     expect(searchRank(TIER.productPrefix, Number.MAX_SAFE_INTEGER)).toBe(2 ** 31 - 1)
     expect(searchRank(TIER.productInfix, -5)).toBe(SALES_SPAN)
   })

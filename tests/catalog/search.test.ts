@@ -16,10 +16,17 @@ async function suggestIds(q: string, extra = '') {
   return (res.body.items as Array<{ id: string }>).map((i) => i.id)
 }
 
-const name = (id: string) => Object.entries({ ...ids, ...cats }).find(([, v]) => v === id)?.[0] ?? id
+const name = (id: string) =>
+  Object.entries({ ...ids, ...cats }).find(([, v]) => v === id)?.[0] ?? id
 
 beforeAll(async () => {
-  const slugs = { tv: uniq('tv'), oled: uniq('oled'), phone: uniq('phone'), home: uniq('home'), food: uniq('food') }
+  const slugs = {
+    tv: uniq('tv'),
+    oled: uniq('oled'),
+    phone: uniq('phone'),
+    home: uniq('home'),
+    food: uniq('food'),
+  }
   const created = await adminCategories([
     { slug: slugs.tv, name: '电视', position: 1 },
     { slug: slugs.oled, name: 'OLED电视', parent_slug: slugs.tv },
@@ -27,9 +34,14 @@ beforeAll(async () => {
     { slug: slugs.home, name: '家电', position: 3 },
     { slug: slugs.food, name: '生鲜', position: 4 },
   ])
-  ;['catTv', 'catOled', 'catPhone', 'catHome', 'catFood'].forEach((k, i) => (cats[k] = created[i]!.id))
+  ;['catTv', 'catOled', 'catPhone', 'catHome', 'catFood'].forEach(
+    (k, i) => (cats[k] = created[i]!.id),
+  )
   const rows = {
-    miTv: product(uniq('mi-tv'), '小米电视 EA55 55英寸 4K超高清智能电视', slugs.tv, { sales: 500, brand: '小米' }),
+    miTv: product(uniq('mi-tv'), '小米电视 EA55 55英寸 4K超高清智能电视', slugs.tv, {
+      sales: 500,
+      brand: '小米',
+    }),
     skyworth: product(uniq('sky'), '创维 65A3 65英寸 AI语音智能电视', slugs.tv, { sales: 900 }),
     mate: product(uniq('mate'), '华为 Mate 60 Pro 12GB+512GB 雅川青', slugs.phone, { sales: 800 }),
     redmi: product(uniq('redmi'), '小米 Redmi K70 手机', slugs.phone, { sales: 300 }),
@@ -65,7 +77,13 @@ describe('suggest: what matches', () => {
 
   it('matches pinyin initials at the start and inside a title', async () => {
     expect((await suggestIds('xmds')).map(name)).toEqual(['miTv'])
-    expect((await suggestIds('ds')).map(name).slice(0, 5)).toEqual(['stand', 'catTv', 'skyworth', 'miTv', 'changhong'])
+    expect((await suggestIds('ds')).map(name).slice(0, 5)).toEqual([
+      'stand',
+      'catTv',
+      'skyworth',
+      'miTv',
+      'changhong',
+    ])
     expect((await suggestIds('bx')).map(name)).toEqual(['fridge'])
   })
 
@@ -80,7 +98,11 @@ describe('suggest: what matches', () => {
     expect(xm).toContain('skyworth')
     expect(xm).not.toContain('melon')
     expect((await suggestIds('37', '&mode=t9')).map(name).slice(0, 2)).toEqual(['stand', 'catTv'])
-    expect((await suggestIds('342674', '&mode=t9')).map(name).slice(0, 3)).toEqual(['stand', 'catTv', 'skyworth'])
+    expect((await suggestIds('342674', '&mode=t9')).map(name).slice(0, 3)).toEqual([
+      'stand',
+      'catTv',
+      'skyworth',
+    ])
   })
 
   it('matches mixed-alphabet titles: digits with Han, Latin words with spaces, full-width input', async () => {
@@ -112,22 +134,38 @@ describe('suggest: ranking and shape', () => {
       expect(Object.keys(item).sort()).toEqual(['id', 'kind', 'title'])
       expect(['product', 'category']).toContain(item.kind)
     }
-    expect(res.body.items.find((i: any) => i.id === cats.catTv)).toEqual({ id: cats.catTv, title: '电视', kind: 'category' })
+    expect(res.body.items.find((i: any) => i.id === cats.catTv)).toEqual({
+      id: cats.catTv,
+      title: '电视',
+      kind: 'category',
+    })
   })
 
   it('honours limit (1-10) and refuses anything else', async () => {
     expect(await suggestIds('电', '&limit=2')).toHaveLength(2)
     for (const bad of ['0', '11', 'x', '-1', '2.5']) {
-      expectProblem(await call('GET', `/v1/search/suggest?q=a&limit=${bad}`), 400, 'validation_failed')
+      expectProblem(
+        await call('GET', `/v1/search/suggest?q=a&limit=${bad}`),
+        400,
+        'validation_failed',
+      )
     }
   })
 
   it('refuses a missing, empty or overlong q, and letters with mode=t9', async () => {
     expectProblem(await call('GET', '/v1/search/suggest'), 400, 'validation_failed')
     expectProblem(await call('GET', '/v1/search/suggest?q='), 400, 'validation_failed')
-    expectProblem(await call('GET', `/v1/search/suggest?q=${'a'.repeat(65)}`), 400, 'validation_failed')
+    expectProblem(
+      await call('GET', `/v1/search/suggest?q=${'a'.repeat(65)}`),
+      400,
+      'validation_failed',
+    )
     expectProblem(await call('GET', '/v1/search/suggest?q=xm&mode=t9'), 400, 'validation_failed')
-    expectProblem(await call('GET', '/v1/search/suggest?q=96&mode=qwerty'), 400, 'validation_failed')
+    expectProblem(
+      await call('GET', '/v1/search/suggest?q=96&mode=qwerty'),
+      400,
+      'validation_failed',
+    )
   })
 })
 
@@ -137,7 +175,10 @@ describe('search: full results', () => {
     let cursor: string | null = null
     let pages = 0
     do {
-      const res: any = await call('GET', `/v1/search?q=dianshi&limit=2${cursor ? `&cursor=${cursor}` : ''}`)
+      const res: any = await call(
+        'GET',
+        `/v1/search?q=dianshi&limit=2${cursor ? `&cursor=${cursor}` : ''}`,
+      )
       expect(res.status, res.text).toBe(200)
       expect(res.body.items.length).toBeLessThanOrEqual(2)
       for (const item of res.body.items) expect(item.price.currency).toBe('CNY')
@@ -164,13 +205,21 @@ describe('search: full results', () => {
       'eyJyIjoxLCJ0IjoxfQ===',
     ]
     for (const cursor of forged) {
-      expectProblem(await call('GET', `/v1/search?q=dianshi&cursor=${encodeURIComponent(cursor)}`), 400, 'invalid_cursor')
+      expectProblem(
+        await call('GET', `/v1/search?q=dianshi&cursor=${encodeURIComponent(cursor)}`),
+        400,
+        'invalid_cursor',
+      )
     }
   })
 
   it('refuses a bad limit', async () => {
     for (const bad of ['0', '51', 'abc']) {
-      expectProblem(await call('GET', `/v1/search?q=dianshi&limit=${bad}`), 400, 'validation_failed')
+      expectProblem(
+        await call('GET', `/v1/search?q=dianshi&limit=${bad}`),
+        400,
+        'validation_failed',
+      )
     }
   })
 })
@@ -217,19 +266,33 @@ describe('search: hostile input never reaches SQL or FTS syntax', () => {
 describe('search: costs at scale', () => {
   beforeAll(async () => {
     // 240 more TVs, so a query that read every match would read far more than limit rows.
-    const slug = (await env.DB.prepare("SELECT slug FROM categories WHERE name = '电视'").first<{ slug: string }>())!.slug
+    const slug = (await env.DB.prepare("SELECT slug FROM categories WHERE name = '电视'").first<{
+      slug: string
+    }>())!.slug
     const now = Date.now()
     const sqls = Array.from({ length: 240 }, (_, i) =>
       productUpsertSql(
-        { ...product(uniq('bulk'), `海信 ${40 + (i % 60)}E3 智能电视 第${i}款`, slug), brand: '海信', sales: i } as any,
+        {
+          ...product(uniq('bulk'), `海信 ${40 + (i % 60)}E3 智能电视 第${i}款`, slug),
+          brand: '海信',
+          sales: i,
+        } as any,
         { id: newId('product'), now },
       ),
     ).flat()
-    for (let i = 0; i < sqls.length; i += 90) await env.DB.batch(toStatements(env.DB, sqls.slice(i, i + 90)))
+    for (let i = 0; i < sqls.length; i += 90)
+      await env.DB.batch(toStatements(env.DB, sqls.slice(i, i + 90)))
   })
 
   it('suggest is one round trip reading at most limit + 10 rows, for Han, pinyin, initials and T9', async () => {
-    for (const [q, mode] of [['电视', 'text'], ['电', 'text'], ['ds', 'text'], ['dians', 'text'], ['37', 't9'], ['haixi', 'text']] as const) {
+    for (const [q, mode] of [
+      ['电视', 'text'],
+      ['电', 'text'],
+      ['ds', 'text'],
+      ['dians', 'text'],
+      ['37', 't9'],
+      ['haixi', 'text'],
+    ] as const) {
       const rec = recordingEnv()
       const { items } = await suggest(rec.env, q, mode, 8)
       expect(items.length, q).toBe(8)
@@ -242,7 +305,12 @@ describe('search: costs at scale', () => {
     const rec = recordingEnv()
     const page1 = await searchProducts(rec.env, { q: 'dians', mode: 'text', limit: 20 })
     expect(page1.items).toHaveLength(20)
-    const page2 = await searchProducts(rec.env, { q: 'dians', mode: 'text', limit: 20, cursor: page1.next_cursor! })
+    const page2 = await searchProducts(rec.env, {
+      q: 'dians',
+      mode: 'text',
+      limit: 20,
+      cursor: page1.next_cursor!,
+    })
     expect(page2.items).toHaveLength(20)
     expect(new Set([...page1.items, ...page2.items].map((i) => i.id)).size).toBe(40)
     expect(rec.stats.roundTrips).toBe(2)

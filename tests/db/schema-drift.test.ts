@@ -4,7 +4,10 @@ import { getTableConfig, SQLiteTable } from 'drizzle-orm/sqlite-core'
 import { describe, expect, it } from 'vitest'
 import { dumpSchema, parseSchemaFile } from '../../src/db/schema-dump'
 
-const modules = import.meta.glob('../../src/db/schema/*.ts', { eager: true }) as Record<string, Record<string, unknown>>
+const modules = import.meta.glob('../../src/db/schema/*.ts', { eager: true }) as Record<
+  string,
+  Record<string, unknown>
+>
 const drizzleTables = Object.values(modules)
   .flatMap((m) => Object.values(m))
   .filter((v): v is SQLiteTable => is(v, SQLiteTable))
@@ -19,20 +22,30 @@ describe('schema drift', () => {
   it('every drizzle table exists in the migrated database with the same columns', async () => {
     expect(drizzleTables.length).toBeGreaterThan(0)
     for (const table of drizzleTables) {
-      const { results } = await env.DB.prepare(`SELECT name, "notnull" AS nn, pk FROM pragma_table_info(?)`)
+      const { results } = await env.DB.prepare(
+        `SELECT name, "notnull" AS nn, pk FROM pragma_table_info(?)`,
+      )
         .bind(table.name)
         .all<{ name: string; nn: number; pk: number }>()
       const actual = results.map((c) => `${c.name}${c.nn || c.pk ? ' not null' : ''}`).sort()
-      const expected = table.columns.map((c) => `${c.name}${c.notNull || c.primary ? ' not null' : ''}`).sort()
-      expect({ table: table.name, columns: actual }).toEqual({ table: table.name, columns: expected })
+      const expected = table.columns
+        .map((c) => `${c.name}${c.notNull || c.primary ? ' not null' : ''}`)
+        .sort()
+      expect({ table: table.name, columns: actual }).toEqual({
+        table: table.name,
+        columns: expected,
+      })
     }
   })
 
   it('every drizzle index exists in the migrated database', async () => {
     for (const table of drizzleTables) {
-      const { results } = await env.DB.prepare('SELECT name FROM pragma_index_list(?)').bind(table.name).all<{ name: string }>()
+      const { results } = await env.DB.prepare('SELECT name FROM pragma_index_list(?)')
+        .bind(table.name)
+        .all<{ name: string }>()
       const actual = new Set(results.map((r) => r.name))
-      for (const index of table.indexes) expect(actual, `${table.name}.${index.config.name}`).toContain(index.config.name)
+      for (const index of table.indexes)
+        expect(actual, `${table.name}.${index.config.name}`).toContain(index.config.name)
     }
   })
 

@@ -91,24 +91,9 @@ const cases: [string, string, unknown[], RegExp][] = [
     [0, 500],
     /USING (COVERING )?INDEX deal_teams_expiry_idx/,
   ],
-  [
-    'captures due',
-    WORK_SQL.captures,
-    [40],
-    byDeal,
-  ],
-  [
-    'releases due (deals)',
-    WORK_SQL.dealReleases,
-    [40],
-    byDeal,
-  ],
-  [
-    'releases due (teams)',
-    WORK_SQL.teamReleases,
-    [40],
-    byTeam,
-  ],
+  ['captures due', WORK_SQL.captures, [40], byDeal],
+  ['releases due (deals)', WORK_SQL.dealReleases, [40], byDeal],
+  ['releases due (teams)', WORK_SQL.teamReleases, [40], byTeam],
   [
     'forming teams of a deal (close, shorten)',
     `UPDATE deal_teams SET phase = 'failed' WHERE deal_id = ? AND phase = 'forming'`,

@@ -73,7 +73,11 @@ describe('team deals', () => {
     expect((await confirm(c.user.token, cj.payment.id)).status).toBe(200)
 
     expect(await teamRow(team.code)).toMatchObject({ phase: 'filled', members: 3, confirmed: 3 })
-    for (const [h, j, units] of [[opener, opened, 1], [b, bj, 2], [c, cj, 1]] as const) {
+    for (const [h, j, units] of [
+      [opener, opened, 1],
+      [b, bj, 2],
+      [c, cj, 1],
+    ] as const) {
       expect(await paymentStatus(j.payment.id)).toBe('succeeded')
       expect(await participationRow(j.participation.id)).toMatchObject({ status: 'paid' })
       expect(await wallet(h.user.id)).toEqual({ balance: 10_000 - 990 * units, held: 0 })

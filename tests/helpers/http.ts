@@ -8,7 +8,12 @@ export type JsonResponse<T = any> = { status: number; headers: Headers; body: T;
 export async function call<T = any>(
   method: string,
   path: string,
-  opts: { body?: unknown; rawBody?: BodyInit; headers?: Record<string, string>; token?: string } = {},
+  opts: {
+    body?: unknown
+    rawBody?: BodyInit
+    headers?: Record<string, string>
+    token?: string
+  } = {},
 ): Promise<JsonResponse<T>> {
   const headers: Record<string, string> = { ...opts.headers }
   if (opts.token) headers.authorization = `Bearer ${opts.token}`

@@ -4,7 +4,12 @@ import { expect } from 'vitest'
 const EXTERNAL_KINDS = new Set(['funding', 'provider'])
 
 type AccountRow = { id: string; kind: string; balance: number }
-type TransferRow = { id: string; amount: number; debit_account_id: string; credit_account_id: string }
+type TransferRow = {
+  id: string
+  amount: number
+  debit_account_id: string
+  credit_account_id: string
+}
 
 export type LedgerReport = {
   total: number

@@ -4,7 +4,9 @@ import { describe, expect, it } from 'vitest'
 import type { AppType } from '../../src/app'
 
 // TV and phone apps written in TypeScript get a typed client from the exported route types.
-const client = hc<AppType>('https://tvpay.test', { fetch: (input: RequestInfo | URL, init?: RequestInit) => SELF.fetch(input, init) })
+const client = hc<AppType>('https://tvpay.test', {
+  fetch: (input: RequestInfo | URL, init?: RequestInit) => SELF.fetch(input, init),
+})
 
 describe('typed client (hono/client)', () => {
   it('calls /healthz with typed paths and typed JSON', async () => {

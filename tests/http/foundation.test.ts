@@ -27,7 +27,9 @@ describe('health and documents', () => {
       for (const [method, op] of Object.entries<any>(ops)) {
         for (const [status, response] of Object.entries<any>(op.responses ?? {})) {
           // The OAuth endpoints answer RFC 6749 `{ error, error_description }` JSON instead.
-          const type = path.startsWith('/v1/oauth/') ? 'application/json' : 'application/problem+json'
+          const type = path.startsWith('/v1/oauth/')
+            ? 'application/json'
+            : 'application/problem+json'
           if (Number(status) >= 400 && !response.content?.[type]?.schema) {
             bare.push(`${method.toUpperCase()} ${path} ${status}`)
           }
@@ -62,7 +64,10 @@ describe('errors are problem+json', () => {
   })
 
   it('bodies over the limit are 413', async () => {
-    const res = await call('POST', '/healthz', { rawBody: 'x'.repeat(40 * 1024), headers: { 'content-type': 'application/json' } })
+    const res = await call('POST', '/healthz', {
+      rawBody: 'x'.repeat(40 * 1024),
+      headers: { 'content-type': 'application/json' },
+    })
     expectProblem(res, 413, 'payload_too_large')
   })
 })
@@ -71,14 +76,29 @@ describe('admin auth', () => {
   it('rejects a missing or wrong admin token', async () => {
     const adminPost = '/v1/admin/categories'
     expectProblem(await call('POST', adminPost, { body: {} }), 401, 'unauthorized')
-    expectProblem(await call('POST', adminPost, { body: {}, headers: { authorization: 'Bearer wrong-token-wrong-token' } }), 401, 'unauthorized')
+    expectProblem(
+      await call('POST', adminPost, {
+        body: {},
+        headers: { authorization: 'Bearer wrong-token-wrong-token' },
+      }),
+      401,
+      'unauthorized',
+    )
     const ok = await call('POST', adminPost, { body: {}, headers: ADMIN })
     expect(ok.status).not.toBe(401)
     // The scheme is case-insensitive (RFC 9110 §11.1); the token is not.
     const lower = ADMIN.authorization.replace('Bearer', 'bearer')
-    expectProblem(await call('POST', adminPost, { body: {}, headers: { authorization: lower } }), 400, 'validation_failed')
+    expectProblem(
+      await call('POST', adminPost, { body: {}, headers: { authorization: lower } }),
+      400,
+      'validation_failed',
+    )
     const upperToken = `Bearer ${ADMIN.authorization.slice(7).toUpperCase()}`
-    expectProblem(await call('POST', adminPost, { body: {}, headers: { authorization: upperToken } }), 401, 'unauthorized')
+    expectProblem(
+      await call('POST', adminPost, { body: {}, headers: { authorization: upperToken } }),
+      401,
+      'unauthorized',
+    )
   })
 })
 

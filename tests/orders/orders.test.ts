@@ -4,10 +4,13 @@ import { ADMIN, call, expectProblem } from '../helpers/http'
 import { createTestDevice, createTestUser } from '../helpers/principals'
 import { confirm, household, seedProduct, stockOf, unitsOf } from '../payments/helpers'
 
-const order = (token: string, items: unknown) => call('POST', '/v1/orders', { token, body: { items } })
+const order = (token: string, items: unknown) =>
+  call('POST', '/v1/orders', { token, body: { items } })
 
 async function orderCount(userId: string) {
-  const row = await env.DB.prepare('SELECT COUNT(*) AS n FROM orders WHERE user_id = ?').bind(userId).first<{ n: number }>()
+  const row = await env.DB.prepare('SELECT COUNT(*) AS n FROM orders WHERE user_id = ?')
+    .bind(userId)
+    .first<{ n: number }>()
   return row!.n
 }
 
@@ -44,7 +47,12 @@ describe('POST /v1/orders', () => {
       status: 'pending_payment',
       total: { amount: 129900 + 3 * 990, currency: 'CNY' },
       items: [
-        { product_id: a, title: '小米电视 65"', unit_price: { amount: 129900, currency: 'CNY' }, quantity: 1 },
+        {
+          product_id: a,
+          title: '小米电视 65"',
+          unit_price: { amount: 129900, currency: 'CNY' },
+          quantity: 1,
+        },
         { product_id: b, quantity: 3 },
       ],
       shipping_address: null,
@@ -63,7 +71,9 @@ describe('POST /v1/orders', () => {
       { stock: 5, reserved: 1 },
       { stock: 50, reserved: 3 },
     ])
-    const listed = await call('GET', '/v1/me/payments?status=requires_confirmation', { token: user.token })
+    const listed = await call('GET', '/v1/me/payments?status=requires_confirmation', {
+      token: user.token,
+    })
     expect(listed.body.items.map((p: any) => p.id)).toContain(res.body.payment.id)
   })
 
@@ -105,9 +115,12 @@ describe('POST /v1/orders', () => {
   it('never oversells under concurrent orders', async () => {
     const { user, tv } = await household()
     const p = await seedProduct({ price: 100, stock: 3 })
-    const results = await Promise.all(Array.from({ length: 10 }, () => order(tv.token, [{ product_id: p, quantity: 1 }])))
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () => order(tv.token, [{ product_id: p, quantity: 1 }])),
+    )
     expect(results.filter((r) => r.status === 201)).toHaveLength(3)
-    for (const r of results.filter((r) => r.status !== 201)) expect(r.body.code).toBe('out_of_stock')
+    for (const r of results.filter((r) => r.status !== 201))
+      expect(r.body.code).toBe('out_of_stock')
     expect(await unitsOf(p)).toEqual({ stock: 3, reserved: 3 })
     expect(await orderCount(user.id)).toBe(3)
   })
@@ -135,7 +148,14 @@ describe('POST /v1/orders', () => {
   it('unknown product is 404 and writes nothing', async () => {
     const { user, tv } = await household()
     const p = await seedProduct({ price: 100, stock: 3 })
-    expectProblem(await order(tv.token, [{ product_id: p, quantity: 1 }, { product_id: 'prod_nope', quantity: 1 }]), 404, 'not_found')
+    expectProblem(
+      await order(tv.token, [
+        { product_id: p, quantity: 1 },
+        { product_id: 'prod_nope', quantity: 1 },
+      ]),
+      404,
+      'not_found',
+    )
     expect(await stockOf(p)).toBe(3)
     expect(await orderCount(user.id)).toBe(0)
   })
@@ -153,8 +173,16 @@ describe('POST /v1/orders', () => {
     ]) {
       expectProblem(await order(tv.token, items), 400, 'validation_failed')
     }
-    expectProblem(await call('POST', '/v1/orders', { token: tv.token, body: { items: [], address: {} } }), 400, 'validation_failed')
-    expectProblem(await call('POST', '/v1/orders', { body: { items: [{ product_id: p, quantity: 1 }] } }), 401, 'unauthorized')
+    expectProblem(
+      await call('POST', '/v1/orders', { token: tv.token, body: { items: [], address: {} } }),
+      400,
+      'validation_failed',
+    )
+    expectProblem(
+      await call('POST', '/v1/orders', { body: { items: [{ product_id: p, quantity: 1 }] } }),
+      401,
+      'unauthorized',
+    )
     expect(await stockOf(p)).toBe(3)
   })
 })
@@ -219,8 +247,9 @@ describe('orders from before products.reserved (a deploy of migration 0011 half 
   async function asLegacy(orderId: string, productId: string, quantity: number) {
     await env.DB.batch([
       env.DB.prepare('UPDATE orders SET units_reserved = 0 WHERE id = ?').bind(orderId),
-      env.DB.prepare('UPDATE products SET stock = stock - ?1, reserved = reserved - ?1 WHERE id = ?2')
-        .bind(quantity, productId),
+      env.DB.prepare(
+        'UPDATE products SET stock = stock - ?1, reserved = reserved - ?1 WHERE id = ?2',
+      ).bind(quantity, productId),
     ])
   }
 
@@ -278,13 +307,18 @@ describe('reading orders', () => {
     const otherTv = await createTestDevice(user.id)
     const p = await seedProduct({ price: 100, stock: 20 })
     const ids: string[] = []
-    for (let i = 0; i < 5; i++) ids.push((await order(tv.token, [{ product_id: p, quantity: 1 }])).body.order.id)
+    for (let i = 0; i < 5; i++)
+      ids.push((await order(tv.token, [{ product_id: p, quantity: 1 }])).body.order.id)
     await order(otherTv.token, [{ product_id: p, quantity: 1 }])
 
     const seen: string[] = []
     let cursor: string | null = null
     do {
-      const res: any = await call('GET', `/v1/me/orders?limit=2${cursor ? `&cursor=${cursor}` : ''}`, { token: tv.token })
+      const res: any = await call(
+        'GET',
+        `/v1/me/orders?limit=2${cursor ? `&cursor=${cursor}` : ''}`,
+        { token: tv.token },
+      )
       expect(res.status).toBe(200)
       expect(res.body.items.length).toBeLessThanOrEqual(2)
       seen.push(...res.body.items.map((o: any) => o.id))
@@ -293,14 +327,26 @@ describe('reading orders', () => {
     expect(seen).toEqual([...ids].reverse())
     const mine = await call('GET', '/v1/me/orders?limit=50', { token: user.token })
     expect(mine.body.items).toHaveLength(6)
-    expectProblem(await call('GET', '/v1/me/orders?cursor=garbage!', { token: user.token }), 400, 'invalid_cursor')
-    expectProblem(await call('GET', '/v1/me/orders?limit=51', { token: user.token }), 400, 'validation_failed')
+    expectProblem(
+      await call('GET', '/v1/me/orders?cursor=garbage!', { token: user.token }),
+      400,
+      'invalid_cursor',
+    )
+    expectProblem(
+      await call('GET', '/v1/me/orders?limit=51', { token: user.token }),
+      400,
+      'validation_failed',
+    )
   })
 })
 
 describe('catalog cache version', () => {
   const version = async () =>
-    (await env.DB.prepare('SELECT version FROM catalog_state WHERE id = 1').first<{ version: number }>())?.version
+    (
+      await env.DB.prepare('SELECT version FROM catalog_state WHERE id = 1').first<{
+        version: number
+      }>()
+    )?.version
 
   it('bumps only when an order moves a product into (or out of) low stock', async () => {
     const { tv } = await household()

@@ -4,17 +4,28 @@ import { capturePayment } from '../../src/payments/intents'
 import { looksLikeCardNumber } from '../../src/payments/card-numbers'
 import { ADMIN, call, expectProblem } from '../helpers/http'
 import { balanceOf, expectLedgerBalanced, transfersOf } from '../helpers/ledger'
-import { ADDRESS, confirm, confirmBody, household, orderFromTv, startBarePayment, stockOf } from './helpers'
+import {
+  ADDRESS,
+  confirm,
+  confirmBody,
+  household,
+  orderFromTv,
+  startBarePayment,
+  stockOf,
+} from './helpers'
 
 async function addCard(token: string, cardToken: string) {
-  const res = await call('POST', '/v1/me/payment-methods', { token, body: { provider: 'sandbox', token: cardToken } })
+  const res = await call('POST', '/v1/me/payment-methods', {
+    token,
+    body: { provider: 'sandbox', token: cardToken },
+  })
   expect(res.status, res.text).toBe(201)
   return res.body.id as string
 }
 
 async function sandboxOps(paymentId: string) {
   const { results } = await env.DB.prepare(
-    "SELECT op, outcome FROM sandbox_operations WHERE idempotency_key LIKE ? ORDER BY created_at",
+    'SELECT op, outcome FROM sandbox_operations WHERE idempotency_key LIKE ? ORDER BY created_at',
   )
     .bind(`${paymentId}:%`)
     .all<{ op: string; outcome: string }>()
@@ -23,10 +34,23 @@ async function sandboxOps(paymentId: string) {
 
 describe('card numbers are never accepted', () => {
   it('detects 13-19 digit Luhn-valid numbers with spaces or dashes, and nothing else', () => {
-    for (const pan of ['4242424242424242', '4242 4242 4242 4242', '4012-8888-8888-1881', '378282246310005', '6212345678901265']) {
+    for (const pan of [
+      '4242424242424242',
+      '4242 4242 4242 4242',
+      '4012-8888-8888-1881',
+      '378282246310005',
+      '6212345678901265',
+    ]) {
       expect(looksLikeCardNumber(`x ${pan} y`), pan).toBe(true)
     }
-    for (const other of ['4242424242424241', '13800138000', '+86 138 0013 8000', '310012', '2026-11-24', '12345678901234567890123']) {
+    for (const other of [
+      '4242424242424241',
+      '13800138000',
+      '+86 138 0013 8000',
+      '310012',
+      '2026-11-24',
+      '12345678901234567890123',
+    ]) {
       expect(looksLikeCardNumber(other), other).toBe(false)
     }
   })
@@ -47,7 +71,9 @@ describe('card numbers are never accepted', () => {
       headers: { 'content-type': 'application/json' },
     })
     expectProblem(escaped, 400, 'card_number_not_allowed')
-    const { results } = await env.DB.prepare('SELECT * FROM payment_methods WHERE user_id = ?').bind(user.id).all()
+    const { results } = await env.DB.prepare('SELECT * FROM payment_methods WHERE user_id = ?')
+      .bind(user.id)
+      .all()
     expect(results).toEqual([])
   })
 })
@@ -57,18 +83,35 @@ describe('payment methods', () => {
     const { user, tv } = await household()
     const id = await addCard(user.token, 'tok_visa')
     const list = await call('GET', '/v1/me/payment-methods', { token: user.token })
-    expect(list.body.items).toEqual([expect.objectContaining({ id, provider: 'sandbox', brand: 'visa', last4: '4242' })])
+    expect(list.body.items).toEqual([
+      expect.objectContaining({ id, provider: 'sandbox', brand: 'visa', last4: '4242' }),
+    ])
     expect(JSON.stringify(list.body)).not.toContain('tok_visa')
-    expectProblem(await call('GET', '/v1/me/payment-methods', { token: tv.token }), 403, 'user_token_required')
+    expectProblem(
+      await call('GET', '/v1/me/payment-methods', { token: tv.token }),
+      403,
+      'user_token_required',
+    )
     const other = await household()
-    expectProblem(await call('DELETE', `/v1/me/payment-methods/${id}`, { token: other.user.token }), 404, 'not_found')
-    expect((await call('DELETE', `/v1/me/payment-methods/${id}`, { token: user.token })).status).toBe(204)
-    expect((await call('GET', '/v1/me/payment-methods', { token: user.token })).body.items).toEqual([])
+    expectProblem(
+      await call('DELETE', `/v1/me/payment-methods/${id}`, { token: other.user.token }),
+      404,
+      'not_found',
+    )
+    expect(
+      (await call('DELETE', `/v1/me/payment-methods/${id}`, { token: user.token })).status,
+    ).toBe(204)
+    expect((await call('GET', '/v1/me/payment-methods', { token: user.token })).body.items).toEqual(
+      [],
+    )
   })
 
   it('refuses tokens the provider does not know', async () => {
     const { user } = await household()
-    const res = await call('POST', '/v1/me/payment-methods', { token: user.token, body: { provider: 'sandbox', token: 'tok_nope' } })
+    const res = await call('POST', '/v1/me/payment-methods', {
+      token: user.token,
+      body: { provider: 'sandbox', token: 'tok_nope' },
+    })
     expectProblem(res, 400, 'validation_failed')
   })
 })
@@ -87,8 +130,16 @@ describe('sandbox charges', () => {
     ])
     expect(await transfersOf(env.DB, payment.id)).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ kind: 'hold', debit_account_id: 'provider:sandbox', credit_account_id: 'provider:sandbox:authorized' }),
-        expect.objectContaining({ kind: 'capture', debit_account_id: 'provider:sandbox:authorized', credit_account_id: 'merchant:receivable' }),
+        expect.objectContaining({
+          kind: 'hold',
+          debit_account_id: 'provider:sandbox',
+          credit_account_id: 'provider:sandbox:authorized',
+        }),
+        expect.objectContaining({
+          kind: 'capture',
+          debit_account_id: 'provider:sandbox:authorized',
+          credit_account_id: 'merchant:receivable',
+        }),
       ]),
     )
     await expectLedgerBalanced(env.DB)
@@ -98,7 +149,11 @@ describe('sandbox charges', () => {
     const { user, tv } = await household({ balance: 10_000 })
     const declined = await addCard(user.token, 'tok_declined')
     const { payment, productId } = await orderFromTv(tv.token)
-    expectProblem(await confirm(user.token, payment.id, confirmBody({ payment_method: declined })), 402, 'payment_declined')
+    expectProblem(
+      await confirm(user.token, payment.id, confirmBody({ payment_method: declined })),
+      402,
+      'payment_declined',
+    )
     expect(await transfersOf(env.DB, payment.id)).toEqual([])
     expect(await stockOf(productId)).toBe(9)
     const read = await call('GET', `/v1/payments/${payment.id}`, { token: tv.token })
@@ -126,7 +181,11 @@ describe('sandbox charges', () => {
     const pm = await addCard(user.token, 'tok_unreachable')
     const { payment, productId } = await orderFromTv(tv.token)
     const key = `down-${payment.id}`
-    expectProblem(await confirm(user.token, payment.id, confirmBody({ payment_method: pm }), key), 503, 'provider_unavailable')
+    expectProblem(
+      await confirm(user.token, payment.id, confirmBody({ payment_method: pm }), key),
+      503,
+      'provider_unavailable',
+    )
     expect(await transfersOf(env.DB, payment.id)).toEqual([])
     expect(await sandboxOps(payment.id)).toEqual([])
     expect(await stockOf(productId)).toBe(9)
@@ -142,7 +201,9 @@ describe('sandbox charges', () => {
     const pm = await addCard(user.token, 'tok_mastercard')
     const { payment } = await orderFromTv(tv.token, { price: 900 })
     const results = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => confirm(user.token, payment.id, confirmBody({ payment_method: pm }), `card-${i}`)),
+      Array.from({ length: 10 }, (_, i) =>
+        confirm(user.token, payment.id, confirmBody({ payment_method: pm }), `card-${i}`),
+      ),
     )
     expect(results.filter((r) => r.status === 200)).toHaveLength(1)
     expect((await sandboxOps(payment.id)).filter((o) => o.op !== 'void')).toEqual([
@@ -156,7 +217,11 @@ describe('sandbox charges', () => {
     const { user } = await household()
     const pm = await addCard(user.token, 'tok_capture_declined')
     const paymentId = await startBarePayment(user.id, 800, 'manual')
-    const held = await confirm(user.token, paymentId, confirmBody({ payment_method: pm, shipping_address: ADDRESS }))
+    const held = await confirm(
+      user.token,
+      paymentId,
+      confirmBody({ payment_method: pm, shipping_address: ADDRESS }),
+    )
     expect(held.body.payment.status).toBe('requires_capture')
     expect(await balanceOf(env.DB, 'provider:sandbox:authorized')).toBeGreaterThanOrEqual(800)
     const before = await balanceOf(env.DB, 'provider:sandbox:authorized')
@@ -164,7 +229,11 @@ describe('sandbox charges', () => {
     expect(changed).toBe(true)
     expect(payment.status).toBe('failed')
     expect(await balanceOf(env.DB, 'provider:sandbox:authorized')).toBe(before - 800)
-    expect((await sandboxOps(paymentId)).map((o) => `${o.op}:${o.outcome}`)).toEqual(['authorize:ok', 'capture:declined', 'void:ok'])
+    expect((await sandboxOps(paymentId)).map((o) => `${o.op}:${o.outcome}`)).toEqual([
+      'authorize:ok',
+      'capture:declined',
+      'void:ok',
+    ])
     await expectLedgerBalanced(env.DB)
   })
 
@@ -172,8 +241,13 @@ describe('sandbox charges', () => {
     const { user, tv } = await household()
     const pm = await addCard(user.token, 'tok_unionpay')
     const { payment } = await orderFromTv(tv.token, { price: 2000 })
-    expect((await confirm(user.token, payment.id, confirmBody({ payment_method: pm }))).status).toBe(200)
-    const res = await call('POST', `/v1/payments/${payment.id}/refund`, { headers: ADMIN, body: { amount: { amount: 500, currency: 'CNY' } } })
+    expect(
+      (await confirm(user.token, payment.id, confirmBody({ payment_method: pm }))).status,
+    ).toBe(200)
+    const res = await call('POST', `/v1/payments/${payment.id}/refund`, {
+      headers: ADMIN,
+      body: { amount: { amount: 500, currency: 'CNY' } },
+    })
     expect(res.status, res.text).toBe(200)
     expect(res.body).toMatchObject({ status: 'refunded', refunded: { amount: 500 } })
     expect((await sandboxOps(payment.id)).map((o) => o.op)).toContain('refund')

@@ -9,7 +9,9 @@ describe('concurrent confirmations', () => {
     const { user, tv } = await household({ balance: 10_000 })
     const { payment } = await orderFromTv(tv.token, { price: 3000 })
     const results = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => confirm(user.token, payment.id, confirmBody(), `race-${payment.id}-${i}`)),
+      Array.from({ length: 10 }, (_, i) =>
+        confirm(user.token, payment.id, confirmBody(), `race-${payment.id}-${i}`),
+      ),
     )
     const statuses = results.map((r) => r.status)
     expect(statuses.filter((s) => s === 200)).toHaveLength(1)
@@ -27,7 +29,10 @@ describe('concurrent confirmations', () => {
     const { user, tv } = await household({ balance: 1500 })
     const a = await orderFromTv(tv.token, { price: 1000 })
     const b = await orderFromTv(tv.token, { price: 1000 })
-    const [ra, rb] = await Promise.all([confirm(user.token, a.payment.id), confirm(user.token, b.payment.id)])
+    const [ra, rb] = await Promise.all([
+      confirm(user.token, a.payment.id),
+      confirm(user.token, b.payment.id),
+    ])
     expect([ra.status, rb.status].sort()).toEqual([200, 402])
     const loser = ra.status === 402 ? a : b
     expect([ra, rb].find((r) => r.status === 402)!.body.code).toBe('insufficient_funds')
@@ -41,7 +46,9 @@ describe('concurrent confirmations', () => {
     const { user, tv } = await household({ balance: 10_000 })
     const { payment } = await orderFromTv(tv.token)
     const key = `same-${payment.id}`
-    const results = await Promise.all(Array.from({ length: 5 }, () => confirm(user.token, payment.id, confirmBody(), key)))
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () => confirm(user.token, payment.id, confirmBody(), key)),
+    )
     const fresh = results.filter((r) => r.status === 200 && !r.headers.get('idempotency-replayed'))
     expect(fresh).toHaveLength(1)
     for (const r of results) {

@@ -18,7 +18,11 @@ describe('confirm: security', () => {
     const stranger = await household({ balance: 5000 })
     expectProblem(await confirm(stranger.user.token, payment.id), 404, 'not_found')
     expectProblem(await confirm(stranger.user.token, 'pay_does_not_exist'), 404, 'not_found')
-    expectProblem(await call('GET', `/v1/payments/${payment.id}`, { token: stranger.tv.token }), 404, 'not_found')
+    expectProblem(
+      await call('GET', `/v1/payments/${payment.id}`, { token: stranger.tv.token }),
+      404,
+      'not_found',
+    )
   })
 
   it('any paired TV of the same user reads the payment; a revoked one or a stranger does not', async () => {
@@ -31,13 +35,25 @@ describe('confirm: security', () => {
     const waited = await call('GET', `/v1/payments/${payment.id}?wait=1`, { token: secondTv.token })
     expect(waited.status).toBe(200)
     // Reading is shared; cancelling stays with the starting TV or the phone.
-    const cancel = await call('POST', `/v1/payments/${payment.id}/cancel`, { token: secondTv.token })
+    const cancel = await call('POST', `/v1/payments/${payment.id}/cancel`, {
+      token: secondTv.token,
+    })
     expectProblem(cancel, 404, 'not_found')
 
-    await env.DB.prepare('UPDATE devices SET revoked_at = ? WHERE id = ?').bind(Date.now(), secondTv.id).run()
-    expectProblem(await call('GET', `/v1/payments/${payment.id}`, { token: secondTv.token }), 401, 'invalid_token')
+    await env.DB.prepare('UPDATE devices SET revoked_at = ? WHERE id = ?')
+      .bind(Date.now(), secondTv.id)
+      .run()
+    expectProblem(
+      await call('GET', `/v1/payments/${payment.id}`, { token: secondTv.token }),
+      401,
+      'invalid_token',
+    )
     const stranger = await household()
-    expectProblem(await call('GET', `/v1/payments/${payment.id}`, { token: stranger.tv.token }), 404, 'not_found')
+    expectProblem(
+      await call('GET', `/v1/payments/${payment.id}`, { token: stranger.tv.token }),
+      404,
+      'not_found',
+    )
   })
 
   it('needs a token at all', async () => {
@@ -67,7 +83,11 @@ describe('confirm: PIN', () => {
     const { user, tv } = await household({ balance: 50_000 })
     const { payment } = await orderFromTv(tv.token)
     for (let remaining = 4; remaining >= 1; remaining--) {
-      const body = expectProblem(await confirm(user.token, payment.id, confirmBody({ pin: '000000' })), 403, 'invalid_pin')
+      const body = expectProblem(
+        await confirm(user.token, payment.id, confirmBody({ pin: '000000' })),
+        403,
+        'invalid_pin',
+      )
       expect(body.attempts_remaining).toBe(remaining)
     }
     const locked = await confirm(user.token, payment.id, confirmBody({ pin: '000000' }))
@@ -75,14 +95,26 @@ describe('confirm: PIN', () => {
     expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(800)
     // Even the right PIN is refused while locked, and the payment is untouched.
     expectProblem(await confirm(user.token, payment.id), 423, 'pin_locked')
-    expect((await call('GET', `/v1/payments/${payment.id}`, { token: tv.token })).body.status).toBe('requires_confirmation')
+    expect((await call('GET', `/v1/payments/${payment.id}`, { token: tv.token })).body.status).toBe(
+      'requires_confirmation',
+    )
 
     // 15 minutes later: the lock is over, the count starts again, success resets it.
-    await env.DB.prepare('UPDATE users SET pin_locked_until = ? WHERE id = ?').bind(Date.now() - 1, user.id).run()
-    const again = expectProblem(await confirm(user.token, payment.id, confirmBody({ pin: '999999' })), 403, 'invalid_pin')
+    await env.DB.prepare('UPDATE users SET pin_locked_until = ? WHERE id = ?')
+      .bind(Date.now() - 1, user.id)
+      .run()
+    const again = expectProblem(
+      await confirm(user.token, payment.id, confirmBody({ pin: '999999' })),
+      403,
+      'invalid_pin',
+    )
     expect(again.attempts_remaining).toBe(4)
     expect((await confirm(user.token, payment.id)).status).toBe(200)
-    const row = await env.DB.prepare('SELECT pin_failed_attempts, pin_locked_until FROM users WHERE id = ?').bind(user.id).first()
+    const row = await env.DB.prepare(
+      'SELECT pin_failed_attempts, pin_locked_until FROM users WHERE id = ?',
+    )
+      .bind(user.id)
+      .first()
     expect(row).toEqual({ pin_failed_attempts: 0, pin_locked_until: null })
   })
 
@@ -90,7 +122,9 @@ describe('confirm: PIN', () => {
     const { user, tv } = await household({ balance: 50_000 })
     const { payment } = await orderFromTv(tv.token)
     const results = await Promise.all(
-      Array.from({ length: 12 }, (_, i) => confirm(user.token, payment.id, confirmBody({ pin: String(100000 + i) }))),
+      Array.from({ length: 12 }, (_, i) =>
+        confirm(user.token, payment.id, confirmBody({ pin: String(100000 + i) })),
+      ),
     )
     const codes = results.map((r) => r.body.code)
     // Five attempts get checked: four wrong answers and the lock; the rest never reach the hash.
@@ -115,7 +149,9 @@ describe('confirm: money and state', () => {
     const { user, tv } = await household({ balance: 999 })
     const { payment, productId } = await orderFromTv(tv.token, { price: 1000 })
     expectProblem(await confirm(user.token, payment.id), 402, 'insufficient_funds')
-    expect((await call('GET', `/v1/payments/${payment.id}`, { token: user.token })).body.status).toBe('requires_confirmation')
+    expect(
+      (await call('GET', `/v1/payments/${payment.id}`, { token: user.token })).body.status,
+    ).toBe('requires_confirmation')
     expect(await transfersOf(env.DB, payment.id)).toEqual([])
     expect(await stockOf(productId)).toBe(9)
     await expectLedgerBalanced(env.DB)
@@ -131,7 +167,11 @@ describe('confirm: money and state', () => {
     const { user, tv } = await household({ balance: 5000 })
     const { payment } = await orderFromTv(tv.token)
     expect((await confirm(user.token, payment.id)).status).toBe(200)
-    const again = expectProblem(await confirm(user.token, payment.id), 409, 'payment_not_confirmable')
+    const again = expectProblem(
+      await confirm(user.token, payment.id),
+      409,
+      'payment_not_confirmable',
+    )
     expect(again.payment_status).toBe('succeeded')
     expect(await transfersOf(env.DB, payment.id)).toHaveLength(2)
   })
@@ -140,31 +180,53 @@ describe('confirm: money and state', () => {
     const { user, tv } = await household({ balance: 5000 })
     const { payment, order, productId } = await orderFromTv(tv.token, { quantity: 3 })
     expect(await stockOf(productId)).toBe(7)
-    await env.DB.prepare('UPDATE payments SET expires_at = ? WHERE id = ?').bind(Date.now() - 1000, payment.id).run()
+    await env.DB.prepare('UPDATE payments SET expires_at = ? WHERE id = ?')
+      .bind(Date.now() - 1000, payment.id)
+      .run()
     expectProblem(await confirm(user.token, payment.id), 409, 'payment_expired')
     expect(await stockOf(productId)).toBe(10)
     const read = await call('GET', `/v1/orders/${order.id}`, { token: tv.token })
     expect(read.body.order.status).toBe('expired')
     expect(read.body.payment.status).toBe('expired')
-    expect((await call('GET', '/v1/me/wallet', { token: user.token })).body.balance.amount).toBe(5000)
+    expect((await call('GET', '/v1/me/wallet', { token: user.token })).body.balance.amount).toBe(
+      5000,
+    )
   })
 
   it('an order needs a valid shipping address; a bad one costs no PIN attempt', async () => {
     const { user, tv } = await household({ balance: 5000 })
     const { payment } = await orderFromTv(tv.token)
-    expectProblem(await confirm(user.token, payment.id, { payment_method: 'wallet', pin: PIN }), 400, 'shipping_address_required')
-    const bad = await confirm(user.token, payment.id, confirmBody({ shipping_address: { ...ADDRESS, postal_code: '31' } }))
+    expectProblem(
+      await confirm(user.token, payment.id, { payment_method: 'wallet', pin: PIN }),
+      400,
+      'shipping_address_required',
+    )
+    const bad = await confirm(
+      user.token,
+      payment.id,
+      confirmBody({ shipping_address: { ...ADDRESS, postal_code: '31' } }),
+    )
     const body = expectProblem(bad, 400, 'validation_failed')
     expect(body.errors[0].path).toBe('shipping_address.postal_code')
-    expectProblem(await confirm(user.token, payment.id, confirmBody({ extra: 1 })), 400, 'validation_failed')
-    const row = await env.DB.prepare('SELECT pin_failed_attempts FROM users WHERE id = ?').bind(user.id).first()
+    expectProblem(
+      await confirm(user.token, payment.id, confirmBody({ extra: 1 })),
+      400,
+      'validation_failed',
+    )
+    const row = await env.DB.prepare('SELECT pin_failed_attempts FROM users WHERE id = ?')
+      .bind(user.id)
+      .first()
     expect(row).toEqual({ pin_failed_attempts: 0 })
   })
 
   it('an unknown payment method is 404 and nothing moves', async () => {
     const { user, tv } = await household({ balance: 5000 })
     const { payment } = await orderFromTv(tv.token)
-    expectProblem(await confirm(user.token, payment.id, confirmBody({ payment_method: 'pm_nope' })), 404, 'not_found')
+    expectProblem(
+      await confirm(user.token, payment.id, confirmBody({ payment_method: 'pm_nope' })),
+      404,
+      'not_found',
+    )
     expect(await transfersOf(env.DB, payment.id)).toEqual([])
   })
 })

@@ -10,7 +10,11 @@ describe('order from the TV, confirm on the phone', () => {
     const { productId, order, payment } = await orderFromTv(tv.token, { price: 2500, quantity: 2 })
     expect(order.status).toBe('pending_payment')
     expect(order.total).toEqual({ amount: 5000, currency: 'CNY' })
-    expect(payment).toMatchObject({ status: 'requires_confirmation', amount: { amount: 5000 }, purpose: { type: 'order', id: order.id } })
+    expect(payment).toMatchObject({
+      status: 'requires_confirmation',
+      amount: { amount: 5000 },
+      purpose: { type: 'order', id: order.id },
+    })
     expect(await stockOf(productId)).toBe(8)
 
     const res = await confirm(user.token, payment.id)
@@ -19,11 +23,17 @@ describe('order from the TV, confirm on the phone', () => {
     expect(res.body.receipt.split('.')).toHaveLength(3)
 
     const wallet = await call('GET', '/v1/me/wallet', { token: user.token })
-    expect(wallet.body).toEqual({ balance: { amount: 5000, currency: 'CNY' }, held: { amount: 0, currency: 'CNY' } })
+    expect(wallet.body).toEqual({
+      balance: { amount: 5000, currency: 'CNY' },
+      held: { amount: 0, currency: 'CNY' },
+    })
     const read = await call('GET', `/v1/orders/${order.id}`, { token: tv.token })
     expect(read.body.order.status).toBe('paid')
     expect(read.body.order.shipping_address.city).toBe('杭州市')
-    expect((await transfersOf(env.DB, payment.id)).map((t) => t.kind).sort()).toEqual(['capture', 'hold'])
+    expect((await transfersOf(env.DB, payment.id)).map((t) => t.kind).sort()).toEqual([
+      'capture',
+      'hold',
+    ])
     await expectLedgerBalanced(env.DB)
   })
 })

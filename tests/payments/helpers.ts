@@ -117,7 +117,11 @@ export function confirm(
 
 /** A merchant payment for an order id that doesn't exist, so the order purpose has nothing to
  *  update: for driving payment transitions below the HTTP layer. */
-export async function startBarePayment(userId: string, amount: number, capture: 'automatic' | 'manual') {
+export async function startBarePayment(
+  userId: string,
+  amount: number,
+  capture: 'automatic' | 'manual',
+) {
   const { paymentId, statements } = newPaymentStatements(env, {
     purpose: { type: 'order', id: `ord_bare_${crypto.randomUUID()}` },
     userId,

@@ -19,7 +19,11 @@ describe('Idempotency-Key', () => {
     // Key order and whitespace are not a different body.
     const reordered = await call('POST', `/v1/payments/${payment.id}/confirm`, {
       token: user.token,
-      rawBody: JSON.stringify({ pin: PIN, shipping_address: confirmBody().shipping_address, payment_method: 'wallet' }, null, 2),
+      rawBody: JSON.stringify(
+        { pin: PIN, shipping_address: confirmBody().shipping_address, payment_method: 'wallet' },
+        null,
+        2,
+      ),
       headers: { 'content-type': 'application/json', 'idempotency-key': key },
     })
     expect(reordered.text).toBe(first.text)
@@ -34,7 +38,9 @@ describe('Idempotency-Key', () => {
     const second = await confirm(user.token, payment.id, confirmBody({ pin: '000000' }), key)
     expect(second.text).toBe(first.text)
     expect(second.headers.get('idempotency-replayed')).toBe('true')
-    const row = await env.DB.prepare('SELECT pin_failed_attempts FROM users WHERE id = ?').bind(user.id).first()
+    const row = await env.DB.prepare('SELECT pin_failed_attempts FROM users WHERE id = ?')
+      .bind(user.id)
+      .first()
     expect(row).toEqual({ pin_failed_attempts: 1 })
   })
 
@@ -42,8 +48,16 @@ describe('Idempotency-Key', () => {
     const { user, tv } = await household({ balance: 10_000 })
     const { payment } = await orderFromTv(tv.token)
     const key = `reuse-${payment.id}`
-    expectProblem(await confirm(user.token, payment.id, confirmBody({ pin: '000000' }), key), 403, 'invalid_pin')
-    expectProblem(await confirm(user.token, payment.id, confirmBody(), key), 422, 'idempotency_key_reuse')
+    expectProblem(
+      await confirm(user.token, payment.id, confirmBody({ pin: '000000' }), key),
+      403,
+      'invalid_pin',
+    )
+    expectProblem(
+      await confirm(user.token, payment.id, confirmBody(), key),
+      422,
+      'idempotency_key_reuse',
+    )
   })
 
   it('keys are scoped to the principal: two TVs may use the same key', async () => {
@@ -51,11 +65,23 @@ describe('Idempotency-Key', () => {
     const b = await household()
     const productId = await seedProduct({ price: 100, stock: 10 })
     const body = { items: [{ product_id: productId, quantity: 1 }] }
-    const ra = await call('POST', '/v1/orders', { token: a.tv.token, body, headers: { 'idempotency-key': 'shared-key-1' } })
-    const rb = await call('POST', '/v1/orders', { token: b.tv.token, body, headers: { 'idempotency-key': 'shared-key-1' } })
+    const ra = await call('POST', '/v1/orders', {
+      token: a.tv.token,
+      body,
+      headers: { 'idempotency-key': 'shared-key-1' },
+    })
+    const rb = await call('POST', '/v1/orders', {
+      token: b.tv.token,
+      body,
+      headers: { 'idempotency-key': 'shared-key-1' },
+    })
     expect([ra.status, rb.status]).toEqual([201, 201])
     expect(ra.body.order.id).not.toBe(rb.body.order.id)
-    const again = await call('POST', '/v1/orders', { token: a.tv.token, body, headers: { 'idempotency-key': 'shared-key-1' } })
+    const again = await call('POST', '/v1/orders', {
+      token: a.tv.token,
+      body,
+      headers: { 'idempotency-key': 'shared-key-1' },
+    })
     expect(again.body.order.id).toBe(ra.body.order.id)
     expect(again.headers.get('idempotency-replayed')).toBe('true')
   })
@@ -68,7 +94,9 @@ describe('Idempotency-Key', () => {
     const first = await call('POST', '/v1/orders', { token: tv.token, body, headers })
     const second = await call('POST', '/v1/orders', { token: tv.token, body, headers })
     expect(second.text).toBe(first.text)
-    const row = await env.DB.prepare('SELECT stock, reserved FROM products WHERE id = ?').bind(productId).first()
+    const row = await env.DB.prepare('SELECT stock, reserved FROM products WHERE id = ?')
+      .bind(productId)
+      .first()
     expect(row).toEqual({ stock: 5, reserved: 2 })
   })
 
@@ -83,14 +111,20 @@ describe('Idempotency-Key', () => {
     expect(first.status).toBe(201)
     const second = await send()
     expect(second.text).toBe(first.text)
-    expect((await call('GET', '/v1/me/wallet', { token: user.token })).body.balance.amount).toBe(700)
+    expect((await call('GET', '/v1/me/wallet', { token: user.token })).body.balance.amount).toBe(
+      700,
+    )
   })
 
   it('rejects malformed keys with 400 idempotency_key_invalid', async () => {
     const { user, tv } = await household({ balance: 10_000 })
     const { payment } = await orderFromTv(tv.token)
     for (const key of ['', 'x'.repeat(256), 'has space']) {
-      expectProblem(await confirm(user.token, payment.id, confirmBody(), key || ' '), 400, 'idempotency_key_invalid')
+      expectProblem(
+        await confirm(user.token, payment.id, confirmBody(), key || ' '),
+        400,
+        'idempotency_key_invalid',
+      )
     }
   })
 
@@ -102,11 +136,19 @@ describe('Idempotency-Key', () => {
     const hash = await fingerprint(JSON.stringify(confirmBody()))
     const scope = `user:${user.id} POST /v1/payments/${payment.id}/confirm`
     const now = Date.now()
-    await env.DB.prepare('INSERT INTO idempotency_keys (scope, key, request_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)')
+    await env.DB.prepare(
+      'INSERT INTO idempotency_keys (scope, key, request_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)',
+    )
       .bind(scope, key, hash, now, now + 86_400_000)
       .run()
-    expectProblem(await confirm(user.token, payment.id, confirmBody(), key), 409, 'idempotency_in_progress')
-    await env.DB.prepare('UPDATE idempotency_keys SET created_at = ? WHERE scope = ? AND key = ?').bind(now - 120_000, scope, key).run()
+    expectProblem(
+      await confirm(user.token, payment.id, confirmBody(), key),
+      409,
+      'idempotency_in_progress',
+    )
+    await env.DB.prepare('UPDATE idempotency_keys SET created_at = ? WHERE scope = ? AND key = ?')
+      .bind(now - 120_000, scope, key)
+      .run()
     expect((await confirm(user.token, payment.id, confirmBody(), key)).status).toBe(200)
   })
 
@@ -115,7 +157,9 @@ describe('Idempotency-Key', () => {
     const { payment } = await orderFromTv(tv.token)
     await confirm(user.token, payment.id, confirmBody(), `old-${payment.id}`)
     const count = () =>
-      env.DB.prepare('SELECT COUNT(*) AS n FROM idempotency_keys WHERE key = ?').bind(`old-${payment.id}`).first<{ n: number }>()
+      env.DB.prepare('SELECT COUNT(*) AS n FROM idempotency_keys WHERE key = ?')
+        .bind(`old-${payment.id}`)
+        .first<{ n: number }>()
     expect((await count())!.n).toBe(1)
     await runScheduled(env, Date.now() + 25 * 3600_000)
     expect((await count())!.n).toBe(0)

@@ -21,31 +21,63 @@ type Op =
 const user = fc.nat({ max: 2 })
 const amount = fc.integer({ min: 1, max: 3000 })
 const op: fc.Arbitrary<Op> = fc.oneof(
-  fc.record({ kind: fc.constant('credit' as const), user, amount: fc.integer({ min: 1, max: 6000 }) }),
-  fc.record({ kind: fc.constant('pay' as const), user, amount, capture: fc.constantFrom('automatic' as const, 'manual' as const) }),
+  fc.record({
+    kind: fc.constant('credit' as const),
+    user,
+    amount: fc.integer({ min: 1, max: 6000 }),
+  }),
+  fc.record({
+    kind: fc.constant('pay' as const),
+    user,
+    amount,
+    capture: fc.constantFrom('automatic' as const, 'manual' as const),
+  }),
   fc.record({ kind: fc.constant('capture' as const), payment: fc.nat({ max: 20 }) }),
   fc.record({ kind: fc.constant('release' as const), payment: fc.nat({ max: 20 }) }),
-  fc.record({ kind: fc.constant('refund' as const), payment: fc.nat({ max: 20 }), amount: fc.option(amount, { nil: null }) }),
+  fc.record({
+    kind: fc.constant('refund' as const),
+    payment: fc.nat({ max: 20 }),
+    amount: fc.option(amount, { nil: null }),
+  }),
 )
 /** A step is one operation, or several run at once with Promise.all. */
-const step = fc.oneof({ weight: 3, arbitrary: op.map((o) => [o]) }, { weight: 1, arbitrary: fc.array(op, { minLength: 2, maxLength: 4 }) })
+const step = fc.oneof(
+  { weight: 3, arbitrary: op.map((o) => [o]) },
+  { weight: 1, arbitrary: fc.array(op, { minLength: 2, maxLength: 4 }) },
+)
 
 /** Refusals the business rules allow; anything else (a 500-class error) fails the property. */
 function expectedRefusal(err: unknown): boolean {
-  return err instanceof ApiError || err instanceof LedgerOverdraft || err instanceof TransitionConflict
+  return (
+    err instanceof ApiError || err instanceof LedgerOverdraft || err instanceof TransitionConflict
+  )
 }
 
 /** A wallet payment for a purpose with nothing to update, confirmed without the HTTP/PIN layer. */
-async function pay(userId: string, amount: number, capture: 'automatic' | 'manual', payments: string[]) {
+async function pay(
+  userId: string,
+  amount: number,
+  capture: 'automatic' | 'manual',
+  payments: string[],
+) {
   const paymentId = await startBarePayment(userId, amount, capture)
   payments.push(paymentId)
   const payment = (await findPayment(env.DB, paymentId))!
   const funds = fundsOf(payment, 'wallet')
-  const transfers = [holdTransfer(payment, funds), ...(capture === 'automatic' ? [captureTransfer(payment, funds)] : [])]
-  await transition(env, payment, capture === 'automatic' ? 'succeeded' : 'requires_capture', Date.now(), {
-    transfers,
-    set: { method: 'wallet' },
-  })
+  const transfers = [
+    holdTransfer(payment, funds),
+    ...(capture === 'automatic' ? [captureTransfer(payment, funds)] : []),
+  ]
+  await transition(
+    env,
+    payment,
+    capture === 'automatic' ? 'succeeded' : 'requires_capture',
+    Date.now(),
+    {
+      transfers,
+      set: { method: 'wallet' },
+    },
+  )
 }
 
 /** What each wallet must hold given the payments' states: the ledger and the state machine agree. */
@@ -56,9 +88,17 @@ async function expectWalletsMatchPayments(userIds: string[], credited: Map<strin
     )
       .bind(id)
       .all<{ status: string; amount: number; refunded_amount: number }>()
-    const taken = results.filter((p) => ['succeeded', 'refunded'].includes(p.status)).reduce((s, p) => s + p.amount - p.refunded_amount, 0)
-    const held = results.filter((p) => p.status === 'requires_capture').reduce((s, p) => s + p.amount, 0)
-    const balances = await env.DB.prepare('SELECT id, balance FROM ledger_accounts WHERE owner_id = ?').bind(id).all<{ id: string; balance: number }>()
+    const taken = results
+      .filter((p) => ['succeeded', 'refunded'].includes(p.status))
+      .reduce((s, p) => s + p.amount - p.refunded_amount, 0)
+    const held = results
+      .filter((p) => p.status === 'requires_capture')
+      .reduce((s, p) => s + p.amount, 0)
+    const balances = await env.DB.prepare(
+      'SELECT id, balance FROM ledger_accounts WHERE owner_id = ?',
+    )
+      .bind(id)
+      .all<{ id: string; balance: number }>()
     const of = (suffix: string) => balances.results.find((a) => a.id.endsWith(suffix))?.balance ?? 0
     expect({ available: of(':available'), held: of(':held') }).toEqual({
       available: (credited.get(id) ?? 0) - taken - held,
@@ -97,7 +137,8 @@ describe('ledger property', () => {
         }
         for (const group of steps) {
           const results = await Promise.allSettled(group.map(run))
-          for (const r of results) if (r.status === 'rejected' && !expectedRefusal(r.reason)) throw r.reason
+          for (const r of results)
+            if (r.status === 'rejected' && !expectedRefusal(r.reason)) throw r.reason
           await expectLedgerBalanced(env.DB)
           await expectWalletsMatchPayments(userIds, credited)
         }
@@ -105,7 +146,15 @@ describe('ledger property', () => {
       { numRuns: 40 },
     )
     // The run must have exercised every kind of movement, or it proved little.
-    const { results } = await env.DB.prepare('SELECT DISTINCT kind FROM ledger_transfers').all<{ kind: string }>()
-    expect(results.map((r) => r.kind).sort()).toEqual(['capture', 'credit', 'hold', 'refund', 'release'])
+    const { results } = await env.DB.prepare('SELECT DISTINCT kind FROM ledger_transfers').all<{
+      kind: string
+    }>()
+    expect(results.map((r) => r.kind).sort()).toEqual([
+      'capture',
+      'credit',
+      'hold',
+      'refund',
+      'release',
+    ])
   })
 })

@@ -5,14 +5,21 @@ import { ORDER_UNITS_SQL } from '../../src/orders/purpose'
 import { household, orderFromTv } from './helpers'
 
 async function plan(sql: string, ...params: unknown[]) {
-  const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`).bind(...params).all<{ detail: string }>()
+  const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`)
+    .bind(...params)
+    .all<{ detail: string }>()
   return results.map((r) => r.detail).join(' | ')
 }
 
 /** Every hot query reads through an index: no full scan, no temp sort. */
 describe('query plans', () => {
   const cases: [string, string, unknown[], RegExp][] = [
-    ['payment by id', 'SELECT * FROM payments WHERE id = ?', ['x'], /USING INDEX sqlite_autoindex_payments_1/],
+    [
+      'payment by id',
+      'SELECT * FROM payments WHERE id = ?',
+      ['x'],
+      /USING INDEX sqlite_autoindex_payments_1/,
+    ],
     [
       'open payment of a purpose',
       "SELECT * FROM payments WHERE purpose_type = ? AND purpose_id = ? AND status IN ('requires_confirmation', 'requires_capture')",
@@ -43,16 +50,36 @@ describe('query plans', () => {
       ['u', 1, 1, 'x', 21],
       /USING INDEX orders_user_created_idx/,
     ],
-    ['order items', 'SELECT * FROM order_items WHERE order_id = ? ORDER BY line', ['o'], /USING (INDEX|PRIMARY KEY).*order_items|sqlite_autoindex_order_items_1/],
-    ['idempotency key', 'SELECT * FROM idempotency_keys WHERE scope = ? AND key = ?', ['s', 'k'], /sqlite_autoindex_idempotency_keys_1/],
+    [
+      'order items',
+      'SELECT * FROM order_items WHERE order_id = ? ORDER BY line',
+      ['o'],
+      /USING (INDEX|PRIMARY KEY).*order_items|sqlite_autoindex_order_items_1/,
+    ],
+    [
+      'idempotency key',
+      'SELECT * FROM idempotency_keys WHERE scope = ? AND key = ?',
+      ['s', 'k'],
+      /sqlite_autoindex_idempotency_keys_1/,
+    ],
     [
       'idempotency cleanup',
       'SELECT rowid FROM idempotency_keys WHERE expires_at <= ? ORDER BY expires_at LIMIT ?',
       [0, 500],
       /USING (COVERING )?INDEX idempotency_keys_expiry_idx/,
     ],
-    ['wallet', 'SELECT id, balance FROM ledger_accounts WHERE id IN (?, ?)', ['a', 'b'], /sqlite_autoindex_ledger_accounts_1/],
-    ['transfers of a payment', 'SELECT * FROM ledger_transfers WHERE payment_id = ?', ['p'], /USING INDEX ledger_transfers_payment_idx/],
+    [
+      'wallet',
+      'SELECT id, balance FROM ledger_accounts WHERE id IN (?, ?)',
+      ['a', 'b'],
+      /sqlite_autoindex_ledger_accounts_1/,
+    ],
+    [
+      'transfers of a payment',
+      'SELECT * FROM ledger_transfers WHERE payment_id = ?',
+      ['p'],
+      /USING INDEX ledger_transfers_payment_idx/,
+    ],
     [
       'payment methods',
       'SELECT * FROM payment_methods WHERE user_id = ? AND deleted_at IS NULL ORDER BY created_at DESC',
@@ -78,8 +105,13 @@ describe('query plans', () => {
   it('the endpoints behind these plans answer', async () => {
     const { user, tv } = await household()
     await orderFromTv(tv.token)
-    expect((await call('GET', '/v1/me/payments?status=requires_confirmation', { token: user.token })).status).toBe(200)
+    expect(
+      (await call('GET', '/v1/me/payments?status=requires_confirmation', { token: user.token }))
+        .status,
+    ).toBe(200)
     expect((await call('GET', '/v1/me/orders', { token: user.token })).status).toBe(200)
-    expect((await call('POST', '/v1/admin/wallets/usr_x/credits', { headers: ADMIN, body: {} })).status).toBe(400)
+    expect(
+      (await call('POST', '/v1/admin/wallets/usr_x/credits', { headers: ADMIN, body: {} })).status,
+    ).toBe(400)
   })
 })

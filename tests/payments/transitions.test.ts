@@ -8,9 +8,25 @@ import { expireDuePayments } from '../../src/payments/expiry'
 import { ADMIN, call, expectProblem } from '../helpers/http'
 import { balanceOf, expectLedgerBalanced, transfersOf } from '../helpers/ledger'
 import { createTestDevice } from '../helpers/principals'
-import { ADDRESS, confirm, confirmBody, household, orderFromTv, startBarePayment, stockOf } from './helpers'
+import {
+  ADDRESS,
+  confirm,
+  confirmBody,
+  household,
+  orderFromTv,
+  startBarePayment,
+  stockOf,
+} from './helpers'
 
-const ALL: PaymentStatus[] = ['requires_confirmation', 'requires_capture', 'succeeded', 'canceled', 'expired', 'failed', 'refunded']
+const ALL: PaymentStatus[] = [
+  'requires_confirmation',
+  'requires_capture',
+  'succeeded',
+  'canceled',
+  'expired',
+  'failed',
+  'refunded',
+]
 
 /** A payment for a (nonexistent) order id, so the order purpose has nothing to update. */
 async function rawPayment(userId: string, capture: 'automatic' | 'manual', amount = 500) {
@@ -33,12 +49,17 @@ describe('the state table', () => {
         if (allowed) {
           await expect(attempt, `${from} → ${to}`).resolves.toMatchObject({ status: to })
         } else {
-          await expect(attempt, `${from} → ${to}`).rejects.toMatchObject({ code: 'invalid_transition', status: 409 })
+          await expect(attempt, `${from} → ${to}`).rejects.toMatchObject({
+            code: 'invalid_transition',
+            status: 409,
+          })
           // The CHECK on payment_transitions refuses it even when the code is bypassed.
           const sql = env.DB.prepare(
             'INSERT INTO payment_transitions (payment_id, version, from_status, to_status, at) VALUES (?, 99, ?, ?, 0)',
           ).bind(payment.id, from, to)
-          await expect(sql.run(), `${from} → ${to} in SQL`).rejects.toThrow(/CHECK constraint failed/)
+          await expect(sql.run(), `${from} → ${to} in SQL`).rejects.toThrow(
+            /CHECK constraint failed/,
+          )
           expect((await findPayment(env.DB, payment.id))!.status).toBe(from)
         }
       }
@@ -49,7 +70,9 @@ describe('the state table', () => {
     const { user } = await household()
     const stale = (await findPayment(env.DB, await rawPayment(user.id, 'automatic')))!
     await transition(env, stale, 'canceled', Date.now())
-    await expect(transition(env, stale, 'expired', Date.now())).rejects.toThrow(/changed concurrently/)
+    await expect(transition(env, stale, 'expired', Date.now())).rejects.toThrow(
+      /changed concurrently/,
+    )
     expect((await findPayment(env.DB, stale.id))!.status).toBe('canceled')
   })
 })
@@ -86,7 +109,9 @@ describe('manual capture: hold, capture, release', () => {
     const payment = (await findPayment(env.DB, id))!
     expect(['succeeded', 'canceled']).toContain(payment.status)
     const kinds = (await transfersOf(env.DB, id)).map((t) => t.kind).sort()
-    expect(kinds).toEqual(payment.status === 'succeeded' ? ['capture', 'hold'] : ['hold', 'release'])
+    expect(kinds).toEqual(
+      payment.status === 'succeeded' ? ['capture', 'hold'] : ['hold', 'release'],
+    )
     expect(results.filter((r) => r.status === 'fulfilled' && r.value.changed)).toHaveLength(1)
     await expectLedgerBalanced(env.DB)
   })
@@ -95,7 +120,9 @@ describe('manual capture: hold, capture, release', () => {
     const { user } = await household()
     const id = await rawPayment(user.id, 'manual')
     await expect(capturePayment(env, id, Date.now())).rejects.toBeInstanceOf(ApiError)
-    await expect(capturePayment(env, id, Date.now())).rejects.toMatchObject({ code: 'invalid_transition' })
+    await expect(capturePayment(env, id, Date.now())).rejects.toMatchObject({
+      code: 'invalid_transition',
+    })
   })
 })
 
@@ -105,14 +132,22 @@ describe('cancel', () => {
     const { payment, order, productId } = await orderFromTv(tv.token, { quantity: 4 })
     expect(await stockOf(productId)).toBe(6)
     const otherTv = await createTestDevice(user.id)
-    expectProblem(await call('POST', `/v1/payments/${payment.id}/cancel`, { token: otherTv.token }), 404, 'not_found')
+    expectProblem(
+      await call('POST', `/v1/payments/${payment.id}/cancel`, { token: otherTv.token }),
+      404,
+      'not_found',
+    )
     const res = await call('POST', `/v1/payments/${payment.id}/cancel`, { token: tv.token })
     expect(res.status).toBe(200)
     expect(res.body.status).toBe('canceled')
     expect(await stockOf(productId)).toBe(10)
-    expect((await call('GET', `/v1/orders/${order.id}`, { token: user.token })).body.order.status).toBe('canceled')
+    expect(
+      (await call('GET', `/v1/orders/${order.id}`, { token: user.token })).body.order.status,
+    ).toBe('canceled')
     // Again: still canceled, stock not given back twice.
-    expect((await call('POST', `/v1/payments/${payment.id}/cancel`, { token: user.token })).body.status).toBe('canceled')
+    expect(
+      (await call('POST', `/v1/payments/${payment.id}/cancel`, { token: user.token })).body.status,
+    ).toBe('canceled')
     expect(await stockOf(productId)).toBe(10)
     expectProblem(await confirm(user.token, payment.id), 409, 'payment_not_confirmable')
   })
@@ -134,7 +169,11 @@ describe('cancel', () => {
     const { user, tv } = await household({ balance: 5000 })
     const { payment } = await orderFromTv(tv.token)
     await confirm(user.token, payment.id)
-    expectProblem(await call('POST', `/v1/payments/${payment.id}/cancel`, { token: tv.token }), 409, 'invalid_transition')
+    expectProblem(
+      await call('POST', `/v1/payments/${payment.id}/cancel`, { token: tv.token }),
+      409,
+      'invalid_transition',
+    )
   })
 })
 
@@ -150,7 +189,9 @@ describe('expiry', () => {
     expect(await stockOf(productId)).toBe(10)
     await expireDuePayments(env, later)
     expect(await stockOf(productId)).toBe(10)
-    const row = await env.DB.prepare('SELECT status FROM orders WHERE id = ?').bind(order.id).first()
+    const row = await env.DB.prepare('SELECT status FROM orders WHERE id = ?')
+      .bind(order.id)
+      .first()
     expect(row).toEqual({ status: 'expired' })
   })
 
@@ -176,10 +217,14 @@ describe('refunds (admin)', () => {
     expectProblem(await refund(3001), 409, 'refund_exceeds_amount')
     const part = await refund(1000)
     expect(part.body).toMatchObject({ status: 'refunded', refunded: { amount: 1000 } })
-    expect((await call('GET', '/v1/me/wallet', { token: user.token })).body.balance.amount).toBe(3000)
+    expect((await call('GET', '/v1/me/wallet', { token: user.token })).body.balance.amount).toBe(
+      3000,
+    )
     const rest = await refund()
     expect(rest.body.refunded.amount).toBe(3000)
-    expect((await call('GET', '/v1/me/wallet', { token: user.token })).body.balance.amount).toBe(5000)
+    expect((await call('GET', '/v1/me/wallet', { token: user.token })).body.balance.amount).toBe(
+      5000,
+    )
     expectProblem(await refund(1), 409, 'refund_exceeds_amount')
     await expectLedgerBalanced(env.DB)
   })
@@ -206,7 +251,11 @@ describe('refunds (admin)', () => {
     const url = `/v1/payments/${payment.id}/refund`
     expectProblem(await call('POST', url, { headers: ADMIN, body: {} }), 409, 'invalid_transition')
     expectProblem(await call('POST', url, { token: user.token, body: {} }), 401, 'unauthorized')
-    expectProblem(await call('POST', url, { headers: ADMIN, body: { amount: { amount: 0, currency: 'CNY' } } }), 400, 'validation_failed')
+    expectProblem(
+      await call('POST', url, { headers: ADMIN, body: { amount: { amount: 0, currency: 'CNY' } } }),
+      400,
+      'validation_failed',
+    )
   })
 
   it('concurrent partial refunds never refund more than was paid', async () => {
@@ -215,7 +264,10 @@ describe('refunds (admin)', () => {
     await confirm(user.token, payment.id)
     const results = await Promise.all(
       Array.from({ length: 5 }, () =>
-        call('POST', `/v1/payments/${payment.id}/refund`, { headers: ADMIN, body: { amount: { amount: 400, currency: 'CNY' } } }),
+        call('POST', `/v1/payments/${payment.id}/refund`, {
+          headers: ADMIN,
+          body: { amount: { amount: 400, currency: 'CNY' } },
+        }),
       ),
     )
     const refunded = (await findPayment(env.DB, payment.id))!.refundedAmount
@@ -229,18 +281,40 @@ describe('admin credits', () => {
   it('credit from funding; unknown user 404; bad amounts 400; no admin token 401', async () => {
     const { user } = await household()
     const url = `/v1/admin/wallets/${user.id}/credits`
-    const ok = await call('POST', url, { headers: ADMIN, body: { amount: { amount: 1000, currency: 'CNY' }, reason: 'welcome' } })
+    const ok = await call('POST', url, {
+      headers: ADMIN,
+      body: { amount: { amount: 1000, currency: 'CNY' }, reason: 'welcome' },
+    })
     expect(ok.status).toBe(201)
     expect(ok.body.wallet.balance).toEqual({ amount: 1000, currency: 'CNY' })
     expectProblem(
-      await call('POST', '/v1/admin/wallets/usr_nobody/credits', { headers: ADMIN, body: { amount: { amount: 1, currency: 'CNY' }, reason: 'x' } }),
+      await call('POST', '/v1/admin/wallets/usr_nobody/credits', {
+        headers: ADMIN,
+        body: { amount: { amount: 1, currency: 'CNY' }, reason: 'x' },
+      }),
       404,
       'not_found',
     )
-    for (const amount of [{ amount: 0, currency: 'CNY' }, { amount: 1.5, currency: 'CNY' }, { amount: 1, currency: 'USD' }, 100]) {
-      expectProblem(await call('POST', url, { headers: ADMIN, body: { amount, reason: 'x' } }), 400, 'validation_failed')
+    for (const amount of [
+      { amount: 0, currency: 'CNY' },
+      { amount: 1.5, currency: 'CNY' },
+      { amount: 1, currency: 'USD' },
+      100,
+    ]) {
+      expectProblem(
+        await call('POST', url, { headers: ADMIN, body: { amount, reason: 'x' } }),
+        400,
+        'validation_failed',
+      )
     }
-    expectProblem(await call('POST', url, { token: user.token, body: { amount: { amount: 1, currency: 'CNY' }, reason: 'x' } }), 401, 'unauthorized')
+    expectProblem(
+      await call('POST', url, {
+        token: user.token,
+        body: { amount: { amount: 1, currency: 'CNY' }, reason: 'x' },
+      }),
+      401,
+      'unauthorized',
+    )
     await expectLedgerBalanced(env.DB)
   })
 })

@@ -30,10 +30,23 @@ describe('?wait measurements (figures in docs/payments.md)', () => {
   it('a waiting TV costs a fixed number of D1 queries, however long it waits', async () => {
     const { tv } = await household()
     const { payment } = await orderFromTv(tv.token)
-    const short = await countQueries(() => call('GET', `/v1/payments/${payment.id}?wait=1`, { token: tv.token }))
-    const long = await countQueries(() => call('GET', `/v1/payments/${payment.id}?wait=3`, { token: tv.token }))
-    const plain = await countQueries(() => call('GET', `/v1/payments/${payment.id}`, { token: tv.token }))
-    console.log(JSON.stringify({ measure: 'd1_queries', plain_get: plain.queries, wait_1s: short.queries, wait_3s: long.queries }))
+    const short = await countQueries(() =>
+      call('GET', `/v1/payments/${payment.id}?wait=1`, { token: tv.token }),
+    )
+    const long = await countQueries(() =>
+      call('GET', `/v1/payments/${payment.id}?wait=3`, { token: tv.token }),
+    )
+    const plain = await countQueries(() =>
+      call('GET', `/v1/payments/${payment.id}`, { token: tv.token }),
+    )
+    console.log(
+      JSON.stringify({
+        measure: 'd1_queries',
+        plain_get: plain.queries,
+        wait_1s: short.queries,
+        wait_3s: long.queries,
+      }),
+    )
     expect(long.queries).toBe(short.queries)
     expect(long.queries).toBeLessThanOrEqual(plain.queries + 1)
   })
@@ -44,10 +57,12 @@ describe('?wait measurements (figures in docs/payments.md)', () => {
     for (let i = 0; i < 15; i++) {
       const { payment } = await orderFromTv(tv.token)
       let woke = 0
-      const waiting = call('GET', `/v1/payments/${payment.id}?wait=20`, { token: tv.token }).then((r) => {
-        woke = performance.now()
-        return r
-      })
+      const waiting = call('GET', `/v1/payments/${payment.id}?wait=20`, { token: tv.token }).then(
+        (r) => {
+          woke = performance.now()
+          return r
+        },
+      )
       await sleep(100)
       const res = await confirm(user.token, payment.id)
       const confirmed = performance.now()

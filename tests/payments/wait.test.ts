@@ -20,7 +20,9 @@ describe('GET /v1/payments/{id}?wait=N', () => {
     expect(res.body.status).toBe('succeeded')
     expect(res.body.receipt).toBeTruthy()
     expect(woke - started).toBeLessThan(5000)
-    console.log(JSON.stringify({ measure: 'wait_wake_after_confirm_started_ms', ms: woke - confirmedAt }))
+    console.log(
+      JSON.stringify({ measure: 'wait_wake_after_confirm_started_ms', ms: woke - confirmedAt }),
+    )
   })
 
   it('returns after N seconds with the unchanged payment', async () => {
@@ -39,12 +41,18 @@ describe('GET /v1/payments/{id}?wait=N', () => {
     const { payment } = await orderFromTv(tv.token)
     await confirm(user.token, payment.id)
     let started = Date.now()
-    expect((await call('GET', `/v1/payments/${payment.id}?wait=25`, { token: tv.token })).body.status).toBe('succeeded')
+    expect(
+      (await call('GET', `/v1/payments/${payment.id}?wait=25`, { token: tv.token })).body.status,
+    ).toBe('succeeded')
     expect(Date.now() - started).toBeLessThan(1000)
 
     const other = await orderFromTv(tv.token)
     started = Date.now()
-    const res = await call('GET', `/v1/payments/${other.payment.id}?wait=25&seen_status=requires_capture`, { token: tv.token })
+    const res = await call(
+      'GET',
+      `/v1/payments/${other.payment.id}?wait=25&seen_status=requires_capture`,
+      { token: tv.token },
+    )
     expect(res.body.status).toBe('requires_confirmation')
     expect(Date.now() - started).toBeLessThan(1000)
   })
@@ -52,7 +60,9 @@ describe('GET /v1/payments/{id}?wait=N', () => {
   it('wakes at expiry and reports the payment expired', async () => {
     const { tv } = await household()
     const { payment } = await orderFromTv(tv.token)
-    await env.DB.prepare('UPDATE payments SET expires_at = ? WHERE id = ?').bind(Date.now() + 500, payment.id).run()
+    await env.DB.prepare('UPDATE payments SET expires_at = ? WHERE id = ?')
+      .bind(Date.now() + 500, payment.id)
+      .run()
     const started = Date.now()
     const res = await call('GET', `/v1/payments/${payment.id}?wait=20`, { token: tv.token })
     expect(res.body.status).toBe('expired')
@@ -62,13 +72,19 @@ describe('GET /v1/payments/{id}?wait=N', () => {
   it('caps wait at 25 seconds and refuses more', async () => {
     const { tv } = await household()
     const { payment } = await orderFromTv(tv.token)
-    expectProblem(await call('GET', `/v1/payments/${payment.id}?wait=26`, { token: tv.token }), 400, 'validation_failed')
+    expectProblem(
+      await call('GET', `/v1/payments/${payment.id}?wait=26`, { token: tv.token }),
+      400,
+      'validation_failed',
+    )
   })
 
   it('wakes every TV waiting on the payment', async () => {
     const { user, tv } = await household({ balance: 10_000 })
     const { payment } = await orderFromTv(tv.token)
-    const waiters = Array.from({ length: 5 }, () => call('GET', `/v1/payments/${payment.id}?wait=20`, { token: user.token }))
+    const waiters = Array.from({ length: 5 }, () =>
+      call('GET', `/v1/payments/${payment.id}?wait=20`, { token: user.token }),
+    )
     await sleep(200)
     const started = Date.now()
     await confirm(user.token, payment.id)

@@ -9,19 +9,26 @@ it('a credit that would take the wallet past 2^53 - 1 is refused whole; the wall
   const { user } = await household()
   const url = `/v1/admin/wallets/${user.id}/credits`
   const credit = (amount: number) =>
-    call('POST', url, { headers: ADMIN, body: { amount: { amount, currency: 'CNY' }, reason: 'x' } })
+    call('POST', url, {
+      headers: ADMIN,
+      body: { amount: { amount, currency: 'CNY' }, reason: 'x' },
+    })
   expect((await credit(Number.MAX_SAFE_INTEGER - 10)).status).toBe(201)
 
   expectProblem(await credit(11), 409, 'conflict')
   const wallet = await call('GET', '/v1/me/wallet', { token: user.token })
   expect(wallet.status, wallet.text).toBe(200)
   expect(wallet.body.balance.amount).toBe(Number.MAX_SAFE_INTEGER - 10)
-  const transfers = await env.DB.prepare('SELECT COUNT(*) AS n FROM ledger_transfers').first<{ n: number }>()
+  const transfers = await env.DB.prepare('SELECT COUNT(*) AS n FROM ledger_transfers').first<{
+    n: number
+  }>()
   expect(transfers!.n).toBe(1)
 
   const exact = await credit(10)
   expect(exact.status).toBe(201)
   expect(exact.body.wallet.balance.amount).toBe(Number.MAX_SAFE_INTEGER)
-  const sum = await env.DB.prepare('SELECT SUM(balance) AS s FROM ledger_accounts').first<{ s: number }>()
+  const sum = await env.DB.prepare('SELECT SUM(balance) AS s FROM ledger_accounts').first<{
+    s: number
+  }>()
   expect(sum!.s).toBe(0)
 })

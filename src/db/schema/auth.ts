@@ -60,7 +60,9 @@ export const deviceAuthorizations = sqliteTable(
     /** Normalized: 8 consonants, no dash. */
     userCode: text('user_code').notNull(),
     deviceName: text('device_name').notNull(),
-    status: text('status', { enum: ['pending', 'approved', 'denied', 'consumed', 'expired'] }).notNull(),
+    status: text('status', {
+      enum: ['pending', 'approved', 'denied', 'consumed', 'expired'],
+    }).notNull(),
     intervalSeconds: integer('interval_seconds').notNull(),
     lastPolledAt: integer('last_polled_at'),
     userId: text('user_id').references(() => users.id),
@@ -74,7 +76,9 @@ export const deviceAuthorizations = sqliteTable(
   },
   (t) => [
     uniqueIndex('device_authorizations_code_hash_unique').on(t.deviceCodeHash),
-    uniqueIndex('device_authorizations_pending_user_code').on(t.userCode).where(sql`status = 'pending'`),
+    uniqueIndex('device_authorizations_pending_user_code')
+      .on(t.userCode)
+      .where(sql`status = 'pending'`),
     index('device_authorizations_open_expiry_idx')
       .on(t.expiresAt)
       .where(sql`status IN ('pending', 'approved', 'denied')`),
@@ -123,5 +127,8 @@ export const rateLimits = sqliteTable(
     count: integer('count').notNull(),
     expiresAt: integer('expires_at').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.key, t.windowStart] }), index('rate_limits_expiry_idx').on(t.expiresAt)],
+  (t) => [
+    primaryKey({ columns: [t.key, t.windowStart] }),
+    index('rate_limits_expiry_idx').on(t.expiresAt),
+  ],
 )

@@ -1,5 +1,13 @@
 import { sql } from 'drizzle-orm'
-import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
+import {
+  check,
+  index,
+  integer,
+  primaryKey,
+  sqliteTable,
+  text,
+  uniqueIndex,
+} from 'drizzle-orm/sqlite-core'
 
 // Times are integer epoch milliseconds throughout the schema. Due dates are calendar dates
 // ('YYYY-MM-DD', China time) because that is what a bill prints.
@@ -22,7 +30,10 @@ export const billers = sqliteTable(
     updatedAt: integer('updated_at').notNull(),
   },
   (t) => [
-    check('billers_category_known', sql`category IN ('electricity', 'water', 'gas', 'broadband', 'tv')`),
+    check(
+      'billers_category_known',
+      sql`category IN ('electricity', 'water', 'gas', 'broadband', 'tv')`,
+    ),
     check('billers_amount_rule_known', sql`amount_rule IN ('exact', 'partial', 'any')`),
     check(
       'billers_limits_valid',
@@ -134,7 +145,10 @@ export const billPaymentAttempts = sqliteTable(
     amount: integer('amount').notNull(),
     createdAt: integer('created_at').notNull(),
   },
-  (t) => [check('bill_payment_attempts_amount_positive', sql`amount > 0`), index('bill_payment_attempts_bill_idx').on(t.billId)],
+  (t) => [
+    check('bill_payment_attempts_amount_positive', sql`amount > 0`),
+    index('bill_payment_attempts_bill_idx').on(t.billId),
+  ],
 )
 
 /**

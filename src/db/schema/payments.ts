@@ -1,5 +1,13 @@
 import { sql } from 'drizzle-orm'
-import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
+import {
+  check,
+  index,
+  integer,
+  primaryKey,
+  sqliteTable,
+  text,
+  uniqueIndex,
+} from 'drizzle-orm/sqlite-core'
 
 // Times are integer epoch milliseconds throughout the schema.
 
@@ -36,7 +44,10 @@ export const payments = sqliteTable(
     expiresAt: integer('expires_at').notNull(),
   },
   (t) => [
-    check('payments_amount_positive', sql`amount > 0 AND refunded_amount >= 0 AND refunded_amount <= amount`),
+    check(
+      'payments_amount_positive',
+      sql`amount > 0 AND refunded_amount >= 0 AND refunded_amount <= amount`,
+    ),
     check('payments_capture_known', sql`capture IN ('automatic', 'manual')`),
     check('payments_purpose_known', sql`purpose_type IN ('order', 'deal', 'bill')`),
     check(
@@ -123,7 +134,10 @@ export const ledgerTransfers = sqliteTable(
   (t) => [
     check('ledger_transfers_amount_positive', sql`amount > 0`),
     check('ledger_transfers_two_accounts', sql`debit_account_id <> credit_account_id`),
-    check('ledger_transfers_kind_known', sql`kind IN ('credit', 'hold', 'capture', 'release', 'refund')`),
+    check(
+      'ledger_transfers_kind_known',
+      sql`kind IN ('credit', 'hold', 'capture', 'release', 'refund')`,
+    ),
     uniqueIndex('ledger_transfers_dedupe_uq').on(t.dedupeKey),
     index('ledger_transfers_payment_idx').on(t.paymentId),
     index('ledger_transfers_debit_idx').on(t.debitAccountId, t.createdAt),
@@ -146,7 +160,9 @@ export const paymentMethods = sqliteTable(
     createdAt: integer('created_at').notNull(),
     deletedAt: integer('deleted_at'),
   },
-  (t) => [index('payment_methods_user_idx').on(t.userId, t.createdAt).where(sql`deleted_at IS NULL`)],
+  (t) => [
+    index('payment_methods_user_idx').on(t.userId, t.createdAt).where(sql`deleted_at IS NULL`),
+  ],
 )
 
 /**
@@ -181,5 +197,8 @@ export const idempotencyKeys = sqliteTable(
     createdAt: integer('created_at').notNull(),
     expiresAt: integer('expires_at').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.scope, t.key] }), index('idempotency_keys_expiry_idx').on(t.expiresAt)],
+  (t) => [
+    primaryKey({ columns: [t.scope, t.key] }),
+    index('idempotency_keys_expiry_idx').on(t.expiresAt),
+  ],
 )
