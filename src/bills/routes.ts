@@ -45,11 +45,9 @@ const IdParam = (name: string, example: string) =>
 const signedFeed = {
   headers: z.object({
     'x-biller-id': z.string().openapi({ example: 'blr_01jz3k4m5n6p7q8r9s0t1v2w3x' }),
-    'x-signature': z
-      .string()
-      .openapi({
-        example: 't=1767225600,v1=5257a869e7ecebeda32affa62cdca3fa51cad7e77a0e56ff536d0ce8e108d8bd',
-      }),
+    'x-signature': z.string().openapi({
+      example: 't=1767225600,v1=5257a869e7ecebeda32affa62cdca3fa51cad7e77a0e56ff536d0ce8e108d8bd',
+    }),
   }),
 }
 

@@ -46,14 +46,10 @@ const HomeSchema = z
   .openapi('Home')
 
 const SearchQuery = z.object({
-  q: z
-    .string()
-    .min(1)
-    .max(64)
-    .openapi({
-      example: 'xmds',
-      description: 'Han, pinyin, initials, or keypad digits with mode=t9',
-    }),
+  q: z.string().min(1).max(64).openapi({
+    example: 'xmds',
+    description: 'Han, pinyin, initials, or keypad digits with mode=t9',
+  }),
   mode: z
     .enum(['text', 't9'])
     .default('text')
