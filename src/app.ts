@@ -14,6 +14,7 @@ import { paymentRoutes } from './payments/routes'
 import { orderRoutes } from './orders/routes'
 import { dealRoutes } from './deals/routes'
 import { billRoutes } from './bills/routes'
+import { channelRoutes } from './channel/routes'
 
 const SMALL_BODY = 32 * 1024
 const BULK_BODY = 1024 * 1024
@@ -58,6 +59,7 @@ export function createApp() {
     .route('/', orderRoutes)
     .route('/', dealRoutes)
     .route('/', billRoutes)
+    .route('/', channelRoutes)
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',

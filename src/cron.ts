@@ -2,6 +2,7 @@ import { authMaintenance } from './auth/maintenance'
 import { paymentsMaintenance } from './payments/expiry'
 import { settleDeals } from './deals/settlement'
 import { billsMaintenance } from './bills/maintenance'
+import { purgeTickets } from './channel/tickets'
 
 /** Everything the cron trigger runs, in order. Each task must be idempotent and resumable. */
 export type CronTask = { name: string; run: (env: Env, now: number) => Promise<unknown> }
@@ -11,6 +12,7 @@ export const cronTasks: CronTask[] = [
   { name: 'payments.maintenance', run: paymentsMaintenance },
   { name: 'deals.settlement', run: (env, now) => settleDeals(env, now) },
   { name: 'bills.maintenance', run: billsMaintenance },
+  { name: 'channel.maintenance', run: (env, now) => purgeTickets(env, now) },
 ]
 
 export async function runScheduled(env: Env, now = Date.now()) {

@@ -2,6 +2,7 @@ import { app } from './app'
 import { runScheduled } from './cron'
 
 export { PaymentWaits } from './payments/waits'
+export { Household } from './channel/household'
 
 export default {
   fetch: app.fetch,

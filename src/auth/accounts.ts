@@ -1,3 +1,4 @@
+import { endChannelSession } from '../channel/push'
 import { ApiError } from '../http/errors'
 import { newId } from '../lib/ids'
 import { DUMMY_HASH, hashSecret, needsRehash, verifySecret } from './hashing'
@@ -74,14 +75,17 @@ export async function loginUser(
   return userSession(env, user, rt, rt.id, now)
 }
 
-export async function refreshUserSession(env: AuthEnv, refreshToken: string, now = Date.now()) {
+export async function refreshUserSession(env: Env, refreshToken: string, now = Date.now()) {
   const rotated = await rotateRefreshToken(env, refreshToken, 'user', now)
+  if (!rotated.ok && rotated.reason === 'reused') {
+    await endChannelSession(env, rotated.userId, rotated.familyId)
+    throw new ApiError(
+      'invalid_token',
+      'This refresh token was already used; every session of its family has been signed out',
+    )
+  }
   if (!rotated.ok) {
-    const detail =
-      rotated.reason === 'reused'
-        ? 'This refresh token was already used; every session of its family has been signed out'
-        : 'The refresh token is invalid, expired or revoked'
-    throw new ApiError('invalid_token', detail)
+    throw new ApiError('invalid_token', 'The refresh token is invalid, expired or revoked')
   }
   const user = { id: rotated.userId, phone: rotated.phone }
   return userSession(env, user, rotated.next, rotated.familyId, now)

@@ -43,10 +43,9 @@ export type RotationResult =
       familyId: string
       next: NewRefreshToken
     }
-  | {
-      ok: false
-      reason: 'unknown' | 'wrong_kind' | 'expired' | 'revoked' | 'reused' | 'client_disabled'
-    }
+  | { ok: false; reason: 'unknown' | 'wrong_kind' | 'expired' | 'revoked' | 'client_disabled' }
+  /** The family was revoked as stolen: its sessions end (the household channel closes them). */
+  | { ok: false; reason: 'reused'; userId: string; familyId: string; deviceId: string | null }
 
 type DeviceRow = { id: string; token_version: number; client_id: string }
 
@@ -144,17 +143,29 @@ async function revokeFamily(
   console.warn(
     JSON.stringify({ event: 'refresh_token_reuse', family: row.family_id, user: row.user_id }),
   )
-  return { ok: false, reason: 'reused' }
+  return {
+    ok: false,
+    reason: 'reused',
+    userId: row.user_id,
+    familyId: row.family_id,
+    deviceId: row.device_id,
+  }
 }
 
-/** Logout: revokes the family of a token the caller holds (unknown tokens are ignored). */
+/**
+ * Logout: revokes the family of a token the caller holds (unknown tokens are ignored). Returns
+ * the family it ended, or null when there was nothing live to end.
+ */
 export async function revokeFamilyOf(env: { DB: D1Database }, presented: string, now: number) {
-  await env.DB.prepare(
+  const ended = await env.DB.prepare(
     `UPDATE refresh_tokens SET revoked_at = ?
-     WHERE family_id = (SELECT family_id FROM refresh_tokens WHERE token_hash = ?) AND revoked_at IS NULL`,
+     WHERE family_id = (SELECT family_id FROM refresh_tokens WHERE token_hash = ?) AND revoked_at IS NULL
+     RETURNING user_id, family_id, device_id`,
   )
     .bind(now, await sha256Hex(presented))
-    .run()
+    .first<{ user_id: string; family_id: string; device_id: string | null }>()
+  if (!ended) return null
+  return { userId: ended.user_id, familyId: ended.family_id, deviceId: ended.device_id }
 }
 
 /** Exported for tests/auth/query-plans.test.ts, which checks the plan of this very text. */

@@ -1,4 +1,5 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
+import { endChannelSession, revokeChannelDevice } from '../channel/push'
 import type { AppEnv } from '../env'
 import { requireDeviceOrUser, requireUser, principalOf } from '../http/auth'
 import { json, problems } from '../http/openapi'
@@ -195,7 +196,10 @@ export const authRoutes = new OpenAPIHono<AppEnv>()
     return c.json(session, 200)
   })
   .openapi(logout, async (c) => {
-    await revokeFamilyOf(c.env, c.req.valid('json').refresh_token, Date.now())
+    const ended = await revokeFamilyOf(c.env, c.req.valid('json').refresh_token, Date.now())
+    if (ended && ended.deviceId === null) {
+      await endChannelSession(c.env, ended.userId, ended.familyId)
+    }
     return c.body(null, 204)
   })
   .openapi(me, async (c) => {
@@ -231,7 +235,9 @@ export const authRoutes = new OpenAPIHono<AppEnv>()
   })
   .openapi(unpair, async (c) => {
     const { userId } = principalOf(c)
-    await revokeDevice(c.env, userId, c.req.valid('param').id)
+    const deviceId = c.req.valid('param').id
+    await revokeDevice(c.env, userId, deviceId)
+    await revokeChannelDevice(c.env, userId, deviceId)
     return c.body(null, 204)
   })
   .route('/', oauthRoutes)

@@ -24,10 +24,14 @@ type Candidate = {
  * (person, bill) reminder exist once, however often the cron runs or races itself; a run stops
  * after a bounded number of rounds and the next minute carries on where it left off.
  */
-export async function recordBillReminders(env: Env, now: number): Promise<{ recorded: number }> {
+export async function recordBillReminders(
+  env: Env,
+  now: number,
+): Promise<{ recorded: number; userIds: string[] }> {
   const from = chinaDate(now)
   const until = chinaDate(now, REMINDER_DAYS)
   let recorded = 0
+  const userIds = new Set<string>()
   for (let round = 0; round < ROUNDS_PER_RUN; round++) {
     const { results } = await env.DB.prepare(
       `SELECT b.id AS bill_id, a.user_id, COALESCE(a.nickname, r.name) AS label,
@@ -59,14 +63,16 @@ export async function recordBillReminders(env: Env, now: number): Promise<{ reco
       `INSERT INTO notifications (id, user_id, kind, subject_id, title, body, data, created_at)
        SELECT j.value ->> 0, j.value ->> 1, 'bill_due', j.value ->> 2, j.value ->> 3, j.value ->> 4, j.value ->> 5, ?
        FROM json_each(?) j WHERE true
-       ON CONFLICT (user_id, kind, subject_id) DO NOTHING`,
+       ON CONFLICT (user_id, kind, subject_id) DO NOTHING
+       RETURNING user_id`,
     )
       .bind(now, JSON.stringify(rows))
-      .run()
-    recorded += res.meta.changes
+      .all<{ user_id: string }>()
+    recorded += res.results.length
+    for (const r of res.results) userIds.add(r.user_id)
     if (results.length < CANDIDATES_PER_ROUND) break
   }
-  return { recorded }
+  return { recorded, userIds: [...userIds] }
 }
 
 /** 12345 fen → "123.45", in integers. */
@@ -110,7 +116,7 @@ export async function listNotifications(
   }))
 }
 
-function toNotificationView(r: NotificationRow): z.infer<typeof NotificationSchema> {
+export function toNotificationView(r: NotificationRow): z.infer<typeof NotificationSchema> {
   return {
     id: r.id,
     kind: r.kind,
@@ -120,6 +126,22 @@ function toNotificationView(r: NotificationRow): z.infer<typeof NotificationSche
     created_at: iso(r.created_at),
     delivered_at: r.delivered_at === null ? null : iso(r.delivered_at),
   }
+}
+
+/** A person's reminders nobody has taken yet, oldest first (the household channel's phones). */
+export async function pendingNotifications(
+  d1: D1Database,
+  userId: string,
+  limit: number,
+): Promise<NotificationRow[]> {
+  const { results } = await d1
+    .prepare(
+      `SELECT id, kind, title, body, data, created_at, delivered_at FROM notifications
+       WHERE user_id = ? AND delivered_at IS NULL ORDER BY created_at, id LIMIT ?`,
+    )
+    .bind(userId, limit)
+    .all<NotificationRow>()
+  return results
 }
 
 /** For a notifier (push service) draining the outbox: oldest undelivered first. */

@@ -67,6 +67,9 @@ export const ERROR_STATUS = {
   account_already_linked: 409,
   unknown_biller: 400,
   bills_unavailable: 503,
+  // household channel
+  invalid_ticket: 401,
+  upgrade_required: 426,
 } as const satisfies Record<string, ContentfulStatusCode>
 
 export type ErrorCode = keyof typeof ERROR_STATUS
@@ -99,6 +102,7 @@ const TITLES: Partial<Record<number, string>> = {
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
   423: 'Locked',
+  426: 'Upgrade Required',
   429: 'Too Many Requests',
   500: 'Internal Server Error',
   503: 'Service Unavailable',

@@ -177,7 +177,7 @@ export const billSettlements = sqliteTable(
 
 /**
  * Outbox of things to tell a person (bill due soon). Unique per (user, kind, subject) so the cron
- * records each reminder once; a notifier sets delivered_at when it has pushed it.
+ * records each reminder once; delivered_at is set once a phone took it over the household channel.
  */
 export const notifications = sqliteTable(
   'notifications',
@@ -197,5 +197,9 @@ export const notifications = sqliteTable(
     uniqueIndex('notifications_once_uq').on(t.userId, t.kind, t.subjectId),
     index('notifications_user_created_idx').on(t.userId, t.createdAt, t.id),
     index('notifications_undelivered_idx').on(t.createdAt).where(sql`delivered_at IS NULL`),
+    // What the household channel hands a phone when it connects (src/channel): one seek.
+    index('notifications_user_undelivered_idx')
+      .on(t.userId, t.createdAt, t.id)
+      .where(sql`delivered_at IS NULL`),
   ],
 )
