@@ -5,6 +5,7 @@ import { requestId } from 'hono/request-id'
 import { bodyLimit } from 'hono/body-limit'
 import { TrieRouter } from 'hono/router/trie-router'
 import type { AppEnv } from './env'
+import { d1Session } from './http/d1-session'
 import { ApiError, problemResponse } from './http/errors'
 import { validationHook } from './http/validation'
 import { healthRoutes } from './health/routes'
@@ -23,6 +24,8 @@ export function createApp() {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
 
   app.use(requestId({ headerName: 'x-request-id' }))
+  // Every request's queries run in one D1 session (read replicas; x-d1-bookmark in and out).
+  app.use(d1Session)
   app.use(async function accessLog(c, next) {
     const started = Date.now()
     await next()

@@ -12,7 +12,14 @@ import { LRUCache } from 'lru-cache'
  * answers go first. An isolate holds up to 128 MB, so the budget stays a small part of it.
  */
 
-export type CachedAnswer = { body: string; etag: string }
+export type CachedAnswer = {
+  body: string
+  etag: string
+  /** When the body was read from D1 (ms): bounds its age in every layer. */
+  producedAt: number
+  /** Whether the edge cache (Cache API) holds this answer too; see publicJson. */
+  atEdge: boolean
+}
 
 export const ISOLATE_CACHE_MAX_BYTES = 8 * 1024 * 1024
 export const ISOLATE_CACHE_MAX_ENTRIES = 10_000

@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import type { Principal } from '../env'
+import { readPrimaryFromNowOn } from '../http/d1-session'
 import { ApiError } from '../http/errors'
 import { decodeCursor, keysetPage } from '../lib/pagination'
 import { expireIfDue, loadPayment } from './intents'
@@ -88,6 +89,8 @@ export async function readPaymentWaiting(
   if (opts.seenStatus && opts.seenStatus !== payment.status) return payment
   let until = now + Math.min(opts.waitSeconds, MAX_WAIT_SECONDS) * 1000
   if (payment.status === 'requires_confirmation') until = Math.min(until, payment.expiresAt + 1)
-  await waitForPaymentChange(env, paymentId, payment.version, until - Date.now())
+  const changed = await waitForPaymentChange(env, paymentId, payment.version, until - Date.now())
+  // The change was committed at the primary by another request: a replica may not have it yet.
+  if (changed) readPrimaryFromNowOn(env.DB)
   return readPaymentFor(env, principal, paymentId, Date.now())
 }

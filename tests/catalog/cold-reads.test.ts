@@ -1,0 +1,191 @@
+import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test'
+import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import worker from '../../src/index'
+import { catalogVersion } from '../../src/catalog/cache'
+import { edgeHits, publicReadFlights } from '../../src/http/cache'
+import { isolateCacheClear } from '../../src/http/isolate-cache'
+import { singleFlight } from '../../src/http/single-flight'
+import { countingD1 } from '../../src/lib/d1-stats'
+import { call } from '../helpers/http'
+import { adminCategories, adminProducts, product, uniq } from './fixtures'
+
+let productId = ''
+
+beforeAll(async () => {
+  const slug = uniq('tv')
+  await adminCategories([{ slug, name: '电视' }])
+  productId = (await adminProducts([product(uniq('sku'), '海信电视 冷读', slug)]))[0]!.id
+})
+
+afterEach(() => edgeHits.reset())
+
+/** The Worker over a D1 that counts round trips; every request gets its own context. */
+async function fetchCounted(paths: string[]) {
+  const { db, stats } = countingD1(env.DB)
+  const countedEnv = { ...env, DB: db }
+  // The catalog version is remembered for a second: read it first so only page reads count.
+  await catalogVersion(countedEnv)
+  stats.queries = 0
+  const contexts = paths.map(() => createExecutionContext())
+  const responses = await Promise.all(
+    paths.map((path, i) =>
+      worker.fetch(new Request(`https://tvpay.test${path}`) as never, countedEnv, contexts[i]!),
+    ),
+  )
+  await Promise.all(contexts.map((ctx) => waitOnExecutionContext(ctx)))
+  const bodies = await Promise.all(responses.map((r) => r.text()))
+  return { responses, bodies, stats }
+}
+
+const layerOf = (res: { headers: Headers }) =>
+  `${res.headers.get('x-cache')} ${res.headers.get('x-cache-layer')}`
+
+async function edgeHas(path: string) {
+  const version = await catalogVersion(env)
+  const key = `https://public-read.cache.tvpay.internal/v${version}${path}`
+  return (await caches.default.match(key)) !== undefined
+}
+
+describe('a cache miss costs one D1 read, shared by concurrent requests', () => {
+  it('eight concurrent misses of one page make one D1 read; seven share it', async () => {
+    const path = `/v1/products/${productId}?burst=${uniq('k')}`
+    const { responses, bodies, stats } = await fetchCounted(Array(8).fill(path))
+    expect(stats.queries).toBe(1)
+    expect(responses.map(layerOf).sort()).toEqual([...Array(7).fill('HIT flight'), 'MISS null'])
+    expect(new Set(bodies).size).toBe(1)
+    expect(new Set(responses.map((r) => r.headers.get('etag'))).size).toBe(1)
+    expect(JSON.parse(bodies[0]!).title).toBe('海信电视 冷读')
+    expect(publicReadFlights()).toBe(0)
+  })
+
+  it('different pages do not wait for each other', async () => {
+    const paths = [1, 2, 3].map((n) => `/v1/products/${productId}?page=${uniq('k')}-${n}`)
+    const { responses, stats } = await fetchCounted(paths)
+    expect(stats.queries).toBe(3)
+    expect(responses.map(layerOf)).toEqual(Array(3).fill('MISS null'))
+  })
+
+  it('a miss that fails (unknown product) is not shared as a page and not cached', async () => {
+    const path = `/v1/products/prod_nope_${uniq('k')}`
+    const { responses } = await fetchCounted(Array(3).fill(path))
+    expect(responses.map((r) => r.status)).toEqual([404, 404, 404])
+    expect(publicReadFlights()).toBe(0)
+  })
+})
+
+describe('nothing is written to the edge on the way to a miss', () => {
+  it('a page read once stays out of the edge; served a second time, it is copied there', async () => {
+    const path = `/v1/products/${productId}?once=${uniq('k')}`
+    expect((await call('GET', path)).headers.get('x-cache')).toBe('MISS')
+    expect(await edgeHas(path)).toBe(false)
+
+    // The second read is an isolate hit, which copies the page to the edge after the response.
+    const { db } = countingD1(env.DB)
+    const ctx = createExecutionContext()
+    const second = await worker.fetch(
+      new Request(`https://tvpay.test${path}`) as never,
+      { ...env, DB: db },
+      ctx,
+    )
+    expect(layerOf(second)).toBe('HIT isolate')
+    await waitOnExecutionContext(ctx)
+    expect(await edgeHas(path)).toBe(true)
+
+    isolateCacheClear() // a fresh isolate finds it at the edge
+    const third = await call('GET', path)
+    expect(layerOf(third)).toBe('HIT edge')
+  })
+})
+
+describe('while the edge keeps missing, D1 is asked without waiting for it', () => {
+  it('after a run of edge misses the D1 read starts beside the lookup', async () => {
+    for (let i = 0; i < 16; i++) edgeHits.record(false)
+    expect(edgeHits.rate).toBeLessThan(0.5)
+    const path = `/v1/products/${productId}?spec=${uniq('k')}`
+    const { responses, stats } = await fetchCounted([path])
+    expect(layerOf(responses[0]!)).toBe('MISS null')
+    expect(stats.queries).toBe(1)
+  })
+
+  it('the price: when the edge answers after all, that D1 read was wasted (and its answer dropped)', async () => {
+    const path = `/v1/products/${productId}?wasted=${uniq('k')}`
+    await call('GET', path)
+    await call('GET', path) // isolate hit: copied to the edge
+    await new Promise((r) => setTimeout(r, 50))
+    isolateCacheClear()
+    for (let i = 0; i < 16; i++) edgeHits.record(false)
+    const { responses, stats } = await fetchCounted([path])
+    expect(layerOf(responses[0]!)).toBe('HIT edge')
+    expect(stats.queries).toBe(1)
+    expect(edgeHits.rate).toBeGreaterThan(0)
+  })
+
+  it('with edge hits the norm, a miss asks the edge first and D1 only when it misses', async () => {
+    const path = `/v1/products/${productId}?seq=${uniq('k')}`
+    await call('GET', path)
+    await call('GET', path)
+    await new Promise((r) => setTimeout(r, 50))
+    isolateCacheClear()
+    const { responses, stats } = await fetchCounted([path])
+    expect(layerOf(responses[0]!)).toBe('HIT edge')
+    expect(stats.queries).toBe(0)
+  })
+})
+
+describe('single flight', () => {
+  const ctx = () => {
+    const pending: Promise<unknown>[] = []
+    return { waitUntil: (p: Promise<unknown>) => pending.push(p), pending }
+  }
+  const later = <T>(ms: number, value: T) =>
+    new Promise<T>((resolve) => setTimeout(() => resolve(value), ms))
+
+  it('followers get the leader value; the leader keeps its context alive until it lands', async () => {
+    const flight = singleFlight<string>({ followForMs: 1000 })
+    const leaderCtx = ctx()
+    let runs = 0
+    const work = () => {
+      runs++
+      return later(20, 'page')
+    }
+    const results = await Promise.all([
+      flight.run('k', leaderCtx, work),
+      flight.run('k', ctx(), work),
+      flight.run('k', ctx(), work),
+    ])
+    expect(runs).toBe(1)
+    expect(results).toEqual([
+      { value: 'page', shared: false },
+      { value: 'page', shared: true },
+      { value: 'page', shared: true },
+    ])
+    expect(leaderCtx.pending).toHaveLength(1)
+    expect(flight.size()).toBe(0)
+  })
+
+  it('a follower whose leader fails does the work itself', async () => {
+    const flight = singleFlight<string>({ followForMs: 1000 })
+    const leader = flight.run('k', ctx(), () =>
+      later(10, null).then(() => Promise.reject(new Error('d1 down'))),
+    )
+    const follower = flight.run('k', ctx(), () => later(5, 'own read'))
+    await expect(leader).rejects.toThrow('d1 down')
+    expect(await follower).toEqual({ value: 'own read', shared: false })
+  })
+
+  it('a follower never waits past followForMs for a leader that hangs', async () => {
+    const flight = singleFlight<string>({ followForMs: 50 })
+    flight.run('k', ctx(), () => new Promise<string>(() => undefined))
+    const started = Date.now()
+    const follower = await flight.run('k', ctx(), () => Promise.resolve('own read'))
+    expect(follower).toEqual({ value: 'own read', shared: false })
+    expect(Date.now() - started).toBeLessThan(1000)
+    // A flight older than followForMs is not joined: the next request leads its own.
+    let ran = false
+    await flight.run('k', ctx(), async () => {
+      ran = true
+      return 'x'
+    })
+    expect(ran).toBe(true)
+  })
+})
