@@ -40,6 +40,40 @@ export function evaluate(result: ScenarioResult, targets: Targets | undefined): 
   return checks
 }
 
+/** The `notSlowerThan` checks, once every scenario of the run has its figures. */
+export function compare(
+  result: ScenarioResult,
+  targets: Targets | undefined,
+  all: readonly ScenarioResult[],
+): Check[] {
+  const rule = targets?.notSlowerThan
+  if (!rule) return []
+  const other = all.find((r) => r.name === rule.scenario)
+  if (!other) return []
+  const checks: Check[] = []
+  for (const level of result.levels) {
+    const peer = other.levels.find((l) => l.connections === level.connections)
+    if (!peer) continue
+    const at = `@${level.connections}`
+    const p50 = level.deltaP50Us - peer.deltaP50Us
+    const p99 = level.deltaP99Us - peer.deltaP99Us
+    const vs = `vs ${rule.scenario}`
+    checks.push({
+      target: `Δp50 ${vs} ${at}`,
+      limit: rule.p50SlackUs,
+      actual: p50,
+      pass: p50 <= rule.p50SlackUs,
+    })
+    checks.push({
+      target: `Δp99 ${vs} ${at}`,
+      limit: rule.p99SlackUs,
+      actual: p99,
+      pass: p99 <= rule.p99SlackUs,
+    })
+  }
+  return checks
+}
+
 const WIDE = /[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\uff00-\uff60]/
 
 /** Display width: CJK characters take two columns in a terminal. */

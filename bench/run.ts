@@ -13,7 +13,7 @@ import { BENCH_PRODUCTS, RESULTS_FILE } from './config'
 import { ensureBenchData } from './data'
 import { Connections } from './http'
 import { type Plan, runScenario, type ScenarioResult } from './measure'
-import { evaluate, formatTable, machine } from './report'
+import { compare, evaluate, formatTable, machine } from './report'
 import { scenarioGroups } from './scenarios/index'
 import type { Scenario, ScenarioContext } from './scenarios/registry'
 import { BENCH_TARGETS, type BenchTarget, startBenchServer } from './server'
@@ -68,6 +68,7 @@ const ctx: ScenarioContext = {
 }
 
 const results: Array<ScenarioResult & { group: string; checks: ReturnType<typeof evaluate> }> = []
+const targetsOf = new Map<string, Scenario['targets']>()
 const failures: string[] = []
 try {
   for (const group of scenarioGroups()) {
@@ -84,6 +85,7 @@ try {
       try {
         const result = await runScenario(server, scenario, plan, log)
         results.push({ ...result, group: group.name, checks: evaluate(result, scenario.targets) })
+        targetsOf.set(scenario.name, scenario.targets)
       } catch (err) {
         failures.push(`${scenario.name}: ${(err as Error).message}`)
         log(`✗ ${scenario.name}: ${(err as Error).message}`)
@@ -98,6 +100,8 @@ try {
   }
   await server.dispose()
 }
+
+for (const r of results) r.checks.push(...compare(r, targetsOf.get(r.name), results))
 
 const report = {
   date: new Date().toISOString(),

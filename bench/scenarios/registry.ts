@@ -13,6 +13,11 @@ export type Targets = {
   p99DeltaUs?: number
   /** Throughput at the highest connection count, as a fraction of the baseline's. */
   minThroughputRatio?: number
+  /**
+   * No slower than another scenario of the same run: this row's Δp50 and Δp99 over its baseline
+   * minus that row's, at each connection count both ran, within the slack (µs; noise).
+   */
+  notSlowerThan?: { scenario: string; p50SlackUs: number; p99SlackUs: number }
 }
 
 export type Scenario = {

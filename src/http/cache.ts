@@ -21,11 +21,11 @@ import { singleFlight } from './single-flight'
  * (a deal starting) can lag.
  *
  * A miss must cost no more than going to D1 without any cache (docs/catalog.md, "Cold reads"):
- * - the edge lookup and the D1 read overlap when the edge has been missing here lately;
+ * - the edge is skipped (but for a sample) while it keeps missing here (see fill);
  * - concurrent misses of one page in this isolate share one read (src/http/single-flight.ts);
- * - nothing is written to the edge on the way to the response: a page goes to the edge once
- *   this isolate serves it a second time (popular pages get there, one-off reads never do), and
- *   that write runs after the response, in waitUntil.
+ * - nothing is written to the edge on the way to the response: a page goes to the edge when
+ *   this isolate serves it again (popular pages get there, one-off reads never do), after the
+ *   response (waitUntil), within a budget of edge writes per second.
  */
 
 export type PublicReadOptions = {
@@ -114,8 +114,8 @@ export async function publicJson(
 
   const kept = isolateCacheGet(opts.version, page)
   if (kept) {
-    if (!kept.atEdge) {
-      // Served twice by this isolate: worth a copy at the edge for isolates that have not got it.
+    if (!kept.atEdge && edgeWrites.take()) {
+      // Served again by this isolate: worth a copy at the edge for isolates that have not got it.
       kept.atEdge = true
       c.executionCtx.waitUntil(putAtEdge(edgeKey, kept, ttl))
     }
@@ -138,17 +138,22 @@ async function fromD1(produce: () => Promise<unknown>): Promise<CachedAnswer> {
 }
 
 /**
- * The edge copy if it has time left, else D1. While the edge keeps missing here, D1 is asked at
- * the same time as the edge (a miss then costs max(lookup, read), not their sum); the price is
- * a wasted read when the edge answers after all, rare by then.
+ * The edge copy if it has time left, else D1. How the edge is asked depends on how often it has
+ * had what this isolate missed lately (edgeHits):
+ * - usually: ask the edge first, D1 only when it misses (a hit saves the read);
+ * - rarely: skip the edge (a lookup that keeps missing only adds its cost to every miss), except
+ *   every PROBE_EVERY-th miss, which asks the edge and D1 at once so the rate can recover; a
+ *   probe's D1 read is wasted when the edge answers.
  */
 async function fill(
   edgeKey: string,
   produce: () => Promise<unknown>,
   ttl: number,
 ): Promise<Filled> {
+  const ask = edgeHits.policy()
+  if (ask === 'skip') return { ...(await fromD1(produce)), source: 'd1' }
   const lookup = fromEdge(edgeKey, ttl)
-  const early = edgeHits.rate < SPECULATE_BELOW ? fromD1(produce) : null
+  const early = ask === 'probe' ? fromD1(produce) : null
   early?.catch(() => undefined) // awaited below unless the edge answers
   const edge = await lookup
   edgeHits.record(edge !== null)
@@ -185,17 +190,50 @@ async function putAtEdge(edgeKey: string, page: CachedAnswer, ttl: number): Prom
   await caches.default.put(edgeKey, stored)
 }
 
-/** Below this share of edge hits (moving average), misses ask D1 without waiting for the edge. */
-const SPECULATE_BELOW = 0.5
+/** Below this share of edge hits (moving average), misses skip the edge but for probes. */
+const ASK_EDGE_FIRST_ABOVE = 0.5
+const PROBE_EVERY = 8
 
 /** How often the edge lookups of this isolate found the page: a moving average over ~16. */
 export const edgeHits = {
   rate: 1,
+  misses: 0,
+  policy(): 'first' | 'probe' | 'skip' {
+    if (this.rate >= ASK_EDGE_FIRST_ABOVE) return 'first'
+    return ++this.misses % PROBE_EVERY === 0 ? 'probe' : 'skip'
+  },
   record(hit: boolean) {
     this.rate += ((hit ? 1 : 0) - this.rate) / 16
   },
   reset() {
     this.rate = 1
+    this.misses = 0
+  },
+}
+
+/**
+ * Edge writes happen after responses, but they still cost CPU and a subrequest each: an isolate
+ * makes at most EDGE_WRITES_PER_SECOND (a token bucket). A popular page is served again and
+ * again, so it finds a token soon; the budget only delays the long tail.
+ */
+const EDGE_WRITES_PER_SECOND = 20
+
+export const edgeWrites = {
+  tokens: EDGE_WRITES_PER_SECOND,
+  at: 0,
+  take(now = Date.now()): boolean {
+    this.tokens = Math.min(
+      EDGE_WRITES_PER_SECOND,
+      this.tokens + ((now - this.at) / 1000) * EDGE_WRITES_PER_SECOND,
+    )
+    this.at = now
+    if (this.tokens < 1) return false
+    this.tokens -= 1
+    return true
+  },
+  reset() {
+    this.tokens = EDGE_WRITES_PER_SECOND
+    this.at = 0
   },
 }
 

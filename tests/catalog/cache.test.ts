@@ -1,12 +1,12 @@
 import { env } from 'cloudflare:test'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import {
   bumpCatalogVersion,
   catalogVersion,
   catalogVersionBumpStatement,
   VERSION_TTL_MS,
 } from '../../src/catalog/cache'
-import { etagMatches } from '../../src/http/cache'
+import { edgeHits, edgeWrites, etagMatches } from '../../src/http/cache'
 import {
   ISOLATE_CACHE_MAX_BYTES,
   isolateCacheClear,
@@ -27,6 +27,12 @@ beforeAll(async () => {
   await adminCategories([{ slug, name: '电视' }])
   sku = uniq('sku')
   productId = (await adminProducts([product(sku, '小米电视 缓存', slug)]))[0]!.id
+})
+
+// Each test starts like a fresh isolate: the edge is asked first, edge writes have budget.
+beforeEach(() => {
+  edgeHits.reset()
+  edgeWrites.reset()
 })
 
 const publicReads = () => [

@@ -2,7 +2,7 @@ import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import worker from '../../src/index'
 import { catalogVersion } from '../../src/catalog/cache'
-import { edgeHits, publicReadFlights } from '../../src/http/cache'
+import { edgeHits, edgeWrites, publicReadFlights } from '../../src/http/cache'
 import { isolateCacheClear } from '../../src/http/isolate-cache'
 import { singleFlight } from '../../src/http/single-flight'
 import { countingD1 } from '../../src/lib/d1-stats'
@@ -17,7 +17,10 @@ beforeAll(async () => {
   productId = (await adminProducts([product(uniq('sku'), '海信电视 冷读', slug)]))[0]!.id
 })
 
-afterEach(() => edgeHits.reset())
+afterEach(() => {
+  edgeHits.reset()
+  edgeWrites.reset()
+})
 
 /** The Worker over a D1 that counts round trips; every request gets its own context. */
 async function fetchCounted(paths: string[]) {
@@ -97,27 +100,43 @@ describe('nothing is written to the edge on the way to a miss', () => {
   })
 })
 
-describe('while the edge keeps missing, D1 is asked without waiting for it', () => {
-  it('after a run of edge misses the D1 read starts beside the lookup', async () => {
+describe('while the edge keeps missing here, misses skip it (but for probes)', () => {
+  const missRun = () => {
     for (let i = 0; i < 16; i++) edgeHits.record(false)
     expect(edgeHits.rate).toBeLessThan(0.5)
-    const path = `/v1/products/${productId}?spec=${uniq('k')}`
+  }
+
+  it('a miss then costs the D1 read alone; every 8th asks the edge beside D1', async () => {
+    missRun()
+    const policies = Array.from({ length: 16 }, () => edgeHits.policy())
+    expect(policies.filter((p) => p === 'probe')).toHaveLength(2)
+    expect(policies.filter((p) => p === 'skip')).toHaveLength(14)
+    const path = `/v1/products/${productId}?skip=${uniq('k')}`
     const { responses, stats } = await fetchCounted([path])
     expect(layerOf(responses[0]!)).toBe('MISS null')
     expect(stats.queries).toBe(1)
   })
 
-  it('the price: when the edge answers after all, that D1 read was wasted (and its answer dropped)', async () => {
-    const path = `/v1/products/${productId}?wasted=${uniq('k')}`
+  it('a skipped edge copy is not found; a probe finds it (its D1 read wasted) and lifts the rate', async () => {
+    const path = `/v1/products/${productId}?probe=${uniq('k')}`
     await call('GET', path)
-    await call('GET', path) // isolate hit: copied to the edge
+    await call('GET', path) // served again: copied to the edge
     await new Promise((r) => setTimeout(r, 50))
-    isolateCacheClear()
-    for (let i = 0; i < 16; i++) edgeHits.record(false)
-    const { responses, stats } = await fetchCounted([path])
-    expect(layerOf(responses[0]!)).toBe('HIT edge')
-    expect(stats.queries).toBe(1)
-    expect(edgeHits.rate).toBeGreaterThan(0)
+    expect(await edgeHas(path)).toBe(true)
+    missRun()
+    edgeHits.misses = 0
+    const answers: string[] = []
+    let reads = 0
+    for (let i = 0; i < 8; i++) {
+      isolateCacheClear()
+      const { responses, stats } = await fetchCounted([path])
+      answers.push(layerOf(responses[0]!))
+      reads += stats.queries
+    }
+    expect(answers).toEqual([...Array(7).fill('MISS null'), 'HIT edge'])
+    expect(reads).toBe(8)
+    const before = edgeHits.rate
+    expect(before).toBeGreaterThan(0)
   })
 
   it('with edge hits the norm, a miss asks the edge first and D1 only when it misses', async () => {
@@ -129,6 +148,33 @@ describe('while the edge keeps missing, D1 is asked without waiting for it', () 
     const { responses, stats } = await fetchCounted([path])
     expect(layerOf(responses[0]!)).toBe('HIT edge')
     expect(stats.queries).toBe(0)
+  })
+})
+
+describe('edge writes have a budget per isolate', () => {
+  it('with no token left, a page served again stays out of the edge until one frees up', async () => {
+    const path = `/v1/products/${productId}?budget=${uniq('k')}`
+    await call('GET', path)
+    const now = Date.now()
+    while (edgeWrites.take(now)) {
+      // spend the bucket
+    }
+    await call('GET', path)
+    await new Promise((r) => setTimeout(r, 20))
+    expect(await edgeHas(path)).toBe(false)
+    edgeWrites.reset()
+    await call('GET', path)
+    await new Promise((r) => setTimeout(r, 50))
+    expect(await edgeHas(path)).toBe(true)
+  })
+
+  it('refills at 20 a second', () => {
+    edgeWrites.reset()
+    let taken = 0
+    while (edgeWrites.take(1000)) taken++
+    expect(taken).toBe(20)
+    expect(edgeWrites.take(1010)).toBe(false)
+    expect(edgeWrites.take(1050)).toBe(true)
   })
 })
 
