@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-pool-workers'
 import { defineConfig } from 'vitest/config'
+import type { AlipayTestContext } from './sandbox/alipay/test-setup'
 
 /** Fresh ES256 keys per run: nothing secret is committed, and rotation is exercised (two keys). */
 function testJwks() {
@@ -13,14 +14,27 @@ function testJwks() {
   return JSON.stringify({ keys })
 }
 
+/** The Worker's Alipay config points at the sandbox that sandbox/alipay/test-setup.ts started. */
+function alipayBindings(alipay: AlipayTestContext) {
+  return {
+    ALIPAY_APP_ID: alipay.appId,
+    ALIPAY_GATEWAY_URL: alipay.gatewayUrl,
+    ALIPAY_APP_PRIVATE_KEY: alipay.app.privatePkcs8Bare,
+    ALIPAY_PUBLIC_KEY: alipay.alipay.publicPem,
+    ALIPAY_SANDBOX_URL: alipay.sandboxUrl,
+    ALIPAY_TEST: JSON.stringify(alipay),
+  }
+}
+
 export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, 'migrations'))
   return {
     plugins: [
-      cloudflareTest({
+      cloudflareTest(({ inject }) => ({
         wrangler: { configPath: './wrangler.toml' },
         miniflare: {
           bindings: {
+            ...alipayBindings(inject('alipay')),
             TEST_MIGRATIONS: migrations,
             SCHEMA_SQL: readFileSync('schema.sql', 'utf8'),
             ADMIN_TOKEN: 'test-admin-token-0123456789abcdef',
@@ -29,9 +43,10 @@ export default defineConfig(async () => {
             BILLER_FEED_KEY: randomBytes(32).toString('base64url'),
           },
         },
-      }),
+      })),
     ],
     test: {
+      globalSetup: ['./sandbox/alipay/test-setup.ts'],
       setupFiles: ['./tests/setup.ts'],
       include: ['tests/**/*.test.ts'],
       testTimeout: 30_000,
