@@ -43,6 +43,8 @@ export const ERROR_STATUS = {
   invalid_transition: 409,
   payment_declined: 402,
   provider_unavailable: 503,
+  provider_error: 502,
+  provider_unsupported: 409,
   refund_exceeds_amount: 409,
   shipping_address_required: 400,
   // orders and deals
@@ -105,6 +107,7 @@ const TITLES: Partial<Record<number, string>> = {
   426: 'Upgrade Required',
   429: 'Too Many Requests',
   500: 'Internal Server Error',
+  502: 'Bad Gateway',
   503: 'Service Unavailable',
 }
 
