@@ -5,10 +5,19 @@
 //   --only <regex>   run only scenarios whose name matches
 //   --quick          fewer requests (a smoke run; figures are noisier)
 //   --rounds <n>     ABBA rounds per connection level (default 3)
+// The household channel (bench/channel.ts) runs after the HTTP scenarios when --only is absent or
+// matches "channel"; `--only channel` runs it alone (no catalog database needed).
 import { writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { parseArgs } from 'node:util'
 import { buildWorker } from './build'
+import {
+  CHANNEL_PLAN,
+  CHANNEL_QUICK,
+  type ChannelResult,
+  formatChannel,
+  runChannelBench,
+} from './channel'
 import { BENCH_PRODUCTS, RESULTS_FILE } from './config'
 import { ensureBenchData } from './data'
 import { Connections } from './http'
@@ -31,12 +40,32 @@ const plan: Plan = args.quick
   : { rounds: Number(args.rounds), blockAt1: 60, warmup: 30, probes: 3 }
 if (!Number.isInteger(plan.rounds) || plan.rounds < 1) throw new Error('--rounds must be ≥ 1')
 const only = args.only ? new RegExp(args.only) : null
+const channelOnly = args.only === 'channel'
 const log = (line: string) => console.log(line)
 
 const started = Date.now()
 const loadAtStart = os.loadavg().map((l) => Number(l.toFixed(2)))
 log('Building the Worker (wrangler deploy --dry-run)…')
 const script = buildWorker()
+
+let channel: ChannelResult | null = null
+if (!only || only.test('channel')) {
+  channel = await runChannelBench(script, args.quick ? CHANNEL_QUICK : CHANNEL_PLAN, log)
+}
+if (channelOnly) {
+  const report = {
+    date: new Date().toISOString(),
+    machine: { ...machine(), loadAverageAtStart: loadAtStart },
+    seconds: Math.round((Date.now() - started) / 1000),
+    channel,
+  }
+  writeFileSync(RESULTS_FILE, JSON.stringify(report, null, 2) + '\n')
+  log('')
+  log(formatChannel(channel!))
+  log(`Wrote ${RESULTS_FILE} (${report.seconds} s)`)
+  process.exit(0)
+}
+
 const data = await ensureBenchData(log)
 const server = await startBenchServer(script)
 log(`Worker up: ${BENCH_TARGETS.map((t) => `${t} ${server.url[t]}`).join(', ')}`)
@@ -111,11 +140,16 @@ const report = {
   seconds: Math.round((Date.now() - started) / 1000),
   failures,
   scenarios: results,
+  channel,
 }
 writeFileSync(RESULTS_FILE, JSON.stringify(report, null, 2) + '\n')
 log('')
 log(formatTable(results))
 log('')
+if (channel) {
+  log(formatChannel(channel))
+  log('')
+}
 const checks = results.flatMap((r) => r.checks)
 const missed = checks.filter((c) => !c.pass).length
 log(`Targets: ${checks.length - missed} met, ${missed} missed (✗ cells above)`)

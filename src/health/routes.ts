@@ -61,6 +61,16 @@ const benchD1Floor = createRoute({
   },
 })
 
+/** `npm run bench` times the household channel against this: a WebSocket echoed by the Worker. */
+const benchEcho = createRoute({
+  method: 'get',
+  path: '/__bench/echo',
+  hide: true,
+  responses: {
+    101: { description: 'A WebSocket that echoes every frame (only when BENCH=1)' },
+  },
+})
+
 export const healthRoutes = new OpenAPIHono<AppEnv>()
   .openapi(health, (c) => c.json({ status: 'ok' as const }, 200))
   .openapi(jwks, async (c) => {
@@ -76,4 +86,14 @@ export const healthRoutes = new OpenAPIHono<AppEnv>()
     if (!benchEnabled(c.env)) throw new ApiError('not_found', `No route for GET ${c.req.path}`)
     await c.env.DB.prepare('SELECT 1').first()
     return c.json({ ok: true as const }, 200)
+  })
+  .openapi(benchEcho, (c) => {
+    if (!benchEnabled(c.env)) throw new ApiError('not_found', `No route for GET ${c.req.path}`)
+    if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') {
+      throw new ApiError('upgrade_required', 'Open this URL as a WebSocket')
+    }
+    const { 0: client, 1: server } = new WebSocketPair()
+    server.accept()
+    server.addEventListener('message', (event) => server.send(event.data))
+    return new Response(null, { status: 101, webSocket: client }) as never
   })
