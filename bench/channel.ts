@@ -75,6 +75,8 @@ export type ChannelResult = {
     idleSeconds: number
     perSocketKb: number
     perSocketIdleKb: number
+    /** The same count of idle sockets echoed by the Worker (no Durable Object): the floor. */
+    echoPerSocketKb: number
   } | null
   seconds: number
 }
@@ -370,8 +372,21 @@ export async function runChannelBench(
     let memory: ChannelResult['memory'] = null
     if (plan.idleHouseholds > 0) {
       const tokens = await createHouseholds(plan.idleHouseholds)
+      // The runtime's own cost of a socket, for comparison: as many idle echo sockets.
+      await sleep(2000)
+      const rssEchoBeforeMb = workerdRssMb()
+      const echoes: Client[] = []
+      for (let i = 0; i < plan.idleHouseholds * 2; i += 20) {
+        const n = Math.min(20, plan.idleHouseholds * 2 - i)
+        echoes.push(
+          ...(await Promise.all(
+            Array.from({ length: n }, () => Client.open(`${wsOrigin}/__bench/echo`)),
+          )),
+        )
+      }
       await sleep(2000)
       const rssBeforeMb = workerdRssMb()
+      const echoPerSocketKb = Math.round(((rssBeforeMb - rssEchoBeforeMb) * 1024) / echoes.length)
       const idle = await connect(tokens)
       await sleep(2000)
       const rssConnectedMb = workerdRssMb()
@@ -389,6 +404,7 @@ export async function runChannelBench(
         idleSeconds: IDLE_SECONDS,
         perSocketKb: kb(rssConnectedMb),
         perSocketIdleKb: kb(rssIdleMb),
+        echoPerSocketKb,
       }
       log(
         `  memory: ${sockets} idle sockets (${idle.length} households): workerd RSS ` +
@@ -397,10 +413,12 @@ export async function runChannelBench(
       )
       const lost = idle.filter((h) => h.phone.closed || h.tv.closed).length
       if (lost > 0) log(`  (${lost} idle households lost a socket while idle)`)
+      log(`  (an idle echo socket of the Worker itself: ${echoPerSocketKb} KB)`)
       for (const h of idle) {
         h.phone.close()
         h.tv.close()
       }
+      for (const e of echoes) e.close()
     }
     for (const h of all) {
       h.phone.close()
@@ -442,7 +460,7 @@ export function formatChannel(result: ChannelResult): string {
       `Memory: ${m.sockets} idle sockets (${m.households} households, a phone and a TV each): ` +
         `${m.perSocketKb} KB a socket just connected, ${m.perSocketIdleKb} KB after ` +
         `${m.idleSeconds} s idle (workerd RSS ${m.rssBeforeMb} → ${m.rssConnectedMb} → ` +
-        `${m.rssIdleMb} MB).`,
+        `${m.rssIdleMb} MB); an idle socket echoed by the Worker alone: ${m.echoPerSocketKb} KB.`,
     )
   }
   lines.push(`Target: added p99 of typing under ${ADDED_P99_TARGET_MS} ms over the echo.`)

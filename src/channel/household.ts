@@ -223,6 +223,7 @@ export class Household extends DurableObject<Env> {
   }
 
   private saveDevices(devices: Member[]) {
+    if (JSON.stringify(devices) === JSON.stringify(this.devices())) return
     this.ctx.storage.kv.put('devices', devices)
   }
 
