@@ -3,14 +3,15 @@ import { paymentsMaintenance } from './payments/expiry'
 import { settleDeals } from './deals/settlement'
 import { billsMaintenance } from './bills/maintenance'
 import { purgeTickets } from './channel/tickets'
+import { purposes } from './wiring'
 
 /** Everything the cron trigger runs, in order. Each task must be idempotent and resumable. */
 export type CronTask = { name: string; run: (env: Env, now: number) => Promise<unknown> }
 
 export const cronTasks: CronTask[] = [
   { name: 'auth.maintenance', run: authMaintenance },
-  { name: 'payments.maintenance', run: paymentsMaintenance },
-  { name: 'deals.settlement', run: (env, now) => settleDeals(env, now) },
+  { name: 'payments.maintenance', run: (env, now) => paymentsMaintenance(env, purposes, now) },
+  { name: 'deals.settlement', run: (env, now) => settleDeals(env, purposes, now) },
   { name: 'bills.maintenance', run: billsMaintenance },
   { name: 'channel.maintenance', run: (env, now) => purgeTickets(env, now) },
 ]

@@ -1,4 +1,4 @@
-import { registerHomeRail } from '../catalog/home'
+import type { HomeRail } from '../catalog/home'
 import { COLUMNS, toBillView, VISIBLE, type BillDisplayRow } from './lookup'
 
 export const BILLS_RAIL_ITEMS = 10
@@ -8,7 +8,7 @@ export const BILLS_RAIL_ITEMS = 10
  * lead). Personal, so the catalog does not share-cache a home that shows it. The statement runs in
  * the home's single batch; the time is selected into the rows so toItems can flag overdue bills.
  */
-registerHomeRail({
+export const billsRail: HomeRail = {
   id: 'bills-unpaid',
   title: '待缴账单',
   kind: 'bills',
@@ -24,4 +24,4 @@ registerHomeRail({
   },
   toItems: (rows: Array<BillDisplayRow & { now_ms: number }>) =>
     rows.map((row) => toBillView(row, row.now_ms)),
-})
+}

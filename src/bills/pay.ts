@@ -9,7 +9,7 @@ import {
   newPaymentStatements,
   type PaymentView,
 } from '../payments/intents'
-import type { Payment } from '../payments/purposes'
+import type { Payment, Purposes } from '../payments/purposes'
 import { findVisibleBill } from './lookup'
 import { payableAmount } from './rules'
 
@@ -24,6 +24,7 @@ export type PayResult = { created: boolean; payment: PaymentView }
  */
 export async function payBill(
   env: Env,
+  purposes: Purposes,
   principal: Principal,
   billId: string,
   requested: number | undefined,
@@ -31,8 +32,10 @@ export async function payBill(
 ): Promise<PayResult> {
   for (let tries = 0; tries < 2; tries++) {
     const bill = await findVisibleBill(env.DB, principal.userId, billId)
-    const open = await openPayment(env, billId, now)
-    if (open) return { created: false, payment: await viewOfOpen(env, open, principal, now) }
+    const open = await openPayment(env, purposes, billId, now)
+    if (open) {
+      return { created: false, payment: await viewOfOpen(env, purposes, open, principal, now) }
+    }
     const amount = payableAmount(bill, bill, requested, now)
 
     const { paymentId, statements } = newPaymentStatements(env, {
@@ -52,16 +55,20 @@ export async function payBill(
       await env.DB.batch([...statements, attempt])
     } catch (err) {
       if (isOpenPaymentConflict(err)) {
-        const winner = await openPayment(env, billId, now)
-        if (winner)
-          return { created: false, payment: await viewOfOpen(env, winner, principal, now) }
+        const winner = await openPayment(env, purposes, billId, now)
+        if (winner) {
+          return {
+            created: false,
+            payment: await viewOfOpen(env, purposes, winner, principal, now),
+          }
+        }
         continue
       }
       if (/NOT NULL constraint failed: bill_payment_attempts\.bill_version/.test(errorText(err)))
         continue
       throw err
     }
-    return { created: true, payment: await getPaymentView(env, paymentId, now) }
+    return { created: true, payment: await getPaymentView(env, purposes, paymentId, now) }
   }
   throw new ApiError(
     'bill_changed',
@@ -69,10 +76,15 @@ export async function payBill(
   )
 }
 
-async function openPayment(env: Env, billId: string, now: number): Promise<Payment | null> {
+async function openPayment(
+  env: Env,
+  purposes: Purposes,
+  billId: string,
+  now: number,
+): Promise<Payment | null> {
   const found = await findOpenPayment(env.DB, { type: 'bill', id: billId })
   if (!found) return null
-  const current = await expireIfDue(env, found, now)
+  const current = await expireIfDue(env, purposes, found, now)
   return current.status === 'requires_confirmation' || current.status === 'requires_capture'
     ? current
     : null
@@ -81,6 +93,7 @@ async function openPayment(env: Env, billId: string, now: number): Promise<Payme
 /** The person's own open payment is theirs to see; another household member's is not. */
 async function viewOfOpen(
   env: Env,
+  purposes: Purposes,
   payment: Payment,
   principal: Principal,
   now: number,
@@ -91,5 +104,5 @@ async function viewOfOpen(
       'Another member of your household is paying this bill right now',
     )
   }
-  return getPaymentView(env, payment.id, now)
+  return getPaymentView(env, purposes, payment.id, now)
 }

@@ -1,5 +1,5 @@
 import { ApiError } from '../http/errors'
-import { registerPurpose, type Payment } from '../payments/purposes'
+import type { Payment, PurposeHandler } from '../payments/purposes'
 import { findBiller } from './billers'
 import type { BillRow } from './lookup'
 import { payableAmount } from './rules'
@@ -9,7 +9,7 @@ import { payableAmount } from './rules'
  * moves the payment and its ledger transfer to the biller's payable account, so "bill paid" and
  * "money with the biller" commit together or not at all.
  */
-registerPurpose('bill', {
+export const billPurpose: PurposeHandler = {
   async beforeConfirm(env, payment) {
     const row = await env.DB.prepare(
       `SELECT b.*, a.bill_version AS attempt_version
@@ -35,7 +35,7 @@ registerPurpose('bill', {
     if (to === 'refunded') return refundStatements(env, payment, now)
     return []
   },
-})
+}
 
 /**
  * The settlement entry is written first, with a biller_id that the subquery finds only while the

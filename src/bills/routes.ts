@@ -30,8 +30,7 @@ import {
   SettlementSchema,
 } from './schemas'
 import { iso } from '../lib/time'
-import './purpose'
-import './home'
+import { purposes } from '../wiring'
 
 const IdParam = (name: string, example: string) =>
   z.object({
@@ -356,6 +355,7 @@ export const billRoutes = new OpenAPIHono<AppEnv>()
     const requested = c.req.valid('json')?.amount?.amount
     const result = await payBill(
       c.env,
+      purposes,
       principalOf(c),
       c.req.valid('param').id,
       requested,

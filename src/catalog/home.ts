@@ -1,9 +1,9 @@
 import type { Principal } from '../env'
 
 /**
- * The registry behind `/v1/home` and the extras of `/v1/products/{id}`. Capabilities register at
- * module import (deals and bills import their registration module from their routes.ts); every
- * rail's statement and every extra's statement runs in one `env.DB.batch()`.
+ * What `/v1/home` and the extras of `/v1/products/{id}` are made of. Each capability exports its
+ * rails and extras as plain values; src/wiring.ts lists them all, and the catalog routes pass that
+ * list in. Every rail's statement and every extra's statement runs in one `env.DB.batch()`.
  */
 
 export type RailKind = 'deals' | 'products' | 'categories' | 'bills'
@@ -29,23 +29,9 @@ export type ProductExtra = {
   toValue(rows: any[]): unknown
 }
 
-const rails = new Map<string, HomeRail>()
-const extras = new Map<string, ProductExtra>()
-
-export function registerHomeRail(rail: HomeRail): void {
-  rails.set(rail.id, rail)
-}
-
-export function registerProductExtra(extra: ProductExtra): void {
-  extras.set(extra.field, extra)
-}
-
-export function homeRails(): HomeRail[] {
-  return [...rails.values()].sort((a, b) => a.position - b.position || a.id.localeCompare(b.id))
-}
-
-export function productExtras(): ProductExtra[] {
-  return [...extras.values()]
+/** Screen order: by position, then id. */
+function inScreenOrder(rails: readonly HomeRail[]): HomeRail[] {
+  return [...rails].sort((a, b) => a.position - b.position || a.id.localeCompare(b.id))
 }
 
 export type HomeView = {
@@ -55,10 +41,11 @@ export type HomeView = {
 /** Every rail in one batch; rails with nothing to show are left out. */
 export async function loadHome(
   env: Env,
+  rails: readonly HomeRail[],
   principal: Principal | null,
   now: number,
 ): Promise<HomeView> {
-  const planned = homeRails()
+  const planned = inScreenOrder(rails)
     .map((rail) => ({ rail, statement: rail.query(env, principal, now) }))
     .filter((p): p is { rail: HomeRail; statement: D1PreparedStatement } => p.statement !== null)
   if (planned.length === 0) return { rails: [] }

@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi'
 import { ApiError } from '../http/errors'
 import { decodeCursor, keysetPage } from '../lib/pagination'
-import { productExtras } from './home'
+import type { ProductExtra } from './home'
 import { SUMMARY_COLUMNS, type SummaryRow, toSummary, type ProductSummary } from './views'
 
 /** Lists are ordered by popularity, then id: the cursor is the last row's (sales, id). */
@@ -69,9 +69,13 @@ export type ProductDetailRow = SummaryRow & {
   attributes: string
 }
 
-/** The product and every registered extra (active_deal, …) in one batch. */
-export async function getProduct(env: Env, id: string, now: number) {
-  const extras = productExtras()
+/** The product and every extra (active_deal, …) in one batch. */
+export async function getProduct(
+  env: Env,
+  extras: readonly ProductExtra[],
+  id: string,
+  now: number,
+) {
   const results = await env.DB.batch<any>([
     env.DB.prepare(
       `SELECT ${SUMMARY_COLUMNS}, p.sku, p.description, p.images, p.attributes FROM products p WHERE p.id = ?`,

@@ -1,13 +1,13 @@
-import { registerHomeRail } from './home'
+import type { HomeRail } from './home'
 import { SUMMARY_COLUMNS, type SummaryRow, toCategory, toSummary } from './views'
 
-/** The catalog's own home rails. Deals and bills register theirs from their own modules. */
+/** The catalog's own home rails (deals and bills export theirs; src/wiring.ts lists them all). */
 
 export const RAIL_ITEMS = 10
 /** One best-seller rail for each of the first TOP_CATEGORY_RAILS root categories. */
 export const TOP_CATEGORY_RAILS = 4
 
-registerHomeRail({
+const categories: HomeRail = {
   id: 'categories',
   title: '全部分类',
   kind: 'categories',
@@ -18,9 +18,9 @@ registerHomeRail({
        ORDER BY position, slug LIMIT 20`,
     ),
   toItems: (rows) => rows.map(toCategory),
-})
+}
 
-registerHomeRail({
+const bestSellers: HomeRail = {
   id: 'best-sellers',
   title: '热销榜',
   kind: 'products',
@@ -30,10 +30,10 @@ registerHomeRail({
       `SELECT ${SUMMARY_COLUMNS} FROM products p ORDER BY p.sales DESC, p.id DESC LIMIT ?`,
     ).bind(RAIL_ITEMS),
   toItems: (rows: SummaryRow[]) => rows.map(toSummary),
-})
+}
 
-for (let k = 0; k < TOP_CATEGORY_RAILS; k++) {
-  registerHomeRail({
+function topCategory(k: number): HomeRail {
+  return {
     id: `top-category-${k + 1}`,
     title: '热销',
     kind: 'products',
@@ -51,5 +51,11 @@ for (let k = 0; k < TOP_CATEGORY_RAILS; k++) {
     toItems: (rows: SummaryRow[]) => rows.map(toSummary),
     titleFrom: (rows: Array<{ rail_category: string }>) =>
       rows[0] ? `${rows[0].rail_category} 热销` : null,
-  })
+  }
 }
+
+export const catalogRails: readonly HomeRail[] = [
+  categories,
+  bestSellers,
+  ...Array.from({ length: TOP_CATEGORY_RAILS }, (_, k) => topCategory(k)),
+]

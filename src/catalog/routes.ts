@@ -11,9 +11,9 @@ import { listCategories } from './categories'
 import { homeIsPersonal, loadHome } from './home'
 import { CategoryInputSchema, ProductInputSchema } from './product-rows'
 import { getProduct, listProducts } from './products'
-import './rails'
 import { searchProducts, suggest } from './search'
 import { CategorySchema, ProductDetailSchema, ProductSummarySchema } from './views'
+import { homeRails, productExtras } from '../wiring'
 
 const bearer = [{ bearer: [] }]
 const cachedHeaders = {
@@ -240,7 +240,7 @@ export const catalogRoutes = new OpenAPIHono<AppEnv>()
     const shared = !homeIsPersonal(principal)
     const version = await catalogVersion(c.env, now)
     return (await publicJson(c, { version, shared }, () =>
-      loadHome(c.env, principal, now),
+      loadHome(c.env, homeRails, principal, now),
     )) as never
   })
   .openapi(categoriesRoute, async (c) => {
@@ -259,7 +259,7 @@ export const catalogRoutes = new OpenAPIHono<AppEnv>()
     const now = Date.now()
     const version = await catalogVersion(c.env, now)
     return (await publicJson(c, { version, shared: true }, () =>
-      getProduct(c.env, id, now),
+      getProduct(c.env, productExtras, id, now),
     )) as never
   })
   .openapi(suggestRoute, async (c) => {

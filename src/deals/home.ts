@@ -1,4 +1,4 @@
-import { registerHomeRail, registerProductExtra } from '../catalog/home'
+import type { HomeRail, ProductExtra } from '../catalog/home'
 import { DEAL_COLUMNS, toDealView, type DealWithProduct } from './store'
 
 /** How many deals the TV home rail shows: those ending soonest first, for the countdowns. */
@@ -6,7 +6,7 @@ export const DEALS_RAIL_ITEMS = 10
 
 const JOINABLE = `d.phase = 'open' AND d.ends_at > ? AND d.starts_at <= ?`
 
-registerHomeRail({
+export const dealsRail: HomeRail = {
   id: 'deals',
   title: '限时拼团',
   kind: 'deals',
@@ -17,10 +17,10 @@ registerHomeRail({
        WHERE ${JOINABLE} ORDER BY d.ends_at, d.id LIMIT ?`,
     ).bind(now, now, DEALS_RAIL_ITEMS),
   toItems: (rows: DealWithProduct[]) => rows.map((row) => toDealView(row, Date.now())),
-})
+}
 
 /** The deal running on a product now (the one ending soonest if several overlap). */
-registerProductExtra({
+export const activeDealExtra: ProductExtra = {
   field: 'active_deal',
   query: (env, productId, now) =>
     env.DB.prepare(
@@ -28,4 +28,4 @@ registerProductExtra({
        WHERE d.product_id = ? AND ${JOINABLE} ORDER BY d.ends_at LIMIT 1`,
     ).bind(productId, now, now),
   toValue: (rows: DealWithProduct[]) => (rows[0] ? toDealView(rows[0], Date.now()) : null),
-})
+}

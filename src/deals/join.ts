@@ -8,7 +8,6 @@ import { newPaymentStatements } from '../payments/intents'
 import { errorText } from '../lib/d1-errors'
 import type { Payment } from '../payments/purposes'
 import { toPayment, type PaymentRow } from '../payments/store'
-import './purpose'
 import type { ParticipationSchema } from './schemas'
 import {
   findDeal,

@@ -1,7 +1,7 @@
 import { ApiError } from '../http/errors'
 import { capturePayment } from '../payments/intents'
 import { errorText } from '../lib/d1-errors'
-import { registerPurpose, type Payment, type PaymentStatus } from '../payments/purposes'
+import type { Payment, PaymentStatus, PurposeHandler, Purposes } from '../payments/purposes'
 import { findDeal, findParticipation, findTeam, isJoinable, type ParticipationRow } from './store'
 import { orderStatements } from './orders'
 import { teamIsOpen } from './teams'
@@ -20,7 +20,7 @@ const OPEN = `status IN ('pending_payment', 'confirmed')`
  *   canceled, expired, failed → units, cap and team place given back; participation released
  *   refunded          → participation refunded (units stay sold: goods come back outside tvpay)
  */
-registerPurpose('deal', {
+export const dealPurpose: PurposeHandler = {
   async onTransition(env, payment, to, now) {
     const participation = await findParticipation(env.DB, payment.purpose.id)
     if (!participation) {
@@ -69,20 +69,20 @@ registerPurpose('deal', {
    * A confirmation on a deal that already tipped (or that filled its team) is captured at once;
    * filling a team captures its members too. Best effort: the cron captures whatever this misses.
    */
-  async afterTransition(env, payment, to, now) {
+  async afterTransition(env, payment, to, now, purposes) {
     if (to !== 'requires_capture') return
     const participation = await findParticipation(env.DB, payment.purpose.id)
     if (!participation) return
     if (participation.team_id) {
-      await captureFilledTeam(env, participation.team_id, now)
+      await captureFilledTeam(env, purposes, participation.team_id, now)
       return
     }
     const deal = await findDeal(env.DB, participation.deal_id)
     if (deal && deal.tipped_at !== null && deal.phase !== 'failed') {
-      await capturePayment(env, payment.id, now)
+      await capturePayment(env, purposes, payment.id, now)
     }
   },
-})
+}
 
 const RELEASING = new Set<PaymentStatus>(['canceled', 'expired', 'failed'])
 
@@ -202,7 +202,12 @@ function releaseStatements(env: Env, p: ParticipationRow, now: number): D1Prepar
 }
 
 /** When a team fills, its members' holds are captured at once (a team has at most 50 places). */
-async function captureFilledTeam(env: Env, teamId: string, now: number): Promise<void> {
+async function captureFilledTeam(
+  env: Env,
+  purposes: Purposes,
+  teamId: string,
+  now: number,
+): Promise<void> {
   const { results } = await env.DB.prepare(
     `SELECT p.payment_id FROM deal_teams t
      JOIN deal_participations p ON p.team_id = t.id AND p.status = 'confirmed'
@@ -212,7 +217,7 @@ async function captureFilledTeam(env: Env, teamId: string, now: number): Promise
     .all<{ payment_id: string }>()
   for (const { payment_id } of results) {
     try {
-      await capturePayment(env, payment_id, now)
+      await capturePayment(env, purposes, payment_id, now)
     } catch (err) {
       const event = { event: 'deal_team_capture_failed', team: teamId, payment: payment_id }
       console.error(JSON.stringify({ ...event, error: errorText(err) }))

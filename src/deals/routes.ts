@@ -10,7 +10,6 @@ import { iso } from '../lib/time'
 import { toPaymentView } from '../payments/view'
 import { createDeal, updateDeal } from './admin'
 // Registers the deals home rail and the product's active_deal with the catalog.
-import './home'
 import { joinDeal, toParticipationView } from './join'
 import {
   CreateDealBody,

@@ -1,8 +1,7 @@
 import { capturePayment, releasePayment } from '../payments/intents'
 import { errorText } from '../lib/d1-errors'
+import type { Purposes } from '../payments/purposes'
 import { catalogChanged } from './catalog-link'
-// The purpose must be registered wherever payments are settled, cron invocations included.
-import './purpose'
 
 /**
  * Payments captured or released per tick. Each costs about a dozen D1 queries (read, transition
@@ -37,6 +36,7 @@ export type SettlementReport = {
  */
 export async function settleDeals(
   env: Env,
+  purposes: Purposes,
   now: number,
   budget = SETTLEMENT_BUDGET,
 ): Promise<SettlementReport> {
@@ -53,13 +53,13 @@ export async function settleDeals(
 
   for (const paymentId of await dueCaptures(env.DB, budget)) {
     await attempt(report, 'capture', paymentId, async () => {
-      if ((await capturePayment(env, paymentId, now)).changed) report.captured++
+      if ((await capturePayment(env, purposes, paymentId, now)).changed) report.captured++
     })
   }
   const left = budget - report.captured - report.errors
   for (const paymentId of await dueReleases(env.DB, Math.max(0, left))) {
     await attempt(report, 'release', paymentId, async () => {
-      if ((await releasePayment(env, paymentId, now)).changed) report.released++
+      if ((await releasePayment(env, purposes, paymentId, now)).changed) report.released++
     })
   }
   report.settled = await markSettled(env.DB, now)

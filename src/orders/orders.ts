@@ -8,7 +8,6 @@ import { iso } from '../lib/time'
 import { errorText } from '../lib/d1-errors'
 import { newPaymentStatements } from '../payments/intents'
 import { bumpIfReservedIntoLowStock, forgetCatalogVersion } from './catalog-cache'
-import './purpose'
 
 export type OrderLineInput = { product_id: string; quantity: number }
 

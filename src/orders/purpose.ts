@@ -1,5 +1,5 @@
 import { ApiError } from '../http/errors'
-import { registerPurpose, type PaymentStatus } from '../payments/purposes'
+import type { PaymentStatus, PurposeHandler } from '../payments/purposes'
 import { bumpIfReleasedFromLowStock, forgetCatalogVersion } from './catalog-cache'
 
 /**
@@ -45,7 +45,7 @@ export const ORDER_UNITS_SQL = {
                    WHERE ${OF_PENDING_ORDER} AND NOT ${HELD}`,
 }
 
-registerPurpose('order', {
+export const orderPurpose: PurposeHandler = {
   async onTransition(env, payment, to, now) {
     const next = ORDER_END[to]
     if (!next) return []
@@ -80,4 +80,4 @@ registerPurpose('order', {
       ).bind(JSON.stringify(input.shippingAddress), payment.purpose.id),
     ]
   },
-})
+}

@@ -7,6 +7,7 @@ import { json, problem } from '../http/openapi'
 import { CursorQuery, LimitQuery } from '../lib/pagination'
 import { loadPayment, PaymentViewSchema } from '../payments/intents'
 import { toPaymentView } from '../payments/view'
+import { purposes } from '../wiring'
 import {
   canReadOrder,
   createOrder,
@@ -101,7 +102,7 @@ export const orderRoutes = new OpenAPIHono<AppEnv>()
   .openapi(create, async (c) => {
     const now = Date.now()
     const order = await createOrder(c.env, principalOf(c), c.req.valid('json').items, now)
-    const payment = await loadPayment(c.env, order.payment_id, now)
+    const payment = await loadPayment(c.env, purposes, order.payment_id, now)
     const view = await toPaymentView(c.env, payment!, now)
     return c.json({ order: toOrderView(order), payment: view }, 201)
   })
@@ -111,7 +112,7 @@ export const orderRoutes = new OpenAPIHono<AppEnv>()
     const found = await findOrder(c.env, c.req.valid('param').id)
     if (!found || !canReadOrder(principal, found)) throw new ApiError('not_found', 'No such order')
     // Reading the payment expires it when due, which ends the order in the same batch.
-    const payment = (await loadPayment(c.env, found.payment_id, now))!
+    const payment = (await loadPayment(c.env, purposes, found.payment_id, now))!
     const unchanged = payment.version === 1 && found.status === 'pending_payment'
     const order = unchanged ? found : (await findOrder(c.env, found.id))!
     const view = await toPaymentView(c.env, payment, now)

@@ -4,7 +4,7 @@ import { expireIfDue } from './intents'
 import { checkPaymentPin } from './pin'
 import { providerFor, withRetries } from './providers'
 import type { PaymentProvider } from './providers/types'
-import { purposeHandler, type ConfirmInput, type Payment } from './purposes'
+import type { ConfirmInput, Payment, Purposes } from './purposes'
 import { findPayment } from './store'
 import {
   LedgerOverdraft,
@@ -29,10 +29,14 @@ const DECLINED = 'The card was declined; try another payment method'
  * money (hold, plus capture when automatic) and the payment in one batch. Too little balance (402)
  * and a declined card (402) leave the payment confirmable and nothing written.
  */
-export async function confirmPayment(env: Env, req: ConfirmRequest): Promise<Payment> {
+export async function confirmPayment(
+  env: Env,
+  purposes: Purposes,
+  req: ConfirmRequest,
+): Promise<Payment> {
   const found = await findPayment(env.DB, req.paymentId)
   if (!found || found.userId !== req.userId) throw new ApiError('not_found', 'No such payment')
-  const payment = await expireIfDue(env, found, req.now)
+  const payment = await expireIfDue(env, purposes, found, req.now)
   if (payment.status === 'expired') {
     throw new ApiError('payment_expired', 'This payment expired; start a new one from the TV')
   }
@@ -46,7 +50,7 @@ export async function confirmPayment(env: Env, req: ConfirmRequest): Promise<Pay
     paymentMethod: req.paymentMethod,
     shippingAddress: req.shippingAddress,
   }
-  const handler = purposeHandler(payment.purpose.type)
+  const handler = purposes[payment.purpose.type]
   const extra = (await handler.beforeConfirm?.(env, payment, input)) ?? []
   const method =
     req.paymentMethod === 'wallet' ? null : await findMethod(env, req.userId, req.paymentMethod)
@@ -58,7 +62,11 @@ export async function confirmPayment(env: Env, req: ConfirmRequest): Promise<Pay
     const funds = fundsOf(payment, 'wallet')
     const transfers = [holdTransfer(payment, funds)]
     if (to === 'succeeded') transfers.push(captureTransfer(payment, funds))
-    return commit(env, payment, to, req.now, { transfers, set: { method: 'wallet' }, extra })
+    return commit(env, purposes, payment, to, req.now, {
+      transfers,
+      set: { method: 'wallet' },
+      extra,
+    })
   }
 
   const provider = providerFor(env, method.provider)
@@ -68,7 +76,7 @@ export async function confirmPayment(env: Env, req: ConfirmRequest): Promise<Pay
   const transfers = [holdTransfer(payment, funds)]
   if (to === 'succeeded') transfers.push(captureTransfer(payment, funds))
   try {
-    return await commit(env, payment, to, req.now, {
+    return await commit(env, purposes, payment, to, req.now, {
       transfers,
       set: { method: method.id, providerRef },
       extra,
@@ -154,13 +162,14 @@ async function compensateCard(
 
 async function commit(
   env: Env,
+  purposes: Purposes,
   payment: Payment,
   to: 'succeeded' | 'requires_capture',
   now: number,
   opts: TransitionOptions,
 ): Promise<Payment> {
   try {
-    return await transition(env, payment, to, now, opts)
+    return await transition(env, purposes, payment, to, now, opts)
   } catch (err) {
     if (err instanceof LedgerOverdraft) {
       const detail = 'The wallet balance does not cover this payment; it stays confirmable'

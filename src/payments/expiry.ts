@@ -1,5 +1,6 @@
 import { cleanExpiredIdempotencyKeys } from '../http/idempotency'
 import { expireIfDue } from './intents'
+import type { Purposes } from './purposes'
 import { toPayment, type PaymentRow } from './store'
 
 const BATCH = 100
@@ -9,7 +10,11 @@ const BATCH = 100
  * release), oldest first, a bounded slice per tick. Idempotent: a payment expired lazily or
  * confirmed meanwhile is skipped by the transition guard.
  */
-export async function expireDuePayments(env: Env, now: number): Promise<{ expired: number }> {
+export async function expireDuePayments(
+  env: Env,
+  purposes: Purposes,
+  now: number,
+): Promise<{ expired: number }> {
   const { results } = await env.DB.prepare(
     `SELECT * FROM payments WHERE status = 'requires_confirmation' AND expires_at <= ?
      ORDER BY expires_at LIMIT ?`,
@@ -19,7 +24,7 @@ export async function expireDuePayments(env: Env, now: number): Promise<{ expire
   let expired = 0
   for (const row of results) {
     try {
-      if ((await expireIfDue(env, toPayment(row), now)).status === 'expired') expired++
+      if ((await expireIfDue(env, purposes, toPayment(row), now)).status === 'expired') expired++
     } catch (err) {
       const line = { cron: 'payments.expire', payment: row.id, error: String(err) }
       console.error(JSON.stringify(line))
@@ -28,8 +33,8 @@ export async function expireDuePayments(env: Env, now: number): Promise<{ expire
   return { expired }
 }
 
-export async function paymentsMaintenance(env: Env, now: number) {
-  const { expired } = await expireDuePayments(env, now)
+export async function paymentsMaintenance(env: Env, purposes: Purposes, now: number) {
+  const { expired } = await expireDuePayments(env, purposes, now)
   const idempotencyKeysDeleted = await cleanExpiredIdempotencyKeys(env, now)
   return { expired, idempotencyKeysDeleted }
 }

@@ -4,7 +4,7 @@ import { newId } from '../lib/ids'
 import { captureTransfer, fundsOf, releaseTransfer } from './funds'
 import { errorText } from '../lib/d1-errors'
 import { providerFor, withRetries } from './providers'
-import type { CaptureMode, Payee, Payment, PurposeType } from './purposes'
+import type { CaptureMode, Payee, Payment, Purposes, PurposeType } from './purposes'
 import { findPayment, paymentTtlMs } from './store'
 import { transition, TransitionConflict } from './transitions'
 import { toPaymentView, type PaymentView } from './view'
@@ -81,17 +81,23 @@ export function isOpenPaymentConflict(err: unknown): boolean {
 /** Reads a payment, expiring it first when it sat unconfirmed past expires_at. */
 export async function loadPayment(
   env: Env,
+  purposes: Purposes,
   paymentId: string,
   now: number,
 ): Promise<Payment | null> {
   const payment = await findPayment(env.DB, paymentId)
-  return payment ? expireIfDue(env, payment, now) : null
+  return payment ? expireIfDue(env, purposes, payment, now) : null
 }
 
-export async function expireIfDue(env: Env, payment: Payment, now: number): Promise<Payment> {
+export async function expireIfDue(
+  env: Env,
+  purposes: Purposes,
+  payment: Payment,
+  now: number,
+): Promise<Payment> {
   if (payment.status !== 'requires_confirmation' || payment.expiresAt > now) return payment
   try {
-    return await transition(env, payment, 'expired', now)
+    return await transition(env, purposes, payment, 'expired', now)
   } catch (err) {
     if (!(err instanceof TransitionConflict)) throw err
     return (await findPayment(env.DB, payment.id)) ?? payment
@@ -101,10 +107,11 @@ export async function expireIfDue(env: Env, payment: Payment, now: number): Prom
 /** The contract's `<payment>` JSON (with a fresh receipt once money moved). Unknown id: 404. */
 export async function getPaymentView(
   env: Env,
+  purposes: Purposes,
   paymentId: string,
   now = Date.now(),
 ): Promise<PaymentView> {
-  const payment = await loadPayment(env, paymentId, now)
+  const payment = await loadPayment(env, purposes, paymentId, now)
   if (!payment) throw new ApiError('not_found', 'No such payment')
   return toPaymentView(env, payment, now)
 }
@@ -118,6 +125,7 @@ export type SettleResult = { payment: Payment; changed: boolean }
  */
 export async function capturePayment(
   env: Env,
+  purposes: Purposes,
   paymentId: string,
   now: number,
 ): Promise<SettleResult> {
@@ -141,10 +149,10 @@ export async function capturePayment(
       const voidKey = `${payment.id}:void`
       // Best effort: an unvoided authorization lapses at the gateway.
       await withRetries(() => provider.void({ ref, idempotencyKey: voidKey })).catch(() => null)
-      return settle(env, payment, 'failed', now, () => [releaseTransfer(payment, funds)])
+      return settle(env, purposes, payment, 'failed', now, () => [releaseTransfer(payment, funds)])
     }
   }
-  return settle(env, payment, 'succeeded', now, () => [captureTransfer(payment, funds)])
+  return settle(env, purposes, payment, 'succeeded', now, () => [captureTransfer(payment, funds)])
 }
 
 /**
@@ -155,6 +163,7 @@ export async function capturePayment(
  */
 export async function releasePayment(
   env: Env,
+  purposes: Purposes,
   paymentId: string,
   now: number,
 ): Promise<SettleResult> {
@@ -162,7 +171,7 @@ export async function releasePayment(
   if (!payment) throw new ApiError('not_found', 'No such payment')
   if (['canceled', 'expired', 'failed'].includes(payment.status)) return { payment, changed: false }
   if (payment.status === 'requires_confirmation') {
-    return settle(env, payment, 'canceled', now, () => [])
+    return settle(env, purposes, payment, 'canceled', now, () => [])
   }
   if (payment.status !== 'requires_capture') {
     throw cannot(payment, 'released')
@@ -173,18 +182,19 @@ export async function releasePayment(
     const provider = providerFor(env, name)
     await withRetries(() => provider.void({ ref, idempotencyKey: `${payment.id}:void` }))
   }
-  return settle(env, payment, 'canceled', now, () => [releaseTransfer(payment, funds)])
+  return settle(env, purposes, payment, 'canceled', now, () => [releaseTransfer(payment, funds)])
 }
 
 async function settle(
   env: Env,
+  purposes: Purposes,
   payment: Payment,
   to: 'succeeded' | 'canceled' | 'failed',
   now: number,
   transfers: () => ReturnType<typeof captureTransfer>[],
 ): Promise<SettleResult> {
   try {
-    const moved = await transition(env, payment, to, now, { transfers: transfers() })
+    const moved = await transition(env, purposes, payment, to, now, { transfers: transfers() })
     return { payment: moved, changed: true }
   } catch (err) {
     if (!(err instanceof TransitionConflict)) throw err

@@ -1,8 +1,9 @@
 /**
- * What a payment pays for. Each capability that starts payments (orders, deals, bills) registers a
- * handler at import time; payments calls it inside the very batch that moves the payment and its
- * money, so "order paid", "seat confirmed", "units released" or "bill paid" commit together with
- * the ledger transfer or not at all.
+ * What a payment pays for. Each capability that starts payments (orders, deals, bills) exports a
+ * handler; src/wiring.ts puts them in one `Purposes` record that the app and the cron pass to
+ * every payments function that moves a payment. Payments calls the handler inside the very batch
+ * that moves the payment and its money, so "order paid", "seat confirmed", "units released" or
+ * "bill paid" commit together with the ledger transfer or not at all.
  */
 export type PurposeType = 'order' | 'deal' | 'bill'
 
@@ -78,22 +79,21 @@ export type PurposeHandler = {
     payment: Payment,
     input: ConfirmInput,
   ): Promise<void | D1PreparedStatement[]>
-  /** After a transition committed; best effort (cron covers misses): errors are logged. */
-  afterTransition?(env: Env, payment: Payment, to: PaymentStatus, now: number): Promise<void>
+  /**
+   * After a transition committed; best effort (cron covers misses): errors are logged. `purposes`
+   * is there for handlers that move other payments in turn (a filled team captures its members).
+   */
+  afterTransition?(
+    env: Env,
+    payment: Payment,
+    to: PaymentStatus,
+    now: number,
+    purposes: Purposes,
+  ): Promise<void>
 }
 
-const handlers = new Map<PurposeType, PurposeHandler>()
-
-export function registerPurpose(type: PurposeType, handler: PurposeHandler): void {
-  handlers.set(type, handler)
-}
-
-export function purposeHandler(type: PurposeType): PurposeHandler {
-  const handler = handlers.get(type)
-  // A payment whose purpose module was never imported would move money without its purpose.
-  if (!handler) throw new Error(`no purpose handler registered for '${type}'`)
-  return handler
-}
+/** Every purpose's handler: a purpose left out of src/wiring.ts is a compile error. */
+export type Purposes = Record<PurposeType, PurposeHandler>
 
 export const OPEN_STATUSES: readonly PaymentStatus[] = ['requires_confirmation', 'requires_capture']
 

@@ -4,7 +4,7 @@ import { readPrimaryFromNowOn } from '../http/d1-session'
 import { ApiError } from '../http/errors'
 import { decodeCursor, keysetPage } from '../lib/pagination'
 import { expireIfDue, loadPayment } from './intents'
-import type { Payment, PaymentStatus } from './purposes'
+import type { Payment, PaymentStatus, Purposes } from './purposes'
 import { toPayment, type PaymentRow } from './store'
 import { waitForPaymentChange } from './waits'
 
@@ -25,12 +25,13 @@ export function canAct(principal: Principal, payment: Payment): boolean {
 
 export async function readPaymentFor(
   env: Env,
+  purposes: Purposes,
   principal: Principal,
   paymentId: string,
   now: number,
   allowed: (principal: Principal, payment: Payment) => boolean = canRead,
 ): Promise<Payment> {
-  const payment = await loadPayment(env, paymentId, now)
+  const payment = await loadPayment(env, purposes, paymentId, now)
   if (!payment || !allowed(principal, payment)) throw new ApiError('not_found', 'No such payment')
   return payment
 }
@@ -40,6 +41,7 @@ const Cursor = z.tuple([z.number().int(), z.string()])
 /** Newest first, keyset on (created_at, id); unconfirmed ones past expiry expire on the way. */
 export async function listUserPayments(
   env: Env,
+  purposes: Purposes,
   userId: string,
   opts: { status?: PaymentStatus; limit: number; cursor?: string },
   now: number,
@@ -65,7 +67,7 @@ export async function listUserPayments(
     .bind(...params, opts.limit + 1)
     .all<PaymentRow>()
   const page = keysetPage(results, opts.limit, toPayment, (last) => [last.created_at, last.id])
-  const items = await Promise.all(page.items.map((p) => expireIfDue(env, p, now)))
+  const items = await Promise.all(page.items.map((p) => expireIfDue(env, purposes, p, now)))
   return { items, nextCursor: page.next_cursor }
 }
 
@@ -79,12 +81,13 @@ const OPEN = new Set<PaymentStatus>(['requires_confirmation', 'requires_capture'
  */
 export async function readPaymentWaiting(
   env: Env,
+  purposes: Purposes,
   principal: Principal,
   paymentId: string,
   opts: { waitSeconds: number; seenStatus?: PaymentStatus },
   now: number,
 ): Promise<Payment> {
-  const payment = await readPaymentFor(env, principal, paymentId, now)
+  const payment = await readPaymentFor(env, purposes, principal, paymentId, now)
   if (opts.waitSeconds <= 0 || !OPEN.has(payment.status)) return payment
   if (opts.seenStatus && opts.seenStatus !== payment.status) return payment
   let until = now + Math.min(opts.waitSeconds, MAX_WAIT_SECONDS) * 1000
@@ -92,5 +95,5 @@ export async function readPaymentWaiting(
   const changed = await waitForPaymentChange(env, paymentId, payment.version, until - Date.now())
   // The change was committed at the primary by another request: a replica may not have it yet.
   if (changed) readPrimaryFromNowOn(env.DB)
-  return readPaymentFor(env, principal, paymentId, Date.now())
+  return readPaymentFor(env, purposes, principal, paymentId, Date.now())
 }

@@ -1,7 +1,7 @@
 import { ApiError } from '../http/errors'
 import { fundsOf, refundTransfer } from './funds'
 import { providerFor, withRetries } from './providers'
-import type { Payment } from './purposes'
+import type { Payment, Purposes } from './purposes'
 import { findPayment } from './store'
 import { LedgerOverdraft, transition, TransitionConflict } from './transitions'
 
@@ -12,6 +12,7 @@ import { LedgerOverdraft, transition, TransitionConflict } from './transitions'
  */
 export async function refundPayment(
   env: Env,
+  purposes: Purposes,
   paymentId: string,
   amount: number | undefined,
   now: number,
@@ -45,7 +46,7 @@ export async function refundPayment(
     if (!outcome.ok) throw new ApiError('payment_declined', 'The card gateway refused the refund')
   }
   try {
-    return await transition(env, payment, 'refunded', now, {
+    return await transition(env, purposes, payment, 'refunded', now, {
       transfers: [refundTransfer(payment, funds, refund)],
       set: { refundedAmount: payment.refundedAmount + refund },
     })

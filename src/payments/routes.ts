@@ -7,6 +7,7 @@ import { idempotent } from '../http/idempotency'
 import { json, problem } from '../http/openapi'
 import { CursorQuery, LimitQuery, listSchema } from '../lib/pagination'
 import { money, MoneySchema } from '../lib/money'
+import { purposes } from '../wiring'
 import { rejectCardNumbers } from './card-numbers'
 import { confirmPayment } from './confirm'
 import { releasePayment } from './intents'
@@ -204,6 +205,7 @@ export const paymentRoutes = new OpenAPIHono<AppEnv>()
     const principal = principalOf(c)
     const payment = await readPaymentWaiting(
       c.env,
+      purposes,
       principal,
       id,
       { waitSeconds: wait ?? 0, seenStatus: seen_status },
@@ -216,7 +218,7 @@ export const paymentRoutes = new OpenAPIHono<AppEnv>()
     const { id } = c.req.valid('param')
     const body = c.req.valid('json')
     const now = Date.now()
-    const payment = await confirmPayment(c.env, {
+    const payment = await confirmPayment(c.env, purposes, {
       userId: principalOf(c).userId,
       paymentId: id,
       paymentMethod: body.payment_method,
@@ -231,14 +233,14 @@ export const paymentRoutes = new OpenAPIHono<AppEnv>()
   .openapi(cancel, async (c) => {
     const { id } = c.req.valid('param')
     const now = Date.now()
-    const payment = await readPaymentFor(c.env, principalOf(c), id, now, canAct)
+    const payment = await readPaymentFor(c.env, purposes, principalOf(c), id, now, canAct)
     if (payment.status !== 'canceled') {
       if (payment.status !== 'requires_confirmation' && payment.status !== 'requires_capture') {
         throw new ApiError('invalid_transition', `A ${payment.status} payment cannot be canceled`, {
           payment_status: payment.status,
         })
       }
-      const released = await releasePayment(c.env, id, now)
+      const released = await releasePayment(c.env, purposes, id, now)
       if (released.payment.status !== 'canceled') {
         throw new ApiError('invalid_transition', `The payment is now ${released.payment.status}`, {
           payment_status: released.payment.status,
@@ -252,14 +254,14 @@ export const paymentRoutes = new OpenAPIHono<AppEnv>()
     const { id } = c.req.valid('param')
     const body = (await c.req.text()) ? c.req.valid('json') : {}
     const now = Date.now()
-    const payment = await refundPayment(c.env, id, body.amount?.amount, now)
+    const payment = await refundPayment(c.env, purposes, id, body.amount?.amount, now)
     return c.json(await toPaymentView(c.env, payment, now), 200)
   })
   .openapi(listMine, async (c) => {
     const { status, limit, cursor } = c.req.valid('query')
     const now = Date.now()
     const userId = principalOf(c).userId
-    const page = await listUserPayments(c.env, userId, { status, limit, cursor }, now)
+    const page = await listUserPayments(c.env, purposes, userId, { status, limit, cursor }, now)
     const items = await Promise.all(page.items.map((p) => toPaymentView(c.env, p, now)))
     return c.json({ items, next_cursor: page.nextCursor }, 200)
   })

@@ -1,8 +1,8 @@
 import { ApiError } from '../http/errors'
 import { errorText } from '../lib/d1-errors'
 import { isOverdraft, transferStatements, type Transfer } from './ledger'
-import { canTransition, purposeHandler, type Payment, type PaymentStatus } from './purposes'
-import { notifyPaymentChanged } from './waits'
+import { paymentCommitted } from './notify'
+import { canTransition, type Payment, type PaymentStatus, type Purposes } from './purposes'
 
 /** Another transition of the same payment committed first; re-read and decide again. */
 export class TransitionConflict extends Error {
@@ -30,6 +30,7 @@ export type TransitionOptions = {
  */
 export async function transition(
   env: Env,
+  purposes: Purposes,
   payment: Payment,
   to: PaymentStatus,
   now: number,
@@ -42,7 +43,7 @@ export async function transition(
   }
   const d1 = env.DB
   const set = opts.set ?? {}
-  const handler = purposeHandler(payment.purpose.type)
+  const handler = purposes[payment.purpose.type]
   const purposeStatements = await handler.onTransition(env, payment, to, now)
   const statements = [
     d1
@@ -85,7 +86,7 @@ export async function transition(
     providerRef: set.providerRef ?? payment.providerRef,
     refundedAmount: set.refundedAmount ?? payment.refundedAmount,
   }
-  await afterCommit(env, next, to, now)
+  await afterCommit(env, purposes, next, to, now)
   return next
 }
 
@@ -97,12 +98,18 @@ function isTransitionConflict(err: unknown): boolean {
   return TRANSITION_TAKEN.test(errorText(err))
 }
 
-async function afterCommit(env: Env, payment: Payment, to: PaymentStatus, now: number) {
-  await notifyPaymentChanged(env, payment.id, payment.version)
-  const after = purposeHandler(payment.purpose.type).afterTransition
+async function afterCommit(
+  env: Env,
+  purposes: Purposes,
+  payment: Payment,
+  to: PaymentStatus,
+  now: number,
+) {
+  await paymentCommitted(env, payment)
+  const after = purposes[payment.purpose.type].afterTransition
   if (!after) return
   try {
-    await after(env, payment, to, now)
+    await after(env, payment, to, now, purposes)
   } catch (err) {
     // Best effort by contract: the cron settles whatever this missed.
     const error = errorText(err)

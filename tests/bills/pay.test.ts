@@ -15,6 +15,7 @@ import {
   member,
   useFeedKey,
 } from './helpers'
+import { purposes } from '../../src/wiring'
 
 beforeAll(useFeedKey)
 
@@ -156,7 +157,7 @@ describe('POST /v1/bills/{id}/pay', () => {
     const now = Date.now()
     const results = await Promise.all(
       [tvPrincipal, phonePrincipal, tvPrincipal, phonePrincipal, tvPrincipal].map((p) =>
-        payBill(env, p, s.billId, undefined, now),
+        payBill(env, purposes, p, s.billId, undefined, now),
       ),
     )
     expect(results.filter((r) => r.created)).toHaveLength(1)

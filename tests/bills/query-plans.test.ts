@@ -11,7 +11,6 @@ import {
   undeliveredNotifications,
 } from '../../src/bills/reminders'
 import { loadHome } from '../../src/catalog/home'
-import '../../src/bills/home'
 import { queryPlan, recordingEnv } from '../catalog/recording-db'
 import {
   accountNumber,
@@ -22,6 +21,7 @@ import {
   member,
   useFeedKey,
 } from './helpers'
+import { homeRails, purposes } from '../../src/wiring'
 
 /**
  * Every statement the bills capability runs, planned by SQLite against the migrated schema: none may
@@ -101,10 +101,10 @@ describe('query plans of the bills capability', () => {
     await undeliveredNotifications(rec.env.DB, 50)
     await recordBillReminders(rec.env, now)
     await purgeFeedNonces(rec.env, now)
-    await loadHome(rec.env, principal, now)
+    await loadHome(rec.env, homeRails, principal, now)
     const caller = { billerId: biller.id, digest: `plan-${now}`, replayKeepUntil: now + 600_000 }
     await ingestFeed(rec.env, caller, [billLine(number, { bill_ref: `PLAN-${now}` })], now)
-    await payBill(rec.env, principal, billId, 100, now)
+    await payBill(rec.env, purposes, principal, billId, 100, now)
 
     const problems: string[] = []
     for (const s of rec.statements) {

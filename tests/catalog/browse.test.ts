@@ -1,11 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest'
-import { loadHome, registerProductExtra } from '../../src/catalog/home'
+import { loadHome, type ProductExtra } from '../../src/catalog/home'
 import { getProduct, listProducts } from '../../src/catalog/products'
 import { encodeCursor } from '../../src/lib/pagination'
 import { call, expectProblem } from '../helpers/http'
 import { household } from '../payments/helpers'
 import { adminCategories, adminProducts, product, uniq } from './fixtures'
 import { recordingEnv } from './recording-db'
+import { homeRails, productExtras } from '../../src/wiring'
 
 const cat: Record<string, string> = {}
 const prod: Record<string, string> = {}
@@ -193,14 +194,15 @@ describe('product detail', () => {
     }
   })
 
-  it('runs registered extras in the same single batch as the product read', async () => {
-    registerProductExtra({
+  it('runs the extras in the same single batch as the product read', async () => {
+    const testExtra: ProductExtra = {
       field: 'test_extra',
       query: (e, productId) => e.DB.prepare('SELECT ? AS pid, 42 AS answer').bind(productId),
       toValue: (rows) => rows[0] ?? null,
-    })
+    }
     const rec = recordingEnv()
-    const detail: any = await getProduct(rec.env, prod.tvA!, Date.now())
+    const extras = [...productExtras, testExtra]
+    const detail: any = await getProduct(rec.env, extras, prod.tvA!, Date.now())
     expect(detail.test_extra).toEqual({ pid: prod.tvA, answer: 42 })
     expect(detail.active_deal).toBeNull()
     expect(rec.stats.roundTrips).toBe(1)
@@ -226,7 +228,7 @@ describe('home', () => {
 
   it('is one batch (one round trip) with every rail statement indexed', async () => {
     const rec = recordingEnv()
-    const home = await loadHome(rec.env, null, Date.now())
+    const home = await loadHome(rec.env, homeRails, null, Date.now())
     expect(home.rails.length).toBeGreaterThanOrEqual(3)
     expect(rec.stats.roundTrips).toBe(1)
   })

@@ -4,10 +4,10 @@ import { catalogVersion } from '../../src/catalog/cache'
 import { listCategories } from '../../src/catalog/categories'
 import { loadHome } from '../../src/catalog/home'
 import { getProduct, listProducts } from '../../src/catalog/products'
-import '../../src/catalog/rails'
 import { searchProducts, suggest } from '../../src/catalog/search'
 import { type Recorded, queryPlan, recordingEnv } from './recording-db'
 import { adminCategories, adminProducts, product, uniq } from './fixtures'
+import { homeRails, productExtras } from '../../src/wiring'
 
 /**
  * Runs every catalog read and write through a recorder, then asks SQLite for the plan of each
@@ -74,7 +74,7 @@ async function plansOf(
 }
 
 const reads: Record<string, (env: Env) => Promise<unknown>> = {
-  home: (env) => loadHome(env, null, Date.now()),
+  home: (env) => loadHome(env, homeRails, null, Date.now()),
   categories: (env) => listCategories(env),
   'products, all': (env) => listProducts(env, { limit: 20 }),
   'products, root category': (env) => listProducts(env, { categoryId: rootId, limit: 20 }),
@@ -83,7 +83,7 @@ const reads: Record<string, (env: Env) => Promise<unknown>> = {
     const first = await listProducts(env, { categoryId: rootId, limit: 1 })
     return listProducts(env, { categoryId: rootId, limit: 1, cursor: first.next_cursor! })
   },
-  'product detail': (env) => getProduct(env, productId, Date.now()),
+  'product detail': (env) => getProduct(env, productExtras, productId, Date.now()),
   'suggest, key': (env) => suggest(env, 'ds', 'text', 8),
   'suggest, filtered': (env) => suggest(env, 'xiaomidianshi', 'text', 8),
   'suggest, t9': (env) => suggest(env, '96', 't9', 8),

@@ -17,6 +17,7 @@ import {
   sql,
   withBatch,
 } from './helpers'
+import { purposes } from '../../src/wiring'
 
 afterEach(async () => {
   await expectLedgerBalanced(env.DB)
@@ -148,7 +149,7 @@ describe('joining a deal', () => {
     const user = await createTestUser()
     const res = await join(user.token, deal.id, { quantity: 2 })
     expect((await dealRow(deal.id)).reserved).toBe(2)
-    const { expired } = await expireDuePayments(env, Date.now() + HOUR)
+    const { expired } = await expireDuePayments(env, purposes, Date.now() + HOUR)
     expect(expired).toBeGreaterThanOrEqual(1)
     expect(await paymentStatus(res.body.payment.id)).toBe('expired')
     const place = await participationRow(res.body.participation.id)

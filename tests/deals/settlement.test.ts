@@ -20,6 +20,7 @@ import {
   wallet,
   withBatch,
 } from './helpers'
+import { purposes } from '../../src/wiring'
 
 afterEach(async () => {
   await expectLedgerBalanced(env.DB)
@@ -68,7 +69,7 @@ describe('tipping', () => {
     const view = async () => (await call('GET', `/v1/deals/${deal.id}`)).body
     expect(await view()).toMatchObject({ status: 'active', participants: 2 })
     expect(await wallet(a!.user.id)).toEqual({ balance: 100_000 - 1200, held: 1200 })
-    expect((await settleDeals(env, Date.now())).captured).toBe(0)
+    expect((await settleDeals(env, purposes, Date.now())).captured).toBe(0)
     expect(await paymentStatus(a!.payment.id)).toBe('requires_capture')
 
     const [c] = await members(deal.id, 1)
@@ -78,7 +79,7 @@ describe('tipping', () => {
     expect((await view()).status).toBe('tipped')
     // The confirmation that tipped the deal is captured at once; the earlier holds by the cron.
     expect(await paymentStatus(c!.payment.id)).toBe('succeeded')
-    const report = await settleDeals(env, Date.now())
+    const report = await settleDeals(env, purposes, Date.now())
     expect(report.captured).toBe(2)
     for (const m of [a!, b!, c!]) {
       expect(await paymentStatus(m.payment.id)).toBe('succeeded')
@@ -114,7 +115,7 @@ describe('tipping', () => {
     await members(deal.id, 2)
     await members(deal.id, 3, { confirmed: false })
     expect(await dealRow(deal.id)).toMatchObject({ participants: 2, tipped_at: null, reserved: 5 })
-    expect((await settleDeals(env, Date.now())).captured).toBe(0)
+    expect((await settleDeals(env, purposes, Date.now())).captured).toBe(0)
   })
 
   it('a confirmed hold canceled before tipping stops counting', async () => {
@@ -143,7 +144,7 @@ describe('the window closes', () => {
 
     await endDeal(deal.id)
     expect((await call('GET', `/v1/deals/${deal.id}`)).body.status).toBe('failed')
-    const report = await settleDeals(env, Date.now())
+    const report = await settleDeals(env, purposes, Date.now())
     expect(report).toMatchObject({ closed: 1, captured: 0, released: 4, settled: 1, errors: 0 })
 
     expect(await wallet(held[0]!.user.id)).toEqual({ balance: 5000, held: 0 })
@@ -176,7 +177,7 @@ describe('the window closes', () => {
     expectProblem(late, 409, 'deal_not_active')
     expect(await wallet(pending!.user.id)).toEqual({ balance: 100_000, held: 0 })
 
-    await settleDeals(env, Date.now())
+    await settleDeals(env, purposes, Date.now())
     expect(await dealRow(deal.id)).toMatchObject({ phase: 'succeeded', reserved: 0, sold: 2 })
     expect((await dealRow(deal.id)).settled_at).not.toBeNull()
     for (const m of confirmed) expect(await paymentStatus(m.payment.id)).toBe('succeeded')
@@ -206,7 +207,7 @@ describe('races and refunds', () => {
       await sql(`UPDATE deals SET phase = 'failed' WHERE id = ?`, deal.id)
       return batch(statements)
     })
-    const confirmed = await confirmPayment(racing, {
+    const confirmed = await confirmPayment(racing, purposes, {
       userId: m!.user.id,
       paymentId: m!.payment.id,
       paymentMethod: 'wallet',
@@ -216,7 +217,7 @@ describe('races and refunds', () => {
     expect(confirmed.status).toBe('requires_capture')
     const untipped = { phase: 'failed', tipped_at: null, participants: 1 }
     expect(await dealRow(deal.id)).toMatchObject(untipped)
-    await settleDeals(env, Date.now())
+    await settleDeals(env, purposes, Date.now())
     expect(await paymentStatus(m!.payment.id)).toBe('canceled')
     expect(await wallet(m!.user.id)).toEqual({ balance: 100_000, held: 0 })
     expect(await dealRow(deal.id)).toMatchObject({ reserved: 0, participants: 0 })
@@ -238,9 +239,12 @@ describe('settlement is idempotent, resumable and chunked', () => {
     const deal = await createDeal({ minGroupSize: 6, stock: 20 })
     const all = await members(deal.id, 6)
     // The 6th confirmation tipped the deal and was captured at once; 5 remain for the cron.
-    const [r1, r2] = await Promise.all([settleDeals(env, Date.now()), settleDeals(env, Date.now())])
+    const [r1, r2] = await Promise.all([
+      settleDeals(env, purposes, Date.now()),
+      settleDeals(env, purposes, Date.now()),
+    ])
     expect(r1!.captured + r2!.captured).toBe(5)
-    expect((await settleDeals(env, Date.now())).captured).toBe(0)
+    expect((await settleDeals(env, purposes, Date.now())).captured).toBe(0)
     for (const m of all) expect(await captureCount(m.payment.id)).toBe(1)
     expect(await ordersFor(deal.id)).toHaveLength(6)
     expect(await dealRow(deal.id)).toMatchObject({ reserved: 0, sold: 6 })
@@ -256,12 +260,12 @@ describe('settlement is idempotent, resumable and chunked', () => {
       if (++batches === 3) throw new Error('isolate went away')
       return batch(statements)
     })
-    const first = await settleDeals(crashing, Date.now())
+    const first = await settleDeals(crashing, purposes, Date.now())
     expect(first.errors).toBeGreaterThanOrEqual(1)
     const releasedSoFar = first.released
     expect(releasedSoFar).toBeLessThan(4)
 
-    const second = await settleDeals(env, Date.now())
+    const second = await settleDeals(env, purposes, Date.now())
     expect(releasedSoFar + second.released).toBe(4)
     for (const m of all) {
       expect(await paymentStatus(m.payment.id)).toBe('canceled')
@@ -277,7 +281,7 @@ describe('settlement is idempotent, resumable and chunked', () => {
     await members(deal.id, 7)
     await endDeal(deal.id)
     const ticks = []
-    for (let i = 0; i < 4; i++) ticks.push(await settleDeals(env, Date.now(), 3))
+    for (let i = 0; i < 4; i++) ticks.push(await settleDeals(env, purposes, Date.now(), 3))
     expect(ticks.map((t) => t.released)).toEqual([3, 3, 1, 0])
     expect(ticks.map((t) => t.settled)).toEqual([0, 0, 1, 0])
     expect(await dealRow(deal.id)).toMatchObject({ reserved: 0, participants: 0 })

@@ -19,6 +19,7 @@ import {
   sql,
   wallet,
 } from './helpers'
+import { purposes } from '../../src/wiring'
 
 const teamOf = (token: string, dealId: string, code: string) =>
   call('GET', `/v1/deals/${dealId}/teams/${code}`, { token })
@@ -99,7 +100,7 @@ describe('team deals', () => {
 
     // The window passes: the cron fails the team and releases its places, confirmed or not.
     const later = Date.parse(aj.participation.team.expires_at) + 1000
-    const report = await settleDeals(env, later)
+    const report = await settleDeals(env, purposes, later)
     expect(report).toMatchObject({ teams_failed: 1, released: 2, errors: 0 })
     expect(await teamRow(code)).toMatchObject({ phase: 'failed', members: 0, confirmed: 0 })
     expect(await wallet(a.user.id)).toEqual({ balance: 5000, held: 0 })
@@ -189,7 +190,7 @@ describe('team deals', () => {
     await confirm(a.user.token, aj.payment.id)
     const end = Date.parse(deal.ends_at) + 1000
     // Every other deal of this file has ended by then too: look at this one only.
-    const report = await settleDeals(env, end)
+    const report = await settleDeals(env, purposes, end)
     expect(report.errors).toBe(0)
     expect(await paymentStatus(aj.payment.id)).toBe('canceled')
     expect(await dealRow(deal.id)).toMatchObject({ phase: 'failed', reserved: 0 })

@@ -13,6 +13,7 @@ import {
   startBarePayment,
   stockOf,
 } from './helpers'
+import { purposes } from '../../src/wiring'
 
 async function addCard(token: string, cardToken: string) {
   const res = await call('POST', '/v1/me/payment-methods', {
@@ -225,7 +226,7 @@ describe('sandbox charges', () => {
     expect(held.body.payment.status).toBe('requires_capture')
     expect(await balanceOf(env.DB, 'provider:sandbox:authorized')).toBeGreaterThanOrEqual(800)
     const before = await balanceOf(env.DB, 'provider:sandbox:authorized')
-    const { payment, changed } = await capturePayment(env, paymentId, Date.now())
+    const { payment, changed } = await capturePayment(env, purposes, paymentId, Date.now())
     expect(changed).toBe(true)
     expect(payment.status).toBe('failed')
     expect(await balanceOf(env.DB, 'provider:sandbox:authorized')).toBe(before - 800)

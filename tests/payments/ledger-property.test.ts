@@ -10,6 +10,7 @@ import { creditWallet } from '../../src/payments/wallet'
 import { expectLedgerBalanced } from '../helpers/ledger'
 import { startBarePayment } from './helpers'
 import { createTestUser } from '../helpers/principals'
+import { purposes } from '../../src/wiring'
 
 type Op =
   | { kind: 'credit'; user: number; amount: number }
@@ -70,6 +71,7 @@ async function pay(
   ]
   await transition(
     env,
+    purposes,
     payment,
     capture === 'automatic' ? 'succeeded' : 'requires_capture',
     Date.now(),
@@ -130,9 +132,9 @@ describe('ledger property', () => {
             if (payments.length === 0) return
             // Mostly the latest payments, where holds and captures are still open.
             const id = payments[payments.length - 1 - (o.payment % payments.length)]
-            if (o.kind === 'capture') await capturePayment(env, id, now)
-            else if (o.kind === 'release') await releasePayment(env, id, now)
-            else await refundPayment(env, id, o.amount ?? undefined, now)
+            if (o.kind === 'capture') await capturePayment(env, purposes, id, now)
+            else if (o.kind === 'release') await releasePayment(env, purposes, id, now)
+            else await refundPayment(env, purposes, id, o.amount ?? undefined, now)
           }
         }
         for (const group of steps) {

@@ -17,6 +17,7 @@ import {
   startBarePayment,
   stockOf,
 } from './helpers'
+import { purposes } from '../../src/wiring'
 
 const ALL: PaymentStatus[] = [
   'requires_confirmation',
@@ -45,7 +46,7 @@ describe('the state table', () => {
       for (const to of ALL) {
         const allowed = TRANSITIONS[from].includes(to)
         const payment = await forceStatus(await rawPayment(user.id, 'manual'), from)
-        const attempt = transition(env, payment, to, Date.now())
+        const attempt = transition(env, purposes, payment, to, Date.now())
         if (allowed) {
           await expect(attempt, `${from} → ${to}`).resolves.toMatchObject({ status: to })
         } else {
@@ -69,8 +70,8 @@ describe('the state table', () => {
   it('a stale read cannot transition: the version guard aborts the batch', async () => {
     const { user } = await household()
     const stale = (await findPayment(env.DB, await rawPayment(user.id, 'automatic')))!
-    await transition(env, stale, 'canceled', Date.now())
-    await expect(transition(env, stale, 'expired', Date.now())).rejects.toThrow(
+    await transition(env, purposes, stale, 'canceled', Date.now())
+    await expect(transition(env, purposes, stale, 'expired', Date.now())).rejects.toThrow(
       /changed concurrently/,
     )
     expect((await findPayment(env.DB, stale.id))!.status).toBe('canceled')
@@ -88,9 +89,9 @@ describe('manual capture: hold, capture, release', () => {
       balance: { amount: 800 },
       held: { amount: 1200 },
     })
-    const first = await capturePayment(env, id, Date.now())
+    const first = await capturePayment(env, purposes, id, Date.now())
     expect(first).toMatchObject({ changed: true, payment: { status: 'succeeded' } })
-    const second = await capturePayment(env, id, Date.now())
+    const second = await capturePayment(env, purposes, id, Date.now())
     expect(second).toMatchObject({ changed: false, payment: { status: 'succeeded' } })
     expect((await transfersOf(env.DB, id)).map((t) => t.kind).sort()).toEqual(['capture', 'hold'])
     expect(await balanceOf(env.DB, `wallet:${user.id}:held`)).toBe(0)
@@ -102,9 +103,9 @@ describe('manual capture: hold, capture, release', () => {
     const id = await rawPayment(user.id, 'manual', 1000)
     await confirm(user.token, id, confirmBody({ shipping_address: ADDRESS }))
     const results = await Promise.allSettled([
-      releasePayment(env, id, Date.now()),
-      releasePayment(env, id, Date.now()),
-      capturePayment(env, id, Date.now()),
+      releasePayment(env, purposes, id, Date.now()),
+      releasePayment(env, purposes, id, Date.now()),
+      capturePayment(env, purposes, id, Date.now()),
     ])
     const payment = (await findPayment(env.DB, id))!
     expect(['succeeded', 'canceled']).toContain(payment.status)
@@ -119,8 +120,8 @@ describe('manual capture: hold, capture, release', () => {
   it('capture refuses a payment that was never confirmed', async () => {
     const { user } = await household()
     const id = await rawPayment(user.id, 'manual')
-    await expect(capturePayment(env, id, Date.now())).rejects.toBeInstanceOf(ApiError)
-    await expect(capturePayment(env, id, Date.now())).rejects.toMatchObject({
+    await expect(capturePayment(env, purposes, id, Date.now())).rejects.toBeInstanceOf(ApiError)
+    await expect(capturePayment(env, purposes, id, Date.now())).rejects.toMatchObject({
       code: 'invalid_transition',
     })
   })
@@ -183,11 +184,11 @@ describe('expiry', () => {
     const { payment, order, productId } = await orderFromTv(tv.token, { quantity: 2 })
     expect(await stockOf(productId)).toBe(8)
     const later = Date.now() + 11 * 60_000
-    const first = await expireDuePayments(env, later)
+    const first = await expireDuePayments(env, purposes, later)
     expect(first.expired).toBeGreaterThanOrEqual(1)
     expect((await findPayment(env.DB, payment.id))!.status).toBe('expired')
     expect(await stockOf(productId)).toBe(10)
-    await expireDuePayments(env, later)
+    await expireDuePayments(env, purposes, later)
     expect(await stockOf(productId)).toBe(10)
     const row = await env.DB.prepare('SELECT status FROM orders WHERE id = ?')
       .bind(order.id)
@@ -199,7 +200,7 @@ describe('expiry', () => {
     const { user } = await household({ balance: 1000 })
     const id = await rawPayment(user.id, 'manual', 300)
     await confirm(user.token, id, confirmBody({ shipping_address: ADDRESS }))
-    await expireDuePayments(env, Date.now() + 3600_000)
+    await expireDuePayments(env, purposes, Date.now() + 3600_000)
     expect((await findPayment(env.DB, id))!.status).toBe('requires_capture')
   })
 })
