@@ -8,6 +8,8 @@ import { BUILD_DIR, ROOT } from './config'
  * deploy would: `wrangler deploy --dry-run --outdir`, same wrangler.toml, same esbuild settings.
  */
 export function buildWorker(): string {
+  // wrangler.toml's [assets] directory (the pages) must exist for the bundle to build.
+  execFileSync('node', ['scripts/build-web.mjs'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
   execFileSync(
     'npx',
     ['wrangler', 'deploy', '--dry-run', '--outdir', BUILD_DIR, path.join('bench', 'worker.js')],

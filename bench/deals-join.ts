@@ -21,6 +21,8 @@ const JWT_KEYS = JSON.stringify({ keys: [jwk] })
 const JWT_ISSUER = 'https://tvpay.example'
 
 const work = mkdtempSync(path.join(tmpdir(), 'tvpay-deals-bench-'))
+// wrangler.toml's [assets] directory must exist for the bundle to build.
+execFileSync('node', ['scripts/build-web.mjs'], { stdio: 'ignore' })
 const build = ['wrangler', 'deploy', '--dry-run', '--outdir', path.join(work, 'build')]
 execFileSync('npx', build, { stdio: 'ignore' })
 const mf = new Miniflare({
@@ -37,6 +39,7 @@ const mf = new Miniflare({
     ADMIN_TOKEN,
     JWT_KEYS,
     JWT_ISSUER,
+    PUBLIC_BASE_URL: JWT_ISSUER,
     PIN_PEPPER: randomBytes(32).toString('base64url'),
     PAYMENT_TTL_SECONDS: '600',
   },

@@ -1,5 +1,4 @@
 import { OpenAPIHono } from '@hono/zod-openapi'
-import { swaggerUI } from '@hono/swagger-ui'
 import { HTTPException } from 'hono/http-exception'
 import { requestId } from 'hono/request-id'
 import { bodyLimit } from 'hono/body-limit'
@@ -16,6 +15,7 @@ import { orderRoutes } from './orders/routes'
 import { dealRoutes } from './deals/routes'
 import { billRoutes } from './bills/routes'
 import { channelRoutes } from './channel/routes'
+import { pageRoutes } from './pages/routes'
 
 const SMALL_BODY = 32 * 1024
 const BULK_BODY = 1024 * 1024
@@ -63,6 +63,7 @@ export function createApp() {
     .route('/', dealRoutes)
     .route('/', billRoutes)
     .route('/', channelRoutes)
+    .route('/', pageRoutes)
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
@@ -80,7 +81,7 @@ export function createApp() {
         'Shop and pay household bills from a TV; confirm every payment on the paired phone.',
     },
   })
-  app.get('/docs', swaggerUI({ url: '/openapi.json', title: 'tvpay API reference' }))
+  // /docs is a static page (web/docs): Swagger UI served from this Worker, no CDN.
 
   const methodsByPath = new TrieRouter<string>()
   app.notFound((c) => {

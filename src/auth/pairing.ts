@@ -1,5 +1,6 @@
 import { ApiError } from '../http/errors'
 import { newId } from '../lib/ids'
+import { publicUrl } from '../pages/public-url'
 import { OAuthError } from './oauth-errors'
 import { mintRefreshToken } from './refresh'
 import { randomSecret, sha256Hex } from './secrets'
@@ -12,7 +13,7 @@ export const DEVICE_CODE_TTL_SECONDS = 600
 export const POLL_INTERVAL_SECONDS = 5
 export const SLOW_DOWN_STEP_SECONDS = 5
 
-type PairingEnv = { DB: D1Database; JWT_KEYS: string; JWT_ISSUER: string }
+type PairingEnv = { DB: D1Database; JWT_KEYS: string; JWT_ISSUER: string; PUBLIC_BASE_URL: string }
 
 /** Uniform over the alphabet: bytes ≥ 240 (12 × 20) are rejected rather than folded (no modulo bias). */
 export function generateUserCode(): string {
@@ -37,8 +38,8 @@ export function normalizeUserCode(input: string): string | null {
   return valid ? code : null
 }
 
-export function verificationUri(issuer: string): string {
-  return `${issuer.replace(/\/+$/, '')}/activate`
+export function verificationUri(env: { PUBLIC_BASE_URL: string }): string {
+  return publicUrl(env, '/activate')
 }
 
 export async function startDeviceAuthorization(
@@ -76,7 +77,7 @@ export async function startDeviceAuthorization(
       )
       .run()
     if (res.meta.changes === 1) {
-      const uri = verificationUri(env.JWT_ISSUER)
+      const uri = verificationUri(env)
       const shown = formatUserCode(userCode)
       return {
         device_code: deviceCode,

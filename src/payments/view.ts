@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi'
 import { MoneySchema, money } from '../lib/money'
 import { iso } from '../lib/time'
+import { publicUrl } from '../pages/public-url'
 import type { Payment } from './purposes'
 import { RECEIPT_STATUSES, signReceipt } from './receipts'
 
@@ -22,6 +23,9 @@ export const PaymentViewSchema = z
     refunded: MoneySchema.openapi({ description: 'Refunded so far (0 unless status is refunded)' }),
     purpose: z.object({ type: z.enum(['order', 'deal', 'bill']), id: z.string() }),
     capture: z.enum(['automatic', 'manual']),
+    device_id: z.string().nullable().openapi({
+      description: 'The TV that started it (an id from /v1/me/devices), or null when a phone did',
+    }),
     payment_method: z
       .string()
       .nullable()
@@ -40,8 +44,8 @@ export const PaymentViewSchema = z
 
 export type PaymentView = z.infer<typeof PaymentViewSchema>
 
-export function confirmationUrl(env: { JWT_ISSUER: string }, payment: Payment): string {
-  return `${env.JWT_ISSUER.replace(/\/+$/, '')}/pay/${payment.id}?code=${payment.confirmationCode}`
+export function confirmationUrl(env: { PUBLIC_BASE_URL: string }, payment: Payment): string {
+  return publicUrl(env, `/pay/${payment.id}?code=${payment.confirmationCode}`)
 }
 
 /** `audience`: the device reading it, when that is not the one that started it (see receipts). */
@@ -60,6 +64,7 @@ export async function toPaymentView(
     refunded: money(payment.refundedAmount),
     purpose: { type: payment.purpose.type, id: payment.purpose.id },
     capture: payment.capture,
+    device_id: payment.startedByDeviceId,
     payment_method: payment.method,
     created_at: iso(payment.createdAt),
     expires_at: iso(payment.expiresAt),

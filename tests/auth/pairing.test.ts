@@ -65,9 +65,9 @@ describe('POST /v1/oauth/device_authorization', () => {
     const started = await startPairing('skyworth-tv', 'Living room')
     expect(started.user_code).toMatch(/^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$/)
     expect(started.device_code).toMatch(/^[A-Za-z0-9_-]{43}$/) // 256 bits
-    expect(started.verification_uri).toBe(`${env.JWT_ISSUER}/activate`)
+    expect(started.verification_uri).toBe(`${env.PUBLIC_BASE_URL}/activate`)
     expect(started.verification_uri_complete).toBe(
-      `${env.JWT_ISSUER}/activate?user_code=${started.user_code}`,
+      `${env.PUBLIC_BASE_URL}/activate?user_code=${started.user_code}`,
     )
     expect(started.expires_in).toBe(600)
     expect(started.interval).toBe(5)
