@@ -2,15 +2,17 @@
 // wrangler.toml). `npm run dev`, `npm test`, `npm run deploy` and `npm run test:e2e` run it first.
 //
 //   node scripts/build-web.mjs [--sizes]     --sizes prints the gzip size of each page's JS + CSS
-import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { build } from 'esbuild'
 
 const out = 'dist/web'
 const started = Date.now()
-rmSync(out, { recursive: true, force: true })
+// Empty it rather than delete it: a running `wrangler dev` keeps watching the same directory.
 mkdirSync(out, { recursive: true })
+for (const entry of readdirSync(out))
+  rmSync(path.join(out, entry), { recursive: true, force: true })
 
 // One bundle per page: a TV loads only the TV app, a phone only the page it opened.
 const bundles = {

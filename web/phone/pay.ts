@@ -93,7 +93,7 @@ async function load() {
       h('dd', {
         id: 'from-tv',
         text: tv
-          ? `📺 ${tv.name}`
+          ? tv.name
           : payment.device_id
             ? '已解除绑定的电视 An unpaired TV'
             : '本手机 This phone',
