@@ -8,5 +8,7 @@ export function qrCode(text: string, label: string): Element {
   el.setAttribute('role', 'img')
   el.setAttribute('aria-label', label)
   el.setAttribute('shape-rendering', 'crispEdges')
+  // What the code says, for people and tests that cannot scan a screen.
+  el.setAttribute('data-qr-text', text)
   return el
 }

@@ -1,0 +1,368 @@
+// npm run test:e2e — the TV app and the phone pages, side by side in Debian's Chromium, against a
+// `wrangler dev` with fresh local state (e2e/server.ts). The TV is driven with arrow keys, Enter
+// and Escape only. Screenshots of each TV screen go to docs/screenshots/; measured figures to
+// e2e/results.json (docs/clients.md quotes them).
+import assert from 'node:assert/strict'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { after, before, describe, it } from 'node:test'
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
+import { back, focusOn, press } from './remote'
+import { PAYMENT_TTL_SECONDS, type Server, startServer } from './server'
+
+const PORT = Number(process.env.E2E_PORT ?? 8710)
+const SHOTS = 'docs/screenshots'
+const PIN = '135790'
+const PASSWORD = 'correct horse battery'
+const PHONE = `139${String(Date.now()).slice(-8)}`
+
+let server: Server
+let browser: Browser
+let tvContext: BrowserContext
+let phoneContext: BrowserContext
+let tv: Page
+let phone: Page
+let pendingToExpire: { url: string; expiresAt: number } | null = null
+const results: Record<string, unknown> = {}
+
+async function api<T = any>(path: string, opts: { method?: string; body?: unknown; token?: string } = {}): Promise<T> {
+  const res = await fetch(`${server.base}${path}`, {
+    method: opts.method ?? 'GET',
+    headers: {
+      'content-type': 'application/json',
+      ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
+    },
+    body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+  })
+  const text = await res.text()
+  if (!res.ok) throw new Error(`${opts.method ?? 'GET'} ${path}: ${res.status} ${text}`)
+  return (text ? JSON.parse(text) : undefined) as T
+}
+
+const shot = (page: Page, name: string) =>
+  page.screenshot({ path: `${SHOTS}/${name}.jpg`, type: 'jpeg', quality: 80 })
+const stored = (page: Page, key: string) =>
+  page.evaluate((k) => JSON.parse(localStorage.getItem(k) ?? 'null'), key)
+
+/** What the phone would read from the TV's QR code (the SVG carries the text it encodes). */
+async function qrText(page: Page, selector: string): Promise<string> {
+  const text = await page.getAttribute(`${selector} [data-qr-text]`, 'data-qr-text')
+  assert.ok(text, 'the TV shows a QR code')
+  return text
+}
+
+async function confirmOnPhone(url: string, pin: string, withAddress: boolean) {
+  await phone.goto(url)
+  await phone.waitForSelector('#confirm')
+  if (withAddress) {
+    const fields: Record<string, string> = {
+      name: '王小明', phone: '13800138000', province: '上海市', city: '上海市',
+      district: '浦东新区', line1: '世纪大道 100 号', postal_code: '200120',
+    }
+    for (const [k, v] of Object.entries(fields)) {
+      const input = phone.locator(`#f-addr-${k}`)
+      if (!(await input.inputValue())) await input.fill(v)
+    }
+  }
+  await phone.fill('#f-pin', pin)
+  await phone.click('#confirm')
+}
+
+before(async () => {
+  mkdirSync(SHOTS, { recursive: true })
+  server = await startServer(PORT)
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', '--no-first-run', '--disable-dev-shm-usage',
+    ],
+  })
+  tvContext = await browser.newContext({ viewport: { width: 1920, height: 1080 }, locale: 'zh-CN' })
+  phoneContext = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'zh-CN', isMobile: true, hasTouch: true })
+  // No internet here: product pictures (an outside host) fail fast and the tiles show their brand.
+  for (const c of [tvContext, phoneContext]) await c.route(/^https?:\/\/(?!localhost)/, (r) => r.abort())
+  tv = await tvContext.newPage()
+  phone = await phoneContext.newPage()
+  for (const [who, page] of [['tv', tv], ['phone', phone]] as const) {
+    page.on('pageerror', (e) => console.error(`${who} page error: ${e.message}`))
+  }
+})
+
+after(async () => {
+  writeFileSync('e2e/results.json', JSON.stringify(results, null, 2) + '\n')
+  await browser?.close()
+  await server?.stop()
+})
+
+describe('the TV and the phone, side by side', () => {
+  it('pairs: the TV shows a code and a QR code; the phone registers, approves and sets a PIN', async () => {
+    await tv.goto(`${server.base}/tv/`)
+    await tv.waitForSelector('#user-code')
+    const code = (await tv.textContent('#user-code'))!.trim()
+    const link = await qrText(tv, '.pairing')
+    assert.equal(link, `${server.base}/activate?user_code=${code}`)
+    await shot(tv, 'tv-01-pairing')
+
+    await phone.goto(link)
+    await phone.fill('#f-phone', PHONE)
+    await phone.fill('#f-password', PASSWORD)
+    await phone.click('#register')
+    assert.equal(await phone.inputValue('#f-user_code'), code)
+    await phone.click('#approve')
+    await phone.waitForSelector('#f-new-pin')
+    await phone.fill('#f-new-pin', PIN)
+    await phone.fill('#f-pin-password', PASSWORD)
+    await phone.click('form button[type=submit]')
+    await phone.waitForSelector('text=支付密码已设置')
+    await shot(phone, 'phone-01-paired')
+
+    // The TV polls at `interval` (5 s) and lands on its home screen, paired.
+    await tv.waitForSelector('#paired-badge', { timeout: 30_000 })
+    await tv.waitForSelector('#rail-deals button')
+    assert.ok((await stored(tv, 'tvpay.tv.tokens'))?.refresh_token, 'the TV keeps its tokens')
+    const token = (await stored(phone, 'tvpay.phone')).access_token as string
+    const me = await api('/v1/me', { token })
+    await api(`/v1/admin/wallets/${me.id}/credits`, {
+      method: 'POST',
+      token: server.admin,
+      body: { amount: { amount: 100_000_000, currency: 'CNY' }, reason: 'e2e' },
+    })
+    await tv.waitForTimeout(300)
+    await shot(tv, 'tv-02-home')
+  })
+
+  it('starts a payment that will expire, for the bad-input checks at the end', async () => {
+    const device = (await stored(tv, 'tvpay.tv.tokens')).access_token as string
+    const home = await api('/v1/home')
+    const product = home.rails.find((r: any) => r.kind === 'products').items[0]
+    const { payment } = await api('/v1/orders', {
+      method: 'POST',
+      token: device,
+      body: { items: [{ product_id: product.id, quantity: 1 }] },
+    })
+    assert.ok(payment.confirmation.url.startsWith(`${server.base}/pay/`))
+    pendingToExpire = { url: payment.confirmation.url, expiresAt: Date.parse(payment.expires_at) }
+  })
+
+  it('searches on every keypress with arrow keys only: xmds, then T9 digits', async () => {
+    await focusOn(tv, '#go-search')
+    await tv.keyboard.press('Enter')
+    await tv.waitForSelector('#key-x')
+    for (const letter of 'xmds') await press(tv, `#key-${letter}`)
+    await tv.waitForFunction(() => document.querySelector('#query')?.textContent === 'xmds')
+    await tv.waitForFunction(() => /小米电视/.test(document.querySelector('#suggestions')?.textContent ?? ''))
+    await shot(tv, 'tv-03-search-initials')
+
+    await press(tv, '#mode-t9')
+    for (const digit of '9426') await press(tv, `#key-${digit}`)
+    await tv.waitForFunction(() => document.querySelector('#query')?.textContent === '9426')
+    await tv.waitForFunction(() => /小米/.test(document.querySelector('#suggestions')?.textContent ?? ''))
+    await shot(tv, 'tv-04-search-t9')
+
+    // Typing fast (a burst, as from the phone): throttled, stale answers dropped, the last one shown.
+    await press(tv, '#key-clear')
+    await press(tv, '#mode-text')
+    for (const q of ['xiaomi', 'dianshi', 'huawei', 'meidi', 'haier']) {
+      await press(tv, '#key-clear')
+      for (const ch of q) {
+        await press(tv, `#key-${ch}`)
+        await tv.waitForTimeout(120)
+      }
+    }
+    await tv.waitForFunction(() => document.querySelector('#query')?.textContent === 'haier')
+    await tv.waitForFunction(() => /海尔/.test(document.querySelector('#suggestions')?.textContent ?? ''))
+    const times = (await tv.evaluate(() => (window as any).__tvpay.suggestMs)) as number[]
+    const sorted = [...times].sort((a, b) => a - b)
+    const pick = (p: number) => sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]
+    results.suggest = { samples: sorted.length, p50_ms: pick(0.5), p95_ms: pick(0.95), max_ms: sorted.at(-1) }
+    assert.ok(sorted.length >= 20, `suggestion timings recorded (${sorted.length})`)
+  })
+
+  it('orders a product and pays on the phone; a wrong PIN first; the TV verifies the receipt', async () => {
+    await press(tv, '#key-clear')
+    for (const letter of 'xmds') await press(tv, `#key-${letter}`)
+    await tv.waitForFunction(() => /小米电视/.test(document.querySelector('#suggestions')?.textContent ?? ''))
+    await press(tv, '#suggestions .suggestion:first-child')
+    await tv.waitForSelector('#product-title')
+    const title = (await tv.textContent('#product-title'))!
+    await tv.waitForTimeout(200)
+    await shot(tv, 'tv-05-product')
+    await press(tv, '#buy')
+    await tv.waitForSelector('#pay-code')
+    const url = await qrText(tv, '.pay-phone')
+    const code = (await tv.textContent('#pay-code'))!.trim()
+    assert.ok(url.startsWith(`${server.base}/pay/pay_`) && url.endsWith(`?code=${code}`), url)
+    assert.equal(await tv.textContent('#pay-what'), title)
+    await shot(tv, 'tv-06-pay')
+
+    await confirmOnPhone(url, '000000', true)
+    await phone.waitForSelector('#messages .notice.error')
+    assert.match((await phone.textContent('#messages'))!, /还可以再试 4 次/)
+    assert.match(await phone.textContent('#from-tv') ?? '', /客厅电视/)
+    await shot(phone, 'phone-02-wrong-pin')
+    await phone.fill('#f-pin', PIN)
+    await phone.click('#confirm')
+    await phone.waitForSelector('.done-mark')
+    await shot(phone, 'phone-03-paid')
+
+    await tv.waitForSelector('#receipt-verified', { timeout: 30_000 })
+    assert.match((await tv.textContent('#receipt-title'))!, /付款成功/)
+    await shot(tv, 'tv-07-receipt')
+    await press(tv, '#receipt-done')
+    await tv.waitForSelector('#rails')
+  })
+
+  it('joins a group-buy deal: the phone holds the money, the TV shows the held receipt', async () => {
+    await press(tv, '#rail-deals button')
+    await tv.waitForSelector('#deal-title')
+    await tv.waitForTimeout(200)
+    await shot(tv, 'tv-08-deal')
+    await press(tv, '#join')
+    await tv.waitForSelector('#pay-code')
+    const url = await qrText(tv, '.pay-phone')
+    await confirmOnPhone(url, PIN, false)
+    await phone.waitForSelector('.done-mark')
+    await tv.waitForSelector('#receipt-verified', { timeout: 30_000 })
+    assert.match((await tv.textContent('#receipt-title'))!, /已冻结/)
+    await shot(tv, 'tv-09-deal-receipt')
+    await press(tv, '#receipt-done')
+    await tv.waitForSelector('#rails')
+  })
+
+  it('pays a household bill from the bills screen', async () => {
+    const token = (await stored(phone, 'tvpay.phone')).access_token as string
+    const billers = await api('/v1/billers')
+    const power = billers.items.find((b: any) => b.category === 'electricity')
+    await api('/v1/me/biller-accounts', {
+      method: 'POST',
+      token,
+      body: { biller_id: power.id, account_number: '3100000001', nickname: '家里电费' },
+    })
+    await press(tv, '#go-bills')
+    await tv.waitForSelector('#bills .tile')
+    await tv.waitForTimeout(200)
+    await shot(tv, 'tv-10-bills')
+    await press(tv, '#bills .tile')
+    await tv.waitForSelector('#pay-bill')
+    await press(tv, '#pay-bill')
+    await tv.waitForSelector('#pay-code')
+    await confirmOnPhone(await qrText(tv, '.pay-phone'), PIN, false)
+    await phone.waitForSelector('.done-mark')
+    await tv.waitForSelector('#receipt-verified', { timeout: 30_000 })
+    await shot(tv, 'tv-11-bill-receipt')
+    await press(tv, '#receipt-done')
+  })
+})
+
+describe('bad input: every page says what happened, never a blank screen', () => {
+  it('a used pairing code', async () => {
+    const page = await phoneContext.newPage()
+    await page.goto(`${server.base}/activate?user_code=BCDF-GHJK`)
+    await page.click('#approve')
+    await page.waitForSelector('.notice.error')
+    assert.match((await page.textContent('.notice.error'))!, /无效、已过期或已被使用/)
+    await shot(page, 'phone-04-code-used')
+    await page.close()
+  })
+
+  it('a bad pay link, and a payment of another person', async () => {
+    const page = await phoneContext.newPage()
+    await page.goto(`${server.base}/pay/nonsense`)
+    assert.match((await page.textContent('.notice.error'))!, /付款链接不完整/)
+    await page.close()
+
+    const stranger = await browser.newContext({ viewport: { width: 390, height: 844 } })
+    const other = await stranger.newPage()
+    await other.goto(pendingToExpire!.url)
+    await other.fill('#f-phone', `137${String(Date.now()).slice(-8)}`)
+    await other.fill('#f-password', PASSWORD)
+    await other.click('#register')
+    await other.waitForSelector('.notice.error')
+    assert.match((await other.textContent('.notice.error'))!, /不属于当前登录的账号/)
+    await shot(other, 'phone-05-not-yours')
+    await stranger.close()
+  })
+
+  it('an expired payment', async () => {
+    const wait = pendingToExpire!.expiresAt - Date.now() + 1500
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait))
+    const page = await phoneContext.newPage()
+    await page.goto(pendingToExpire!.url)
+    await page.waitForSelector('.notice.error')
+    assert.match((await page.textContent('.notice.error'))!, /已过期/)
+    await shot(page, 'phone-06-expired')
+    await page.close()
+  })
+
+  it('a revoked TV: unpaired on the phone, the TV asks to pair again at its next request', async () => {
+    const page = await phoneContext.newPage()
+    await page.goto(`${server.base}/devices`)
+    await page.waitForSelector('#devices li')
+    await shot(page, 'phone-07-devices')
+    await page.click('#devices li button.danger')
+    await page.waitForSelector('.notice.ok')
+    await page.close()
+    await tv.waitForSelector('#rails')
+    await press(tv, '#go-bills')
+    await tv.waitForSelector('.pairing .why', { timeout: 15_000 })
+    assert.match((await tv.textContent('.pairing .why'))!, /解除绑定/)
+    await tv.waitForSelector('#user-code')
+    await shot(tv, 'tv-12-unpaired')
+  })
+})
+
+describe('figures', () => {
+  it('measures the TV home: first paint and time to interactive (5 cold loads of a paired TV)', async () => {
+    // Pair one more TV through the API (RFC 8628 as the TV app does it) and boot the app with it.
+    const user = await api('/v1/auth/login', { method: 'POST', body: { phone: PHONE, password: PASSWORD } })
+    const started = await api('/v1/oauth/device_authorization', {
+      method: 'POST',
+      body: { client_id: 'haier-tv', device_name: 'Figures TV' },
+    })
+    await api('/v1/devices/activate', {
+      method: 'POST',
+      token: user.access_token,
+      body: { user_code: started.user_code, approve: true },
+    })
+    const tokens = await api('/v1/oauth/token', {
+      method: 'POST',
+      body: {
+        grant_type: 'urn:ietf:params:oauth:grant-type:device_code',
+        device_code: started.device_code,
+        client_id: 'haier-tv',
+      },
+    })
+    const saved = JSON.stringify({
+      access_token: tokens.access_token,
+      refresh_token: tokens.refresh_token,
+      expires_at: Date.now() + tokens.expires_in * 1000,
+    })
+    const runs: { fcp: number; tti: number }[] = []
+    for (let i = 0; i < 5; i++) {
+      const context = await browser.newContext({ viewport: { width: 1920, height: 1080 } })
+      await context.route(/^https?:\/\/(?!localhost)/, (r) => r.abort())
+      await context.addInitScript((t) => localStorage.setItem('tvpay.tv.tokens', t), saved)
+      const page = await context.newPage()
+      await page.goto(`${server.base}/tv/?client_id=haier-tv`)
+      await page.waitForFunction(() => (window as any).__tvpay.homeInteractiveAt > 0)
+      runs.push(
+        await page.evaluate(() => ({
+          fcp: performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? -1,
+          tti: (window as any).__tvpay.homeInteractiveAt as number,
+        })),
+      )
+      await context.close()
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+    results.home = {
+      first_contentful_paint_ms: median(runs.map((r) => r.fcp)),
+      time_to_interactive_ms: median(runs.map((r) => r.tti)),
+      runs,
+    }
+    const sizes = JSON.parse(readFileSync('dist/web/sizes.json', 'utf8'))
+    results.bundle_gzip_bytes = sizes
+    assert.ok(sizes['tv/app'].gzip < 60 * 1024, 'the TV app is under 60 KB gzip')
+    results.payment_ttl_seconds = PAYMENT_TTL_SECONDS
+  })
+})
