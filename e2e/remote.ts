@@ -15,8 +15,14 @@ export async function focusOn(page: Page, selector: string, maxPresses = 40): Pr
       const t = target.getBoundingClientRect()
       const a = active?.getBoundingClientRect()
       if (!a) return 'ArrowDown'
-      const [tx, ty, ax, ay] = [t.x + t.width / 2, t.y + t.height / 2, a.x + a.width / 2, a.y + a.height / 2]
-      if (Math.abs(ty - ay) > Math.min(t.height, a.height) / 2) return ty > ay ? 'ArrowDown' : 'ArrowUp'
+      const [tx, ty, ax, ay] = [
+        t.x + t.width / 2,
+        t.y + t.height / 2,
+        a.x + a.width / 2,
+        a.y + a.height / 2,
+      ]
+      if (Math.abs(ty - ay) > Math.min(t.height, a.height) / 2)
+        return ty > ay ? 'ArrowDown' : 'ArrowUp'
       return tx > ax ? 'ArrowRight' : 'ArrowLeft'
     }, selector)
     if (step === 'done') return

@@ -29,17 +29,49 @@ export async function startServer(port: number): Promise<Server> {
     { mode: 0o600 },
   )
   const quiet = { stdio: ['ignore', 'pipe', 'pipe'] as ('ignore' | 'pipe')[] }
-  execFileSync('npx', ['wrangler', 'd1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persist], quiet)
-  execFileSync('npx', ['tsx', 'scripts/seed.ts', '--products', '300', '--persist-to', persist, '--out', path.join(dir, 'seed')], quiet)
+  execFileSync(
+    'npx',
+    ['wrangler', 'd1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persist],
+    quiet,
+  )
+  execFileSync(
+    'npx',
+    [
+      'tsx',
+      'scripts/seed.ts',
+      '--products',
+      '300',
+      '--persist-to',
+      persist,
+      '--out',
+      path.join(dir, 'seed'),
+    ],
+    quiet,
+  )
 
   const base = `http://localhost:${port}`
   const args = [
-    'wrangler', 'dev', '--port', String(port), '--inspector-port', String(port + 1),
-    '--persist-to', persist, '--env-file', envFile, '--test-scheduled',
-    '--var', `PUBLIC_BASE_URL:${base}`, '--var', `PAYMENT_TTL_SECONDS:${PAYMENT_TTL_SECONDS}`,
+    'wrangler',
+    'dev',
+    '--port',
+    String(port),
+    '--inspector-port',
+    String(port + 1),
+    '--persist-to',
+    persist,
+    '--env-file',
+    envFile,
+    '--test-scheduled',
+    '--var',
+    `PUBLIC_BASE_URL:${base}`,
+    '--var',
+    `PAYMENT_TTL_SECONDS:${PAYMENT_TTL_SECONDS}`,
   ]
   // Its own process group, so stopping it stops workerd too.
-  const child: ChildProcess = spawn('npx', args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child: ChildProcess = spawn('npx', args, {
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   let log = ''
   child.stdout?.on('data', (d) => (log += d))
   child.stderr?.on('data', (d) => (log += d))

@@ -24,7 +24,10 @@ let phone: Page
 let pendingToExpire: { url: string; expiresAt: number } | null = null
 const results: Record<string, unknown> = {}
 
-async function api<T = any>(path: string, opts: { method?: string; body?: unknown; token?: string } = {}): Promise<T> {
+async function api<T = any>(
+  path: string,
+  opts: { method?: string; body?: unknown; token?: string } = {},
+): Promise<T> {
   const res = await fetch(`${server.base}${path}`, {
     method: opts.method ?? 'GET',
     headers: {
@@ -55,8 +58,13 @@ async function confirmOnPhone(url: string, pin: string, withAddress: boolean) {
   await phone.waitForSelector('#confirm')
   if (withAddress) {
     const fields: Record<string, string> = {
-      name: '王小明', phone: '13800138000', province: '上海市', city: '上海市',
-      district: '浦东新区', line1: '世纪大道 100 号', postal_code: '200120',
+      name: '王小明',
+      phone: '13800138000',
+      province: '上海市',
+      city: '上海市',
+      district: '浦东新区',
+      line1: '世纪大道 100 号',
+      postal_code: '200120',
     }
     for (const [k, v] of Object.entries(fields)) {
       const input = phone.locator(`#f-addr-${k}`)
@@ -74,17 +82,31 @@ before(async () => {
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     headless: true,
     args: [
-      '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--no-first-run', '--disable-dev-shm-usage',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-dev-shm-usage',
     ],
   })
   tvContext = await browser.newContext({ viewport: { width: 1920, height: 1080 }, locale: 'zh-CN' })
-  phoneContext = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'zh-CN', isMobile: true, hasTouch: true })
+  phoneContext = await browser.newContext({
+    viewport: { width: 390, height: 844 },
+    locale: 'zh-CN',
+    isMobile: true,
+    hasTouch: true,
+  })
   // No internet here: product pictures (an outside host) fail fast and the tiles show their brand.
-  for (const c of [tvContext, phoneContext]) await c.route(/^https?:\/\/(?!localhost)/, (r) => r.abort())
+  for (const c of [tvContext, phoneContext])
+    await c.route(/^https?:\/\/(?!localhost)/, (r) => r.abort())
   tv = await tvContext.newPage()
   phone = await phoneContext.newPage()
-  for (const [who, page] of [['tv', tv], ['phone', phone]] as const) {
+  for (const [who, page] of [
+    ['tv', tv],
+    ['phone', phone],
+  ] as const) {
     page.on('pageerror', (e) => console.error(`${who} page error: ${e.message}`))
   }
 })
@@ -151,13 +173,17 @@ describe('the TV and the phone, side by side', () => {
     await tv.waitForSelector('#key-x')
     for (const letter of 'xmds') await press(tv, `#key-${letter}`)
     await tv.waitForFunction(() => document.querySelector('#query')?.textContent === 'xmds')
-    await tv.waitForFunction(() => /小米电视/.test(document.querySelector('#suggestions')?.textContent ?? ''))
+    await tv.waitForFunction(() =>
+      /小米电视/.test(document.querySelector('#suggestions')?.textContent ?? ''),
+    )
     await shot(tv, 'tv-03-search-initials')
 
     await press(tv, '#mode-t9')
     for (const digit of '9426') await press(tv, `#key-${digit}`)
     await tv.waitForFunction(() => document.querySelector('#query')?.textContent === '9426')
-    await tv.waitForFunction(() => /小米/.test(document.querySelector('#suggestions')?.textContent ?? ''))
+    await tv.waitForFunction(() =>
+      /小米/.test(document.querySelector('#suggestions')?.textContent ?? ''),
+    )
     await shot(tv, 'tv-04-search-t9')
 
     // Typing fast (a burst, as from the phone): throttled, stale answers dropped, the last one shown.
@@ -171,18 +197,28 @@ describe('the TV and the phone, side by side', () => {
       }
     }
     await tv.waitForFunction(() => document.querySelector('#query')?.textContent === 'haier')
-    await tv.waitForFunction(() => /海尔/.test(document.querySelector('#suggestions')?.textContent ?? ''))
+    await tv.waitForFunction(() =>
+      /海尔/.test(document.querySelector('#suggestions')?.textContent ?? ''),
+    )
     const times = (await tv.evaluate(() => (window as any).__tvpay.suggestMs)) as number[]
     const sorted = [...times].sort((a, b) => a - b)
-    const pick = (p: number) => sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]
-    results.suggest = { samples: sorted.length, p50_ms: pick(0.5), p95_ms: pick(0.95), max_ms: sorted.at(-1) }
+    const pick = (p: number) =>
+      sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]
+    results.suggest = {
+      samples: sorted.length,
+      p50_ms: pick(0.5),
+      p95_ms: pick(0.95),
+      max_ms: sorted.at(-1),
+    }
     assert.ok(sorted.length >= 20, `suggestion timings recorded (${sorted.length})`)
   })
 
   it('orders a product and pays on the phone; a wrong PIN first; the TV verifies the receipt', async () => {
     await press(tv, '#key-clear')
     for (const letter of 'xmds') await press(tv, `#key-${letter}`)
-    await tv.waitForFunction(() => /小米电视/.test(document.querySelector('#suggestions')?.textContent ?? ''))
+    await tv.waitForFunction(() =>
+      /小米电视/.test(document.querySelector('#suggestions')?.textContent ?? ''),
+    )
     await press(tv, '#suggestions .suggestion:first-child')
     await tv.waitForSelector('#product-title')
     const title = (await tv.textContent('#product-title'))!
@@ -199,7 +235,7 @@ describe('the TV and the phone, side by side', () => {
     await confirmOnPhone(url, '000000', true)
     await phone.waitForSelector('#messages .notice.error')
     assert.match((await phone.textContent('#messages'))!, /还可以再试 4 次/)
-    assert.match(await phone.textContent('#from-tv') ?? '', /客厅电视/)
+    assert.match((await phone.textContent('#from-tv')) ?? '', /客厅电视/)
     await shot(phone, 'phone-02-wrong-pin')
     await phone.fill('#f-pin', PIN)
     await phone.click('#confirm')
@@ -315,7 +351,10 @@ describe('bad input: every page says what happened, never a blank screen', () =>
 describe('figures', () => {
   it('measures the TV home: first paint and time to interactive (5 cold loads of a paired TV)', async () => {
     // Pair one more TV through the API (RFC 8628 as the TV app does it) and boot the app with it.
-    const user = await api('/v1/auth/login', { method: 'POST', body: { phone: PHONE, password: PASSWORD } })
+    const user = await api('/v1/auth/login', {
+      method: 'POST',
+      body: { phone: PHONE, password: PASSWORD },
+    })
     const started = await api('/v1/oauth/device_authorization', {
       method: 'POST',
       body: { client_id: 'haier-tv', device_name: 'Figures TV' },

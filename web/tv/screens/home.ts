@@ -46,7 +46,8 @@ export function homeScreen(go: Go): Screen {
       const home = await read<{ rails: HomeRail[] }>('/v1/home')
       replace(rails, ...home.rails.map((r) => rail(r, go)))
       const first = rails.querySelector<HTMLElement>('button')
-      const moved = el.contains(document.activeElement) && document.activeElement?.id !== 'go-search'
+      const moved =
+        el.contains(document.activeElement) && document.activeElement?.id !== 'go-search'
       if (!moved && !el.hidden) focusIn(el, first)
       // Time to interactive: the rails are on screen and a remote key moves focus among them.
       const m = (window as unknown as { __tvpay: Record<string, number> }).__tvpay
