@@ -35,7 +35,7 @@ describe('gateway client against the sandbox', () => {
       sub_code: 'ACQ.CONTEXT_INCONSISTENT',
     })
     const trade = await sandbox(`/sandbox/trades/${no}`)
-    expect(trade.notify_url).toBe('https://tvpay.example/v1/providers/alipay/notify')
+    expect(trade.notify_url).toBe(`${env.PUBLIC_BASE_URL}/v1/providers/alipay/notify`)
   })
 
   it('query, refund and close follow the trade at the gateway', async () => {
