@@ -9,6 +9,7 @@ import {
   newPaymentStatements,
   type PaymentView,
 } from '../payments/intents'
+import { paymentStarted } from '../payments/notify'
 import type { Payment, Purposes } from '../payments/purposes'
 import { findVisibleBill } from './lookup'
 import { payableAmount } from './rules'
@@ -38,7 +39,7 @@ export async function payBill(
     }
     const amount = payableAmount(bill, bill, requested, now)
 
-    const { paymentId, statements } = newPaymentStatements(env, {
+    const { paymentId, payment, statements } = newPaymentStatements(env, {
       purpose: { type: 'bill', id: bill.id },
       userId: principal.userId,
       startedBy: principal,
@@ -68,6 +69,7 @@ export async function payBill(
         continue
       throw err
     }
+    await paymentStarted(env, payment)
     return { created: true, payment: await getPaymentView(env, purposes, paymentId, now) }
   }
   throw new ApiError(

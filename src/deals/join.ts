@@ -5,6 +5,7 @@ import { newId } from '../lib/ids'
 import { money } from '../lib/money'
 import { iso } from '../lib/time'
 import { newPaymentStatements } from '../payments/intents'
+import { paymentStarted } from '../payments/notify'
 import { errorText } from '../lib/d1-errors'
 import type { Payment } from '../payments/purposes'
 import { toPayment, type PaymentRow } from '../payments/store'
@@ -167,6 +168,7 @@ async function reserve(
     throw await explainRefusal(env, err, deal, quantity, teamId)
   }
   const [participation, paymentRow, team] = results.slice(-3).map((r) => r.results[0])
+  await paymentStarted(env, payment.payment)
   return {
     participation: participation as ParticipationRow,
     payment: toPayment(paymentRow as PaymentRow),

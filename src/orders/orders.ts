@@ -7,6 +7,7 @@ import { decodeCursor, keysetPage } from '../lib/pagination'
 import { iso } from '../lib/time'
 import { errorText } from '../lib/d1-errors'
 import { newPaymentStatements } from '../payments/intents'
+import { paymentStarted } from '../payments/notify'
 import { bumpIfReservedIntoLowStock, forgetCatalogVersion } from './catalog-cache'
 
 export type OrderLineInput = { product_id: string; quantity: number }
@@ -131,6 +132,7 @@ export async function createOrder(
     throw await whyNotReserved(env, items, products)
   }
   forgetCatalogVersion()
+  await paymentStarted(env, payment.payment)
   return (await findOrder(env, orderId))!
 }
 

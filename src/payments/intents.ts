@@ -32,13 +32,14 @@ function confirmationCode(): string {
 
 /**
  * The statements that create a payment in requires_confirmation. The caller runs them in its own
- * batch with its own writes (stock reservation, participation, ...). A second open payment for the
- * same purpose fails the batch on the partial unique index payments_open_purpose_uq.
+ * batch with its own writes (stock reservation, participation, ...), then calls paymentStarted()
+ * with `payment` (the row those statements write) once that batch committed. A second open payment
+ * for the same purpose fails the batch on the partial unique index payments_open_purpose_uq.
  */
 export function newPaymentStatements(
   env: Env,
   input: NewPaymentInput,
-): { paymentId: string; statements: D1PreparedStatement[] } {
+): { paymentId: string; payment: Payment; statements: D1PreparedStatement[] } {
   if (!Number.isSafeInteger(input.amount) || input.amount <= 0) {
     throw new Error(`payment amount must be a positive integer of fen, got ${input.amount}`)
   }
@@ -48,6 +49,25 @@ export function newPaymentStatements(
   const paymentId = newId('payment')
   const deviceId = input.startedBy.kind === 'device' ? input.startedBy.deviceId : null
   const billerId = input.payee.kind === 'biller' ? input.payee.billerId : null
+  const payment: Payment = {
+    id: paymentId,
+    purpose: input.purpose,
+    userId: input.userId,
+    startedByDeviceId: deviceId,
+    amount: input.amount,
+    currency: 'CNY',
+    capture: input.capture,
+    payee: input.payee,
+    status: 'requires_confirmation',
+    version: 1,
+    confirmationCode: confirmationCode(),
+    method: null,
+    providerRef: null,
+    refundedAmount: 0,
+    createdAt: input.now,
+    updatedAt: input.now,
+    expiresAt: input.now + paymentTtlMs(env),
+  }
   const statement = env.DB.prepare(
     `INSERT INTO payments (id, purpose_type, purpose_id, user_id, started_by_device_id, amount,
        currency, capture, payee_kind, payee_biller_id, status, version, confirmation_code,
@@ -63,12 +83,12 @@ export function newPaymentStatements(
     input.capture,
     input.payee.kind,
     billerId,
-    confirmationCode(),
-    input.now,
-    input.now,
-    input.now + paymentTtlMs(env),
+    payment.confirmationCode,
+    payment.createdAt,
+    payment.updatedAt,
+    payment.expiresAt,
   )
-  return { paymentId, statements: [statement] }
+  return { paymentId, payment, statements: [statement] }
 }
 
 const OPEN_PURPOSE_TAKEN = /UNIQUE constraint failed: payments\.purpose_type, payments\.purpose_id/
