@@ -1,5 +1,5 @@
 import { authMaintenance } from './auth/maintenance'
-import { paymentsMaintenance } from './payments/expiry'
+import { paymentsMaintenance } from './payments'
 import { settleDeals } from './deals/settlement'
 import { billsMaintenance } from './bills/maintenance'
 import { purgeTickets } from './channel/tickets'

@@ -1,7 +1,7 @@
 import { app } from './app'
 import { runScheduled } from './cron'
 
-export { PaymentWaits } from './payments/waits'
+export { PaymentWaits } from './payments'
 export { Household } from './channel/household'
 
 export default {

@@ -12,7 +12,7 @@ import { catalogRails } from './catalog/rails'
 import { activeDealExtra, dealsRail } from './deals/home'
 import { dealPurpose } from './deals/purpose'
 import { orderPurpose } from './orders/purpose'
-import type { Purposes } from './payments/purposes'
+import type { Purposes } from './payments'
 
 /** What each payment pays for: its statements commit in the payment's own transition batch. */
 export const purposes: Purposes = {

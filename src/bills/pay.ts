@@ -8,9 +8,10 @@ import {
   isOpenPaymentConflict,
   newPaymentStatements,
   type PaymentView,
-} from '../payments/intents'
-import { paymentStarted } from '../payments/notify'
-import type { Payment, Purposes } from '../payments/purposes'
+  type Payment,
+  type Purposes,
+  paymentStarted,
+} from '../payments'
 import { findVisibleBill } from './lookup'
 import { payableAmount } from './rules'
 

@@ -1,5 +1,5 @@
 import { ApiError } from '../http/errors'
-import type { Payment, PurposeHandler } from '../payments/purposes'
+import type { Payment, PurposeHandler } from '../payments'
 import { findBiller } from './billers'
 import type { BillRow } from './lookup'
 import { payableAmount } from './rules'

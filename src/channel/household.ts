@@ -1,7 +1,6 @@
 import { DurableObject } from 'cloudflare:workers'
 import { markDelivered, pendingNotifications, toNotificationView } from '../bills/reminders'
-import type { Payment } from '../payments/purposes'
-import { toPaymentView } from '../payments/view'
+import { type Payment, toPaymentView } from '../payments'
 import { admitHolder, type Member } from './members'
 import {
   CLOSE_POLICY,

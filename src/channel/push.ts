@@ -1,5 +1,5 @@
 import { ApiError } from '../http/errors'
-import type { Payment } from '../payments/purposes'
+import type { Payment } from '../payments'
 import { HOLDER_HEADER, type PaymentEvent } from './protocol'
 import type { TicketHolder } from './tickets'
 

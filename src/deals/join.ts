@@ -4,11 +4,8 @@ import { ApiError } from '../http/errors'
 import { newId } from '../lib/ids'
 import { money } from '../lib/money'
 import { iso } from '../lib/time'
-import { newPaymentStatements } from '../payments/intents'
-import { paymentStarted } from '../payments/notify'
+import { newPaymentStatements, type Payment, paymentStarted } from '../payments'
 import { errorText } from '../lib/d1-errors'
-import type { Payment } from '../payments/purposes'
-import { toPayment, type PaymentRow } from '../payments/store'
 import type { ParticipationSchema } from './schemas'
 import {
   findDeal,
@@ -157,7 +154,6 @@ async function reserve(
   // Read back what was written in the same round trip: a join is two D1 calls, the read and this.
   const readBack = [
     d1.prepare('SELECT * FROM deal_participations WHERE id = ?').bind(participationId),
-    d1.prepare('SELECT * FROM payments WHERE id = ?').bind(payment.paymentId),
     d1.prepare('SELECT * FROM deal_teams WHERE id = ?').bind(teamId),
   ]
 
@@ -167,12 +163,12 @@ async function reserve(
   } catch (err) {
     throw await explainRefusal(env, err, deal, quantity, teamId)
   }
-  const [participation, paymentRow, team] = results.slice(-3).map((r) => r.results[0])
+  const [participation, team] = results.slice(-2)
   await paymentStarted(env, payment.payment)
   return {
-    participation: participation as ParticipationRow,
-    payment: toPayment(paymentRow as PaymentRow),
-    team: (team as TeamRow | undefined) ?? null,
+    participation: participation!.results[0] as ParticipationRow,
+    payment: payment.payment,
+    team: (team!.results[0] as TeamRow | undefined) ?? null,
   }
 }
 

@@ -1,5 +1,5 @@
 import { newId } from '../lib/ids'
-import type { Payment } from '../payments/purposes'
+import type { Payment } from '../payments'
 import type { ParticipationRow } from './store'
 
 /**

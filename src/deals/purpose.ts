@@ -1,7 +1,12 @@
 import { ApiError } from '../http/errors'
-import { capturePayment } from '../payments/intents'
+import {
+  capturePayment,
+  type Payment,
+  type PaymentStatus,
+  type PurposeHandler,
+  type Purposes,
+} from '../payments'
 import { errorText } from '../lib/d1-errors'
-import type { Payment, PaymentStatus, PurposeHandler, Purposes } from '../payments/purposes'
 import { findDeal, findParticipation, findTeam, isJoinable, type ParticipationRow } from './store'
 import { orderStatements } from './orders'
 import { teamIsOpen } from './teams'

@@ -7,7 +7,7 @@ import { idempotent } from '../http/idempotency'
 import { json, problem } from '../http/openapi'
 import { CursorQuery, LimitQuery, listSchema } from '../lib/pagination'
 import { iso } from '../lib/time'
-import { toPaymentView } from '../payments/view'
+import { toPaymentView } from '../payments'
 import { createDeal, updateDeal } from './admin'
 // Registers the deals home rail and the product's active_deal with the catalog.
 import { joinDeal, toParticipationView } from './join'

@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi'
 import { MoneySchema } from '../lib/money'
 import { CursorQuery, LimitQuery } from '../lib/pagination'
-import { PaymentViewSchema } from '../payments/view'
+import { PaymentViewSchema } from '../payments'
 
 export const DEAL_STATUSES = [
   'upcoming',

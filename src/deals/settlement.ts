@@ -1,6 +1,5 @@
-import { capturePayment, releasePayment } from '../payments/intents'
+import { capturePayment, releasePayment, type Purposes } from '../payments'
 import { errorText } from '../lib/d1-errors'
-import type { Purposes } from '../payments/purposes'
 import { catalogChanged } from './catalog-link'
 
 /**

@@ -1,6 +1,6 @@
 import { createMiddleware } from 'hono/factory'
 import type { AppEnv } from '../env'
-import { bearerCredential } from './auth'
+import { bearerCredential } from '../auth/principal'
 import { ApiError } from './errors'
 
 /** Admin routes need `Authorization: Bearer <ADMIN_TOKEN>`; with no token configured they are closed (503). */

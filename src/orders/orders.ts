@@ -6,8 +6,7 @@ import { money } from '../lib/money'
 import { decodeCursor, keysetPage } from '../lib/pagination'
 import { iso } from '../lib/time'
 import { errorText } from '../lib/d1-errors'
-import { newPaymentStatements } from '../payments/intents'
-import { paymentStarted } from '../payments/notify'
+import { newPaymentStatements, paymentStarted } from '../payments'
 import { bumpIfReservedIntoLowStock, forgetCatalogVersion } from './catalog-cache'
 
 export type OrderLineInput = { product_id: string; quantity: number }

@@ -1,5 +1,5 @@
 import { ApiError } from '../http/errors'
-import type { PaymentStatus, PurposeHandler } from '../payments/purposes'
+import type { PaymentStatus, PurposeHandler } from '../payments'
 import { bumpIfReleasedFromLowStock, forgetCatalogVersion } from './catalog-cache'
 
 /**

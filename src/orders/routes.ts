@@ -5,8 +5,7 @@ import { ApiError } from '../http/errors'
 import { idempotent } from '../http/idempotency'
 import { json, problem } from '../http/openapi'
 import { CursorQuery, LimitQuery } from '../lib/pagination'
-import { loadPayment, PaymentViewSchema } from '../payments/intents'
-import { toPaymentView } from '../payments/view'
+import { loadPayment, PaymentViewSchema, toPaymentView } from '../payments'
 import { purposes } from '../wiring'
 import {
   canReadOrder,

@@ -1,7 +1,8 @@
+import { checkPaymentPin } from '../auth/pin'
 import { ApiError } from '../http/errors'
 import { captureTransfer, fundsOf, holdTransfer } from './funds'
 import { expireIfDue } from './intents'
-import { checkPaymentPin } from './pin'
+import { findChargeableMethod, type ChargeableMethod } from './methods'
 import { providerFor, withRetries } from './providers'
 import type { PaymentProvider } from './providers/types'
 import type { ConfirmInput, Payment, Purposes } from './purposes'
@@ -19,8 +20,6 @@ export type ConfirmRequest = ConfirmInput & {
   pin: string
   now: number
 }
-
-type MethodRow = { id: string; provider: string; token: string }
 
 const DECLINED = 'The card was declined; try another payment method'
 
@@ -53,7 +52,9 @@ export async function confirmPayment(
   const handler = purposes[payment.purpose.type]
   const extra = (await handler.beforeConfirm?.(env, payment, input)) ?? []
   const method =
-    req.paymentMethod === 'wallet' ? null : await findMethod(env, req.userId, req.paymentMethod)
+    req.paymentMethod === 'wallet'
+      ? null
+      : await findChargeableMethod(env, req.userId, req.paymentMethod)
 
   await checkPaymentPin(env, req.userId, req.pin, req.now)
 
@@ -87,20 +88,6 @@ export async function confirmPayment(
   }
 }
 
-async function findMethod(env: Env, userId: string, id: string): Promise<MethodRow> {
-  const row = await env.DB.prepare(
-    `SELECT id, provider, token FROM payment_methods
-     WHERE id = ? AND user_id = ? AND deleted_at IS NULL`,
-  )
-    .bind(id, userId)
-    .first<MethodRow>()
-  if (!row) {
-    const detail = 'No such payment method (use "wallet" or an id from /v1/me/payment-methods)'
-    throw new ApiError('not_found', detail)
-  }
-  return row
-}
-
 /**
  * Authorizes (and captures, for automatic capture) at the gateway under keys derived from the
  * payment, so concurrent or retried confirmations with the same card reach one authorization.
@@ -108,7 +95,7 @@ async function findMethod(env: Env, userId: string, id: string): Promise<MethodR
 async function chargeCard(
   provider: PaymentProvider,
   payment: Payment,
-  method: MethodRow,
+  method: ChargeableMethod,
   capture: boolean,
 ) {
   const auth = await withRetries(() =>

@@ -9,9 +9,6 @@ import { findPayment, paymentTtlMs } from './store'
 import { transition, TransitionConflict } from './transitions'
 import { toPaymentView, type PaymentView } from './view'
 
-export { PaymentViewSchema, type PaymentView } from './view'
-export { findOpenPayment, findPayment } from './store'
-
 export type NewPaymentInput = {
   purpose: { type: PurposeType; id: string }
   /** The person who pays (the device's owner when a TV starts it). */

@@ -90,6 +90,28 @@ export async function deletePaymentMethod(env: Env, userId: string, id: string, 
   if (res.meta.changes !== 1) throw new ApiError('not_found', 'No such payment method')
 }
 
+/** What a confirmation charges: the provider and its token. */
+export type ChargeableMethod = { id: string; provider: string; token: string }
+
+/** The person's own saved method, not deleted; anything else is 404. */
+export async function findChargeableMethod(
+  env: Env,
+  userId: string,
+  id: string,
+): Promise<ChargeableMethod> {
+  const row = await env.DB.prepare(
+    `SELECT id, provider, token FROM payment_methods
+     WHERE id = ? AND user_id = ? AND deleted_at IS NULL`,
+  )
+    .bind(id, userId)
+    .first<ChargeableMethod>()
+  if (!row) {
+    const detail = 'No such payment method (use "wallet" or an id from /v1/me/payment-methods)'
+    throw new ApiError('not_found', detail)
+  }
+  return row
+}
+
 function toView(r: MethodRow): PaymentMethodView {
   const { id, provider, brand, last4, exp_month, exp_year } = r
   return { id, provider, brand, last4, exp_month, exp_year, created_at: iso(r.created_at) }

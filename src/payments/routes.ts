@@ -2,7 +2,6 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import type { AppEnv } from '../env'
 import { requireAdmin } from '../http/admin'
 import { principalOf, requireDeviceOrUser, requireUser } from '../http/auth'
-import { ApiError } from '../http/errors'
 import { idempotent } from '../http/idempotency'
 import { json, problem } from '../http/openapi'
 import { CursorQuery, LimitQuery, listSchema } from '../lib/pagination'
@@ -10,9 +9,9 @@ import { money, MoneySchema } from '../lib/money'
 import { purposes } from '../wiring'
 import { rejectCardNumbers } from './card-numbers'
 import { confirmPayment } from './confirm'
-import { releasePayment } from './intents'
+import { cancelPayment } from './cancel'
 import { addPaymentMethod, deletePaymentMethod, listPaymentMethods } from './methods'
-import { canAct, listUserPayments, readPaymentFor, readPaymentWaiting } from './queries'
+import { listUserPayments, readPaymentWaiting } from './queries'
 import { signReceipt } from './receipts'
 import { refundPayment } from './refunds'
 import {
@@ -231,23 +230,9 @@ export const paymentRoutes = new OpenAPIHono<AppEnv>()
     return c.json({ payment: { ...view, receipt }, receipt }, 200)
   })
   .openapi(cancel, async (c) => {
-    const { id } = c.req.valid('param')
     const now = Date.now()
-    const payment = await readPaymentFor(c.env, purposes, principalOf(c), id, now, canAct)
-    if (payment.status !== 'canceled') {
-      if (payment.status !== 'requires_confirmation' && payment.status !== 'requires_capture') {
-        throw new ApiError('invalid_transition', `A ${payment.status} payment cannot be canceled`, {
-          payment_status: payment.status,
-        })
-      }
-      const released = await releasePayment(c.env, purposes, id, now)
-      if (released.payment.status !== 'canceled') {
-        throw new ApiError('invalid_transition', `The payment is now ${released.payment.status}`, {
-          payment_status: released.payment.status,
-        })
-      }
-      return c.json(await toPaymentView(c.env, released.payment, now), 200)
-    }
+    const id = c.req.valid('param').id
+    const payment = await cancelPayment(c.env, purposes, principalOf(c), id, now)
     return c.json(await toPaymentView(c.env, payment, now), 200)
   })
   .openapi(refund, async (c) => {

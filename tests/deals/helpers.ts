@@ -1,5 +1,5 @@
 import { env } from 'cloudflare:test'
-import { walletBalance } from '../../src/payments/ledger'
+import { walletBalance } from '../../src/payments'
 import { ADMIN, call } from '../helpers/http'
 import { seedProduct } from '../payments/helpers'
 

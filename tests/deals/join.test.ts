@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:test'
 import { afterEach, describe, expect, it } from 'vitest'
 import { joinDeal } from '../../src/deals/join'
-import { expireDuePayments } from '../../src/payments/expiry'
+import { expireDuePayments } from '../../src/payments'
 import { call, expectProblem } from '../helpers/http'
 import { expectLedgerBalanced } from '../helpers/ledger'
 import { createTestDevice, createTestUser } from '../helpers/principals'

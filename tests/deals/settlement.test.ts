@@ -2,7 +2,7 @@ import { env } from 'cloudflare:test'
 import { afterEach, describe, expect, it } from 'vitest'
 import { runScheduled } from '../../src/cron'
 import { settleDeals } from '../../src/deals/settlement'
-import { accounts } from '../../src/payments/ledger'
+import { accounts } from '../../src/payments'
 import { call, expectProblem } from '../helpers/http'
 import { balanceOf, expectLedgerBalanced, transfersOf } from '../helpers/ledger'
 import { PIN } from '../payments/helpers'
@@ -199,7 +199,7 @@ describe('the window closes', () => {
 
 describe('races and refunds', () => {
   it('a confirmation landing after the cron failed the deal cannot tip it', async () => {
-    const { confirmPayment } = await import('../../src/payments/confirm')
+    const { confirmPayment } = await import('../../src/payments')
     const deal = await createDeal({ minGroupSize: 1 })
     const [m] = await members(deal.id, 1, { confirmed: false })
     // The cron closes the deal between the purpose's check and the confirmation's batch.

@@ -1,0 +1,42 @@
+/**
+ * The front door of payments: everything other capabilities (and the app, the cron and the worker
+ * entry) may use. Every other file in src/payments/ is private to the folder; a test
+ * (tests/architecture/imports.test.ts) fails when something outside imports one of them.
+ * Functions that can move a payment take `purposes` (src/wiring.ts) as a parameter.
+ */
+
+// What a payment is, and what a purpose hands payments.
+export type {
+  CaptureMode,
+  ConfirmInput,
+  Payee,
+  Payment,
+  PaymentStatus,
+  PurposeHandler,
+  Purposes,
+  PurposeType,
+  ShippingAddress,
+} from './purposes'
+
+// Starting one: the statements go in the caller's own batch, with its own writes; once that batch
+// committed, paymentStarted tells the household's phones.
+export { isOpenPaymentConflict, newPaymentStatements, type NewPaymentInput } from './intents'
+export { paymentStarted } from './notify'
+
+// Reading one (loadPayment and expireIfDue expire an unconfirmed payment past its time).
+export { findOpenPayment, findPayment } from './store'
+export { expireIfDue, getPaymentView, loadPayment } from './intents'
+
+// Moving one: idempotent, each in one batch with its ledger transfers and its purpose's writes.
+export { capturePayment, releasePayment, type SettleResult } from './intents'
+export { cancelPayment } from './cancel'
+export { confirmPayment, type ConfirmRequest } from './confirm'
+export { refundPayment } from './refunds'
+
+// Showing one: the contract's JSON.
+export { PaymentViewSchema, toPaymentView, type PaymentView } from './view'
+
+// The cron, the wallet, the ledger's account names, and the Durable Object behind ?wait=N.
+export { expireDuePayments, paymentsMaintenance } from './expiry'
+export { accounts, walletBalance, type WalletBalance } from './ledger'
+export { PaymentWaits } from './waits'
