@@ -1,6 +1,7 @@
 /**
  * The front door of payments: everything other capabilities (and the app, the cron and the worker
- * entry) may use. Every other file in src/payments/ is private to the folder; a test
+ * entry) may use. Every other file in src/payments/ is private to the folder, but for
+ * receipt-verify.ts (the standalone receipt verifier the TV app bundles): a test
  * (tests/architecture/imports.test.ts) fails when something outside imports one of them.
  * Functions that can move a payment take `purposes` (src/wiring.ts) as a parameter.
  */
