@@ -1,11 +1,26 @@
 // `npm run dev` runs this first: local secrets, migrations, demo data. Safe to run again.
+//
+//   node scripts/dev-setup.mjs [--vars-file .dev.vars] [--persist-to DIR] [--no-seed]
+//
+// The tour runner (scripts/tours.mjs) uses the options for a throwaway database and secrets file.
 import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { generateKeyPairSync, randomBytes } from 'node:crypto'
+import { parseArgs } from 'node:util'
+
+const { values: options } = parseArgs({
+  options: {
+    'vars-file': { type: 'string', default: '.dev.vars' },
+    'persist-to': { type: 'string' },
+    'no-seed': { type: 'boolean', default: false },
+  },
+})
+const varsFile = options['vars-file']
+const persist = options['persist-to'] ? ['--persist-to', options['persist-to']] : []
 
 /** Creates .dev.vars, or adds any secret a newer version needs to an existing one. */
 function devVars() {
-  const existing = existsSync('.dev.vars') ? readFileSync('.dev.vars', 'utf8') : ''
+  const existing = existsSync(varsFile) ? readFileSync(varsFile, 'utf8') : ''
   const has = (name) => new RegExp(`^${name}=`, 'm').test(existing)
   const fresh = {
     ADMIN_TOKEN: () => randomBytes(24).toString('base64url'),
@@ -34,8 +49,8 @@ function devVars() {
   }
   if (missing.length === 0) return
   const sep = kept && !kept.endsWith('\n') ? '\n' : ''
-  writeFileSync('.dev.vars', kept + sep + lines.join('\n') + '\n', { mode: 0o600 })
-  console.log(`.dev.vars: generated ${missing.join(', ')} (local only, never committed)`)
+  writeFileSync(varsFile, kept + sep + lines.join('\n') + '\n', { mode: 0o600 })
+  console.log(`${varsFile}: generated ${missing.join(', ')} (local only, never committed)`)
 }
 
 const ALIPAY_VARS = [
@@ -71,10 +86,26 @@ function run(cmd, args) {
   execFileSync(cmd, args, { stdio: 'inherit' })
 }
 
+/** Wrangler prints a table per migration run; one line says the same. Its output on failure. */
+function migrate() {
+  const wrangler = ['wrangler', 'd1', 'migrations', 'apply', 'DB', '--local', ...persist]
+  let out
+  try {
+    out = execFileSync('npx', wrangler, {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, CI: 'true' },
+    })
+  } catch (err) {
+    process.stderr.write(`${err.stdout ?? ''}${err.stderr ?? ''}`)
+    throw new Error('Applying the D1 migrations failed (output above)')
+  }
+  const applied = (out.match(/│ \d{4}_\S+\.sql\s+│ ✅/g) ?? []).length
+  console.log(applied ? `D1: applied ${applied} migration(s)` : 'D1: migrations up to date')
+}
+
 devVars()
-run('npx', ['wrangler', 'd1', 'migrations', 'apply', 'DB', '--local'])
-if (existsSync('scripts/seed.ts')) run('npx', ['tsx', 'scripts/seed.ts'])
-const admin = /^ADMIN_TOKEN=(.*)$/m.exec(readFileSync('.dev.vars', 'utf8'))?.[1]
-console.log(
-  `\nAdmin token for local calls: ${admin ? admin.slice(0, 4) + '… (see .dev.vars)' : 'see .dev.vars'}`,
-)
+migrate()
+if (!options['no-seed'] && existsSync('scripts/seed.ts')) {
+  run('npx', ['tsx', 'scripts/seed.ts', ...persist])
+}
