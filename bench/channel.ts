@@ -194,9 +194,10 @@ export async function runChannelBench(
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })
   const jwk = { ...privateKey.export({ format: 'jwk' }), kid: 'bench', alg: 'ES256', use: 'sig' }
   const keys = { JWT_KEYS: JSON.stringify({ keys: [jwk] }), JWT_ISSUER: 'https://tvpay.example' }
-  const fromWrangler = wranglerWorkerOptions()
+  // The pages (assets) play no part here, and need not be built.
+  const { assets: _pages, ...fromWrangler } = wranglerWorkerOptions() as WorkerOptions
   const mf = new Miniflare({
-    ...(fromWrangler as WorkerOptions),
+    ...fromWrangler,
     name: 'channel',
     modules: true,
     modulesRules: [{ type: 'ESModule', include: ['**/*.js'] }],

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { call } from '../helpers/http'
 import { createTestDevice, createTestUser } from '../helpers/principals'
 import { closeAll, join } from './helpers'
 
@@ -69,5 +70,34 @@ describe('household channel: phone to TV', () => {
     const onLeave = await phone.next('presence', (f) => !f.devices.some((d: any) => d.online))
     expect(onLeave.devices).toHaveLength(2)
     await closeAll(phone, tv1)
+  })
+
+  it('a TV paired through the device flow (RFC 8628) joins and is typed to at once', async () => {
+    const user = await createTestUser()
+    const phone = await join(user.token)
+    const started = await call('POST', '/v1/oauth/device_authorization', {
+      body: { client_id: 'skyworth-tv', device_name: 'Fresh TV' },
+      headers: { 'cf-connecting-ip': '192.0.2.77' },
+    })
+    expect(started.status, started.text).toBe(200)
+    const approved = await call('POST', '/v1/devices/activate', {
+      token: user.token,
+      body: { user_code: started.body.user_code, approve: true },
+    })
+    expect(approved.status, approved.text).toBe(200)
+    const tokens = await call('POST', '/v1/oauth/token', {
+      body: {
+        grant_type: 'urn:ietf:params:oauth:grant-type:device_code',
+        device_code: started.body.device_code,
+        client_id: 'skyworth-tv',
+      },
+    })
+    expect(tokens.status, tokens.text).toBe(200)
+    const tv = await join(tokens.body.access_token)
+    const seen = await phone.next('presence', (f) => f.devices.some((d: any) => d.online))
+    expect(seen.devices).toEqual([{ id: approved.body.device.id, name: 'Fresh TV', online: true }])
+    phone.send({ type: 'input.text', text: 'meidi' })
+    expect(await tv.next('input.text')).toEqual({ type: 'input.text', text: 'meidi' })
+    await closeAll(phone, tv)
   })
 })
