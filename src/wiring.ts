@@ -12,7 +12,7 @@ import { catalogRails } from './catalog/rails'
 import { activeDealExtra, dealsRail } from './deals/home'
 import { dealPurpose } from './deals/purpose'
 import { orderPurpose } from './orders/purpose'
-import type { Purposes } from './payments'
+import type { Purposes, RefundRails } from './payments'
 
 /** What each payment pays for: its statements commit in the payment's own transition batch. */
 export const purposes: Purposes = {
@@ -20,6 +20,9 @@ export const purposes: Purposes = {
   deal: dealPurpose,
   bill: billPurpose,
 }
+
+/** Payment methods outside the wallet and card providers, which give refunds back themselves. */
+export const refundRails: RefundRails = {}
 
 /** `/v1/home`, in one batch; loadHome puts them in screen order (position, then id). */
 export const homeRails: readonly HomeRail[] = [...catalogRails, dealsRail, billsRail]

@@ -32,7 +32,7 @@ export const billPurpose: PurposeHandler = {
 
   async onTransition(env, payment, to, now) {
     if (to === 'succeeded') return settleStatements(env, payment, now)
-    if (to === 'refunded') return refundStatements(env, payment, now)
+    if (to === 'refunded' || to === 'partially_refunded') return refundStatements(env, payment, now)
     return []
   },
 }

@@ -23,7 +23,7 @@ const OPEN = `status IN ('pending_payment', 'confirmed')`
  *   succeeded         → (captured) reserved units become sold, the participation is paid and its
  *                       order is created
  *   canceled, expired, failed → units, cap and team place given back; participation released
- *   refunded          → participation refunded (units stay sold: goods come back outside tvpay)
+ *   (partially_)refunded → participation refunded (units stay sold: goods come back outside tvpay)
  */
 export const dealPurpose: PurposeHandler = {
   async onTransition(env, payment, to, now) {
@@ -33,7 +33,7 @@ export const dealPurpose: PurposeHandler = {
     }
     if (to === 'requires_capture') return confirmStatements(env, participation, now)
     if (to === 'succeeded') return captureStatements(env, participation, payment, now)
-    if (to === 'refunded') {
+    if (to === 'refunded' || to === 'partially_refunded') {
       return [
         env.DB.prepare(
           `UPDATE deal_participations SET status = 'refunded', updated_at = ?

@@ -32,7 +32,7 @@ export { expireIfDue, getPaymentView, loadPayment } from './intents'
 export { capturePayment, releasePayment, type SettleResult } from './intents'
 export { cancelPayment } from './cancel'
 export { confirmPayment, type ConfirmRequest } from './confirm'
-export { refundPayment } from './refunds'
+export { refundPayment, type RefundRail, type RefundRails } from './refunds'
 
 // Showing one: the contract's JSON.
 export { PaymentViewSchema, toPaymentView, type PaymentView } from './view'

@@ -148,7 +148,7 @@ export async function capturePayment(
 ): Promise<SettleResult> {
   const payment = await findPayment(env.DB, paymentId)
   if (!payment) throw new ApiError('not_found', 'No such payment')
-  if (payment.status === 'succeeded' || payment.status === 'refunded') {
+  if (['succeeded', 'partially_refunded', 'refunded'].includes(payment.status)) {
     return { payment, changed: false }
   }
   if (payment.status !== 'requires_capture') {
@@ -217,7 +217,9 @@ async function settle(
     if (!(err instanceof TransitionConflict)) throw err
     // Someone else moved it first (a concurrent capture, release or expiry): report where it is.
     const current = (await findPayment(env.DB, payment.id)) ?? payment
-    const already = current.status === to || (to === 'succeeded' && current.status === 'refunded')
+    const already =
+      current.status === to ||
+      (to === 'succeeded' && ['partially_refunded', 'refunded'].includes(current.status))
     if (already) return { payment: current, changed: false }
     throw new ApiError('invalid_transition', `The payment is now ${current.status}`, {
       payment_status: current.status,

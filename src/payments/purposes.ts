@@ -14,6 +14,7 @@ export type PaymentStatus =
   | 'canceled'
   | 'expired'
   | 'failed'
+  | 'partially_refunded'
   | 'refunded'
 
 export type CaptureMode = 'automatic' | 'manual'
@@ -61,7 +62,7 @@ export type PurposeHandler = {
   /**
    * Statements run atomically in the same batch as the payment's transition to `to` and its ledger
    * transfer. Called for every transition: requires_capture, succeeded, canceled, expired, failed,
-   * refunded. Return [] when the purpose has nothing to record.
+   * partially_refunded, refunded. Return [] when the purpose has nothing to record.
    */
   onTransition(
     env: Env,
@@ -102,19 +103,22 @@ export const TERMINAL_STATUSES: readonly PaymentStatus[] = [
   'canceled',
   'expired',
   'failed',
+  'partially_refunded',
   'refunded',
 ]
 
 /**
  * The state table. The same table is a CHECK constraint on payment_transitions, so a transition
  * outside it fails in SQL even if this check were bypassed. Only refunds leave a terminal state:
- * succeeded → refunded, and refunded → refunded for a further partial refund.
+ * succeeded → refunded (all of it) or partially_refunded (part), partially_refunded → itself
+ * (a further part) or refunded (the rest).
  */
 export const TRANSITIONS: Record<PaymentStatus, readonly PaymentStatus[]> = {
   requires_confirmation: ['succeeded', 'requires_capture', 'canceled', 'expired', 'failed'],
   requires_capture: ['succeeded', 'canceled', 'failed'],
-  succeeded: ['refunded'],
-  refunded: ['refunded'],
+  succeeded: ['refunded', 'partially_refunded'],
+  partially_refunded: ['partially_refunded', 'refunded'],
+  refunded: [],
   canceled: [],
   expired: [],
   failed: [],

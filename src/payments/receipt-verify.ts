@@ -13,7 +13,7 @@ export type Receipt = {
   amount: number
   currency: 'CNY'
   purpose: { type: 'order' | 'deal' | 'bill'; id: string }
-  status: 'requires_capture' | 'succeeded' | 'refunded'
+  status: 'requires_capture' | 'succeeded' | 'partially_refunded' | 'refunded'
   refunded_amount?: number
   iss: string
   aud: string
@@ -51,7 +51,7 @@ export async function verifyReceipt(jws: string, opts: VerifyOptions): Promise<R
     purpose !== null &&
     ['order', 'deal', 'bill'].includes(purpose.type) &&
     typeof purpose.id === 'string' &&
-    ['requires_capture', 'succeeded', 'refunded'].includes(p.status as string)
+    ['requires_capture', 'succeeded', 'partially_refunded', 'refunded'].includes(p.status as string)
   if (!valid) throw new Error('receipt claims are malformed')
   if (opts.paymentId !== undefined && p.payment_id !== opts.paymentId) {
     throw new Error('receipt is for another payment')

@@ -5,7 +5,12 @@ import type { Payment } from './purposes'
 export const RECEIPT_TYPE = 'tvpay-receipt+jwt'
 
 /** Statuses a receipt attests: money was held, taken or given back. */
-export const RECEIPT_STATUSES = new Set(['requires_capture', 'succeeded', 'refunded'])
+export const RECEIPT_STATUSES = new Set([
+  'requires_capture',
+  'succeeded',
+  'partially_refunded',
+  'refunded',
+])
 
 /**
  * A compact JWS (ES256, kid from JWT_KEYS) a TV can verify offline against /.well-known/jwks.json.

@@ -6,7 +6,7 @@ import { idempotent } from '../http/idempotency'
 import { json, problem } from '../http/openapi'
 import { CursorQuery, LimitQuery, listSchema } from '../lib/pagination'
 import { money, MoneySchema } from '../lib/money'
-import { purposes } from '../wiring'
+import { purposes, refundRails } from '../wiring'
 import { rejectCardNumbers } from './card-numbers'
 import { confirmPayment } from './confirm'
 import { cancelPayment } from './cancel'
@@ -239,7 +239,7 @@ export const paymentRoutes = new OpenAPIHono<AppEnv>()
     const { id } = c.req.valid('param')
     const body = (await c.req.text()) ? c.req.valid('json') : {}
     const now = Date.now()
-    const payment = await refundPayment(c.env, purposes, id, body.amount?.amount, now)
+    const payment = await refundPayment(c.env, purposes, refundRails, id, body.amount?.amount, now)
     return c.json(await toPaymentView(c.env, payment, now), 200)
   })
   .openapi(listMine, async (c) => {

@@ -12,6 +12,7 @@ export const PAYMENT_STATUSES = [
   'canceled',
   'expired',
   'failed',
+  'partially_refunded',
   'refunded',
 ] as const
 
@@ -20,7 +21,10 @@ export const PaymentViewSchema = z
     id: z.string().openapi({ example: 'pay_01jz3k4m5n6p7q8r9s0t1v2w3x' }),
     status: z.enum(PAYMENT_STATUSES),
     amount: MoneySchema,
-    refunded: MoneySchema.openapi({ description: 'Refunded so far (0 unless status is refunded)' }),
+    amount_refunded: MoneySchema.openapi({
+      description: 'Refunded so far: all of amount when refunded, part when partially_refunded',
+    }),
+    refunded: MoneySchema.openapi({ description: 'The same as amount_refunded (its first name)' }),
     purpose: z.object({ type: z.enum(['order', 'deal', 'bill']), id: z.string() }),
     capture: z.enum(['automatic', 'manual']),
     device_id: z.string().nullable().openapi({
@@ -61,6 +65,7 @@ export async function toPaymentView(
     id: payment.id,
     status: payment.status,
     amount: money(payment.amount),
+    amount_refunded: money(payment.refundedAmount),
     refunded: money(payment.refundedAmount),
     purpose: { type: payment.purpose.type, id: payment.purpose.id },
     capture: payment.capture,

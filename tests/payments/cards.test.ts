@@ -250,7 +250,10 @@ describe('sandbox charges', () => {
       body: { amount: { amount: 500, currency: 'CNY' } },
     })
     expect(res.status, res.text).toBe(200)
-    expect(res.body).toMatchObject({ status: 'refunded', refunded: { amount: 500 } })
+    expect(res.body).toMatchObject({
+      status: 'partially_refunded',
+      amount_refunded: { amount: 500 },
+    })
     expect((await sandboxOps(payment.id)).map((o) => o.op)).toContain('refund')
     await expectLedgerBalanced(env.DB)
   })

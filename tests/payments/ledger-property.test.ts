@@ -11,7 +11,7 @@ import { creditWallet } from '../../src/payments/wallet'
 import { expectLedgerBalanced } from '../helpers/ledger'
 import { startBarePayment } from './helpers'
 import { createTestUser } from '../helpers/principals'
-import { purposes } from '../../src/wiring'
+import { purposes, refundRails } from '../../src/wiring'
 
 type Op =
   | { kind: 'credit'; user: number; amount: number }
@@ -92,7 +92,7 @@ async function expectWalletsMatchPayments(userIds: string[], credited: Map<strin
       .bind(id)
       .all<{ status: string; amount: number; refunded_amount: number }>()
     const taken = results
-      .filter((p) => ['succeeded', 'refunded'].includes(p.status))
+      .filter((p) => ['succeeded', 'partially_refunded', 'refunded'].includes(p.status))
       .reduce((s, p) => s + p.amount - p.refunded_amount, 0)
     const held = results
       .filter((p) => p.status === 'requires_capture')
@@ -135,7 +135,7 @@ describe('ledger property', () => {
             const id = payments[payments.length - 1 - (o.payment % payments.length)]
             if (o.kind === 'capture') await capturePayment(env, purposes, id, now)
             else if (o.kind === 'release') await releasePayment(env, purposes, id, now)
-            else await refundPayment(env, purposes, id, o.amount ?? undefined, now)
+            else await refundPayment(env, purposes, refundRails, id, o.amount ?? undefined, now)
           }
         }
         for (const group of steps) {

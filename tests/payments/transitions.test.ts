@@ -27,6 +27,7 @@ const ALL: PaymentStatus[] = [
   'canceled',
   'expired',
   'failed',
+  'partially_refunded',
   'refunded',
 ]
 
@@ -218,12 +219,22 @@ describe('refunds (admin)', () => {
       })
     expectProblem(await refund(3001), 409, 'refund_exceeds_amount')
     const part = await refund(1000)
-    expect(part.body).toMatchObject({ status: 'refunded', refunded: { amount: 1000 } })
+    expect(part.body).toMatchObject({
+      status: 'partially_refunded',
+      amount_refunded: { amount: 1000 },
+      refunded: { amount: 1000 },
+    })
+    expect(part.body.receipt).toBeTruthy()
     expect((await call('GET', '/v1/me/wallet', { token: user.token })).body.balance.amount).toBe(
       3000,
     )
+    const more = await refund(500)
+    expect(more.body).toMatchObject({
+      status: 'partially_refunded',
+      amount_refunded: { amount: 1500 },
+    })
     const rest = await refund()
-    expect(rest.body.refunded.amount).toBe(3000)
+    expect(rest.body).toMatchObject({ status: 'refunded', amount_refunded: { amount: 3000 } })
     expect((await call('GET', '/v1/me/wallet', { token: user.token })).body.balance.amount).toBe(
       5000,
     )

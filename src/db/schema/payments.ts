@@ -56,7 +56,7 @@ export const payments = sqliteTable(
     ),
     check(
       'payments_status_known',
-      sql`status IN ('requires_confirmation', 'requires_capture', 'succeeded', 'canceled', 'expired', 'failed', 'refunded')`,
+      sql`status IN ('requires_confirmation', 'requires_capture', 'succeeded', 'canceled', 'expired', 'failed', 'partially_refunded', 'refunded')`,
     ),
     // At most one open payment per purpose: concurrent duplicates fail in SQL.
     uniqueIndex('payments_open_purpose_uq').on(t.purposeType, t.purposeId).where(OPEN),
@@ -86,7 +86,7 @@ export const paymentTransitions = sqliteTable(
       'payment_transitions_allowed',
       sql`(from_status = 'requires_confirmation' AND to_status IN ('succeeded', 'requires_capture', 'canceled', 'expired', 'failed'))
         OR (from_status = 'requires_capture' AND to_status IN ('succeeded', 'canceled', 'failed'))
-        OR (from_status IN ('succeeded', 'refunded') AND to_status = 'refunded')`,
+        OR (from_status IN ('succeeded', 'partially_refunded') AND to_status IN ('partially_refunded', 'refunded'))`,
     ),
   ],
 )
