@@ -159,5 +159,6 @@ describe('ledger property', () => {
       'refund',
       'release',
     ])
-  })
+    // 40 runs of up to 15 steps each take ~30 s on a loaded 2-core machine.
+  }, 120_000)
 })
