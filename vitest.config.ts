@@ -39,6 +39,7 @@ export default defineConfig(async () => {
             SCHEMA_SQL: readFileSync('schema.sql', 'utf8'),
             // Not JWT_ISSUER: tests can tell which of the two a URL was built from.
             PUBLIC_BASE_URL: 'https://tv.tvpay.test',
+            CORS_ORIGINS: 'https://tv.partner.test, https://m.partner.test',
             ADMIN_TOKEN: 'test-admin-token-0123456789abcdef',
             JWT_KEYS: testJwks(),
             PIN_PEPPER: randomBytes(32).toString('base64url'),

@@ -6,6 +6,7 @@ import { TrieRouter } from 'hono/router/trie-router'
 import type { AppEnv } from './env'
 import { d1Session } from './http/d1-session'
 import { ApiError, problemResponse } from './http/errors'
+import { corsFromConfig } from './http/cors'
 import { validationHook } from './http/validation'
 import { healthRoutes } from './health/routes'
 import { catalogRoutes } from './catalog/routes'
@@ -40,6 +41,7 @@ export function createApp() {
       }),
     )
   })
+  app.use(corsFromConfig)
   app.use(async function limitBody(c, next) {
     const bulk = c.req.path.startsWith('/v1/admin/') || c.req.path.startsWith('/v1/biller-feed/')
     const maxSize = bulk ? BULK_BODY : SMALL_BODY

@@ -108,8 +108,8 @@ export function upgrade(ticket: string | null, headers: Record<string, string> =
 }
 
 /** A ticket, then the socket; waits for the first presence frame (every join gets one). */
-export async function join(token: string): Promise<Peer> {
-  const res = await upgrade(await ticketFor(token))
+export async function join(token: string, headers: Record<string, string> = {}): Promise<Peer> {
+  const res = await upgrade(await ticketFor(token), headers)
   if (res.status !== 101 || !res.webSocket) {
     throw new Error(`upgrade: ${res.status} ${await res.text()}`)
   }
