@@ -3,6 +3,7 @@ import { runScheduled } from './cron'
 
 export { PaymentWaits } from './payments'
 export { Household } from './channel/household'
+export { HotDeal } from './deals/hot-deal'
 
 export default {
   fetch: app.fetch,

@@ -3,6 +3,7 @@ import { newId } from '../lib/ids'
 import { errorText } from '../lib/d1-errors'
 import { catalogChanged } from './catalog-link'
 import { dealInsertSql } from './deal-rows'
+import { dealRowChanged } from './hot-deal'
 import type { CreateDealInput, UpdateDealInput } from './schemas'
 import { findDeal, type DealWithProduct } from './store'
 
@@ -134,6 +135,7 @@ export async function updateDeal(
   if (changes !== 1) {
     throw new ApiError('conflict', 'The deal changed while being edited; read it and try again')
   }
+  await dealRowChanged(env, dealId)
   return (await findDeal(env.DB, dealId))!
 }
 

@@ -8,6 +8,7 @@ import {
 } from '../payments'
 import { errorText } from '../lib/d1-errors'
 import { findDeal, findParticipation, findTeam, isJoinable, type ParticipationRow } from './store'
+import { hotDeal } from './hot-deal'
 import { orderStatements } from './orders'
 import { teamIsOpen } from './teams'
 
@@ -75,6 +76,7 @@ export const dealPurpose: PurposeHandler = {
    * filling a team captures its members too. Best effort: the cron captures whatever this misses.
    */
   async afterTransition(env, payment, to, now, purposes) {
+    if (RELEASING.has(to)) return unitsReleased(env, payment.purpose.id)
     if (to !== 'requires_capture') return
     const participation = await findParticipation(env.DB, payment.purpose.id)
     if (!participation) return
@@ -90,6 +92,16 @@ export const dealPurpose: PurposeHandler = {
 }
 
 const RELEASING = new Set<PaymentStatus>(['canceled', 'expired', 'failed'])
+
+/**
+ * The deal's Durable Object counts units, caps and team places apart from D1: a place D1 just
+ * released gives them back there too. A lost notice is found by the object's own reconciliation.
+ */
+async function unitsReleased(env: Env, participationId: string): Promise<void> {
+  const participation = await findParticipation(env.DB, participationId)
+  if (!participation || participation.status !== 'released') return
+  await hotDeal(env, participation.deal_id).released(participation.deal_id, [participation.id])
+}
 
 function confirmStatements(env: Env, p: ParticipationRow, now: number): D1PreparedStatement[] {
   const d1 = env.DB

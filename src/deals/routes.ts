@@ -171,7 +171,8 @@ export const dealRoutes = new OpenAPIHono<AppEnv>()
   .openapi(joinRoute, async (c) => {
     const now = Date.now()
     const { quantity, team_code } = c.req.valid('json')
-    const input = { quantity, teamCode: team_code }
+    const idempotencyKey = c.req.header('idempotency-key')
+    const input = { quantity, teamCode: team_code, idempotencyKey }
     const joined = await joinDeal(c.env, principalOf(c), c.req.valid('param').id, input, now)
     const body = {
       participation: toParticipationView(joined.participation, joined.team, now),

@@ -55,6 +55,7 @@ export const ERROR_STATUS = {
   team_full: 409,
   team_closed: 409,
   already_in_team: 409,
+  deal_unavailable: 503,
   // bills
   invalid_account_number: 400,
   bill_already_paid: 409,

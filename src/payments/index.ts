@@ -23,9 +23,12 @@ export type {
 // committed, paymentStarted tells the household's phones.
 export { isOpenPaymentConflict, newPaymentStatements, type NewPaymentInput } from './intents'
 export { paymentStarted } from './notify'
+// Many at once (a hot deal's group commit): rows fixed up front, one INSERT for all of them, so
+// the same statement can be sent again after a lost answer and writes each row once.
+export { insertPaymentsStatement, newPaymentRow } from './intents'
 
 // Reading one (loadPayment and expireIfDue expire an unconfirmed payment past its time).
-export { findOpenPayment, findPayment } from './store'
+export { findOpenPayment, findPayment, toPayment, type PaymentRow } from './store'
 export { expireIfDue, getPaymentView, loadPayment } from './intents'
 
 // Moving one: idempotent, each in one batch with its ledger transfers and its purpose's writes.

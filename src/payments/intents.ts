@@ -5,7 +5,7 @@ import { captureTransfer, fundsOf, releaseTransfer } from './funds'
 import { errorText } from '../lib/d1-errors'
 import { providerFor, withRetries } from './providers'
 import type { CaptureMode, Payee, Payment, Purposes, PurposeType } from './purposes'
-import { findPayment, paymentTtlMs } from './store'
+import { findPayment, paymentTtlMs, type PaymentRow } from './store'
 import { transition, TransitionConflict } from './transitions'
 import { toPaymentView, type PaymentView } from './view'
 
@@ -86,6 +86,73 @@ export function newPaymentStatements(
     payment.expiresAt,
   )
   return { paymentId, payment, statements: [statement] }
+}
+
+/**
+ * A new payment in requires_confirmation as a plain row: ids, confirmation code and expiry are
+ * fixed here, so a caller that writes many payments in one statement can keep the rows and send
+ * the very same statement again after a lost answer (a second insert of an id fails: nothing
+ * doubles). Hot deals write their joins this way (src/deals/hot-deal.ts).
+ */
+export function newPaymentRow(env: Env, input: NewPaymentInput): PaymentRow {
+  if (!Number.isSafeInteger(input.amount) || input.amount <= 0) {
+    throw new Error(`payment amount must be a positive integer of fen, got ${input.amount}`)
+  }
+  if (input.startedBy.userId !== input.userId) {
+    throw new Error('a payment is started by its payer or their device')
+  }
+  return {
+    id: newId('payment'),
+    purpose_type: input.purpose.type,
+    purpose_id: input.purpose.id,
+    user_id: input.userId,
+    started_by_device_id: input.startedBy.kind === 'device' ? input.startedBy.deviceId : null,
+    amount: input.amount,
+    currency: 'CNY',
+    capture: input.capture,
+    payee_kind: input.payee.kind,
+    payee_biller_id: input.payee.kind === 'biller' ? input.payee.billerId : null,
+    status: 'requires_confirmation',
+    version: 1,
+    confirmation_code: confirmationCode(),
+    method: null,
+    provider_ref: null,
+    refunded_amount: 0,
+    created_at: input.now,
+    updated_at: input.now,
+    expires_at: input.now + paymentTtlMs(env),
+  }
+}
+
+const PAYMENT_INSERT_COLUMNS = [
+  'id',
+  'purpose_type',
+  'purpose_id',
+  'user_id',
+  'started_by_device_id',
+  'amount',
+  'currency',
+  'capture',
+  'payee_kind',
+  'payee_biller_id',
+  'status',
+  'version',
+  'confirmation_code',
+  'created_at',
+  'updated_at',
+  'expires_at',
+] as const
+
+/** One INSERT for any number of rows from newPaymentRow: they travel as one JSON parameter. */
+export function insertPaymentsStatement(env: Env, rows: PaymentRow[]): D1PreparedStatement {
+  const columns = PAYMENT_INSERT_COLUMNS.join(', ')
+  const values = PAYMENT_INSERT_COLUMNS.map((c) => `json_extract(value, '$.${c}')`).join(', ')
+  const json = JSON.stringify(
+    rows.map((r) => Object.fromEntries(PAYMENT_INSERT_COLUMNS.map((c) => [c, r[c]]))),
+  )
+  return env.DB.prepare(
+    `INSERT INTO payments (${columns}) SELECT ${values} FROM json_each(?)`,
+  ).bind(json)
 }
 
 const OPEN_PURPOSE_TAKEN = /UNIQUE constraint failed: payments\.purpose_type, payments\.purpose_id/

@@ -1,6 +1,5 @@
 import { env } from 'cloudflare:test'
 import { afterEach, describe, expect, it } from 'vitest'
-import { joinDeal } from '../../src/deals/join'
 import { expireDuePayments } from '../../src/payments'
 import { call, expectProblem } from '../helpers/http'
 import { expectLedgerBalanced } from '../helpers/ledger'
@@ -15,7 +14,6 @@ import {
   paymentStatus,
   row,
   sql,
-  withBatch,
 } from './helpers'
 import { purposes } from '../../src/wiring'
 
@@ -216,27 +214,41 @@ describe('joins that are refused', () => {
     expectProblem(await join(await newcomer(), deal.id, { quantity: 1 }), 409, 'sold_out')
   })
 
-  it('the SQL guards refuse what the pre-check missed (a writer got in between)', async () => {
-    const user = await createTestUser()
-    const principal = { kind: 'user' as const, userId: user.id }
+  it('the SQL guards refuse what the deal object did not know (D1 changed behind it)', async () => {
     const cases: [string, string, string][] = [
       [`UPDATE deals SET phase = 'failed' WHERE id = ?`, 'deal_not_active', 'closed by the cron'],
       [`UPDATE deals SET ends_at = starts_at + 1 WHERE id = ?`, 'deal_not_active', 'shortened'],
       [`UPDATE deals SET deal_price = 999 WHERE id = ?`, 'conflict', 'repriced'],
       [`UPDATE deals SET reserved = stock WHERE id = ?`, 'sold_out', 'sold out meanwhile'],
+      [`UPDATE deals SET max_per_user = 1 WHERE id = ?`, 'limit_exceeded', 'cap lowered'],
     ]
     for (const [interference, code, why] of cases) {
       const deal = await createDeal({ stock: 5 })
-      const racing = withBatch(env, (batch) => async (statements) => {
-        await sql(interference, deal.id)
-        return batch(statements)
-      })
-      const attempt = joinDeal(racing, principal, deal.id, { quantity: 1 }, Date.now())
-      await expect(attempt, why).rejects.toMatchObject({ code })
+      const user = await createTestUser()
+      // The first join loads the deal into its Durable Object; then D1 changes behind its back.
+      expect((await join(user.token, deal.id, { quantity: 1 })).status, why).toBe(201)
+      const before = await dealRow(deal.id)
+      await sql(interference, deal.id)
+      expectProblem(await join(user.token, deal.id, { quantity: 1 }), 409, code)
       const count = 'SELECT COUNT(*) AS n FROM deal_participations WHERE deal_id = ?'
-      const places = await row(count, deal.id)
-      expect(places, why).toEqual({ n: 0 })
+      expect(await row(count, deal.id), why).toEqual({ n: 1 })
+      const after = await dealRow(deal.id)
+      expect(after.reserved - before.reserved, why).toBe(interference.includes('reserved') ? 4 : 0)
+      expect(await unitsOf(deal.id, user.id), why).toEqual({ units: 1 })
     }
+  })
+
+  it('the refused join is undone in the deal object too: its units can still be sold', async () => {
+    const deal = await createDeal({ stock: 3, maxPerUser: 3 })
+    const [a, b] = await Promise.all([createTestUser(), createTestUser()])
+    expect((await join(a.token, deal.id, { quantity: 1 })).status).toBe(201)
+    await sql('UPDATE deals SET deal_price = 999 WHERE id = ?', deal.id)
+    expectProblem(await join(b.token, deal.id, { quantity: 2 }), 409, 'conflict')
+    // The object re-read the deal: the next join is at the new price, and 2 units are left.
+    const next = await join(b.token, deal.id, { quantity: 2 })
+    expect(next.status, next.text).toBe(201)
+    expect(next.body.payment.amount.amount).toBe(2 * 999)
+    expect((await dealRow(deal.id)).reserved).toBe(3)
   })
 
   it('bad input 400; no token 401; unknown deal 404; team_code on a group deal 400', async () => {
