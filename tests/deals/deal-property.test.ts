@@ -1,0 +1,183 @@
+import { env } from 'cloudflare:test'
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { hotDeal } from '../../src/deals/hot-deal'
+import { joinDeal } from '../../src/deals/join'
+import { settleDeals } from '../../src/deals/settlement'
+import { ApiError } from '../../src/http/errors'
+import { holdTransfer, fundsOf } from '../../src/payments/funds'
+import { capturePayment, findPayment, releasePayment } from '../../src/payments/intents'
+import { LedgerOverdraft, transition, TransitionConflict } from '../../src/payments/transitions'
+import { creditWallet } from '../../src/payments/wallet'
+import { expectLedgerBalanced } from '../helpers/ledger'
+import { createTestUser } from '../helpers/principals'
+import { createDeal, dealRow, HOUR } from './helpers'
+
+/**
+ * The ledger property, through the deal's Durable Object: random joins (several at once, mixed
+ * quantities, some beyond the cap or the stock), confirmations, cancellations, captures,
+ * expiries and settlement runs. After every step D1's counters equal what its rows say, never
+ * exceed the stock or a person's cap, the object counts exactly what D1 counts, and the ledger
+ * balances.
+ */
+type Op =
+  | { kind: 'join'; user: number; quantity: number }
+  | { kind: 'confirm'; place: number }
+  | { kind: 'cancel'; place: number }
+  | { kind: 'capture'; place: number }
+  | { kind: 'expire' }
+  | { kind: 'settle' }
+
+const op: fc.Arbitrary<Op> = fc.oneof(
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      kind: fc.constant('join' as const),
+      user: fc.nat({ max: 3 }),
+      quantity: fc.integer({ min: 1, max: 3 }),
+    }),
+  },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('confirm' as const), place: fc.nat(30) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('cancel' as const), place: fc.nat(30) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('capture' as const), place: fc.nat(30) }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'expire' as const }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'settle' as const }) },
+)
+const step = fc.oneof(
+  { weight: 2, arbitrary: op.map((o) => [o]) },
+  { weight: 2, arbitrary: fc.array(op, { minLength: 2, maxLength: 6 }) },
+)
+
+function allowedRefusal(err: unknown): boolean {
+  return (
+    err instanceof ApiError || err instanceof LedgerOverdraft || err instanceof TransitionConflict
+  )
+}
+
+async function expectInvariants(dealId: string, maxPerUser: number) {
+  const deal = await dealRow(dealId)
+  const sums = await env.DB.prepare(
+    `SELECT
+       COALESCE(SUM(CASE WHEN status IN ('pending_payment', 'confirmed') THEN quantity END), 0) AS open,
+       COALESCE(SUM(CASE WHEN status IN ('paid', 'refunded') THEN quantity END), 0) AS paid,
+       COUNT(CASE WHEN status = 'confirmed' OR status = 'paid' THEN 1 END) AS confirmed
+     FROM deal_participations WHERE deal_id = ?`,
+  )
+    .bind(dealId)
+    .first<{ open: number; paid: number; confirmed: number }>()
+  expect({ reserved: deal.reserved, sold: deal.sold }).toEqual({
+    reserved: sums!.open,
+    sold: sums!.paid,
+  })
+  expect(deal.reserved + deal.sold).toBeLessThanOrEqual(deal.stock)
+  const { results: buyers } = await env.DB.prepare(
+    `SELECT b.user_id, b.units,
+       (SELECT COALESCE(SUM(quantity), 0) FROM deal_participations p
+        WHERE p.deal_id = b.deal_id AND p.user_id = b.user_id
+          AND p.status IN ('pending_payment', 'confirmed', 'paid', 'refunded')) AS held
+     FROM deal_buyers b WHERE b.deal_id = ?`,
+  )
+    .bind(dealId)
+    .all<{ user_id: string; units: number; held: number }>()
+  for (const b of buyers) {
+    expect(b.units).toBe(b.held)
+    expect(b.units).toBeLessThanOrEqual(maxPerUser)
+  }
+  const seen = await hotDeal(env, dealId).counters(dealId)
+  expect({ taken: seen.taken, pending: seen.pending }).toEqual({
+    taken: deal.reserved + deal.sold,
+    pending: 0,
+  })
+  await expectLedgerBalanced(env.DB)
+}
+
+describe('deal property (joins through the Durable Object)', () => {
+  it('random joins, confirmations, cancellations, captures, expiries and settlement keep every invariant', async () => {
+    let runs = 0
+    const refusals = new Map<string, number>()
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 10 }), async (steps) => {
+        runs++
+        const stock = 8
+        const maxPerUser = 4
+        const deal = await createDeal({ stock, maxPerUser, minGroupSize: 3 })
+        const users = await Promise.all(Array.from({ length: 4 }, () => createTestUser()))
+        for (const u of users) await creditWallet(env, u.id, 100_000, 'property', Date.now())
+        const payments: string[] = []
+        const run = async (o: Op) => {
+          const now = Date.now()
+          const pick = (n: number) => payments[payments.length - 1 - (n % payments.length)]!
+          if (o.kind === 'join') {
+            const u = users[o.user]!
+            const principal = { kind: 'user' as const, userId: u.id }
+            const joined = await joinDeal(env, principal, deal.id, { quantity: o.quantity }, now)
+            payments.push(joined.payment.id)
+            return
+          }
+          if (o.kind === 'expire') {
+            // Everything unconfirmed expires (as if its ten minutes had passed).
+            const { results } = await env.DB.prepare(
+              `SELECT id FROM payments WHERE status = 'requires_confirmation'
+               AND purpose_type = 'deal' AND purpose_id IN
+                 (SELECT id FROM deal_participations WHERE deal_id = ?)`,
+            )
+              .bind(deal.id)
+              .all<{ id: string }>()
+            for (const { id } of results) {
+              const p = await findPayment(env.DB, id)
+              if (p?.status === 'requires_confirmation') {
+                await transition(env, p, 'expired', now).catch((err) => {
+                  if (!allowedRefusal(err)) throw err
+                })
+              }
+            }
+            return
+          }
+          if (o.kind === 'settle') {
+            await settleDeals(env, now)
+            return
+          }
+          if (payments.length === 0) return
+          const id = pick(o.place)
+          if (o.kind === 'cancel') await releasePayment(env, id, now)
+          else if (o.kind === 'capture') await capturePayment(env, id, now)
+          else {
+            const p = (await findPayment(env.DB, id))!
+            if (p.status !== 'requires_confirmation') return
+            const funds = fundsOf(p, 'wallet')
+            await transition(env, p, 'requires_capture', now, {
+              transfers: [holdTransfer(p, funds)],
+              set: { method: 'wallet' },
+            })
+          }
+        }
+        for (const group of steps) {
+          const results = await Promise.allSettled(group.map(run))
+          for (const r of results) {
+            if (r.status === 'rejected' && !allowedRefusal(r.reason)) throw r.reason
+            if (r.status === 'rejected' && r.reason instanceof ApiError) {
+              refusals.set(r.reason.code, (refusals.get(r.reason.code) ?? 0) + 1)
+            }
+          }
+          await expectInvariants(deal.id, maxPerUser)
+        }
+        // And when the window ends, settlement leaves nothing open, still in agreement.
+        await settleDeals(env, Date.now() + 3 * HOUR)
+        await settleDeals(env, Date.now() + 3 * HOUR)
+        await expectInvariants(deal.id, maxPerUser)
+      }),
+      { numRuns: 20 },
+    )
+    expect(runs).toBe(20)
+    // The runs must have sold out, refused caps, tipped and captured, or they proved little.
+    expect(refusals.get('sold_out'), 'sold_out refusals').toBeGreaterThan(0)
+    expect(refusals.get('limit_exceeded'), 'cap refusals').toBeGreaterThan(0)
+    const kinds = await env.DB.prepare(
+      `SELECT
+         (SELECT COUNT(*) FROM deals WHERE tipped_at IS NOT NULL) AS tipped,
+         (SELECT COUNT(*) FROM deal_participations WHERE status = 'paid') AS paid,
+         (SELECT COUNT(*) FROM deal_participations WHERE status = 'released') AS released`,
+    ).first<Record<string, number>>()
+    for (const [k, v] of Object.entries(kinds!)) expect(v, k).toBeGreaterThan(0)
+  }, 180_000)
+})

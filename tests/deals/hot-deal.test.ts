@@ -1,0 +1,204 @@
+import {
+  abortAllDurableObjects,
+  env,
+  runDurableObjectAlarm,
+  runInDurableObject,
+} from 'cloudflare:test'
+import { afterEach, describe, expect, it } from 'vitest'
+import { type HotDeal, hotDeal } from '../../src/deals/hot-deal'
+import { ADMIN, call, expectProblem } from '../helpers/http'
+import { expectLedgerBalanced } from '../helpers/ledger'
+import { createTestUser } from '../helpers/principals'
+import { confirm, createDeal, dealRow, household, join, row, sql } from './helpers'
+
+afterEach(async () => {
+  await expectLedgerBalanced(env.DB)
+})
+
+type BatchFault = 'before' | 'after'
+
+/**
+ * Makes the deal object's next D1 batch fail: `before` it reaches D1 (D1 down), or `after` it
+ * committed (the answer lost on the way back). Test-only: swaps the instance's env.
+ */
+async function failNextBatch(dealId: string, fault: BatchFault, times = 1) {
+  await runInDurableObject(hotDeal(env, dealId), async (instance: HotDeal) => {
+    const holder = instance as unknown as { env: Env }
+    const real = holder.env.DB
+    let left = times
+    const db = new Proxy(real, {
+      get(target, key) {
+        if (key === 'batch') {
+          return async (statements: D1PreparedStatement[]) => {
+            if (left <= 0) return target.batch(statements)
+            left--
+            if (fault === 'before') throw new Error('D1_ERROR: Network connection lost.')
+            await target.batch(statements)
+            throw new Error('D1_ERROR: Network connection lost.')
+          }
+        }
+        const value = Reflect.get(target, key)
+        return typeof value === 'function' ? value.bind(target) : value
+      },
+    })
+    holder.env = { ...holder.env, DB: db }
+  })
+}
+
+const counters = (dealId: string) => hotDeal(env, dealId).counters(dealId)
+
+async function placesOf(dealId: string): Promise<number> {
+  const r = await row('SELECT COUNT(*) AS n FROM deal_participations WHERE deal_id = ?', dealId)
+  return r.n
+}
+
+/** D1's counters equal what the rows say, and the object's count equals D1's. */
+async function expectAgreement(dealId: string) {
+  const deal = await dealRow(dealId)
+  const open = await row(
+    `SELECT COALESCE(SUM(quantity), 0) AS n FROM deal_participations
+     WHERE deal_id = ? AND status IN ('pending_payment', 'confirmed')`,
+    dealId,
+  )
+  const paid = await row(
+    `SELECT COALESCE(SUM(quantity), 0) AS n FROM deal_participations
+     WHERE deal_id = ? AND status IN ('paid', 'refunded')`,
+    dealId,
+  )
+  expect({ reserved: deal.reserved, sold: deal.sold }).toEqual({ reserved: open.n, sold: paid.n })
+  expect(deal.reserved + deal.sold).toBeLessThanOrEqual(deal.stock)
+  const seen = await counters(dealId)
+  expect({ taken: seen.taken, pending: seen.pending }).toEqual({
+    taken: deal.reserved + deal.sold,
+    pending: 0,
+  })
+}
+
+describe('a grant is never lost and never written twice', () => {
+  it('D1 down: 503, the grant waits in the object, the alarm writes it once', async () => {
+    const deal = await createDeal({ stock: 2, maxPerUser: 2 })
+    const user = await createTestUser()
+    await join(user.token, deal.id, { quantity: 1 }) // loads the object
+    await failNextBatch(deal.id, 'before')
+    const res = await join(user.token, deal.id, { quantity: 1 })
+    expectProblem(res, 503, 'deal_unavailable')
+    expect(res.headers.get('retry-after')).toBe('1')
+    expect(await placesOf(deal.id)).toBe(1)
+    expect(await counters(deal.id)).toMatchObject({ taken: 2, pending: 1 })
+    // The granted unit is held: the deal is sold out meanwhile, nobody can oversell it.
+    expectProblem(await join((await createTestUser()).token, deal.id), 409, 'sold_out')
+
+    expect(await runDurableObjectAlarm(hotDeal(env, deal.id))).toBe(true)
+    expect(await placesOf(deal.id)).toBe(2)
+    expect(await dealRow(deal.id)).toMatchObject({ reserved: 2 })
+    await runDurableObjectAlarm(hotDeal(env, deal.id))
+    expect(await placesOf(deal.id)).toBe(2)
+    await expectAgreement(deal.id)
+  })
+
+  it('answer lost after D1 committed: the retry with the same Idempotency-Key gets the same place', async () => {
+    const deal = await createDeal({ stock: 5, maxPerUser: 5 })
+    const user = await createTestUser()
+    await join(user.token, deal.id, { quantity: 1 })
+    await failNextBatch(deal.id, 'after')
+    const key = { 'idempotency-key': 'lost-answer-1' }
+    expectProblem(await join(user.token, deal.id, { quantity: 2 }, key), 503, 'deal_unavailable')
+    expect(await placesOf(deal.id)).toBe(2) // it did land
+    const retry = await join(user.token, deal.id, { quantity: 2 }, key)
+    expect(retry.status, retry.text).toBe(201)
+    const landed = await row(
+      'SELECT id, payment_id FROM deal_participations WHERE deal_id = ? AND quantity = 2',
+      deal.id,
+    )
+    expect(retry.body.participation.id).toBe(landed.id)
+    expect(retry.body.payment.id).toBe(landed.payment_id)
+    expect(await placesOf(deal.id)).toBe(2)
+    expect(await dealRow(deal.id)).toMatchObject({ reserved: 3 })
+    await expectAgreement(deal.id)
+  })
+
+  it('a restart keeps the counters and the pending grants (they are in the object storage)', async () => {
+    const deal = await createDeal({ stock: 3, maxPerUser: 3 })
+    const user = await createTestUser()
+    await join(user.token, deal.id, { quantity: 1 })
+    await failNextBatch(deal.id, 'before')
+    expectProblem(await join(user.token, deal.id, { quantity: 2 }), 503, 'deal_unavailable')
+    await abortAllDurableObjects() // the object restarts: memory gone, storage kept
+    expect(await counters(deal.id)).toMatchObject({ taken: 3, pending: 1 })
+    expectProblem(await join(user.token, deal.id, { quantity: 1 }), 409, 'sold_out')
+    await runDurableObjectAlarm(hotDeal(env, deal.id))
+    expect(await dealRow(deal.id)).toMatchObject({ reserved: 3 })
+    await expectAgreement(deal.id)
+  })
+
+  it('a group commit refused by D1 is split: the others are written, the refused one undone', async () => {
+    const deal = await createDeal({ stock: 10, maxPerUser: 10 })
+    const users = await Promise.all(Array.from({ length: 6 }, () => createTestUser()))
+    await join(users[0]!.token, deal.id, { quantity: 1 })
+    // D1 lowers the cap to 1 behind the object's back: only the person who has 1 is refused.
+    await sql('UPDATE deals SET max_per_user = 1 WHERE id = ?', deal.id)
+    const tries = await Promise.all(users.map((u) => join(u.token, deal.id, { quantity: 1 })))
+    expectProblem(tries[0]!, 409, 'limit_exceeded')
+    expect(tries.slice(1).map((t) => t.status)).toEqual(Array(5).fill(201))
+    expect(await placesOf(deal.id)).toBe(6)
+    expect(await dealRow(deal.id)).toMatchObject({ reserved: await placesOf(deal.id) })
+    await expectAgreement(deal.id)
+  })
+})
+
+describe('units come back to the object', () => {
+  it('a release it was not told about is found by the alarm (D1 counters differ)', async () => {
+    const deal = await createDeal({ stock: 1, maxPerUser: 1 })
+    const [a, b] = await Promise.all([createTestUser(), createTestUser()])
+    const first = await join(a.token, deal.id, { quantity: 1 })
+    expect(first.status).toBe(201)
+    // Released in D1 with no word to the object (as if the notice was lost).
+    const id = first.body.participation.id
+    await env.DB.batch([
+      env.DB.prepare(`UPDATE deal_participations SET status = 'released' WHERE id = ?`).bind(id),
+      env.DB.prepare('UPDATE deals SET reserved = reserved - 1 WHERE id = ?').bind(deal.id),
+      env.DB.prepare(
+        'UPDATE deal_buyers SET units = units - 1 WHERE deal_id = ? AND user_id = ?',
+      ).bind(deal.id, a.id),
+      env.DB.prepare(
+        `UPDATE payments SET status = 'canceled', version = version + 1 WHERE id = ?`,
+      ).bind(first.body.payment.id),
+    ])
+    expectProblem(await join(b.token, deal.id), 409, 'sold_out')
+    await runDurableObjectAlarm(hotDeal(env, deal.id))
+    expect((await join(b.token, deal.id)).status).toBe(201)
+    await expectAgreement(deal.id)
+  })
+
+  it('an admin edit is seen at once: lower stock and cap refuse in the object', async () => {
+    const deal = await createDeal({ stock: 10, maxPerUser: 5 })
+    const user = await createTestUser()
+    await join(user.token, deal.id, { quantity: 2 })
+    const edit = await call('PATCH', `/v1/admin/deals/${deal.id}`, {
+      headers: ADMIN,
+      body: { stock: 3, max_per_user: 3 },
+    })
+    expect(edit.status, edit.text).toBe(200)
+    expectProblem(await join(user.token, deal.id, { quantity: 2 }), 409, 'sold_out')
+    expect((await join(user.token, deal.id, { quantity: 1 })).status).toBe(201)
+    expectProblem(await join(user.token, deal.id, { quantity: 1 }), 409, 'sold_out')
+    await expectAgreement(deal.id)
+  })
+})
+
+describe('the payment a join answers with is in D1 before the phone can confirm it', () => {
+  it('joins and confirmations at once: every confirmation finds its payment', async () => {
+    const deal = await createDeal({ stock: 20, maxPerUser: 2, minGroupSize: 100 })
+    const people = await Promise.all(Array.from({ length: 6 }, () => household({ balance: 5000 })))
+    const confirmed = await Promise.all(
+      people.map(async (p) => {
+        const res = await join(p.tv.token, deal.id, { quantity: 1 })
+        expect(res.status, res.text).toBe(201)
+        return confirm(p.user.token, res.body.payment.id)
+      }),
+    )
+    expect(confirmed.map((c) => c.status)).toEqual(Array(6).fill(200))
+    expect(await dealRow(deal.id)).toMatchObject({ reserved: 6, participants: 6 })
+    await expectAgreement(deal.id)
+  })
+})
