@@ -9,6 +9,7 @@ import { holdTransfer, fundsOf } from '../../src/payments/funds'
 import { capturePayment, findPayment, releasePayment } from '../../src/payments/intents'
 import { LedgerOverdraft, transition, TransitionConflict } from '../../src/payments/transitions'
 import { creditWallet } from '../../src/payments/wallet'
+import { purposes } from '../../src/wiring'
 import { expectLedgerBalanced } from '../helpers/ledger'
 import { createTestUser } from '../helpers/principals'
 import { createDeal, dealRow, HOUR } from './helpers'
@@ -126,7 +127,7 @@ describe('deal property (joins through the Durable Object)', () => {
             for (const { id } of results) {
               const p = await findPayment(env.DB, id)
               if (p?.status === 'requires_confirmation') {
-                await transition(env, p, 'expired', now).catch((err) => {
+                await transition(env, purposes, p, 'expired', now).catch((err) => {
                   if (!allowedRefusal(err)) throw err
                 })
               }
@@ -134,18 +135,18 @@ describe('deal property (joins through the Durable Object)', () => {
             return
           }
           if (o.kind === 'settle') {
-            await settleDeals(env, now)
+            await settleDeals(env, purposes, now)
             return
           }
           if (payments.length === 0) return
           const id = pick(o.place)
-          if (o.kind === 'cancel') await releasePayment(env, id, now)
-          else if (o.kind === 'capture') await capturePayment(env, id, now)
+          if (o.kind === 'cancel') await releasePayment(env, purposes, id, now)
+          else if (o.kind === 'capture') await capturePayment(env, purposes, id, now)
           else {
             const p = (await findPayment(env.DB, id))!
             if (p.status !== 'requires_confirmation') return
             const funds = fundsOf(p, 'wallet')
-            await transition(env, p, 'requires_capture', now, {
+            await transition(env, purposes, p, 'requires_capture', now, {
               transfers: [holdTransfer(p, funds)],
               set: { method: 'wallet' },
             })
@@ -162,8 +163,8 @@ describe('deal property (joins through the Durable Object)', () => {
           await expectInvariants(deal.id, maxPerUser)
         }
         // And when the window ends, settlement leaves nothing open, still in agreement.
-        await settleDeals(env, Date.now() + 3 * HOUR)
-        await settleDeals(env, Date.now() + 3 * HOUR)
+        await settleDeals(env, purposes, Date.now() + 3 * HOUR)
+        await settleDeals(env, purposes, Date.now() + 3 * HOUR)
         await expectInvariants(deal.id, maxPerUser)
       }),
       { numRuns: 20 },
