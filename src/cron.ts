@@ -1,6 +1,6 @@
 import { authMaintenance } from './auth/maintenance'
 import { paymentsMaintenance } from './payments'
-import { settleDeals } from './deals/settlement'
+import { scheduleSettlement } from './deals/settlement-queue'
 import { billsMaintenance } from './bills/maintenance'
 import { purgeTickets } from './channel/tickets'
 import { purposes } from './wiring'
@@ -11,7 +11,7 @@ export type CronTask = { name: string; run: (env: Env, now: number) => Promise<u
 export const cronTasks: CronTask[] = [
   { name: 'auth.maintenance', run: authMaintenance },
   { name: 'payments.maintenance', run: (env, now) => paymentsMaintenance(env, purposes, now) },
-  { name: 'deals.settlement', run: (env, now) => settleDeals(env, purposes, now) },
+  { name: 'deals.settlement', run: scheduleSettlement },
   { name: 'bills.maintenance', run: billsMaintenance },
   { name: 'channel.maintenance', run: (env, now) => purgeTickets(env, now) },
 ]

@@ -1,5 +1,12 @@
 import { app } from './app'
 import { runScheduled } from './cron'
+import {
+  consumeDeadLetters,
+  consumeSettlement,
+  SETTLEMENT_DLQ,
+  type SettlementMessage,
+} from './deals/settlement-queue'
+import { purposes } from './wiring'
 
 export { PaymentWaits } from './payments'
 export { Household } from './channel/household'
@@ -10,4 +17,8 @@ export default {
   async scheduled(controller, env, ctx) {
     ctx.waitUntil(runScheduled(env, controller.scheduledTime))
   },
-} satisfies ExportedHandler<Env>
+  async queue(batch, env) {
+    if (batch.queue === SETTLEMENT_DLQ) return consumeDeadLetters(batch)
+    await consumeSettlement(batch, env, purposes)
+  },
+} satisfies ExportedHandler<Env, SettlementMessage>

@@ -1,14 +1,8 @@
 import { ApiError } from '../http/errors'
-import {
-  capturePayment,
-  type Payment,
-  type PaymentStatus,
-  type PurposeHandler,
-  type Purposes,
-} from '../payments'
-import { errorText } from '../lib/d1-errors'
+import type { Payment, PaymentStatus, PurposeHandler, Purposes } from '../payments'
 import { findDeal, findParticipation, findTeam, isJoinable, type ParticipationRow } from './store'
 import { hotDeal } from './hot-deal'
+import { enqueueFromRequest } from './settlement-queue'
 import { orderStatements } from './orders'
 import { teamIsOpen } from './teams'
 
@@ -72,22 +66,29 @@ export const dealPurpose: PurposeHandler = {
   },
 
   /**
-   * A confirmation on a deal that already tipped (or that filled its team) is captured at once;
-   * filling a team captures its members too. Best effort: the cron captures whatever this misses.
+   * Captures never run in the confirming request: they are enqueued (settlement-queue.ts). The
+   * confirmation that tips a group deal enqueues the whole deal, one on a deal that already
+   * tipped its own capture, and the one that fills a team every member's capture. Best effort:
+   * the cron enqueues whatever this misses.
    */
-  async afterTransition(env, payment, to, now, purposes) {
+  async afterTransition(env, payment, to, now) {
     if (RELEASING.has(to)) return unitsReleased(env, payment.purpose.id)
     if (to !== 'requires_capture') return
     const participation = await findParticipation(env.DB, payment.purpose.id)
     if (!participation) return
     if (participation.team_id) {
-      await captureFilledTeam(env, purposes, participation.team_id, now)
-      return
+      const members = await filledTeamHolds(env, participation.team_id)
+      const captures = members.map((paymentId) => ({ kind: 'capture' as const, paymentId }))
+      return enqueueFromRequest(env, captures)
     }
     const deal = await findDeal(env.DB, participation.deal_id)
-    if (deal && deal.tipped_at !== null && deal.phase !== 'failed') {
-      await capturePayment(env, purposes, payment.id, now)
-    }
+    if (!deal || deal.tipped_at === null || deal.phase === 'failed') return
+    const tippedNow = deal.tipped_at === now
+    return enqueueFromRequest(env, [
+      tippedNow
+        ? { kind: 'settle-deal', dealId: deal.id }
+        : { kind: 'capture', paymentId: payment.id },
+    ])
   },
 }
 
@@ -218,13 +219,8 @@ function releaseStatements(env: Env, p: ParticipationRow, now: number): D1Prepar
   return statements
 }
 
-/** When a team fills, its members' holds are captured at once (a team has at most 50 places). */
-async function captureFilledTeam(
-  env: Env,
-  purposes: Purposes,
-  teamId: string,
-  now: number,
-): Promise<void> {
+/** The held payments of a team that has filled (none while it is still forming). */
+async function filledTeamHolds(env: Env, teamId: string): Promise<string[]> {
   const { results } = await env.DB.prepare(
     `SELECT p.payment_id FROM deal_teams t
      JOIN deal_participations p ON p.team_id = t.id AND p.status = 'confirmed'
@@ -232,12 +228,5 @@ async function captureFilledTeam(
   )
     .bind(teamId)
     .all<{ payment_id: string }>()
-  for (const { payment_id } of results) {
-    try {
-      await capturePayment(env, purposes, payment_id, now)
-    } catch (err) {
-      const event = { event: 'deal_team_capture_failed', team: teamId, payment: payment_id }
-      console.error(JSON.stringify({ ...event, error: errorText(err) }))
-    }
-  }
+  return results.map((r) => r.payment_id)
 }

@@ -119,3 +119,23 @@ export function withBatch(base: Env, wrap: (batch: BatchFn) => BatchFn): Env {
   })
   return { ...base, DB: db }
 }
+
+/**
+ * Waits until `check` holds: captures and releases run from the settlement queue, a moment after
+ * whatever enqueued them (the consumer's batch timeout is 1 s).
+ */
+export async function eventually(check: () => Promise<boolean>, what = 'condition', ms = 15_000) {
+  const until = Date.now() + ms
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
+
+/** Waits until every payment is in `status` (moved by the settlement queue). */
+export function settledAs(status: string, paymentIds: string[]) {
+  return eventually(async () => {
+    for (const id of paymentIds) if ((await paymentStatus(id)) !== status) return false
+    return true
+  }, `${paymentIds.length} payments ${status}`)
+}

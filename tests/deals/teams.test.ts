@@ -18,6 +18,7 @@ import {
   paymentStatus,
   sql,
   wallet,
+  settledAs,
 } from './helpers'
 import { purposes } from '../../src/wiring'
 
@@ -48,7 +49,7 @@ describe('team codes', () => {
 })
 
 describe('team deals', () => {
-  it('a team that fills in time: every member is captured as the last one confirms', async () => {
+  it('a team that fills in time: every member is captured once the last one confirms', async () => {
     const deal = await createDeal({ mode: 'team', teamSize: 3, price: 990, stock: 30 })
     const opener = await household({ balance: 10_000 })
     const opened = await joined(opener.tv.token, deal.id, { quantity: 1 })
@@ -74,6 +75,11 @@ describe('team deals', () => {
     expect((await confirm(c.user.token, cj.payment.id)).status).toBe(200)
 
     expect(await teamRow(team.code)).toMatchObject({ phase: 'filled', members: 3, confirmed: 3 })
+    // The last confirmation enqueued every member's capture (not 3 captures in its request).
+    await settledAs(
+      'succeeded',
+      [opened, bj, cj].map((j) => j.payment.id),
+    )
     for (const [h, j, units] of [
       [opener, opened, 1],
       [b, bj, 2],

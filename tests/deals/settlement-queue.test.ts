@@ -1,0 +1,170 @@
+import { createExecutionContext, createMessageBatch, env, getQueueResult } from 'cloudflare:test'
+import { afterEach, describe, expect, it } from 'vitest'
+import worker from '../../src/index'
+import {
+  consumeSettlement,
+  SETTLEMENT_DLQ,
+  SETTLEMENT_QUEUE,
+  scheduleSettlement,
+  type SettlementMessage,
+} from '../../src/deals/settlement-queue'
+import { expectLedgerBalanced, transfersOf } from '../helpers/ledger'
+import { purposes } from '../../src/wiring'
+import {
+  confirm,
+  createDeal,
+  dealRow,
+  endDeal,
+  household,
+  joined,
+  paymentStatus,
+  settledAs,
+  wallet,
+  withBatch,
+} from './helpers'
+
+afterEach(async () => {
+  await expectLedgerBalanced(env.DB)
+})
+
+let seq = 0
+function batchOf(messages: SettlementMessage[], queue = SETTLEMENT_QUEUE, attempts = 1) {
+  return createMessageBatch<SettlementMessage>(
+    queue,
+    messages.map((body) => ({
+      id: `msg-${++seq}`,
+      timestamp: new Date(),
+      attempts,
+      body,
+    })),
+  )
+}
+
+/** Runs the Worker's queue handler on a batch, as Queues would deliver it. */
+async function deliver(messages: SettlementMessage[], queue = SETTLEMENT_QUEUE) {
+  const batch = batchOf(messages, queue)
+  const ctx = createExecutionContext()
+  await worker.queue(batch as never, env)
+  return getQueueResult(batch, ctx)
+}
+
+async function captures(paymentId: string) {
+  return (await transfersOf(env.DB, paymentId)).filter((t) => t.kind === 'capture').length
+}
+
+/** Holds on a deal that cannot tip (threshold far away): nothing settles them but us. */
+async function heldPlaces(n: number, price = 800) {
+  const deal = await createDeal({ price, minGroupSize: 1000, stock: 50 })
+  const out = []
+  for (let i = 0; i < n; i++) {
+    const h = await household({ balance: 10_000 })
+    const j = await joined(h.tv.token, deal.id)
+    expect((await confirm(h.user.token, j.payment.id)).status).toBe(200)
+    out.push({ ...h, ...j })
+  }
+  return { deal, places: out }
+}
+
+describe('redelivery never moves money twice', () => {
+  it('the same capture twice in a batch, then the whole batch again: one capture', async () => {
+    const { places } = await heldPlaces(2)
+    const [a, b] = places.map((p) => p.payment.id) as [string, string]
+    const messages: SettlementMessage[] = [
+      { kind: 'capture', paymentId: a },
+      { kind: 'capture', paymentId: a },
+      { kind: 'capture', paymentId: b },
+    ]
+    const first = await deliver(messages)
+    expect(first.explicitAcks).toHaveLength(3)
+    expect(first.retryMessages).toEqual([])
+    const again = await deliver(messages) // Queues delivers at least once
+    expect(again.explicitAcks).toHaveLength(3)
+    for (const id of [a, b]) {
+      expect(await paymentStatus(id)).toBe('succeeded')
+      expect(await captures(id)).toBe(1)
+    }
+    expect(await wallet(places[0]!.user.id)).toEqual({ balance: 10_000 - 800, held: 0 })
+  })
+
+  it('two consumers delivering the same messages at once: one capture each', async () => {
+    const { places } = await heldPlaces(3)
+    const messages = places.map((p) => ({ kind: 'capture' as const, paymentId: p.payment.id }))
+    await Promise.all([deliver(messages), deliver(messages), deliver([...messages].reverse())])
+    for (const p of places) expect(await captures(p.payment.id)).toBe(1)
+  })
+
+  it('a release redelivered after a capture changes nothing (acknowledged, not retried)', async () => {
+    const { places } = await heldPlaces(1)
+    const id = places[0]!.payment.id
+    await deliver([{ kind: 'capture', paymentId: id }])
+    const late = await deliver([{ kind: 'release', paymentId: id }])
+    expect(late.explicitAcks).toHaveLength(1)
+    expect(late.retryMessages).toEqual([])
+    expect(await paymentStatus(id)).toBe('succeeded')
+  })
+})
+
+describe('retries and the dead-letter queue', () => {
+  it('a capture that fails (D1 unavailable) is retried with backoff, not acknowledged', async () => {
+    const { places } = await heldPlaces(1)
+    const id = places[0]!.payment.id
+    const down = withBatch(env, () => async () => {
+      throw new Error('D1_ERROR: Network connection lost.')
+    })
+    const batch = batchOf([{ kind: 'capture', paymentId: id }], SETTLEMENT_QUEUE, 3)
+    const ctx = createExecutionContext()
+    const report = await consumeSettlement(batch, down, purposes)
+    expect(report).toMatchObject({ retried: 1, moved: 0 })
+    const result = await getQueueResult(batch, ctx)
+    expect(result.retryMessages).toHaveLength(1)
+    expect(result.explicitAcks).toEqual([])
+    expect(await paymentStatus(id)).toBe('requires_capture')
+    // Delivered again once D1 is back: captured, once.
+    await deliver([{ kind: 'capture', paymentId: id }])
+    expect(await captures(id)).toBe(1)
+  })
+
+  it('an unknown payment is acknowledged (nothing to retry), not sent round again', async () => {
+    const result = await deliver([{ kind: 'capture', paymentId: 'pay_does_not_exist' }])
+    expect(result.explicitAcks).toHaveLength(1)
+  })
+
+  it('the dead-letter consumer logs what exhausted its retries and acknowledges it', async () => {
+    const result = await deliver([{ kind: 'capture', paymentId: 'pay_gave_up' }], SETTLEMENT_DLQ)
+    expect(result.explicitAcks).toHaveLength(1)
+  })
+})
+
+describe('the cron only finds work; the queue moves the money', () => {
+  it('a failed deal: the tick closes it and enqueues it; the consumer fans out and releases', async () => {
+    const { deal, places } = await heldPlaces(3)
+    await endDeal(deal.id)
+    const report = await scheduleSettlement(env, Date.now())
+    expect(report.closed).toBeGreaterThanOrEqual(1)
+    expect(report.deals_enqueued).toBeGreaterThanOrEqual(1)
+    expect((await dealRow(deal.id)).phase).toBe('failed')
+    // Through the real queue now: settle-deal, then one release per hold.
+    await settledAs(
+      'canceled',
+      places.map((p) => p.payment.id),
+    )
+    for (const p of places) expect(await wallet(p.user.id)).toEqual({ balance: 10_000, held: 0 })
+    expect(await dealRow(deal.id)).toMatchObject({ reserved: 0, participants: 0 })
+    await scheduleSettlement(env, Date.now())
+    expect((await dealRow(deal.id)).settled_at).not.toBeNull()
+  })
+
+  it('settle-deal fans one deal out into one message per payment', async () => {
+    const { deal, places } = await heldPlaces(4)
+    await env.DB.prepare('UPDATE deals SET tipped_at = ? WHERE id = ?')
+      .bind(Date.now(), deal.id)
+      .run()
+    const batch = batchOf([{ kind: 'settle-deal', dealId: deal.id }])
+    const report = await consumeSettlement(batch, env, purposes)
+    expect(report.fanned).toBe(4)
+    await settledAs(
+      'succeeded',
+      places.map((p) => p.payment.id),
+    )
+  })
+})
