@@ -22,7 +22,9 @@ async function seedHolds(env: Env, body: SeedHolds) {
   const one = async () => {
     const userId = newId('user')
     const now = Date.now()
-    await env.DB.prepare('INSERT INTO users (id, phone, password_hash, created_at) VALUES (?, ?, ?, ?)')
+    await env.DB.prepare(
+      'INSERT INTO users (id, phone, password_hash, created_at) VALUES (?, ?, ?, ?)',
+    )
       .bind(userId, `+86bench${userId.slice(-12)}`, 'pbkdf2-sha256$1$x$x', now)
       .run()
     await creditWallet(env, userId, 1_000_000, 'bench', now)
