@@ -41,7 +41,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
       quantity: fc.integer({ min: 1, max: 3 }),
     }),
   },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('confirm' as const), place: fc.nat(30) }) },
+  { weight: 4, arbitrary: fc.record({ kind: fc.constant('confirm' as const), place: fc.nat(30) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('cancel' as const), place: fc.nat(30) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('capture' as const), place: fc.nat(30) }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'expire' as const }) },
@@ -103,7 +103,7 @@ describe('deal property (joins through the Durable Object)', () => {
         runs++
         const stock = 8
         const maxPerUser = 4
-        const deal = await createDeal({ stock, maxPerUser, minGroupSize: 3 })
+        const deal = await createDeal({ stock, maxPerUser, minGroupSize: 2 })
         const households = await Promise.all(Array.from({ length: 4 }, () => household()))
         const users = households.map((h) => h.user)
         for (const u of users) await creditWallet(u.id, 100_000)
