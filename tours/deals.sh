@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# A group-buy deal's life: joins hold money, the deal tips, the cron captures; a failed deal
-# gives every hold back. Design: docs/deals.md. Needs `wrangler dev --test-scheduled` (npm run dev).
+# A group-buy deal's life: joins hold money, the deal tips, the settlement queue captures; a
+# failed deal gives every hold back. Design: docs/deals.md. Needs `wrangler dev
+# --test-scheduled` (npm run dev).
 . "$(dirname "$0")/lib.sh"
 
 step '1. A product to sell (catalog admin), 2,999.00 yuan.'
@@ -50,9 +51,9 @@ curl -s -X POST $BASE/v1/payments/$PAY_B/confirm -H "authorization: Bearer $TOKE
 curl -s $BASE/v1/deals/$DEAL |
   check '.status == "tipped" and .participants == 2 and .stock_remaining == 47'
 
-step '7. The cron runs (every minute when deployed; here by hand): A'"'"'s hold is captured.'
-curl -s "$BASE/__scheduled?cron=*+*+*+*+*"; echo >&2   # Ran scheduled event
-curl -s $BASE/v1/payments/$PAY_A -H "authorization: Bearer $TOKEN_A" | check '.status == "succeeded"'
+step '7. Tipping queued the captures (settlement queue, a second or so): A'"'"'s hold is captured.'
+curl -s "$BASE/v1/payments/$PAY_A?wait=20&seen_status=requires_capture" \
+  -H "authorization: Bearer $TOKEN_A" | check '.status == "succeeded"'
 curl -s $BASE/v1/me/wallet -H "authorization: Bearer $TOKEN_A" | check '.held.amount == 0'
 curl -s $BASE/v1/me/orders -H "authorization: Bearer $TOKEN_A" |
   check '.items[0].status == "paid" and .items[0].total.amount == 249900'
@@ -75,9 +76,10 @@ PAY_F=$(curl -s -X POST $BASE/v1/deals/$FAILING/join -H "authorization: Bearer $
 curl -s -X POST $BASE/v1/payments/$PAY_F/confirm -H "authorization: Bearer $TOKEN_A" -H "$J" \
   -d "{\"payment_method\":\"wallet\",\"pin\":\"482913\",\"shipping_address\":$ADDRESS}" |
   check '.payment.status == "requires_capture"'
-sleep 11
-curl -s "$BASE/__scheduled?cron=*+*+*+*+*"; echo >&2
+sleep 11   # the cron (every minute when deployed; here by hand) fails it and queues the release
+curl -s "$BASE/__scheduled?cron=*+*+*+*+*"; echo >&2   # Ran scheduled event
 curl -s $BASE/v1/deals/$FAILING | check '.status == "failed"'
-curl -s $BASE/v1/payments/$PAY_F -H "authorization: Bearer $TOKEN_A" | check '.status == "canceled"'
+curl -s "$BASE/v1/payments/$PAY_F?wait=20&seen_status=requires_capture" \
+  -H "authorization: Bearer $TOKEN_A" | check '.status == "canceled"'
 curl -s $BASE/v1/me/wallet -H "authorization: Bearer $TOKEN_A" |
   check '.held.amount == 0 and .balance.amount == 500000 - 249900'
