@@ -1,5 +1,6 @@
 -- The full current schema, generated from migrations/ by `npm run db:schema`.
 -- Do not edit by hand: tests/db/schema-drift.test.ts fails when it drifts.
+CREATE TABLE `alipay_trades` (`out_trade_no` text PRIMARY KEY NOT NULL, `payment_id` text NOT NULL, `amount` integer NOT NULL, `qr_code` text NOT NULL, `qr_expires_at` integer NOT NULL, `status` text NOT NULL, `trade_no` text, `created_at` integer NOT NULL, `updated_at` integer NOT NULL, CONSTRAINT "alipay_trades_status_known" CHECK(status IN ('open', 'paid', 'closed', 'refunded')), CONSTRAINT "alipay_trades_amount_positive" CHECK(amount > 0));
 CREATE TABLE `bill_payment_attempts` (`payment_id` text PRIMARY KEY NOT NULL, `bill_id` text NOT NULL, `bill_version` integer NOT NULL, `amount` integer NOT NULL, `created_at` integer NOT NULL, CONSTRAINT "bill_payment_attempts_amount_positive" CHECK(amount > 0));
 CREATE TABLE `bill_settlements` (`id` text PRIMARY KEY NOT NULL, `biller_id` text NOT NULL, `bill_id` text NOT NULL, `payment_id` text NOT NULL, `kind` text NOT NULL, `amount` integer NOT NULL, `at` integer NOT NULL, CONSTRAINT "bill_settlements_kind_known" CHECK(kind IN ('payment', 'refund')), CONSTRAINT "bill_settlements_amount_positive" CHECK(amount > 0));
 CREATE TABLE `biller_accounts` (`id` text PRIMARY KEY NOT NULL, `user_id` text NOT NULL, `biller_id` text NOT NULL, `account_number` text NOT NULL, `nickname` text, `created_at` integer NOT NULL);
@@ -32,6 +33,8 @@ CREATE TABLE `refresh_tokens` (`id` text PRIMARY KEY NOT NULL, `family_id` text 
 CREATE TABLE `sandbox_operations` (`idempotency_key` text PRIMARY KEY NOT NULL, `op` text NOT NULL, `token` text NOT NULL, `amount` integer NOT NULL, `ref` text NOT NULL, `outcome` text NOT NULL, `created_at` integer NOT NULL);
 CREATE TABLE `search_keys` (`key` text NOT NULL, `rank` integer NOT NULL, `target_id` integer NOT NULL, PRIMARY KEY(`key`, `rank`, `target_id`)) WITHOUT ROWID;
 CREATE TABLE `users` (`id` text PRIMARY KEY NOT NULL, `phone` text NOT NULL, `password_hash` text NOT NULL, `pin_hash` text, `pin_failed_attempts` integer DEFAULT 0 NOT NULL, `pin_locked_until` integer, `created_at` integer NOT NULL);
+CREATE INDEX `alipay_trades_open_idx` ON `alipay_trades` (`created_at`) WHERE status = 'open';
+CREATE UNIQUE INDEX `alipay_trades_payment_id_unique` ON `alipay_trades` (`payment_id`);
 CREATE INDEX `bill_payment_attempts_bill_idx` ON `bill_payment_attempts` (`bill_id`);
 CREATE INDEX `bill_settlements_biller_at_idx` ON `bill_settlements` (`biller_id`,`at`,`id`);
 CREATE INDEX `bill_settlements_payment_idx` ON `bill_settlements` (`payment_id`);

@@ -12,6 +12,7 @@ import { healthRoutes } from './health/routes'
 import { catalogRoutes } from './catalog/routes'
 import { authRoutes } from './auth/routes'
 import { paymentRoutes } from './payments/routes'
+import { alipayRoutes } from './alipay/routes'
 import { orderRoutes } from './orders/routes'
 import { dealRoutes } from './deals/routes'
 import { billRoutes } from './bills/routes'
@@ -61,6 +62,7 @@ export function createApp() {
     .route('/', catalogRoutes)
     .route('/', authRoutes)
     .route('/', paymentRoutes)
+    .route('/', alipayRoutes)
     .route('/', orderRoutes)
     .route('/', dealRoutes)
     .route('/', billRoutes)

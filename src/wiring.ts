@@ -12,7 +12,7 @@ import { catalogRails } from './catalog/rails'
 import { activeDealExtra, dealsRail } from './deals/home'
 import { dealPurpose } from './deals/purpose'
 import { orderPurpose } from './orders/purpose'
-import type { Purposes, RefundRails } from './payments'
+import { alipayRefundRail, type Purposes, type RefundRails } from './payments'
 
 /** What each payment pays for: its statements commit in the payment's own transition batch. */
 export const purposes: Purposes = {
@@ -22,7 +22,7 @@ export const purposes: Purposes = {
 }
 
 /** Payment methods outside the wallet and card providers, which give refunds back themselves. */
-export const refundRails: RefundRails = {}
+export const refundRails: RefundRails = { alipay: alipayRefundRail }
 
 /** `/v1/home`, in one batch; loadHome puts them in screen order (position, then id). */
 export const homeRails: readonly HomeRail[] = [...catalogRails, dealsRail, billsRail]

@@ -44,3 +44,10 @@ export { PaymentViewSchema, toPaymentView, type PaymentView } from './view'
 export { expireDuePayments, paymentsMaintenance } from './expiry'
 export { accounts, walletBalance, type WalletBalance } from './ledger'
 export { PaymentWaits } from './waits'
+
+// Alipay face-to-face (the protocol is in src/alipay/): the TV's QR code, the notify, the cron's
+// query/close, and refunds (the rail src/wiring.ts names).
+export { startAlipay, type AlipayQr } from './alipay/start'
+export { handleAlipayNotify } from './alipay/notify'
+export { syncAlipayTrades } from './alipay/sync'
+export { alipayRefundRail } from './alipay/refund'

@@ -31,6 +31,8 @@ export const accounts = {
   /** Card authorizations not yet captured (the card-side twin of wallet_held). */
   providerAuthorized: (name: string) =>
     account(`provider:${name}:authorized`, 'provider_authorized', name),
+  /** Alipay's clearing account: money Alipay collected for us, or gave back. May go negative. */
+  alipayClearing: () => account('provider:alipay', 'provider', 'alipay'),
 }
 
 function account(id: string, kind: AccountKind, ownerId: string | null): Account {

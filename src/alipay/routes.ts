@@ -1,0 +1,71 @@
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
+import type { AppEnv } from '../env'
+import { principalOf, requireDeviceOrUser } from '../http/auth'
+import { json, problem } from '../http/openapi'
+import { handleAlipayNotify, startAlipay } from '../payments'
+import { purposes } from '../wiring'
+import { NOTIFY_PATH } from './config'
+
+const AlipayQrSchema = z
+  .object({
+    qr_code: z.string().openapi({ example: 'https://qr.alipay.com/bax03431ljhokirwl38f00a7' }),
+    out_trade_no: z.string().openapi({ example: 'pay_01jz3k4m5n6p7q8r9s0t1v2w3x' }),
+    expires_at: z.string().openapi({ description: 'The QR code pays until then (RFC 3339)' }),
+  })
+  .openapi('AlipayQr')
+
+const startRoute = createRoute({
+  method: 'post',
+  path: '/v1/payments/{id}/alipay',
+  tags: ['payments'],
+  summary: 'Alipay face-to-face: a QR code for the TV (the starting device or its user)',
+  security: [{ bearer: [] }],
+  middleware: [requireDeviceOrUser] as const,
+  request: {
+    params: z.object({
+      id: z
+        .string()
+        .min(1)
+        .max(64)
+        .openapi({ param: { name: 'id', in: 'path' }, example: 'pay_01jz3k4m5n6p7q8r9s0t1v2w3x' }),
+    }),
+  },
+  responses: {
+    200: json(AlipayQrSchema, 'The QR code asked for before, still valid'),
+    201: json(AlipayQrSchema, 'A new QR code (alipay.trade.precreate)'),
+    404: problem('Not yours or unknown'),
+    409: problem(
+      'provider_unsupported (held deal payment), payment_expired, payment_not_confirmable',
+    ),
+    502: problem('provider_error: Alipay down or refusing; the phone can still confirm'),
+    503: problem('provider_unavailable: Alipay is not configured on this server'),
+  },
+})
+
+const notifyRoute = createRoute({
+  method: 'post',
+  path: NOTIFY_PATH,
+  tags: ['payments'],
+  summary: "Alipay's asynchronous notify (form-encoded, RSA2-signed by Alipay)",
+  description:
+    'Answers the body `success` when taken (or already taken), `fail` (400) when the signature, ' +
+    'app_id, out_trade_no or total_amount do not check out.',
+  responses: {
+    200: { description: '`success`', content: { 'text/plain': { schema: z.string() } } },
+    400: { description: '`fail`', content: { 'text/plain': { schema: z.string() } } },
+  },
+})
+
+export const alipayRoutes = new OpenAPIHono<AppEnv>()
+  .openapi(startRoute, async (c) => {
+    const { id } = c.req.valid('param')
+    const { qr, created } = await startAlipay(c.env, purposes, principalOf(c), id, Date.now())
+    return c.json(qr, created ? 201 : 200)
+  })
+  .openapi(notifyRoute, async (c) => {
+    const form = await c.req.parseBody()
+    const fields: Record<string, string> = {}
+    for (const [k, v] of Object.entries(form)) if (typeof v === 'string') fields[k] = v
+    const { status, body } = await handleAlipayNotify(c.env, purposes, fields, Date.now())
+    return c.text(body, status as 200)
+  })
