@@ -90,7 +90,9 @@ export async function confirmPayment(
 
 /**
  * Authorizes (and captures, for automatic capture) at the gateway under keys derived from the
- * payment, so concurrent or retried confirmations with the same card reach one authorization.
+ * payment and the card, so concurrent or retried confirmations with the same card reach one
+ * authorization, and confirmations with two different cards stay two separate charges (the loser
+ * gives its own back in compensateCard). Whatever stops the capture voids the authorization.
  */
 async function chargeCard(
   provider: PaymentProvider,
@@ -107,16 +109,28 @@ async function chargeCard(
   )
   if (!auth.ok) throw new ApiError('payment_declined', DECLINED)
   if (!capture) return auth.ref
-  const captured = await withRetries(() =>
-    provider.capture({
-      ref: auth.ref,
-      amount: payment.amount,
-      idempotencyKey: `${payment.id}:capture`,
-    }),
-  )
+  const voidAuthorization = () =>
+    withRetries(() =>
+      provider.void({ ref: auth.ref, idempotencyKey: `${payment.id}:void:${auth.ref}` }),
+    ).catch((err) => {
+      const line = { event: 'card_void_failed', payment: payment.id, error: String(err) }
+      console.error(JSON.stringify(line))
+    })
+  let captured: Awaited<ReturnType<PaymentProvider['capture']>>
+  try {
+    captured = await withRetries(() =>
+      provider.capture({
+        ref: auth.ref,
+        amount: payment.amount,
+        idempotencyKey: `${payment.id}:capture:${auth.ref}`,
+      }),
+    )
+  } catch (err) {
+    await voidAuthorization()
+    throw err
+  }
   if (!captured.ok) {
-    const voidKey = `${payment.id}:void:${auth.ref}`
-    await withRetries(() => provider.void({ ref: auth.ref, idempotencyKey: voidKey }))
+    await voidAuthorization()
     throw new ApiError('payment_declined', DECLINED)
   }
   return auth.ref

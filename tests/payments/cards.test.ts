@@ -214,6 +214,51 @@ describe('sandbox charges', () => {
     expect(await transfersOf(env.DB, payment.id)).toHaveLength(2)
   })
 
+  it('two saved cards confirming at once: one charge, the other card given back, no 500', async () => {
+    const { user, tv } = await household()
+    const visa = await addCard(user.token, 'tok_visa')
+    // tok_timeout answers its first authorization late, so that card is still charging when the
+    // other one has captured: the moment two different cards met at one capture key.
+    const slow = await addCard(user.token, 'tok_timeout')
+    for (let round = 0; round < 3; round++) {
+      const { payment } = await orderFromTv(tv.token, { price: 650 })
+      const results = await Promise.all(
+        [visa, slow, visa, slow].map((pm) =>
+          confirm(user.token, payment.id, confirmBody({ payment_method: pm })),
+        ),
+      )
+      expect(results.map((r) => r.status).sort()).toEqual([200, 409, 409, 409])
+      for (const r of results.filter((x) => x.status !== 200)) {
+        expectProblem(r, 409, 'payment_not_confirmable')
+      }
+      const won = results.find((r) => r.status === 200)!.body.payment
+      const { results: auths } = await env.DB.prepare(
+        `SELECT ref, (SELECT group_concat(op) FROM sandbox_operations o
+                      WHERE o.ref = a.ref AND o.op <> 'authorize' AND o.outcome = 'ok') AS after
+         FROM sandbox_operations a WHERE idempotency_key LIKE ? AND op = 'authorize'`,
+      )
+        .bind(`${payment.id}:%`)
+        .all<{ ref: string; after: string | null }>()
+      const stored = await env.DB.prepare('SELECT provider_ref FROM payments WHERE id = ?')
+        .bind(won.id)
+        .first<{ provider_ref: string }>()
+      // The winner's authorization is captured and kept; every other one is voided or refunded.
+      for (const a of auths) {
+        const ops = (a.after ?? '').split(',').filter(Boolean)
+        if (`sandbox:${a.ref}` === stored?.provider_ref) expect(ops).toEqual(['capture'])
+        else
+          expect(
+            ops.some((op) => op === 'void' || op === 'refund'),
+            a.ref,
+          ).toBe(true)
+      }
+      expect(
+        (await transfersOf(env.DB, payment.id)).filter((t) => t.kind === 'capture'),
+      ).toHaveLength(1)
+    }
+    await expectLedgerBalanced(env.DB)
+  })
+
   it('a held card whose capture is declined ends failed and the authorization is given back', async () => {
     const { user } = await household()
     const pm = await addCard(user.token, 'tok_capture_declined')
