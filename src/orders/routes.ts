@@ -1,11 +1,11 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import type { AppEnv } from '../env'
-import { principalOf, requireDeviceOrUser } from '../http/auth'
+import { principalOf, requireDeviceOrUser, requireUser } from '../http/auth'
 import { ApiError } from '../http/errors'
 import { idempotent } from '../http/idempotency'
 import { json, problem } from '../http/openapi'
 import { CursorQuery, LimitQuery } from '../lib/pagination'
-import { loadPayment, PaymentViewSchema, toPaymentView } from '../payments'
+import { loadPayment, PaymentViewSchema, ShippingAddressSchema, toPaymentView } from '../payments'
 import { purposes } from '../wiring'
 import {
   canReadOrder,
@@ -15,6 +15,7 @@ import {
   OrderSchema,
   toOrderView,
 } from './orders'
+import { setShippingAddress } from './shipping'
 
 const bearer = [{ bearer: [] }]
 
@@ -97,6 +98,31 @@ const listMine = createRoute({
   },
 })
 
+const putAddress = createRoute({
+  method: 'put',
+  path: '/v1/orders/{id}/shipping-address',
+  tags: ['orders'],
+  summary: 'Set where a pending or paid order goes (user token; an Alipay-paid order has none yet)',
+  security: bearer,
+  middleware: [requireUser] as const,
+  request: {
+    params: z.object({
+      id: z
+        .string()
+        .min(1)
+        .max(64)
+        .openapi({ param: { name: 'id', in: 'path' } }),
+    }),
+    body: { content: { 'application/json': { schema: ShippingAddressSchema } }, required: true },
+  },
+  responses: {
+    200: json(OrderWithPayment, 'The order with its address'),
+    403: problem('user_token_required'),
+    404: problem('Not yours or unknown'),
+    409: problem('conflict: the order ended (canceled, expired)'),
+  },
+})
+
 export const orderRoutes = new OpenAPIHono<AppEnv>()
   .openapi(create, async (c) => {
     const now = Date.now()
@@ -120,4 +146,20 @@ export const orderRoutes = new OpenAPIHono<AppEnv>()
   .openapi(listMine, async (c) => {
     const page = await listOrders(c.env, principalOf(c), c.req.valid('query'))
     return c.json({ items: page.items.map(toOrderView), next_cursor: page.nextCursor }, 200)
+  })
+  .openapi(putAddress, async (c) => {
+    const now = Date.now()
+    const userId = principalOf(c).userId
+    const order = await setShippingAddress(
+      c.env,
+      userId,
+      c.req.valid('param').id,
+      c.req.valid('json'),
+      now,
+    )
+    const payment = (await loadPayment(c.env, purposes, order.payment_id, now))!
+    return c.json(
+      { order: toOrderView(order), payment: await toPaymentView(c.env, payment, now) },
+      200,
+    )
   })

@@ -39,6 +39,7 @@ export { refundPayment, type RefundRail, type RefundRails } from './refunds'
 
 // Showing one: the contract's JSON.
 export { PaymentViewSchema, toPaymentView, type PaymentView } from './view'
+export { ShippingAddressSchema } from './schemas'
 
 // The cron, the wallet, the ledger's account names, and the Durable Object behind ?wait=N.
 export { expireDuePayments, paymentsMaintenance } from './expiry'

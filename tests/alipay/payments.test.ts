@@ -4,7 +4,7 @@ import { syncAlipayTrades } from '../../src/payments'
 import { purposes } from '../../src/wiring'
 import { ADMIN, call, expectProblem } from '../helpers/http'
 import { balanceOf, expectLedgerBalanced, transfersOf } from '../helpers/ledger'
-import { confirm, household, orderFromTv } from '../payments/helpers'
+import { ADDRESS, confirm, household, orderFromTv } from '../payments/helpers'
 import { fault, sandbox } from './helpers'
 
 // The whole 当面付 flow against the sandbox: RSA2 on both sides, signatures never mocked.
@@ -60,6 +60,16 @@ describe('Alipay face-to-face', () => {
     const ord = await call('GET', `/v1/orders/${order.id}`, { token: user.token })
     expect(ord.body.order).toMatchObject({ status: 'paid', shipping_address: null })
 
+    // The phone gives the address afterwards; only the user, only a pending or paid order.
+    const put = (token: string, body: unknown, id = order.id) =>
+      call('PUT', `/v1/orders/${id}/shipping-address`, { token, body })
+    expectProblem(await put(tv.token, ADDRESS), 403, 'user_token_required')
+    expectProblem(await put(user.token, { ...ADDRESS, postal_code: 'x' }), 400, 'validation_failed')
+    expectProblem(await put((await household()).user.token, ADDRESS), 404, 'not_found')
+    const addressed = await put(user.token, ADDRESS)
+    expect(addressed.status, addressed.text).toBe(200)
+    expect(addressed.body.order).toMatchObject({ status: 'paid', shipping_address: ADDRESS })
+
     // Alipay repeats a notify until it reads `success`: nothing moves twice.
     expect(await postNotify(notify.body)).toEqual({ status: 200, text: 'success' })
     const moves = await transfersOf(env.DB, payment.id)
@@ -94,7 +104,7 @@ describe('Alipay face-to-face', () => {
   })
 
   it('money paid after the payment expired is refunded at Alipay and booked in and out', async () => {
-    const { tv, payment } = await tvOrder(880)
+    const { tv, user, payment } = await tvOrder(880)
     const { qr_code } = (await startAlipay(tv.token, payment.id)).body
     const notify = await buyerPays(qr_code)
     await env.DB.prepare('UPDATE payments SET expires_at = ? WHERE id = ?')
@@ -104,6 +114,11 @@ describe('Alipay face-to-face', () => {
     expect(await postNotify(notify.body)).toEqual({ status: 200, text: 'success' })
     expect(await postNotify(notify.body)).toEqual({ status: 200, text: 'success' })
     expect((await paymentOf(tv.token, payment.id)).status).toBe('expired')
+    const ended = await call('PUT', `/v1/orders/${payment.purpose.id}/shipping-address`, {
+      token: user.token,
+      body: ADDRESS,
+    })
+    expectProblem(ended, 409, 'conflict')
     const trade = await sandbox(`/sandbox/trades/${payment.id}`)
     expect(trade).toMatchObject({ refunded_amount: '8.80' })
     expect(trade.refunds).toHaveLength(1)
