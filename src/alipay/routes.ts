@@ -51,8 +51,8 @@ const notifyRoute = createRoute({
     'Answers the body `success` when taken (or already taken), `fail` (400) when the signature, ' +
     'app_id, out_trade_no or total_amount do not check out.',
   responses: {
+    // Alipay reads the text body, not problem+json: `fail` (400) is in the description above.
     200: { description: '`success`', content: { 'text/plain': { schema: z.string() } } },
-    400: { description: '`fail`', content: { 'text/plain': { schema: z.string() } } },
   },
 })
 
