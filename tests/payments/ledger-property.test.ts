@@ -8,6 +8,9 @@ import { findPayment } from '../../src/payments/store'
 import { refundPayment } from '../../src/payments/refunds'
 import { LedgerOverdraft, transition, TransitionConflict } from '../../src/payments/transitions'
 import { creditWallet } from '../../src/payments/wallet'
+import { handleAlipayNotify } from '../../src/payments/alipay/notify'
+import { startAlipay } from '../../src/payments/alipay/start'
+import { sandbox } from '../alipay/helpers'
 import { expectLedgerBalanced } from '../helpers/ledger'
 import { startBarePayment } from './helpers'
 import { createTestUser } from '../helpers/principals'
@@ -19,6 +22,7 @@ type Op =
   | { kind: 'capture'; payment: number }
   | { kind: 'release'; payment: number }
   | { kind: 'refund'; payment: number; amount: number | null }
+  | { kind: 'alipay'; user: number; amount: number; late: boolean }
 
 const user = fc.nat({ max: 2 })
 const amount = fc.integer({ min: 1, max: 3000 })
@@ -41,6 +45,8 @@ const op: fc.Arbitrary<Op> = fc.oneof(
     payment: fc.nat({ max: 20 }),
     amount: fc.option(amount, { nil: null }),
   }),
+  // Paid at the (sandbox) Alipay; late: the payment was canceled first, so the money goes back.
+  fc.record({ kind: fc.constant('alipay' as const), user, amount, late: fc.boolean() }),
 )
 /** A step is one operation, or several run at once with Promise.all. */
 const step = fc.oneof(
@@ -81,6 +87,34 @@ async function pay(
       set: { method: 'wallet' },
     },
   )
+}
+
+/** QR, the buyer pays at the sandbox, its signed notify (canceled first when late). */
+async function payWithAlipay(userId: string, amount: number, late: boolean, payments: string[]) {
+  const paymentId = await startBarePayment(userId, amount, 'automatic')
+  payments.push(paymentId)
+  const principal = { kind: 'user' as const, userId }
+  const { qr } = await startAlipay(env, purposes, principal, paymentId, Date.now())
+  const paid = await sandbox('/sandbox/pay', { qr_code: qr.qr_code, notify: 'none' })
+  if (late) await releasePayment(env, purposes, paymentId, Date.now())
+  const fields = Object.fromEntries(new URLSearchParams(paid.notify.body))
+  const answer = await handleAlipayNotify(env, purposes, fields, Date.now())
+  expect(answer.body).toBe('success')
+}
+
+/** Alipay's clearing account holds minus what Alipay payments took and kept (late money nets 0). */
+async function expectAlipayClearingMatches() {
+  const kept = await env.DB.prepare(
+    "SELECT COALESCE(SUM(amount - refunded_amount), 0) AS kept FROM payments WHERE method = 'alipay'",
+  ).first<{ kept: number }>()
+  const clearing = await env.DB.prepare(
+    "SELECT COALESCE(SUM(balance), 0) AS balance FROM ledger_accounts WHERE id = 'provider:alipay'",
+  ).first<{ balance: number }>()
+  expect((clearing?.balance ?? 0) + (kept?.kept ?? 0)).toBe(0)
+  const pending = await env.DB.prepare(
+    "SELECT COALESCE(SUM(balance), 0) AS balance FROM ledger_accounts WHERE id = 'provider:alipay:authorized'",
+  ).first<{ balance: number }>()
+  expect(pending?.balance).toBe(0)
 }
 
 /** What each wallet must hold given the payments' states: the ledger and the state machine agree. */
@@ -129,6 +163,8 @@ describe('ledger property', () => {
             credited.set(userIds[o.user], (credited.get(userIds[o.user]) ?? 0) + o.amount)
           } else if (o.kind === 'pay') {
             await pay(userIds[o.user], o.amount, o.capture, payments)
+          } else if (o.kind === 'alipay') {
+            await payWithAlipay(userIds[o.user], o.amount, o.late, payments)
           } else {
             if (payments.length === 0) return
             // Mostly the latest payments, where holds and captures are still open.
@@ -144,10 +180,19 @@ describe('ledger property', () => {
             if (r.status === 'rejected' && !expectedRefusal(r.reason)) throw r.reason
           await expectLedgerBalanced(env.DB)
           await expectWalletsMatchPayments(userIds, credited)
+          await expectAlipayClearingMatches()
         }
       }),
       { numRuns: 40 },
     )
+    const alipay = await env.DB.prepare(
+      "SELECT COUNT(*) AS n FROM payments WHERE method = 'alipay' AND refunded_amount > 0",
+    ).first<{ n: number }>()
+    expect(alipay?.n, 'no Alipay payment was refunded').toBeGreaterThan(0)
+    const late = await env.DB.prepare(
+      "SELECT COUNT(*) AS n FROM alipay_trades WHERE status = 'refunded'",
+    ).first<{ n: number }>()
+    expect(late?.n, 'no late Alipay money was refunded').toBeGreaterThan(0)
     // The run must have exercised every kind of movement, or it proved little.
     const { results } = await env.DB.prepare('SELECT DISTINCT kind FROM ledger_transfers').all<{
       kind: string
