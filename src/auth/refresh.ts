@@ -129,19 +129,42 @@ export async function rotateRefreshToken(
   }
 }
 
+/**
+ * Reuse means the token was stolen. A phone session ends (its family); a TV ends altogether, as
+ * unpairing does: the device is revoked with its token_version bumped (every access token it holds
+ * is 401 on the next request) and every refresh token it holds is revoked, in one batch. The
+ * person pairs it again.
+ */
 async function revokeFamily(
   env: { DB: D1Database },
   row: TokenRow,
   now: number,
 ): Promise<RotationResult> {
-  await env.DB.prepare(
-    'UPDATE refresh_tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL',
-  )
-    .bind(now, row.family_id)
-    .run()
+  const statements = [
+    env.DB.prepare(
+      'UPDATE refresh_tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL',
+    ).bind(now, row.family_id),
+  ]
+  if (row.device_id !== null) {
+    statements.push(
+      env.DB.prepare(
+        `UPDATE devices SET revoked_at = ?, token_version = token_version + 1
+         WHERE id = ? AND revoked_at IS NULL`,
+      ).bind(now, row.device_id),
+      env.DB.prepare(
+        'UPDATE refresh_tokens SET revoked_at = ? WHERE device_id = ? AND revoked_at IS NULL',
+      ).bind(now, row.device_id),
+    )
+  }
+  await env.DB.batch(statements)
   // A security event worth an alert; ids only, never the token.
   console.warn(
-    JSON.stringify({ event: 'refresh_token_reuse', family: row.family_id, user: row.user_id }),
+    JSON.stringify({
+      event: 'refresh_token_reuse',
+      family: row.family_id,
+      user: row.user_id,
+      ...(row.device_id ? { device: row.device_id, unpaired: true } : {}),
+    }),
   )
   return {
     ok: false,

@@ -429,6 +429,39 @@ describe('refresh_token grant for devices', () => {
     )
   })
 
+  it('reuse ends the device at once, as unpairing does: its access tokens fail, it is no longer listed', async () => {
+    const u = await register()
+    const tv = await pairDevice(u.access_token)
+    const next = await postForm('/v1/oauth/token', {
+      grant_type: 'refresh_token',
+      refresh_token: tv.refresh_token,
+    })
+    expect(next.status).toBe(200)
+    expect((await call('GET', '/v1/me', { token: next.body.access_token })).status).toBe(200)
+    expectOAuthError(
+      await postForm('/v1/oauth/token', {
+        grant_type: 'refresh_token',
+        refresh_token: tv.refresh_token,
+      }),
+      400,
+      'invalid_grant',
+    )
+    for (const token of [tv.access_token, next.body.access_token]) {
+      const res = await call('GET', '/v1/me', { token })
+      expect(res.status, res.text).toBe(401)
+    }
+    const listed = await call('GET', '/v1/me/devices', { token: u.access_token })
+    expect(listed.body.items.map((d: { id: string }) => d.id)).not.toContain(tv.deviceId)
+    const live = await env.DB.prepare(
+      'SELECT COUNT(*) AS n FROM refresh_tokens WHERE device_id = ? AND revoked_at IS NULL',
+    )
+      .bind(tv.deviceId)
+      .first('n')
+    expect(live).toBe(0)
+    // The phone's own session is untouched.
+    expect((await call('GET', '/v1/me', { token: u.access_token })).status).toBe(200)
+  })
+
   it('a user (phone) refresh token is not accepted for the device grant, and is not spent by trying', async () => {
     const u = await register()
     expectOAuthError(
