@@ -74,19 +74,26 @@ export async function createBiller(
 }
 
 /**
- * A new current secret; every secret that was current gets ROTATION_GRACE_MS more life. Secrets
- * already in their grace period keep their own expiry (a second rotation does not extend them).
+ * A new current secret. The one it replaces keeps verifying for ROTATION_GRACE_MS so the biller can
+ * roll out the new one, or stops at once with `revokePrevious` (a leaked secret). Either way at
+ * most one previous secret is left: any secret still in the grace of an earlier rotation expires
+ * now, so rotating twice cuts off the first secret.
  */
 export async function rotateFeedSecret(
   env: Env,
   billerId: string,
   now: number,
+  opts: { revokePrevious?: boolean } = {},
 ): Promise<{ feedSecret: string; previousValidUntil: number }> {
   if (!(await findBiller(env.DB, billerId))) throw new ApiError('not_found', 'No such biller')
   const feedSecret = generateFeedSecret()
   const ciphertext = await encryptFeedSecret(env, billerId, feedSecret)
-  const previousValidUntil = now + ROTATION_GRACE_MS
+  const previousValidUntil = opts.revokePrevious ? now : now + ROTATION_GRACE_MS
   await env.DB.batch([
+    env.DB.prepare(
+      `UPDATE biller_feed_secrets SET expires_at = ?
+       WHERE biller_id = ? AND expires_at IS NOT NULL AND expires_at > ?`,
+    ).bind(now, billerId, now),
     env.DB.prepare(
       'UPDATE biller_feed_secrets SET expires_at = ? WHERE biller_id = ? AND expires_at IS NULL',
     ).bind(previousValidUntil, billerId),

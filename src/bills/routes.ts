@@ -26,6 +26,7 @@ import {
   LinkAccountBody,
   NotificationSchema,
   PayBillBody,
+  RotateSecretBody,
   SecretRotatedSchema,
   SettlementSchema,
 } from './schemas'
@@ -79,13 +80,18 @@ const rotateSecretRoute = createRoute({
   method: 'post',
   path: '/v1/admin/billers/{id}/rotate-secret',
   tags: ['bills'],
-  summary: 'New feed secret; the replaced ones keep verifying for 24 hours',
+  summary:
+    'New feed secret; the replaced one keeps verifying for 24 hours, or not at all with revoke_previous',
   security: [{ bearer: [] }],
   middleware: [requireAdmin] as const,
-  request: { params: IdParam('Biller id', 'blr_01jz3k4m5n6p7q8r9s0t1v2w3x') },
+  request: {
+    params: IdParam('Biller id', 'blr_01jz3k4m5n6p7q8r9s0t1v2w3x'),
+    body: { content: { 'application/json': { schema: RotateSecretBody } }, required: false },
+  },
   responses: {
     200: json(SecretRotatedSchema, 'Rotated'),
     ...problems(
+      [400, 'validation_failed'],
       [401, 'Not the admin token'],
       [404, 'No such biller'],
       [503, 'Admin or feed key not configured'],
@@ -291,10 +297,12 @@ export const billRoutes = new OpenAPIHono<AppEnv>()
     return c.json({ biller, feed_secret: feedSecret }, 201)
   })
   .openapi(rotateSecretRoute, async (c) => {
+    const body = (await c.req.text()) ? c.req.valid('json') : {}
     const { feedSecret, previousValidUntil } = await rotateFeedSecret(
       c.env,
       c.req.valid('param').id,
       Date.now(),
+      { revokePrevious: body.revoke_previous === true },
     )
     return c.json({ feed_secret: feedSecret, previous_valid_until: iso(previousValidUntil) }, 200)
   })

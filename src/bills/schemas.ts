@@ -74,12 +74,23 @@ export const BillerCreatedSchema = z
   })
   .openapi('BillerCreated')
 
+export const RotateSecretBody = z
+  .object({
+    revoke_previous: z.boolean().optional().openapi({
+      description:
+        'true: the replaced secret stops verifying now (a leaked secret); default: it keeps verifying for 24 h',
+    }),
+  })
+  .strict()
+  .openapi('RotateFeedSecret')
+
 export const SecretRotatedSchema = z
   .object({
     feed_secret: z.string().openapi({ description: 'Shown once; signs from now on' }),
-    previous_valid_until: z
-      .string()
-      .openapi({ description: 'Until when the secrets it replaces still verify' }),
+    previous_valid_until: z.string().openapi({
+      description:
+        'Until when the secret it replaces still verifies (now with revoke_previous); any older one stops now',
+    }),
   })
   .openapi('FeedSecretRotated')
 

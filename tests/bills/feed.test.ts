@@ -190,6 +190,45 @@ describe('signed feed: signatures', () => {
     )
   })
 
+  it('a second rotation cuts off the first replaced secret: at most one previous secret verifies', async () => {
+    const { biller, secret: first } = await createBiller()
+    const rotate = () =>
+      call('POST', `/v1/admin/billers/${biller.id}/rotate-secret`, { headers: ADMIN })
+    const second = (await rotate()).body.feed_secret
+    const third = (await rotate()).body.feed_secret
+    const feed = (secret: string) =>
+      postFeed(biller.id, secret, { bills: [billLine(accountNumber())] })
+    expectProblem(await feed(first), 401, 'invalid_signature')
+    expect((await feed(second)).status).toBe(200)
+    expect((await feed(third)).status).toBe(200)
+  })
+
+  it('revoke_previous rotates with no grace: a leaked secret stops verifying at once', async () => {
+    const { biller, secret: leaked } = await createBiller()
+    const graced = await call('POST', `/v1/admin/billers/${biller.id}/rotate-secret`, {
+      headers: ADMIN,
+    })
+    const res = await call('POST', `/v1/admin/billers/${biller.id}/rotate-secret`, {
+      headers: ADMIN,
+      body: { revoke_previous: true },
+    })
+    expect(res.status, res.text).toBe(200)
+    expect(Date.parse(res.body.previous_valid_until)).toBeLessThanOrEqual(Date.now())
+    const feed = (secret: string) =>
+      postFeed(biller.id, secret, { bills: [billLine(accountNumber())] })
+    expectProblem(await feed(leaked), 401, 'invalid_signature')
+    expectProblem(await feed(graced.body.feed_secret), 401, 'invalid_signature')
+    expect((await feed(res.body.feed_secret)).status).toBe(200)
+    expectProblem(
+      await call('POST', `/v1/admin/billers/${biller.id}/rotate-secret`, {
+        headers: ADMIN,
+        body: { revoke_previous: 'yes' },
+      }),
+      400,
+      'validation_failed',
+    )
+  })
+
   it('signature checks come before the body is parsed: garbage unsigned is 401, garbage signed is 400', async () => {
     const { biller, secret } = await createBiller()
     const garbage = '{"bills": ['
