@@ -42,6 +42,40 @@ describe('concurrent confirmations', () => {
     await expectLedgerBalanced(env.DB)
   })
 
+  it('a duplicate sent while the first is still running is 409 idempotency_in_progress, never a replay', async () => {
+    const { user, tv } = await household()
+    const card = await call('POST', '/v1/me/payment-methods', {
+      token: user.token,
+      body: { provider: 'sandbox', token: 'tok_timeout' },
+    })
+    const { payment } = await orderFromTv(tv.token)
+    const key = `inflight-dup-${payment.id}`
+    const body = confirmBody({ payment_method: card.body.id })
+    // tok_timeout loses the gateway's first answer and retries after 50 ms: the first request is
+    // held mid-flight, its claim written and no response stored yet.
+    const first = confirm(user.token, payment.id, body, key)
+    const claimed = () =>
+      env.DB.prepare('SELECT response_status FROM idempotency_keys WHERE key = ?')
+        .bind(key)
+        .first<{ response_status: number | null }>()
+    let row = await claimed()
+    for (let i = 0; i < 500 && !row; i++) {
+      await new Promise((r) => setTimeout(r, 5))
+      row = await claimed()
+    }
+    expect(row).toEqual({ response_status: null })
+    const duplicate = await confirm(user.token, payment.id, body, key)
+    expect(duplicate.status, duplicate.text).toBe(409)
+    expect(duplicate.body.code).toBe('idempotency_in_progress')
+    expect(duplicate.headers.get('retry-after')).toBe('1')
+    expect(duplicate.headers.get('idempotency-replayed')).toBeNull()
+    const done = await first
+    expect(done.status, done.text).toBe(200)
+    const after = await confirm(user.token, payment.id, body, key)
+    expect(after.headers.get('idempotency-replayed')).toBe('true')
+    expect(after.text).toBe(done.text)
+  })
+
   it('the same key sent concurrently runs once: the others replay it or get 409 idempotency_in_progress', async () => {
     const { user, tv } = await household({ balance: 10_000 })
     const { payment } = await orderFromTv(tv.token)
