@@ -22,6 +22,7 @@ export const ERROR_STATUS = {
   rate_limited: 429,
   internal_error: 500,
   admin_disabled: 503,
+  service_misconfigured: 503,
   // auth and pairing
   invalid_credentials: 401,
   phone_taken: 409,

@@ -1,6 +1,7 @@
 import { createMiddleware } from 'hono/factory'
 import type { AppEnv } from '../env'
 import { ApiError } from './errors'
+import { requireSecret } from './config'
 
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000
 /** A claim whose request never finished (the isolate died) may be taken over after this long. */
@@ -34,11 +35,13 @@ export const idempotent = createMiddleware<AppEnv>(async function idempotent(c, 
   }
   const d1 = c.env.DB
   const scope = `${scopeOf(c.get('principal'))} ${c.req.method} ${c.req.path}`
-  const requestHash = await fingerprint(await c.req.text())
+  const request = await c.req.text()
+  const requestHash = await fingerprint(c.env, request)
   const now = Date.now()
 
-  const stored = await claim(d1, scope, key, requestHash, now)
-  if (stored) return replay(stored, requestHash)
+  const matches = (storedHash: string) => sameRequest(c.env, storedHash, request)
+  const stored = await claim(d1, scope, key, requestHash, matches, now)
+  if (stored) return replay(stored, await matches(stored.request_hash))
 
   try {
     await next()
@@ -68,7 +71,14 @@ function scopeOf(principal: AppEnv['Variables']['principal'] | undefined): strin
 }
 
 /** Claims the key, or returns the row another request already holds for it. */
-async function claim(d1: D1Database, scope: string, key: string, requestHash: string, now: number) {
+async function claim(
+  d1: D1Database,
+  scope: string,
+  key: string,
+  requestHash: string,
+  matches: (storedHash: string) => Promise<boolean>,
+  now: number,
+) {
   for (let attempt = 0; attempt < 2; attempt++) {
     const inserted = await d1
       .prepare(
@@ -95,7 +105,7 @@ async function claim(d1: D1Database, scope: string, key: string, requestHash: st
       continue
     }
     const stale = row.response_status === null && row.created_at < now - STALE_CLAIM_MS
-    if (stale && row.request_hash === requestHash) {
+    if (stale && (await matches(row.request_hash))) {
       const taken = await d1
         .prepare(
           `UPDATE idempotency_keys SET created_at = ? WHERE scope = ? AND key = ?
@@ -110,8 +120,8 @@ async function claim(d1: D1Database, scope: string, key: string, requestHash: st
   throw inProgress()
 }
 
-function replay(row: StoredRow, requestHash: string): Response {
-  if (row.request_hash !== requestHash) {
+function replay(row: StoredRow, sameBody: boolean): Response {
+  if (!sameBody) {
     const detail = 'This Idempotency-Key was used with a different request body'
     throw new ApiError('idempotency_key_reuse', detail)
   }
@@ -139,16 +149,72 @@ async function release(d1: D1Database, scope: string, key: string) {
     .run()
 }
 
-/** SHA-256 of the body; JSON is canonicalized first so key order and whitespace do not matter. */
-export async function fingerprint(body: string): Promise<string> {
-  let canonical = body
+const FINGERPRINT = 'hmac1:'
+/** What migration 0014 left in place of fingerprints made before they were keyed (any body matches). */
+export const REDACTED_FINGERPRINT = 'redacted'
+
+/**
+ * What idempotency_keys.request_hash stores: `hmac1:` + HMAC-SHA256 of the canonical JSON (sorted
+ * keys, so key order and whitespace do not matter; a body that is not JSON is taken byte for byte)
+ * under a key derived from the PIN_PEPPER secret. A plain hash of a confirm body gave its PIN back
+ * in 10^6 guesses; without the secret a dump gives nothing to test guesses against. The PIN stays
+ * in the fingerprint so a retry with another PIN is 422 (the contract), not a replay of the first
+ * answer.
+ */
+export async function fingerprint(env: { PIN_PEPPER?: string }, body: string): Promise<string> {
+  const key = await fingerprintKey(requireSecret(env, 'PIN_PEPPER'))
+  const mac = await crypto.subtle.sign('HMAC', key, new TextEncoder().encode(canonical(body)))
+  return FINGERPRINT + hex(mac)
+}
+
+/** Whether a stored fingerprint names this body; old formats stay comparable for their 24 h. */
+async function sameRequest(env: { PIN_PEPPER?: string }, stored: string, body: string) {
+  if (stored.startsWith(FINGERPRINT)) return stored === (await fingerprint(env, body))
+  if (stored === REDACTED_FINGERPRINT) return true
+  // Plain SHA-256 of the whole body, written by code from before 0014 during the deploy.
+  return stored === (await legacyFingerprint(body))
+}
+
+async function legacyFingerprint(body: string): Promise<string> {
+  return hex(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(canonical(body))))
+}
+
+function canonical(body: string): string {
   try {
-    canonical = JSON.stringify(sortKeys(JSON.parse(body)))
+    return JSON.stringify(sortKeys(JSON.parse(body)))
   } catch {
-    // not JSON: compare the raw bytes
+    return body
   }
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(canonical))
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('')
+}
+
+let cachedKey: { source: string; key: Promise<CryptoKey> } | undefined
+
+function fingerprintKey(pepper: string): Promise<CryptoKey> {
+  if (cachedKey?.source !== pepper) {
+    const enc = new TextEncoder()
+    const key = crypto.subtle
+      .importKey('raw', enc.encode(pepper), 'HKDF', false, ['deriveKey'])
+      .then((ikm) =>
+        crypto.subtle.deriveKey(
+          {
+            name: 'HKDF',
+            hash: 'SHA-256',
+            salt: enc.encode('tvpay'),
+            info: enc.encode('idempotency fingerprint v1'),
+          },
+          ikm,
+          { name: 'HMAC', hash: 'SHA-256', length: 256 },
+          false,
+          ['sign'],
+        ),
+      )
+    cachedKey = { source: pepper, key }
+  }
+  return cachedKey.key
+}
+
+function hex(buf: ArrayBuffer): string {
+  return Array.from(new Uint8Array(buf), (b) => b.toString(16).padStart(2, '0')).join('')
 }
 
 function sortKeys(value: unknown): unknown {

@@ -133,7 +133,7 @@ describe('Idempotency-Key', () => {
     const { payment } = await orderFromTv(tv.token)
     const key = `inflight-${payment.id}`
     const { fingerprint } = await import('../../src/http/idempotency')
-    const hash = await fingerprint(JSON.stringify(confirmBody()))
+    const hash = await fingerprint(env, JSON.stringify(confirmBody()))
     const scope = `user:${user.id} POST /v1/payments/${payment.id}/confirm`
     const now = Date.now()
     await env.DB.prepare(
@@ -152,6 +152,93 @@ describe('Idempotency-Key', () => {
     expect((await confirm(user.token, payment.id, confirmBody(), key)).status).toBe(200)
   })
 
+  it('the stored fingerprint gives no PIN back: an HMAC under a server secret, not a plain hash', async () => {
+    const { user, tv } = await household({ balance: 10_000 })
+    const { payment } = await orderFromTv(tv.token)
+    const key = `pin-safe-${payment.id}`
+    expect((await confirm(user.token, payment.id, confirmBody(), key)).status).toBe(200)
+    const row = await env.DB.prepare('SELECT request_hash FROM idempotency_keys WHERE key = ?')
+      .bind(key)
+      .first<{ request_hash: string }>()
+    // The attack of the review: everything but the PIN is known, so hash each candidate body.
+    for (const pin of [PIN, '000000', '135790']) {
+      expect(row!.request_hash).not.toContain(await sha256Hex(canonicalJson(confirmBody({ pin }))))
+    }
+    // Keyed by the server secret: without it there is nothing to test guesses against.
+    const { fingerprint } = await import('../../src/http/idempotency')
+    expect(await fingerprint(env, JSON.stringify(confirmBody()))).toBe(row!.request_hash)
+    expect(await fingerprint({ ...env, PIN_PEPPER: 'another-pepper-0123456789' }, '{}')).not.toBe(
+      await fingerprint(env, '{}'),
+    )
+  })
+
+  it('fingerprints from before they were keyed do not turn a legitimate retry into a 422', async () => {
+    const { user, tv } = await household({ balance: 10_000 })
+    const scope = `user:${user.id} POST /v1/payments/`
+    const first = await orderFromTv(tv.token)
+    const done = await confirm(
+      user.token,
+      first.payment.id,
+      confirmBody(),
+      `legacy-a-${first.payment.id}`,
+    )
+    expect(done.status).toBe(200)
+    // What migration 0014 leaves of an old row, and a plain SHA-256 row that old code wrote
+    // during the deploy: a retry of either with its body replays the first answer.
+    const { REDACTED_FINGERPRINT } = await import('../../src/http/idempotency')
+    await env.DB.prepare('UPDATE idempotency_keys SET request_hash = ? WHERE key = ?')
+      .bind(REDACTED_FINGERPRINT, `legacy-a-${first.payment.id}`)
+      .run()
+    const again = await confirm(
+      user.token,
+      first.payment.id,
+      confirmBody(),
+      `legacy-a-${first.payment.id}`,
+    )
+    expect(again.status, again.text).toBe(200)
+    expect(again.headers.get('idempotency-replayed')).toBe('true')
+
+    const second = await orderFromTv(tv.token)
+    const key = `legacy-b-${second.payment.id}`
+    const legacy = await sha256Hex(canonicalJson(confirmBody()))
+    const now = Date.now()
+    await env.DB.prepare(
+      `INSERT INTO idempotency_keys (scope, key, request_hash, response_status, response_body,
+         response_type, created_at, expires_at) VALUES (?, ?, ?, 200, '{"legacy":true}', 'application/json', ?, ?)`,
+    )
+      .bind(`${scope}${second.payment.id}/confirm`, key, legacy, now, now + 86_400_000)
+      .run()
+    const replayed = await confirm(user.token, second.payment.id, confirmBody(), key)
+    expect(replayed.text).toBe('{"legacy":true}')
+    expectProblem(
+      await confirm(user.token, second.payment.id, confirmBody({ payment_method: 'pm_x' }), key),
+      422,
+      'idempotency_key_reuse',
+    )
+  })
+
+  it('migration 0014 scrubs the plain fingerprints already stored', async () => {
+    const migration = env.TEST_MIGRATIONS.find((m) => m.name.startsWith('0014_'))
+    expect(migration?.name).toMatch(/idempotency/)
+    const now = Date.now()
+    const { fingerprint } = await import('../../src/http/idempotency')
+    const keyed = await fingerprint(env, '{"a":1}')
+    await env.DB.batch([
+      env.DB.prepare(
+        `INSERT INTO idempotency_keys (scope, key, request_hash, created_at, expires_at)
+         VALUES ('migration-test', 'old', ?, ?, ?), ('migration-test', 'new', ?, ?, ?)`,
+      ).bind(await sha256Hex('{"pin":"482913"}'), now, now + 1000, keyed, now, now + 1000),
+    ])
+    for (const sql of migration!.queries) await env.DB.prepare(sql).run()
+    const { results } = await env.DB.prepare(
+      "SELECT key, request_hash FROM idempotency_keys WHERE scope = 'migration-test' ORDER BY key",
+    ).all()
+    expect(results).toEqual([
+      { key: 'new', request_hash: keyed },
+      { key: 'old', request_hash: 'redacted' },
+    ])
+  })
+
   it('the cron deletes keys older than 24 hours', async () => {
     const { user, tv } = await household({ balance: 10_000 })
     const { payment } = await orderFromTv(tv.token)
@@ -165,3 +252,23 @@ describe('Idempotency-Key', () => {
     expect((await count())!.n).toBe(0)
   })
 })
+
+async function sha256Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text))
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('')
+}
+
+/** JSON with sorted keys: how the fingerprint made before #14 canonicalized a body. */
+function canonicalJson(value: unknown): string {
+  const sort = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(sort)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((k) => [k, sort((v as Record<string, unknown>)[k])]),
+          )
+        : v
+  return JSON.stringify(sort(value))
+}
