@@ -1,5 +1,6 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi'
 import { HTTPException } from 'hono/http-exception'
+import { revokeChannelDevice } from '../channel/push'
 import type { AppEnv } from '../env'
 import { ApiError } from '../http/errors'
 import { clientIp, rateLimitAll } from '../http/rate-limit'
@@ -117,6 +118,10 @@ export const oauthRoutes = new OpenAPIHono<AppEnv>({
         now,
         body.client_id,
       )
+      if (!rotated.ok && rotated.reason === 'reused' && rotated.deviceId) {
+        // Reuse unpaired the TV: its open channel sockets get device.revoked, as on unpairing.
+        await revokeChannelDevice(c.env, rotated.userId, rotated.deviceId)
+      }
       if (!rotated.ok || !rotated.device) {
         const reason = rotated.ok ? 'revoked' : rotated.reason
         const description =
