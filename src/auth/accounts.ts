@@ -1,7 +1,9 @@
 import { endChannelSession } from '../channel/push'
+import { requireSecret } from '../http/config'
 import { ApiError } from '../http/errors'
 import { newId } from '../lib/ids'
 import { DUMMY_HASH, hashSecret, needsRehash, verifySecret } from './hashing'
+import { signingKeys } from './keys'
 import { hashPin, pinProblem } from './pin'
 import {
   insertFamilyStatement,
@@ -27,6 +29,7 @@ export async function registerUser(
   input: { phone: string; password: string },
   now = Date.now(),
 ): Promise<UserSession> {
+  await signingKeys(env.JWT_KEYS) // 503 before the account is written, not after
   const id = newId('user')
   const passwordHash = await hashSecret(input.password)
   const rt = await mintRefreshToken('user', now)
@@ -54,6 +57,7 @@ export async function loginUser(
   input: { phone: string; password: string },
   now = Date.now(),
 ): Promise<UserSession> {
+  await signingKeys(env.JWT_KEYS)
   const user = await env.DB.prepare('SELECT id, phone, password_hash FROM users WHERE phone = ?')
     .bind(input.phone)
     .first<{ id: string; phone: string; password_hash: string }>()
@@ -128,6 +132,7 @@ export async function setPaymentPin(
   userId: string,
   input: { pin: string; password: string },
 ) {
+  requireSecret(env, 'PIN_PEPPER')
   const problem = pinProblem(input.pin)
   if (problem)
     throw new ApiError('validation_failed', problem, {

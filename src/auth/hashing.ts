@@ -1,4 +1,5 @@
 import { base64url } from 'jose'
+import { requireSecret } from '../http/config'
 
 /**
  * Slow salted hashes for passwords and payment PINs: PBKDF2-SHA256 through WebCrypto.
@@ -43,9 +44,8 @@ export async function verifySecret(secret: string, stored: string): Promise<bool
 }
 
 /** PINs have only a million values: mix in the PIN_PEPPER secret so a leaked table cannot be brute-forced. */
-export function pepperPin(pin: string, pepper: string): string {
-  if (!pepper) throw new Error('PIN_PEPPER secret is not configured')
-  return `${pepper}:${pin}`
+export function pepperPin(pin: string, pepper: string | undefined): string {
+  return `${requireSecret({ PIN_PEPPER: pepper }, 'PIN_PEPPER')}:${pin}`
 }
 
 async function derive(secret: string, salt: Uint8Array, iterations: number): Promise<Uint8Array> {

@@ -1,4 +1,5 @@
 import { createLocalJWKSet, importJWK, type JWK, type CryptoKey } from 'jose'
+import { misconfigured } from '../http/config'
 
 /**
  * Signing keys come from the JWT_KEYS secret: a JWK Set of ES256 private keys, each with a `kid`.
@@ -13,14 +14,25 @@ export type SigningKeys = {
 
 let cached: { source: string; keys: Promise<SigningKeys> } | undefined
 
+/** 503 service_misconfigured (logged once per isolate and value) when JWT_KEYS is missing or unusable. */
 export function signingKeys(secret: string | undefined): Promise<SigningKeys> {
-  if (!secret) throw new Error('JWT_KEYS secret is not configured')
-  if (cached?.source !== secret) cached = { source: secret, keys: loadKeys(secret) }
+  if (!secret) return Promise.reject(misconfigured('JWT_KEYS'))
+  if (cached?.source !== secret) {
+    const keys = loadKeys(secret).catch((err: unknown) => {
+      throw misconfigured('JWT_KEYS', err instanceof Error ? err.message : 'is not usable')
+    })
+    cached = { source: secret, keys }
+  }
   return cached.keys
 }
 
 async function loadKeys(secret: string): Promise<SigningKeys> {
-  const set = JSON.parse(secret) as { keys?: JWK[] }
+  let set: { keys?: JWK[] }
+  try {
+    set = JSON.parse(secret) as { keys?: JWK[] }
+  } catch {
+    throw new Error('JWT_KEYS is not JSON')
+  }
   const keys = (set.keys ?? []).filter(
     (k) =>
       k.kty === 'EC' &&

@@ -12,6 +12,8 @@ export type OAuthErrorCode =
   | 'expired_token'
   | 'rate_limited'
   | 'server_error'
+  /** RFC 6749 §4.1.2.1: the server cannot serve now (a missing secret: 503). */
+  | 'temporarily_unavailable'
 
 export class OAuthError extends Error {
   constructor(

@@ -6,6 +6,7 @@ import { ApiError } from '../http/errors'
 import { clientIp, rateLimitAll } from '../http/rate-limit'
 import { OAuthError, oauthErrorResponse } from './oauth-errors'
 import { deviceTokens, exchangeDeviceCode, startDeviceAuthorization } from './pairing'
+import { signingKeys } from './keys'
 import { rotateRefreshToken } from './refresh'
 import {
   DEVICE_CODE_GRANT,
@@ -99,6 +100,10 @@ export const oauthRoutes = new OpenAPIHono<AppEnv>({
     const body = bodyOf(c, c.req.valid('json'), c.req.valid('form'))
     c.header('cache-control', 'no-store')
     const now = Date.now()
+    if (body.grant_type === DEVICE_CODE_GRANT || body.grant_type === 'refresh_token') {
+      // Before a code is consumed or a refresh token spent.
+      await signingKeys(c.env.JWT_KEYS)
+    }
     if (body.grant_type === DEVICE_CODE_GRANT) {
       if (!body.device_code) throw new OAuthError('invalid_request', 'device_code is required')
       if (!body.client_id) throw new OAuthError('invalid_request', 'client_id is required')
@@ -142,7 +147,12 @@ export const oauthRoutes = new OpenAPIHono<AppEnv>({
 oauthRoutes.onError((err, c) => {
   if (err instanceof OAuthError) return oauthErrorResponse(err, c.var.requestId)
   if (err instanceof ApiError) {
-    const code = err.code === 'rate_limited' ? 'rate_limited' : 'invalid_request'
+    const code =
+      err.code === 'rate_limited'
+        ? 'rate_limited'
+        : err.code === 'service_misconfigured'
+          ? 'temporarily_unavailable'
+          : 'invalid_request'
     return oauthErrorResponse(
       new OAuthError(code, err.detail ?? err.code, {}, err.status, err.headers),
       c.var.requestId,

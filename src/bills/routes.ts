@@ -53,7 +53,7 @@ const signedFeed = {
 
 const feedProblems = problems(
   [401, 'invalid_signature, signature_expired (more than 5 minutes off) or signature_replayed'],
-  [503, 'bills_unavailable: BILLER_FEED_KEY is not configured'],
+  [503, 'service_misconfigured: BILLER_FEED_KEY is not configured'],
 )
 
 const createBillerRoute = createRoute({

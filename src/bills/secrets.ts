@@ -1,5 +1,5 @@
 import { base64url } from 'jose'
-import { ApiError } from '../http/errors'
+import { requireSecret } from '../http/config'
 
 /**
  * Feed secrets are HMAC keys shared with a biller. Verifying an HMAC needs the secret itself, so
@@ -15,13 +15,8 @@ const enc = new TextEncoder()
 let cachedKey: { source: string; key: Promise<CryptoKey> } | undefined
 
 function encryptionKey(env: Env): Promise<CryptoKey> {
-  const source = env.BILLER_FEED_KEY
-  if (!source || source.length < 32) {
-    throw new ApiError(
-      'bills_unavailable',
-      'Biller feeds are not configured on this deployment (BILLER_FEED_KEY)',
-    )
-  }
+  // 503 service_misconfigured when missing or shorter than 32 characters
+  const source = requireSecret(env, 'BILLER_FEED_KEY')
   if (cachedKey?.source !== source) cachedKey = { source, key: deriveKey(source) }
   return cachedKey.key
 }

@@ -1,17 +1,39 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import type { AppEnv } from '../env'
 import { signingKeys } from '../auth/keys'
+import { readiness } from './readiness'
 import { ApiError } from '../http/errors'
 import { benchEnabled } from '../lib/d1-stats'
+
+const CheckSchema = z.enum(['ok', 'missing', 'invalid', 'unreachable'])
 
 const health = createRoute({
   method: 'get',
   path: '/healthz',
   tags: ['health'],
+  description:
+    'Readiness: 200 only when D1 answers and every secret the deployment needs is present ' +
+    '(JWT_KEYS, PIN_PEPPER, BILLER_FEED_KEY, and the Alipay keys when ALIPAY_APP_ID is set). ' +
+    'Otherwise 503 with one check per dependency; secret values are never shown.',
   responses: {
     200: {
-      description: 'The Worker is up',
+      description: 'Ready',
       content: { 'application/json': { schema: z.object({ status: z.literal('ok') }) } },
+    },
+    503: {
+      description: 'Degraded: D1 does not answer or a secret is missing or unusable',
+      content: {
+        'application/json': {
+          schema: z
+            .object({
+              status: z.literal('degraded'),
+              checks: z.record(z.string(), CheckSchema).openapi({
+                example: { d1: 'ok', JWT_KEYS: 'missing', PIN_PEPPER: 'ok', BILLER_FEED_KEY: 'ok' },
+              }),
+            })
+            .openapi('HealthDegraded'),
+        },
+      },
     },
   },
 })
@@ -72,7 +94,13 @@ const benchEcho = createRoute({
 })
 
 export const healthRoutes = new OpenAPIHono<AppEnv>()
-  .openapi(health, (c) => c.json({ status: 'ok' as const }, 200))
+  .openapi(health, async (c) => {
+    c.header('cache-control', 'no-store')
+    const checks = await readiness(c.env)
+    if (Object.values(checks).every((v) => v === 'ok'))
+      return c.json({ status: 'ok' as const }, 200)
+    return c.json({ status: 'degraded' as const, checks }, 503)
+  })
   .openapi(jwks, async (c) => {
     const { publicJwks } = await signingKeys(c.env.JWT_KEYS)
     c.header('cache-control', 'public, max-age=300')

@@ -70,7 +70,6 @@ export const ERROR_STATUS = {
   bill_payment_in_progress: 409,
   account_already_linked: 409,
   unknown_biller: 400,
-  bills_unavailable: 503,
   // household channel
   invalid_ticket: 401,
   upgrade_required: 426,

@@ -1,4 +1,6 @@
 import { checkPaymentPin } from '../auth/pin'
+import { signingKeys } from '../auth/keys'
+import { requireSecret } from '../http/config'
 import { ApiError } from '../http/errors'
 import { captureTransfer, fundsOf, holdTransfer } from './funds'
 import { expireIfDue } from './intents'
@@ -33,6 +35,10 @@ export async function confirmPayment(
   purposes: Purposes,
   req: ConfirmRequest,
 ): Promise<Payment> {
+  // Missing secrets answer 503 before a PIN attempt is counted or money moves (the receipt is
+  // signed after the commit).
+  requireSecret(env, 'PIN_PEPPER')
+  await signingKeys(env.JWT_KEYS)
   const found = await findPayment(env.DB, req.paymentId)
   if (!found || found.userId !== req.userId) throw new ApiError('not_found', 'No such payment')
   const payment = await expireIfDue(env, purposes, found, req.now)

@@ -1,4 +1,5 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
+import { signingKeys } from '../auth/keys'
 import type { AppEnv } from '../env'
 import { requireAdmin } from '../http/admin'
 import { principalOf, requireDeviceOrUser, requireUser } from '../http/auth'
@@ -239,6 +240,7 @@ export const paymentRoutes = new OpenAPIHono<AppEnv>()
     const { id } = c.req.valid('param')
     const body = (await c.req.text()) ? c.req.valid('json') : {}
     const now = Date.now()
+    await signingKeys(c.env.JWT_KEYS) // the answer carries a receipt: 503 before the refund, not after
     const payment = await refundPayment(c.env, purposes, refundRails, id, body.amount?.amount, now)
     return c.json(await toPaymentView(c.env, payment, now), 200)
   })

@@ -7,7 +7,7 @@ import {
   type JWK,
   decodeProtectedHeader,
 } from 'jose'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { signingKeys } from '../../src/auth/keys'
 import {
   ACCESS_TOKEN_TYPE,
@@ -105,10 +105,18 @@ describe('access tokens: what is accepted', () => {
     const dup = JSON.stringify({
       keys: [keyByKid('test-old'), { ...keyByKid('test-current'), kid: 'test-old' }],
     })
-    await expect(signingKeys(dup)).rejects.toThrow(/duplicate/)
+    // 503 service_misconfigured to the caller; the reason goes to the log, with no key material.
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => {})
+    const misconfigured = { code: 'service_misconfigured', status: 503 }
+    await expect(signingKeys(dup)).rejects.toMatchObject(misconfigured)
     await expect(
       signingKeys(JSON.stringify({ keys: [{ kty: 'oct', k: 'abc', kid: 'x' }] })),
-    ).rejects.toThrow(/no ES256/)
+    ).rejects.toMatchObject(misconfigured)
+    const lines = errors.mock.calls.map((c) => String(c[0]))
+    errors.mockRestore()
+    expect(lines.some((l) => /JWT_KEYS/.test(l) && /duplicate/.test(l))).toBe(true)
+    expect(lines.some((l) => /no ES256/.test(l))).toBe(true)
+    expect(lines.join('\n')).not.toContain(keyByKid('test-old').d!)
   })
 })
 

@@ -151,7 +151,7 @@ describe('POST /v1/admin/billers', () => {
         headers: ADMIN,
         body: { name: 'No key', category: 'gas', account_pattern: '^\\d{8}$' },
       })
-      expectProblem(res, 503, 'bills_unavailable')
+      expectProblem(res, 503, 'service_misconfigured')
     } finally {
       vars.BILLER_FEED_KEY = TEST_FEED_KEY
     }

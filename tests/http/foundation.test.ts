@@ -23,8 +23,9 @@ describe('health and documents', () => {
     for (const [path, ops] of Object.entries<any>(doc.paths)) {
       for (const [method, op] of Object.entries<any>(ops)) {
         for (const [status, response] of Object.entries<any>(op.responses ?? {})) {
-          // The OAuth endpoints answer RFC 6749 `{ error, error_description }` JSON instead.
-          const type = path.startsWith('/v1/oauth/')
+          // The OAuth endpoints answer RFC 6749 `{ error, error_description }` JSON instead, and
+          // /healthz its readiness document (API.md: 503 `{ status: 'degraded', checks }`).
+          const type = path.startsWith('/v1/oauth/') || path === '/healthz'
             ? 'application/json'
             : 'application/problem+json'
           if (Number(status) >= 400 && !response.content?.[type]?.schema) {
