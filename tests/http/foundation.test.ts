@@ -25,9 +25,10 @@ describe('health and documents', () => {
         for (const [status, response] of Object.entries<any>(op.responses ?? {})) {
           // The OAuth endpoints answer RFC 6749 `{ error, error_description }` JSON instead, and
           // /healthz its readiness document (API.md: 503 `{ status: 'degraded', checks }`).
-          const type = path.startsWith('/v1/oauth/') || path === '/healthz'
-            ? 'application/json'
-            : 'application/problem+json'
+          const type =
+            path.startsWith('/v1/oauth/') || path === '/healthz'
+              ? 'application/json'
+              : 'application/problem+json'
           if (Number(status) >= 400 && !response.content?.[type]?.schema) {
             bare.push(`${method.toUpperCase()} ${path} ${status}`)
           }
