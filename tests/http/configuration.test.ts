@@ -68,10 +68,15 @@ describe('GET /healthz', () => {
   })
 
   it('checks the Alipay keys only when Alipay is switched on (ALIPAY_APP_ID set)', async () => {
-    const res = await without('ALIPAY_APP_ID', '2021000000000000', () => call('GET', '/healthz'))
-    expect(res.status).toBe(503)
-    expect(res.body.checks).toMatchObject({ ALIPAY_APP_PRIVATE_KEY: 'missing' })
-    expect((await call('GET', '/healthz')).body).toEqual({ status: 'ok' })
+    const on = await without('ALIPAY_APP_ID', '2021000000000000', () =>
+      without('ALIPAY_APP_PRIVATE_KEY', undefined, () => call('GET', '/healthz')),
+    )
+    expect(on.status).toBe(503)
+    expect(on.body.checks).toMatchObject({ ALIPAY_APP_PRIVATE_KEY: 'missing', ALIPAY_PUBLIC_KEY: 'ok' })
+    const off = await without('ALIPAY_APP_ID', undefined, () =>
+      without('ALIPAY_APP_PRIVATE_KEY', undefined, () => call('GET', '/healthz')),
+    )
+    expect(off.body).toEqual({ status: 'ok' })
   })
 })
 
