@@ -72,7 +72,10 @@ describe('GET /healthz', () => {
       without('ALIPAY_APP_PRIVATE_KEY', undefined, () => call('GET', '/healthz')),
     )
     expect(on.status).toBe(503)
-    expect(on.body.checks).toMatchObject({ ALIPAY_APP_PRIVATE_KEY: 'missing', ALIPAY_PUBLIC_KEY: 'ok' })
+    expect(on.body.checks).toMatchObject({
+      ALIPAY_APP_PRIVATE_KEY: 'missing',
+      ALIPAY_PUBLIC_KEY: 'ok',
+    })
     const off = await without('ALIPAY_APP_ID', undefined, () =>
       without('ALIPAY_APP_PRIVATE_KEY', undefined, () => call('GET', '/healthz')),
     )
