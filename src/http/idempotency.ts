@@ -150,7 +150,7 @@ async function release(d1: D1Database, scope: string, key: string) {
 }
 
 const FINGERPRINT = 'hmac1:'
-/** What migration 0016 left in place of fingerprints made before they were keyed (any body matches). */
+/** What migration 0017 left in place of fingerprints made before they were keyed (any body matches). */
 export const REDACTED_FINGERPRINT = 'redacted'
 
 /**
@@ -171,7 +171,7 @@ export async function fingerprint(env: { PIN_PEPPER?: string }, body: string): P
 async function sameRequest(env: { PIN_PEPPER?: string }, stored: string, body: string) {
   if (stored.startsWith(FINGERPRINT)) return stored === (await fingerprint(env, body))
   if (stored === REDACTED_FINGERPRINT) return true
-  // Plain SHA-256 of the whole body, written by code from before 0016 during the deploy.
+  // Plain SHA-256 of the whole body, written by code from before 0017 during the deploy.
   return stored === (await legacyFingerprint(body))
 }
 

@@ -183,7 +183,7 @@ describe('Idempotency-Key', () => {
       `legacy-a-${first.payment.id}`,
     )
     expect(done.status).toBe(200)
-    // What migration 0016 leaves of an old row, and a plain SHA-256 row that old code wrote
+    // What migration 0017 leaves of an old row, and a plain SHA-256 row that old code wrote
     // during the deploy: a retry of either with its body replays the first answer.
     const { REDACTED_FINGERPRINT } = await import('../../src/http/idempotency')
     await env.DB.prepare('UPDATE idempotency_keys SET request_hash = ? WHERE key = ?')
@@ -217,7 +217,7 @@ describe('Idempotency-Key', () => {
     )
   })
 
-  it('migration 0016 scrubs the plain fingerprints already stored', async () => {
+  it('migration 0017 scrubs the plain fingerprints already stored', async () => {
     const migration = env.TEST_MIGRATIONS.find((m) =>
       m.name.includes('idempotency_fingerprints_keyed'),
     )
