@@ -53,8 +53,17 @@ async function qrText(page: Page, selector: string): Promise<string> {
   return text
 }
 
+/** The open phone page holds the household channel (it says so once the socket is open). */
+async function phoneListening() {
+  await phone.waitForSelector('#follow[data-channel=open]', { timeout: 15_000 })
+}
+
+/**
+ * Nobody scans or types the link: the phone page that is open hears `payment.requested` and
+ * opens the payment's confirmation page by itself (web/phone/follow.ts).
+ */
 async function confirmOnPhone(url: string, pin: string, withAddress: boolean) {
-  await phone.goto(url)
+  await phone.waitForURL(url, { timeout: 10_000 })
   await phone.waitForSelector('#confirm')
   if (withAddress) {
     const fields: Record<string, string> = {
@@ -137,6 +146,7 @@ describe('the TV and the phone, side by side', () => {
     await phone.fill('#f-pin-password', PASSWORD)
     await phone.click('form button[type=submit]')
     await phone.waitForSelector('text=支付密码已设置')
+    await phoneListening()
     await shot(phone, 'phone-01-paired')
 
     // The TV polls at `interval` (5 s) and lands on its home screen, paired.
@@ -154,7 +164,8 @@ describe('the TV and the phone, side by side', () => {
     await shot(tv, 'tv-02-home')
   })
 
-  it('starts a payment that will expire, for the bad-input checks at the end', async () => {
+  it('starts a payment that will expire; the paired page on the phone opens it by itself', async () => {
+    await phoneListening()
     const device = (await stored(tv, 'tvpay.tv.tokens')).access_token as string
     const home = await api('/v1/home')
     const product = home.rails.find((r: any) => r.kind === 'products').items[0]
@@ -165,6 +176,9 @@ describe('the TV and the phone, side by side', () => {
     })
     assert.ok(payment.confirmation.url.startsWith(`${server.base}/pay/`))
     pendingToExpire = { url: payment.confirmation.url, expiresAt: Date.parse(payment.expires_at) }
+    await phone.waitForURL(payment.confirmation.url, { timeout: 10_000 })
+    await phone.waitForSelector('#confirm')
+    results.phone_opens_requested_payment = 'the /activate page, by payment.requested'
   })
 
   it('searches on every keypress with arrow keys only: xmds, then T9 digits', async () => {
@@ -245,6 +259,9 @@ describe('the TV and the phone, side by side', () => {
     )
     await press(tv, '#suggestions .suggestion:first-child')
     await tv.waitForSelector('#product-title')
+    // The person's phone rests on its home page, My TVs; the payment opens there by itself.
+    await phone.goto(`${server.base}/devices`)
+    await phoneListening()
     const title = (await tv.textContent('#product-title'))!
     await tv.waitForTimeout(200)
     await shot(tv, 'tv-05-product')
@@ -264,6 +281,7 @@ describe('the TV and the phone, side by side', () => {
     await phone.fill('#f-pin', PIN)
     await phone.click('#confirm')
     await phone.waitForSelector('.done-mark')
+    await phoneListening()
     await shot(phone, 'phone-03-paid')
 
     await tv.waitForSelector('#receipt-verified', { timeout: 30_000 })
@@ -283,6 +301,7 @@ describe('the TV and the phone, side by side', () => {
     const url = await qrText(tv, '.pay-phone')
     await confirmOnPhone(url, PIN, false)
     await phone.waitForSelector('.done-mark')
+    await phoneListening()
     await tv.waitForSelector('#receipt-verified', { timeout: 30_000 })
     assert.match((await tv.textContent('#receipt-title'))!, /已冻结/)
     await shot(tv, 'tv-09-deal-receipt')

@@ -13,6 +13,7 @@ import {
   pinSetupForm,
   signIn,
 } from './common'
+import { openRequestedPayments } from './follow'
 
 // RFC 8628 verification_uri: the person approves (or refuses) the TV that shows this code.
 
@@ -102,6 +103,10 @@ async function decided(result: Activation) {
     return
   }
   const me = await phone.call<Me>('/v1/me')
+  // The person's next step is on the TV; a payment started there opens on this page by itself.
+  // Not while the PIN form is being filled in: leaving it would lose what was typed.
+  let settingPin = !me.has_payment_pin
+  const follow = openRequestedPayments(() => !settingPin)
   const body: Node[] = [
     h('p', { class: 'done-mark', text: '✓' }),
     notice('ok', {
@@ -115,17 +120,20 @@ async function decided(result: Activation) {
     h('a', { attrs: { href: '/devices' }, text: '管理我的电视 Manage my TVs' }),
   )
   if (!me.has_payment_pin) {
-    const after = () =>
+    const after = () => {
+      settingPin = false
       page(
         '已绑定 Paired',
         null,
         ...body,
         notice('ok', { zh: '支付密码已设置', en: 'Payment PIN set' }),
+        follow,
         devicesLink,
       )
+    }
     page('已绑定 Paired', null, ...body, pinSetupForm(after), devicesLink)
   } else {
-    page('已绑定 Paired', null, ...body, devicesLink)
+    page('已绑定 Paired', null, ...body, follow, devicesLink)
   }
 }
 

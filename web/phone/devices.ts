@@ -4,8 +4,10 @@ import { day } from '../shared/format'
 import { messageFor } from '../shared/messages'
 import type { Device, List } from '../shared/types'
 import { guard, notice, page, phone, signIn } from './common'
+import { openRequestedPayments } from './follow'
 
-// The TVs paired to this account; unpairing one ends its tokens at once (API.md).
+// The TVs paired to this account; unpairing one ends its tokens at once (API.md). While it is
+// open, a payment started on one of them opens here (follow.ts).
 
 const CLIENTS: Record<string, string> = {
   'skyworth-tv': '创维 Skyworth',
@@ -16,8 +18,11 @@ const CLIENTS: Record<string, string> = {
 
 function start() {
   if (!phone.signedIn) return signIn('登录后查看绑定的电视 Sign in to see your paired TVs', start)
+  follow ??= openRequestedPayments()
   guard(list)
 }
+
+let follow: HTMLElement | undefined
 
 async function list(flash?: Node) {
   const devices = await phone.call<List<Device>>('/v1/me/devices?limit=50')
@@ -64,6 +69,7 @@ async function list(flash?: Node) {
     '我的电视 My TVs',
     '这些电视可以代你浏览、下单和发起缴费；每笔付款都要在手机上确认。These TVs can shop and start payments for you; every payment is confirmed here.',
     flash ?? null,
+    follow ?? null,
     items.length
       ? h('ul', { class: 'devices', id: 'devices' }, ...items)
       : notice('info', {

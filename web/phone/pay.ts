@@ -6,6 +6,7 @@ import type { Words } from '../shared/messages'
 import type { Bill, Device, List, Order, Payment } from '../shared/types'
 import {
   type Me,
+  app,
   busy,
   deadEnd,
   field,
@@ -17,9 +18,18 @@ import {
   pinSetupForm,
   signIn,
 } from './common'
+import {
+  awaitsConfirmation,
+  householdChannel,
+  openRequestedPayments,
+  payPath,
+  pushedPayment,
+} from './follow'
 
 // confirmation.url: /pay/{payment_id}?code=…  The phone says what is paid, from which TV, how, and
 // where to ship; the PIN confirms it. The TV learns of it by itself (?wait or the channel).
+// With the household channel this page also hears its payment end elsewhere (canceled on the TV,
+// expired) and, once its own payment is settled, opens the next one a TV starts (follow.ts).
 
 type Method = { id: string; brand: string; last4: string }
 type Wallet = { balance: { amount: number; currency: string } }
@@ -27,6 +37,10 @@ type Wallet = { balance: { amount: number; currency: string } }
 const paymentId = decodeURIComponent(location.pathname.split('/')[2] ?? '')
 const codeInLink = new URLSearchParams(location.search).get('code')
 const ADDRESS_KEY = 'tvpay.address'
+
+/** `confirming` while the form for this payment is up: nothing may navigate away from it then. */
+let state: 'loading' | 'confirming' | 'settled' = 'loading'
+let follow: HTMLElement | null = null
 
 const PURPOSE: Record<Payment['purpose']['type'], string> = {
   order: '商品订单 Order',
@@ -43,7 +57,40 @@ function start() {
   }
   if (!phone.signedIn)
     return signIn('请登录绑定了这台电视的账号 Sign in with the account this TV is paired to', start)
+  listen()
   guard(load)
+}
+
+function listen() {
+  if (follow) return
+  follow = openRequestedPayments((p) => p.id !== paymentId && state !== 'confirming')
+  const ch = householdChannel()
+  ch?.on('payment.updated', (msg) => {
+    const p = pushedPayment(msg)
+    if (!p || p.id !== paymentId || state !== 'confirming') return
+    const ended = endedWords(p)
+    if (ended) settled(ended.title, ended.words)
+  })
+  // While this payment waits for the PIN, a newer one from a TV is offered, not opened.
+  ch?.on('payment.requested', (msg) => {
+    const p = pushedPayment(msg)
+    if (!p || p.id === paymentId || state !== 'confirming' || !awaitsConfirmation(p)) return
+    document.getElementById('newer')?.remove()
+    app.prepend(
+      h(
+        'a',
+        { class: 'notice info newer', id: 'newer', attrs: { href: payPath(p) } },
+        h('strong', { text: `电视上发起了一笔新的付款 ${yuan(p.amount)}，点此打开` }),
+        h('span', { class: 'en', text: 'A TV started a new payment: open it' }),
+      ),
+    )
+  })
+}
+
+/** A page for a payment that needs nothing more from this phone. */
+function settled(title: string, words: Words, ...extra: Node[]) {
+  state = 'settled'
+  deadEnd(title, words, ...extra, ...(follow ? [follow] : []))
 }
 
 async function load() {
@@ -52,7 +99,7 @@ async function load() {
     payment = await phone.call<Payment>(`/v1/payments/${paymentId}`)
   } catch (err) {
     if (err instanceof ApiProblem && err.status === 404) {
-      return deadEnd(
+      return settled(
         '找不到这笔付款 Payment not found',
         {
           zh: '这笔付款不属于当前登录的账号，或链接有误。请用绑定了这台电视的账号登录。',
@@ -64,13 +111,13 @@ async function load() {
     throw err
   }
   if (codeInLink && codeInLink.toUpperCase() !== payment.confirmation.code) {
-    return deadEnd('确认码不符 Code does not match', {
+    return settled('确认码不符 Code does not match', {
       zh: '链接里的确认码和这笔付款不一致，为安全起见不能确认。请重新扫描电视上的二维码。',
       en: 'The code in the link does not match this payment. Scan the QR code on the TV again.',
     })
   }
   const ended = endedWords(payment)
-  if (ended) return deadEnd(ended.title, ended.words)
+  if (ended) return settled(ended.title, ended.words)
 
   const [me, wallet, methods, devices, what] = await Promise.all([
     phone.call<Me>('/v1/me'),
@@ -110,6 +157,7 @@ async function load() {
         })
       : null,
   )
+  state = 'confirming'
   if (!me.has_payment_pin) {
     page(
       '确认付款 Confirm payment',
@@ -364,6 +412,7 @@ function addressFields() {
 }
 
 function paid(p: Payment) {
+  state = 'settled'
   const held = p.status === 'requires_capture'
   page(
     held ? '已冻结 Funds held' : '付款成功 Paid',
@@ -379,6 +428,7 @@ function paid(p: Payment) {
           }
         : { zh: '付款成功，电视上会显示收据。', en: 'Paid. The TV shows the receipt.' },
     ),
+    follow,
   )
 }
 
