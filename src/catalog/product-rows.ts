@@ -127,9 +127,11 @@ export function categoryUpsertSql(input: CategoryInput, opts: { id: string; now:
 
 /**
  * Upsert by sku; the id and (when `sales` is omitted) the sales count are kept on update.
- * Search keys depend on title, brand and sales only: when those are unchanged (a stock or price
- * update) the keys stay as they are; otherwise they are deleted before the row changes and
- * rewritten after it, ranked in SQL from the sales the row then holds.
+ * Search keys depend on title, brand and sales, and on how titles are read (search-keys.ts): when
+ * none of those changed (a stock or price update) the keys stay as they are; otherwise they are
+ * deleted before the row changes and rewritten after it, ranked in SQL from the sales the row then
+ * holds. A changed reading (BRAND_READINGS) shows as a changed search_text, so writing an existing
+ * product again re-keys it.
  * An unknown category_slug leaves category_id NULL, which the NOT NULL constraint refuses, so a
  * racing category change aborts the whole batch rather than writing half of it.
  */
@@ -139,8 +141,10 @@ export function productUpsertSql(input: ProductInput, opts: { id: string; now: n
   const staleKeys: Sql = {
     sql: `DELETE FROM search_keys WHERE target_id = (
             SELECT search_id FROM products
-            WHERE sku = ?1 AND NOT (title = ?2 AND brand = ?3 AND sales = COALESCE(?4, sales)))`,
-    params: [input.sku, input.title, input.brand, input.sales ?? null],
+            WHERE sku = ?1
+              AND NOT (title = ?2 AND brand = ?3 AND sales = COALESCE(?4, sales)
+                       AND search_text = ?5))`,
+    params: [input.sku, input.title, input.brand, input.sales ?? null, doc.searchText],
   }
   const product: Sql = {
     sql: `INSERT INTO products

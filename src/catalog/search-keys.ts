@@ -86,6 +86,32 @@ export function normalizeQuery(q: string): string {
     .replace(/[^\p{L}\p{N}]+/gu, '')
 }
 
+/**
+ * Brand names whose reading pinyin-pro's dictionary gets wrong, so people could not type them:
+ * 美的 is Měidì, but pinyin-pro reads 的 as the particle de ("meide"). Applied in tokenize()
+ * wherever the word appears, after pinyin-pro. Not pinyin-pro's `customPinyin()`: that changes a
+ * dictionary global to the isolate, for every caller, from whichever module called it first.
+ * Changing this list changes keys: existing rows are re-keyed when written again (docs/catalog.md).
+ */
+export const BRAND_READINGS: Readonly<Record<string, readonly string[]>> = {
+  美的: ['mei', 'di'],
+}
+
+/** pinyin-pro's reading of each code point of `text`, with BRAND_READINGS laid over it. */
+function readings(text: string): Array<{ origin: string; pinyin: string; isZh: boolean }> {
+  const chars = pinyin(text, { type: 'all', toneType: 'none', v: true })
+  for (const [word, syllables] of Object.entries(BRAND_READINGS)) {
+    for (let at = text.indexOf(word); at !== -1; at = text.indexOf(word, at + word.length)) {
+      const first = Array.from(text.slice(0, at)).length
+      syllables.forEach((py, i) => {
+        const c = chars[first + i]
+        if (c) chars[first + i] = { ...c, pinyin: py }
+      })
+    }
+  }
+  return chars
+}
+
 const HAN = /\p{Script=Han}/u
 const ALNUM = /[\p{L}\p{N}]/u
 
@@ -95,7 +121,7 @@ const ALNUM = /[\p{L}\p{N}]/u
  */
 export function tokenize(text: string): Token[] {
   const normalized = text.normalize('NFKC').toLowerCase()
-  const chars = pinyin(normalized, { type: 'all', toneType: 'none', v: true })
+  const chars = readings(normalized)
   const tokens: Token[] = []
   let run = ''
   let segment = 0

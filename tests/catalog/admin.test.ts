@@ -247,6 +247,38 @@ describe('admin products: happy', () => {
     expect(await order()).toEqual([pa!.id, pb!.id])
   })
 
+  it('re-keys an unchanged product written again when its reading changed (美的 meide → meidi)', async () => {
+    const cat = uniq('cat')
+    await adminCategories([{ slug: cat, name: '厨电' }])
+    const sku = uniq('midea')
+    const body = product(sku, '美的 电压力锅 MY-50', cat, { sales: 5 })
+    const [p] = await adminProducts([body])
+    // The row as a release before BRAND_READINGS wrote it: keyed and search_text under "meide".
+    const searchId = `(SELECT search_id FROM products WHERE sku = '${sku}')`
+    await env.DB.batch([
+      env.DB.prepare(`DELETE FROM search_keys WHERE target_id = ${searchId} AND key LIKE 'meid%'`),
+      env.DB.prepare(
+        `INSERT INTO search_keys (key, rank, target_id) VALUES ('meide', 1, ${searchId})`,
+      ),
+      env.DB.prepare(
+        `UPDATE products SET search_text = replace(search_text, 'meidi', 'meide') WHERE sku = ?`,
+      ).bind(sku),
+    ])
+    const keys = () =>
+      env.DB.prepare(
+        `SELECT key FROM search_keys WHERE target_id = ${searchId} AND key LIKE 'meid%' ORDER BY key`,
+      )
+        .all<{ key: string }>()
+        .then((r) => r.results.map((k) => k.key))
+    expect(await keys()).toEqual(['meide'])
+
+    await adminProducts([body]) // the seeder or an operator posting the same product again
+    expect(await keys()).toContain('meidi')
+    expect(await keys()).not.toContain('meide')
+    const found = await call('GET', '/v1/search/suggest?q=meidi')
+    expect(found.body.items.map((i: any) => i.id)).toContain(p!.id)
+  })
+
   it('writes 100 products in one call', async () => {
     const cat = uniq('bulk')
     await adminCategories([{ slug: cat, name: '批量' }])

@@ -27,6 +27,22 @@ describe('tokens', () => {
     ])
   })
 
+  it('reads brand names as people say them where pinyin-pro guesses wrong: 美的 is meidi', () => {
+    expect(tokenize('美的 电饭煲').map((t) => t.pinyin)).toEqual([
+      'mei',
+      'di',
+      'dian',
+      'fan',
+      'bao',
+    ])
+    const keys = keysOf('美的 电饭煲 MB-FB40', '美的')
+    for (const k of ['meidi', 'meidid', 'md', '#63434', '#63']) expect(keys.has(k), k).toBe(true)
+    expect(keys.has('meide')).toBe(false)
+    // As a brand beside a title without it, and wherever it appears (not only first).
+    expect(new Map(productSearchDocument('电饭煲 4L', '美的').keys).has('meidi')).toBe(true)
+    expect(tokenize('家电 美的').map((t) => t.pinyin)).toEqual(['jia', 'dian', 'mei', 'di'])
+  })
+
   it('a space next to Han text starts a segment; a space between Latin words does not', () => {
     const segments = tokenize('华为 Mate 60 Pro 雅川青').map((t) => t.segment)
     expect(segments).toEqual([0, 0, 1, 1, 1, 2, 2, 2])

@@ -73,6 +73,9 @@ describe('suggest: what matches', () => {
     expect((await suggestIds('xiaomid')).map(name)).toEqual(['miTv'])
     expect((await suggestIds('xiaomidianshi')).map(name)).toEqual(['miTv'])
     expect((await suggestIds('chuangwei')).map(name)).toEqual(['skyworth'])
+    // 美的 is said Měidì (pinyin-pro alone reads meide): src/catalog/search-keys.ts BRAND_READINGS.
+    expect((await suggestIds('meidi')).map(name)).toEqual(['cooker'])
+    expect((await suggestIds('63434', '&mode=t9')).map(name)).toContain('cooker')
   })
 
   it('matches pinyin initials at the start and inside a title', async () => {
