@@ -1,15 +1,14 @@
+import type { RowOf } from '../db/rows'
+import type { devices } from '../db/schema/auth'
 import { z } from '@hono/zod-openapi'
 import { ApiError } from '../http/errors'
 import { decodeCursor, keysetPage } from '../lib/pagination'
 import { iso } from '../lib/time'
 
-type DeviceRow = {
-  id: string
-  name: string
-  client_id: string
-  created_at: number
-  last_seen_at: number | null
-}
+type DeviceRow = Pick<
+  RowOf<typeof devices>,
+  'id' | 'name' | 'client_id' | 'created_at' | 'last_seen_at'
+>
 
 const DeviceCursor = z.tuple([z.number().int(), z.string().max(64)])
 

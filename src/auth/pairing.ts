@@ -1,3 +1,5 @@
+import type { RowOf } from '../db/rows'
+import type { deviceAuthorizations } from '../db/schema/auth'
 import { ApiError } from '../http/errors'
 import { newId } from '../lib/ids'
 import { publicUrl } from '../pages/public-url'
@@ -147,15 +149,10 @@ function codeNotFound() {
   )
 }
 
-type AuthorizationRow = {
-  id: string
-  client_id: string
-  status: 'pending' | 'approved' | 'denied' | 'consumed' | 'expired'
-  interval_seconds: number
-  last_polled_at: number | null
-  device_id: string | null
-  expires_at: number
-}
+type AuthorizationRow = Pick<
+  RowOf<typeof deviceAuthorizations>,
+  'id' | 'client_id' | 'status' | 'interval_seconds' | 'last_polled_at' | 'device_id' | 'expires_at'
+>
 
 export type DeviceTokens = {
   access_token: string

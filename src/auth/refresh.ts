@@ -1,3 +1,5 @@
+import type { RowOf } from '../db/rows'
+import type { devices, refreshTokens } from '../db/schema/auth'
 import { newId } from '../lib/ids'
 import { randomSecret, sha256Hex } from './secrets'
 
@@ -47,17 +49,12 @@ export type RotationResult =
   /** The family was revoked as stolen: its sessions end (the household channel closes them). */
   | { ok: false; reason: 'reused'; userId: string; familyId: string; deviceId: string | null }
 
-type DeviceRow = { id: string; token_version: number; client_id: string }
+type DeviceRow = Pick<RowOf<typeof devices>, 'id' | 'token_version' | 'client_id'>
 
-type TokenRow = {
-  id: string
-  family_id: string
-  user_id: string
-  device_id: string | null
-  expires_at: number
-  used_at: number | null
-  revoked_at: number | null
-}
+type TokenRow = Pick<
+  RowOf<typeof refreshTokens>,
+  'id' | 'family_id' | 'user_id' | 'device_id' | 'expires_at' | 'used_at' | 'revoked_at'
+>
 
 /**
  * Exchanges a refresh token for a new one. The old row is marked used and points at its

@@ -1,3 +1,5 @@
+import type { RowOf } from '../db/rows'
+import type { billerAccounts } from '../db/schema/bills'
 import { z } from '@hono/zod-openapi'
 import { ApiError } from '../http/errors'
 import { newId } from '../lib/ids'
@@ -13,15 +15,10 @@ export const MAX_LINKED_ACCOUNTS = 50
 
 type AccountView = z.infer<typeof BillerAccountSchema>
 
-type AccountRow = {
-  id: string
-  biller_id: string
-  account_number: string
-  nickname: string | null
-  created_at: number
-  biller_name: string
-  biller_category: BillerRow['category']
-}
+type AccountRow = Pick<
+  RowOf<typeof billerAccounts>,
+  'id' | 'biller_id' | 'account_number' | 'nickname' | 'created_at'
+> & { biller_name: string; biller_category: BillerRow['category'] }
 
 function toAccountView(row: AccountRow): AccountView {
   return {

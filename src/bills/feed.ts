@@ -1,3 +1,5 @@
+import type { RowOf } from '../db/rows'
+import type { billSettlements, bills } from '../db/schema/bills'
 import { z } from '@hono/zod-openapi'
 import { ApiError } from '../http/errors'
 import { hasPrefix, newId } from '../lib/ids'
@@ -183,20 +185,14 @@ export async function ingestFeed(
   return { upserted: good.length - blocked.length, rejected }
 }
 
-type SettlementRow = {
-  id: string
-  kind: 'payment' | 'refund'
-  amount: number
-  at: number
-  payment_id: string
-  bill_id: string
-  bill_ref: string
-  account_number: string
-  period: string
-  amount_due: number
-  amount_paid: number
-  status: 'unpaid' | 'partially_paid' | 'paid'
-}
+type SettlementRow = Pick<
+  RowOf<typeof billSettlements>,
+  'id' | 'kind' | 'amount' | 'at' | 'payment_id' | 'bill_id'
+> &
+  Pick<
+    RowOf<typeof bills>,
+    'bill_ref' | 'account_number' | 'period' | 'amount_due' | 'amount_paid' | 'status'
+  >
 
 const SettlementCursor = z.object({ at: z.number().int(), id: z.string() })
 

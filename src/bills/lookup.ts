@@ -1,3 +1,5 @@
+import type { RowOf } from '../db/rows'
+import type { bills } from '../db/schema/bills'
 import { z } from '@hono/zod-openapi'
 import { ApiError } from '../http/errors'
 import { money } from '../lib/money'
@@ -9,21 +11,7 @@ import type { BillSchema } from './schemas'
 
 export type BillView = z.infer<typeof BillSchema>
 
-export type BillRow = {
-  id: string
-  biller_id: string
-  bill_ref: string
-  account_number: string
-  period: string
-  amount_due: number
-  amount_paid: number
-  due_date: string
-  status: 'unpaid' | 'partially_paid' | 'paid'
-  version: number
-  paid_at: number | null
-  created_at: number
-  updated_at: number
-}
+export type BillRow = RowOf<typeof bills>
 
 export type BillDisplayRow = BillRow & {
   nickname: string | null

@@ -1,3 +1,5 @@
+import type { RowOf } from '../db/rows'
+import type { notifications } from '../db/schema/bills'
 import { z } from '@hono/zod-openapi'
 import { newId } from '../lib/ids'
 import { decodeCursor, keysetPage } from '../lib/pagination'
@@ -80,15 +82,10 @@ export function yuan(fen: number): string {
   return `${Math.trunc(fen / 100)}.${String(Math.abs(fen % 100)).padStart(2, '0')}`
 }
 
-type NotificationRow = {
-  id: string
-  kind: string
-  title: string
-  body: string
-  data: string
-  created_at: number
-  delivered_at: number | null
-}
+type NotificationRow = Pick<
+  RowOf<typeof notifications>,
+  'id' | 'kind' | 'title' | 'body' | 'data' | 'created_at' | 'delivered_at'
+>
 
 const NotificationCursor = z.object({ at: z.number().int(), id: z.string() })
 

@@ -2,21 +2,13 @@
  * The SQL that writes billers and bills, free of Worker types so the demo seeder (Node) writes
  * exactly what the admin route and the signed feed write.
  */
+import type { RowOf } from '../db/rows'
+import type { billers } from '../db/schema/bills'
+
 export type SqlValue = string | number | null
 export type Sql = { sql: string; params: SqlValue[] }
 
-export type BillerRow = {
-  id: string
-  name: string
-  category: 'electricity' | 'water' | 'gas' | 'broadband' | 'tv'
-  account_pattern: string
-  amount_rule: 'exact' | 'partial' | 'any'
-  min_amount: number | null
-  max_amount: number | null
-  payable_after_due: number
-  created_at: number
-  updated_at: number
-}
+export type BillerRow = RowOf<typeof billers>
 
 /** A checked feed line: [new id, bill_ref, account_number, period, amount_due fen, due_date]. */
 export type GoodLine = [

@@ -1,3 +1,5 @@
+import type { RowOf } from '../db/rows'
+import type { products } from '../db/schema/catalog'
 import { z } from '@hono/zod-openapi'
 import { ApiError } from '../http/errors'
 import { decodeCursor, keysetPage } from '../lib/pagination'
@@ -62,12 +64,8 @@ export async function listProducts(
   return keysetPage(rows, q.limit, toSummary, (last) => ({ s: last.sales, i: last.id }))
 }
 
-export type ProductDetailRow = SummaryRow & {
-  sku: string
-  description: string
-  images: string
-  attributes: string
-}
+export type ProductDetailRow = SummaryRow &
+  Pick<RowOf<typeof products>, 'sku' | 'description' | 'images' | 'attributes'>
 
 /** The product and every extra (active_deal, …) in one batch. */
 export async function getProduct(

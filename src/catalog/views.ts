@@ -1,3 +1,5 @@
+import type { RowOf } from '../db/rows'
+import type { categories, products } from '../db/schema/catalog'
 import { z } from '@hono/zod-openapi'
 import { money, MoneySchema } from '../lib/money'
 import { AttributesSchema, ImageSchema } from './product-rows'
@@ -49,16 +51,10 @@ export type Category = z.infer<typeof CategorySchema>
 export const SUMMARY_COLUMNS = `p.id, p.title, p.brand, p.price, p.image, p.category_id,
   p.stock - p.reserved AS available, p.sales`
 
-export type SummaryRow = {
-  id: string
-  title: string
-  brand: string
-  price: number
-  image: string | null
-  category_id: string
-  available: number
-  sales: number
-}
+export type SummaryRow = Pick<
+  RowOf<typeof products>,
+  'id' | 'title' | 'brand' | 'price' | 'image' | 'category_id' | 'sales'
+> & { available: number }
 
 export function stockStatus(available: number): z.infer<typeof StockStatusSchema> {
   if (available <= 0) return 'out_of_stock'
@@ -77,11 +73,8 @@ export function toSummary(row: SummaryRow): ProductSummary {
   }
 }
 
-export function toCategory(row: {
-  id: string
-  slug: string
-  name: string
-  parent_id: string | null
-}): Category {
+export function toCategory(
+  row: Pick<RowOf<typeof categories>, 'id' | 'slug' | 'name' | 'parent_id'>,
+): Category {
   return { id: row.id, slug: row.slug, name: row.name, parent_id: row.parent_id }
 }

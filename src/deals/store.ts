@@ -1,33 +1,12 @@
+import type { RowOf } from '../db/rows'
+import type { dealParticipations, deals, dealTeams } from '../db/schema/deals'
 import { z } from '@hono/zod-openapi'
 import { money } from '../lib/money'
 import { decodeCursor, keysetPage } from '../lib/pagination'
 import { iso } from '../lib/time'
 import type { DealStatus, DealView, ParticipationStatus } from './schemas'
 
-export type DealRow = {
-  id: string
-  product_id: string
-  mode: 'group' | 'team'
-  deal_price: number
-  list_price: number
-  starts_at: number
-  ends_at: number
-  min_group_size: number
-  stock: number
-  max_per_user: number
-  team_size: number | null
-  team_window_ms: number | null
-  reserved: number
-  sold: number
-  participants: number
-  phase: 'open' | 'succeeded' | 'failed'
-  tipped_at: number | null
-  closed_at: number | null
-  settled_at: number | null
-  version: number
-  created_at: number
-  updated_at: number
-}
+export type DealRow = RowOf<typeof deals>
 
 /** A deal row with the product columns the views show, read in the same statement. */
 export type DealWithProduct = DealRow & {
@@ -37,38 +16,9 @@ export type DealWithProduct = DealRow & {
   product_image: string | null
 }
 
-export type ParticipationRow = {
-  id: string
-  deal_id: string
-  user_id: string
-  started_by_device_id: string | null
-  team_id: string | null
-  quantity: number
-  unit_price: number
-  payment_id: string
-  status: ParticipationStatus
-  shipping_address: string | null
-  order_id: string | null
-  created_at: number
-  updated_at: number
-  confirmed_at: number | null
-  closed_at: number | null
-}
+export type ParticipationRow = RowOf<typeof dealParticipations>
 
-export type TeamRow = {
-  id: string
-  deal_id: string
-  code: string
-  size: number
-  members: number
-  confirmed: number
-  phase: 'forming' | 'filled' | 'failed'
-  opened_by_user_id: string
-  opened_at: number
-  expires_at: number
-  filled_at: number | null
-  closed_at: number | null
-}
+export type TeamRow = RowOf<typeof dealTeams>
 
 /** The columns every deal view reads; `d` is deals, `p` is products. */
 export const DEAL_COLUMNS = `d.*, p.title AS product_title, p.brand AS product_brand,

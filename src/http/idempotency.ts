@@ -1,3 +1,5 @@
+import type { idempotencyKeys } from '../db/schema/payments'
+import type { RowOf } from '../db/rows'
 import { createMiddleware } from 'hono/factory'
 import type { AppEnv } from '../env'
 import { ApiError } from './errors'
@@ -8,14 +10,15 @@ export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000
 export const STALE_CLAIM_MS = 60 * 1000
 const KEY = /^[\x21-\x7e]{1,255}$/
 
-type StoredRow = {
-  request_hash: string
-  response_status: number | null
-  response_body: string | null
-  response_type: string | null
-  created_at: number
-  expires_at: number
-}
+type StoredRow = Pick<
+  RowOf<typeof idempotencyKeys>,
+  | 'request_hash'
+  | 'response_status'
+  | 'response_body'
+  | 'response_type'
+  | 'created_at'
+  | 'expires_at'
+>
 
 /**
  * Idempotency-Key for money POSTs, after the auth middleware (keys are scoped to the principal and

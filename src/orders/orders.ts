@@ -1,3 +1,6 @@
+import type { RowOf } from '../db/rows'
+import type { products } from '../db/schema/catalog'
+import type { orderItems, orders } from '../db/schema/orders'
 import { z } from '@hono/zod-openapi'
 import type { Principal } from '../env'
 import { ApiError } from '../http/errors'
@@ -12,29 +15,11 @@ import { bumpIfReservedIntoLowStock, forgetCatalogVersion } from './catalog-cach
 export type OrderLineInput = { product_id: string; quantity: number }
 
 /** available is stock - reserved: what an order can still take. */
-type ProductRow = { id: string; title: string; price: number; available: number }
+type ProductRow = Pick<RowOf<typeof products>, 'id' | 'title' | 'price'> & { available: number }
 
-type OrderRow = {
-  id: string
-  user_id: string
-  started_by_device_id: string | null
-  status: 'pending_payment' | 'paid' | 'canceled' | 'expired'
-  total: number
-  currency: 'CNY'
-  payment_id: string
-  shipping_address: string | null
-  created_at: number
-  updated_at: number
-}
+type OrderRow = RowOf<typeof orders>
 
-type ItemRow = {
-  order_id: string
-  line: number
-  product_id: string
-  title: string
-  unit_price: number
-  quantity: number
-}
+type ItemRow = RowOf<typeof orderItems>
 
 export type Order = OrderRow & { items: ItemRow[] }
 

@@ -1,3 +1,5 @@
+import type { RowOf } from '../db/rows'
+import type { ledgerAccounts, ledgerTransfers } from '../db/schema/payments'
 import { errorText } from '../lib/d1-errors'
 import { newId } from '../lib/ids'
 
@@ -7,14 +9,7 @@ import { newId } from '../lib/ids'
  * The no-overdraft CHECK on ledger_accounts aborts the whole batch that would take a wallet, a
  * hold, the merchant or a biller below zero: that is the only balance check, and it is in SQL.
  */
-export type AccountKind =
-  | 'wallet_available'
-  | 'wallet_held'
-  | 'merchant_receivable'
-  | 'biller_payable'
-  | 'funding'
-  | 'provider'
-  | 'provider_authorized'
+export type AccountKind = RowOf<typeof ledgerAccounts>['kind']
 
 export type Account = { id: string; kind: AccountKind; ownerId: string | null }
 
@@ -39,7 +34,7 @@ function account(id: string, kind: AccountKind, ownerId: string | null): Account
   return { id, kind, ownerId }
 }
 
-export type TransferKind = 'credit' | 'hold' | 'capture' | 'release' | 'refund'
+export type TransferKind = RowOf<typeof ledgerTransfers>['kind']
 
 export type Transfer = {
   kind: TransferKind

@@ -1,3 +1,5 @@
+import type { paymentMethods } from '../db/schema/payments'
+import type { RowOf } from '../db/rows'
 import { ApiError } from '../http/errors'
 import { newId } from '../lib/ids'
 import { iso } from '../lib/time'
@@ -13,15 +15,10 @@ export type PaymentMethodView = {
   created_at: string
 }
 
-type MethodRow = {
-  id: string
-  provider: string
-  brand: string
-  last4: string
-  exp_month: number
-  exp_year: number
-  created_at: number
-}
+type MethodRow = Pick<
+  RowOf<typeof paymentMethods>,
+  'id' | 'provider' | 'brand' | 'last4' | 'exp_month' | 'exp_year' | 'created_at'
+>
 
 const MAX_METHODS = 20
 
@@ -91,7 +88,7 @@ export async function deletePaymentMethod(env: Env, userId: string, id: string, 
 }
 
 /** What a confirmation charges: the provider and its token. */
-export type ChargeableMethod = { id: string; provider: string; token: string }
+export type ChargeableMethod = Pick<RowOf<typeof paymentMethods>, 'id' | 'provider' | 'token'>
 
 /** The person's own saved method, not deleted; anything else is 404. */
 export async function findChargeableMethod(

@@ -1,3 +1,5 @@
+import type { PaymentRow } from './store'
+
 /**
  * What a payment pays for. Each capability that starts payments (orders, deals, bills) exports a
  * handler; src/wiring.ts puts them in one `Purposes` record that the app and the cron pass to
@@ -5,19 +7,12 @@
  * that moves the payment and its money, so "order paid", "seat confirmed", "units released" or
  * "bill paid" commit together with the ledger transfer or not at all.
  */
-export type PurposeType = 'order' | 'deal' | 'bill'
+// The closed sets come from the payments table (src/db/schema/payments.ts), whose CHECKs match.
+export type PurposeType = PaymentRow['purpose_type']
 
-export type PaymentStatus =
-  | 'requires_confirmation'
-  | 'requires_capture'
-  | 'succeeded'
-  | 'canceled'
-  | 'expired'
-  | 'failed'
-  | 'partially_refunded'
-  | 'refunded'
+export type PaymentStatus = PaymentRow['status']
 
-export type CaptureMode = 'automatic' | 'manual'
+export type CaptureMode = PaymentRow['capture']
 
 export type Payee = { kind: 'merchant' } | { kind: 'biller'; billerId: string }
 

@@ -1,27 +1,9 @@
-import type { CaptureMode, Payment, PaymentStatus, PurposeType } from './purposes'
+import type { RowOf } from '../db/rows'
+import type { payments as paymentsTable } from '../db/schema/payments'
+import type { Payment, PurposeType } from './purposes'
 
 /** The payments row as D1 returns it. */
-export type PaymentRow = {
-  id: string
-  purpose_type: PurposeType
-  purpose_id: string
-  user_id: string
-  started_by_device_id: string | null
-  amount: number
-  currency: 'CNY'
-  capture: CaptureMode
-  payee_kind: 'merchant' | 'biller'
-  payee_biller_id: string | null
-  status: PaymentStatus
-  version: number
-  confirmation_code: string
-  method: string | null
-  provider_ref: string | null
-  refunded_amount: number
-  created_at: number
-  updated_at: number
-  expires_at: number
-}
+export type PaymentRow = RowOf<typeof paymentsTable>
 
 export function toPayment(row: PaymentRow): Payment {
   return {

@@ -49,6 +49,30 @@ describe('schema drift', () => {
     }
   })
 
+  it('every drizzle text enum (the row types) is the set its CHECK allows', async () => {
+    const statements = await dumpSchema(env.DB)
+    let compared = 0
+    for (const table of drizzleTables) {
+      const create = statements.find((s) =>
+        new RegExp(`^CREATE TABLE [\`"]${table.name}[\`"]`).test(s),
+      )
+      expect(create, table.name).toBeDefined()
+      for (const column of table.columns) {
+        const values = (column as { enumValues?: string[] }).enumValues
+        if (!values?.length) continue
+        const check = new RegExp(`CHECK\\(${column.name} IN \\(([^)]*)\\)\\)`).exec(create!)
+        if (!check) continue
+        const allowed = check[1]!.split(',').map((v) => v.trim().replace(/^'|'$/g, ''))
+        expect({ column: `${table.name}.${column.name}`, values: [...values].sort() }).toEqual({
+          column: `${table.name}.${column.name}`,
+          values: allowed.sort(),
+        })
+        compared++
+      }
+    }
+    expect(compared).toBeGreaterThanOrEqual(10)
+  })
+
   it('every plain table in the database is declared in drizzle', async () => {
     const statements = await dumpSchema(env.DB)
     const plainTables = statements

@@ -18,11 +18,13 @@ export const billers = sqliteTable(
   {
     id: text('id').primaryKey(),
     name: text('name').notNull(),
-    category: text('category').notNull(),
+    category: text('category', {
+      enum: ['electricity', 'water', 'gas', 'broadband', 'tv'],
+    }).notNull(),
     /** An anchored, length-capped regular expression without nested quantifiers (checked on write). */
     accountPattern: text('account_pattern').notNull(),
     /** exact: only the amount due; partial: up to the amount due; any: any amount (prepaid top-ups). */
-    amountRule: text('amount_rule').notNull(),
+    amountRule: text('amount_rule', { enum: ['exact', 'partial', 'any'] }).notNull(),
     minAmount: integer('min_amount'),
     maxAmount: integer('max_amount'),
     payableAfterDue: integer('payable_after_due').notNull().default(1),
@@ -93,7 +95,9 @@ export const bills = sqliteTable(
     amountDue: integer('amount_due').notNull(),
     amountPaid: integer('amount_paid').notNull().default(0),
     dueDate: text('due_date').notNull(),
-    status: text('status').notNull().default('unpaid'),
+    status: text('status', { enum: ['unpaid', 'partially_paid', 'paid'] })
+      .notNull()
+      .default('unpaid'),
     version: integer('version').notNull().default(1),
     paidAt: integer('paid_at'),
     createdAt: integer('created_at').notNull(),
@@ -163,7 +167,7 @@ export const billSettlements = sqliteTable(
     billerId: text('biller_id').notNull(),
     billId: text('bill_id').notNull(),
     paymentId: text('payment_id').notNull(),
-    kind: text('kind').notNull(),
+    kind: text('kind', { enum: ['payment', 'refund'] }).notNull(),
     amount: integer('amount').notNull(),
     at: integer('at').notNull(),
   },

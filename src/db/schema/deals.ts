@@ -25,7 +25,7 @@ export const deals = sqliteTable(
     id: text('id').primaryKey(),
     productId: text('product_id').notNull(),
     /** 'group': one threshold for the whole deal; 'team': Pinduoduo teams that each must fill. */
-    mode: text('mode').notNull(),
+    mode: text('mode', { enum: ['group', 'team'] }).notNull(),
     dealPrice: integer('deal_price').notNull(),
     /** The product's price when the deal was created: the "was" price the TV strikes through. */
     listPrice: integer('list_price').notNull(),
@@ -41,7 +41,9 @@ export const deals = sqliteTable(
     sold: integer('sold').notNull().default(0),
     /** Confirmed (held or captured) participations. */
     participants: integer('participants').notNull().default(0),
-    phase: text('phase').notNull().default('open'),
+    phase: text('phase', { enum: ['open', 'succeeded', 'failed'] })
+      .notNull()
+      .default('open'),
     /** When confirmed participants reached min_group_size (team mode: the first team filled). */
     tippedAt: integer('tipped_at'),
     /** When settlement closed the window (phase left 'open'). */
@@ -91,7 +93,9 @@ export const dealParticipations = sqliteTable(
     /** NOT NULL and written from a subquery that finds the deal only while it can be joined. */
     unitPrice: integer('unit_price').notNull(),
     paymentId: text('payment_id').notNull(),
-    status: text('status').notNull(),
+    status: text('status', {
+      enum: ['pending_payment', 'confirmed', 'paid', 'released', 'refunded'],
+    }).notNull(),
     /** JSON, when the phone supplied one at confirmation; copied onto the order. */
     shippingAddress: text('shipping_address'),
     orderId: text('order_id'),
@@ -150,7 +154,9 @@ export const dealTeams = sqliteTable(
     size: integer('size').notNull(),
     members: integer('members').notNull().default(0),
     confirmed: integer('confirmed').notNull().default(0),
-    phase: text('phase').notNull().default('forming'),
+    phase: text('phase', { enum: ['forming', 'filled', 'failed'] })
+      .notNull()
+      .default('forming'),
     openedByUserId: text('opened_by_user_id').notNull(),
     openedAt: integer('opened_at').notNull(),
     expiresAt: integer('expires_at').notNull(),

@@ -10,9 +10,13 @@ export const orders = sqliteTable(
     id: text('id').primaryKey(),
     userId: text('user_id').notNull(),
     startedByDeviceId: text('started_by_device_id'),
-    status: text('status').notNull(),
+    status: text('status', {
+      enum: ['pending_payment', 'paid', 'canceled', 'expired'],
+    }).notNull(),
     total: integer('total').notNull(),
-    currency: text('currency').notNull().default('CNY'),
+    currency: text('currency', { enum: ['CNY'] })
+      .notNull()
+      .default('CNY'),
     paymentId: text('payment_id').notNull(),
     /** JSON, supplied by the phone at confirmation */
     shippingAddress: text('shipping_address'),

@@ -18,18 +18,31 @@ export const payments = sqliteTable(
   'payments',
   {
     id: text('id').primaryKey(),
-    purposeType: text('purpose_type').notNull(),
+    purposeType: text('purpose_type', { enum: ['order', 'deal', 'bill'] }).notNull(),
     purposeId: text('purpose_id').notNull(),
     /** The person who pays and who alone can confirm. */
     userId: text('user_id').notNull(),
     /** The device that started it, or null when the user started it from the phone. */
     startedByDeviceId: text('started_by_device_id'),
     amount: integer('amount').notNull(),
-    currency: text('currency').notNull().default('CNY'),
-    capture: text('capture').notNull(),
-    payeeKind: text('payee_kind').notNull(),
+    currency: text('currency', { enum: ['CNY'] })
+      .notNull()
+      .default('CNY'),
+    capture: text('capture', { enum: ['automatic', 'manual'] }).notNull(),
+    payeeKind: text('payee_kind', { enum: ['merchant', 'biller'] }).notNull(),
     payeeBillerId: text('payee_biller_id'),
-    status: text('status').notNull(),
+    status: text('status', {
+      enum: [
+        'requires_confirmation',
+        'requires_capture',
+        'succeeded',
+        'canceled',
+        'expired',
+        'failed',
+        'partially_refunded',
+        'refunded',
+      ],
+    }).notNull(),
     /** Bumped by every transition; payment_transitions(payment_id, version) is unique. */
     version: integer('version').notNull().default(1),
     /** Short code the TV shows so the person can match the phone prompt to the screen. */
@@ -100,7 +113,17 @@ export const ledgerAccounts = sqliteTable(
   'ledger_accounts',
   {
     id: text('id').primaryKey(),
-    kind: text('kind').notNull(),
+    kind: text('kind', {
+      enum: [
+        'wallet_available',
+        'wallet_held',
+        'merchant_receivable',
+        'biller_payable',
+        'funding',
+        'provider',
+        'provider_authorized',
+      ],
+    }).notNull(),
     /** user id, biller id or provider name, by kind */
     ownerId: text('owner_id'),
     balance: integer('balance').notNull().default(0),
@@ -122,7 +145,7 @@ export const ledgerTransfers = sqliteTable(
   {
     id: text('id').primaryKey(),
     paymentId: text('payment_id'),
-    kind: text('kind').notNull(),
+    kind: text('kind', { enum: ['credit', 'hold', 'capture', 'release', 'refund'] }).notNull(),
     debitAccountId: text('debit_account_id').notNull(),
     creditAccountId: text('credit_account_id').notNull(),
     amount: integer('amount').notNull(),
@@ -173,11 +196,11 @@ export const sandboxOperations = sqliteTable(
   'sandbox_operations',
   {
     idempotencyKey: text('idempotency_key').primaryKey(),
-    op: text('op').notNull(),
+    op: text('op', { enum: ['authorize', 'capture', 'void', 'refund'] }).notNull(),
     token: text('token').notNull(),
     amount: integer('amount').notNull(),
     ref: text('ref').notNull(),
-    outcome: text('outcome').notNull(),
+    outcome: text('outcome', { enum: ['ok', 'declined'] }).notNull(),
     createdAt: integer('created_at').notNull(),
   },
   (t) => [index('sandbox_operations_ref_idx').on(t.ref)],

@@ -1,3 +1,5 @@
+import type { sandboxOperations } from '../../db/schema/payments'
+import type { RowOf } from '../../db/rows'
 import type { CardDetails, PaymentProvider, ProviderOutcome, ProviderStatus } from './types'
 import { ProviderTimeout } from './types'
 
@@ -21,18 +23,14 @@ const CARDS: Record<string, CardDetails> = {
   tok_unreachable: { brand: 'visa', last4: '3220', expMonth: 12, expYear: 2030 },
 }
 
-type Op = 'authorize' | 'capture' | 'void' | 'refund'
+type OpRow = Pick<
+  RowOf<typeof sandboxOperations>,
+  'op' | 'token' | 'amount' | 'ref' | 'outcome' | 'created_at'
+>
 
-type Outcome = 'ok' | 'declined'
+type Op = OpRow['op']
 
-type OpRow = {
-  op: Op
-  token: string
-  amount: number
-  ref: string
-  outcome: Outcome
-  created_at: number
-}
+type Outcome = OpRow['outcome']
 
 export class SandboxProvider implements PaymentProvider {
   readonly name = 'sandbox'
