@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi'
+import { freeText } from '../lib/card-numbers'
 import { MoneySchema } from '../lib/money'
 
 export const BILLER_CATEGORIES = ['electricity', 'water', 'gas', 'broadband', 'tv'] as const
@@ -45,7 +46,7 @@ export const BillerSchema = z
 
 export const CreateBillerBody = z
   .object({
-    name: z.string().trim().min(1).max(80),
+    name: freeText(z.string().trim().min(1).max(80)),
     category: BillerCategorySchema,
     account_pattern: z.string().min(1).max(200).openapi({
       description:
@@ -133,7 +134,9 @@ export const LinkAccountBody = z
   .object({
     biller_id: z.string().min(1).max(64),
     account_number: z.string().trim().min(1).max(64),
-    nickname: z.string().trim().min(1).max(40).optional().openapi({ example: '家里电费' }),
+    nickname: freeText(z.string().trim().min(1).max(40))
+      .optional()
+      .openapi({ example: '家里电费' }),
   })
   .strict()
   .openapi('LinkBillerAccount')

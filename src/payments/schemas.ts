@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi'
+import { freeText } from '../lib/card-numbers'
 import { MoneySchema } from '../lib/money'
 import { PAYMENT_STATUSES, PaymentViewSchema } from './view'
 
@@ -12,14 +13,14 @@ export const PaymentIdParam = z.object({
 
 export const ShippingAddressSchema = z
   .object({
-    name: z.string().trim().min(1).max(50),
+    name: freeText(z.string().trim().min(1).max(50)),
     phone: z
       .string()
       .regex(/^(1[3-9]\d{9}|\+[1-9]\d{6,14})$/, 'an 11-digit mainland mobile or E.164 (+86...)'),
     province: z.string().trim().min(1).max(30),
     city: z.string().trim().min(1).max(30),
     district: z.string().trim().min(1).max(30).optional(),
-    line1: z.string().trim().min(1).max(200),
+    line1: freeText(z.string().trim().min(1).max(200)),
     postal_code: z.string().regex(/^\d{6}$/, '6 digits'),
   })
   .strict()
@@ -102,7 +103,7 @@ export const WalletSchema = z.object({ balance: MoneySchema, held: MoneySchema }
 export const CreditBody = z
   .object({
     amount: PositiveMoney,
-    reason: z.string().trim().min(1).max(200),
+    reason: freeText(z.string().trim().min(1).max(200)),
   })
   .strict()
 
