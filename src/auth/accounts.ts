@@ -125,7 +125,7 @@ export async function getAccount(env: { DB: D1Database }, userId: string) {
 
 /**
  * Sets or changes the payment PIN; the account password proves it is the owner. A new PIN clears
- * the wrong-PIN count but not an active lockout (payments owns those).
+ * the wrong-PIN count but not an active lockout (checkPaymentPin in pin.ts keeps those).
  */
 export async function setPaymentPin(
   env: { DB: D1Database; PIN_PEPPER: string },

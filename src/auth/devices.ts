@@ -1,8 +1,7 @@
 import type { RowOf } from '../db/rows'
 import type { devices } from '../db/schema/auth'
-import { z } from '@hono/zod-openapi'
 import { ApiError } from '../http/errors'
-import { decodeCursor, keysetPage } from '../lib/pagination'
+import { keysetClause, keysetPage, newestFirst } from '../lib/pagination'
 import { iso } from '../lib/time'
 
 type DeviceRow = Pick<
@@ -10,24 +9,21 @@ type DeviceRow = Pick<
   'id' | 'name' | 'client_id' | 'created_at' | 'last_seen_at'
 >
 
-const DeviceCursor = z.tuple([z.number().int(), z.string().max(64)])
-
-/** The user's paired devices, newest first (keyset on created_at, id). */
+/** The user's paired devices, newest first (devices_user_list_idx). */
 export async function listDevices(
   env: { DB: D1Database },
   userId: string,
   page: { limit: number; cursor?: string },
 ) {
-  const after = decodeCursor(page.cursor, DeviceCursor)
+  const keys = keysetClause(newestFirst, page.cursor)
   const { results } = await env.DB.prepare(
     `SELECT id, name, client_id, created_at, last_seen_at FROM devices
-     WHERE user_id = ?1 AND revoked_at IS NULL
-       AND (?2 IS NULL OR created_at < ?2 OR (created_at = ?2 AND id < ?3))
-     ORDER BY created_at DESC, id DESC LIMIT ?4`,
+     WHERE user_id = ? AND revoked_at IS NULL ${keys.after ? `AND ${keys.after}` : ''}
+     ORDER BY ${keys.orderBy} LIMIT ?`,
   )
-    .bind(userId, after?.[0] ?? null, after?.[1] ?? null, page.limit + 1)
+    .bind(userId, ...keys.params, page.limit + 1)
     .all<DeviceRow>()
-  return keysetPage(results, page.limit, deviceView, (last) => [last.created_at, last.id])
+  return keysetPage(results, page.limit, deviceView, newestFirst)
 }
 
 export function deviceView(d: DeviceRow) {

@@ -3,7 +3,7 @@ import type { billerAccounts } from '../db/schema/bills'
 import { z } from '@hono/zod-openapi'
 import { ApiError } from '../http/errors'
 import { newId } from '../lib/ids'
-import { decodeCursor, keysetPage } from '../lib/pagination'
+import { keyset, keysetClause, keysetPage } from '../lib/pagination'
 import { iso } from '../lib/time'
 import { errorText } from '../lib/d1-errors'
 import { findBiller, type BillerRow } from './billers'
@@ -99,28 +99,32 @@ export async function linkAccount(
   })
 }
 
-const AccountCursor = z.object({ at: z.number().int(), id: z.string() })
+/** Oldest link first (biller_accounts_user_created_idx). */
+const linkedOrder = keyset({
+  columns: ['a.created_at', 'a.id'],
+  dir: 'ASC',
+  cursor: z.object({ at: z.number().int(), id: z.string() }),
+  cursorOf: (row: AccountRow) => ({ at: row.created_at, id: row.id }),
+  valuesOf: (c) => [c.at, c.id],
+})
 
 export async function listAccounts(
   d1: D1Database,
   userId: string,
   query: { limit: number; cursor?: string },
 ): Promise<{ items: AccountView[]; next_cursor: string | null }> {
-  const after = decodeCursor(query.cursor, AccountCursor) ?? { at: -1, id: '' }
+  const page = keysetClause(linkedOrder, query.cursor)
   const { results } = await d1
     .prepare(
       `SELECT a.id, a.biller_id, a.account_number, a.nickname, a.created_at,
          r.name AS biller_name, r.category AS biller_category
        FROM biller_accounts a JOIN billers r ON r.id = a.biller_id
-       WHERE a.user_id = ? AND (a.created_at, a.id) > (?, ?)
-       ORDER BY a.created_at, a.id LIMIT ?`,
+       WHERE a.user_id = ? ${page.after ? `AND ${page.after}` : ''}
+       ORDER BY ${page.orderBy} LIMIT ?`,
     )
-    .bind(userId, after.at, after.id, query.limit + 1)
+    .bind(userId, ...page.params, query.limit + 1)
     .all<AccountRow>()
-  return keysetPage(results, query.limit, toAccountView, (last) => ({
-    at: last.created_at,
-    id: last.id,
-  }))
+  return keysetPage(results, query.limit, toAccountView, linkedOrder)
 }
 
 /** Only the person's own link is removed; other household members keep theirs. */

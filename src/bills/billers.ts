@@ -3,7 +3,7 @@ import { billerUpsertSql, type BillerRow } from './rows'
 import { ApiError } from '../http/errors'
 import { newId } from '../lib/ids'
 import { money } from '../lib/money'
-import { decodeCursor, keysetPage } from '../lib/pagination'
+import { keyset, keysetClause, keysetPage } from '../lib/pagination'
 import { iso } from '../lib/time'
 import { checkAccountPattern } from './pattern'
 import type { BillerSchema, CreateBillerBody } from './schemas'
@@ -122,20 +122,28 @@ export async function validFeedSecrets(env: Env, billerId: string, now: number):
   return secrets.filter((s): s is string => s !== null)
 }
 
-const BillerCursor = z.object({ id: z.string() })
+/**
+ * By id. Every id is after '', and the first page says so: the billers list has no equality
+ * prefix, so without that bound SQLite would walk the whole index rather than seek in it.
+ */
+const billerOrder = keyset({
+  columns: ['id'],
+  dir: 'ASC',
+  cursor: z.object({ id: z.string() }),
+  cursorOf: (row: BillerRow) => ({ id: row.id }),
+  valuesOf: (c) => [c.id],
+  start: { id: '' },
+})
 
 export async function listBillers(
   d1: D1Database,
   query: { category?: BillerRow['category']; limit: number; cursor?: string },
 ): Promise<{ items: BillerView[]; next_cursor: string | null }> {
-  const after = decodeCursor(query.cursor, BillerCursor)?.id ?? ''
-  const sql = query.category
-    ? 'SELECT * FROM billers WHERE category = ? AND id > ? ORDER BY id LIMIT ?'
-    : 'SELECT * FROM billers WHERE id > ? ORDER BY id LIMIT ?'
-  const binds = query.category ? [query.category, after, query.limit + 1] : [after, query.limit + 1]
+  const page = keysetClause(billerOrder, query.cursor)
+  const where = [query.category ? 'category = ?' : null, page.after].filter(Boolean)
   const { results } = await d1
-    .prepare(sql)
-    .bind(...binds)
+    .prepare(`SELECT * FROM billers WHERE ${where.join(' AND ')} ORDER BY ${page.orderBy} LIMIT ?`)
+    .bind(...(query.category ? [query.category] : []), ...page.params, query.limit + 1)
     .all<BillerRow>()
-  return keysetPage(results, query.limit, toBillerView, (last) => ({ id: last.id }))
+  return keysetPage(results, query.limit, toBillerView, billerOrder)
 }

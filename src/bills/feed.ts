@@ -4,7 +4,7 @@ import { z } from '@hono/zod-openapi'
 import { ApiError } from '../http/errors'
 import { hasPrefix, newId } from '../lib/ids'
 import { money } from '../lib/money'
-import { decodeCursor, keysetPage } from '../lib/pagination'
+import { keyset, keysetClause, keysetPage } from '../lib/pagination'
 import { iso } from '../lib/time'
 import { errorText } from '../lib/d1-errors'
 import { findBiller, validFeedSecrets } from './billers'
@@ -194,7 +194,14 @@ type SettlementRow = Pick<
     'bill_ref' | 'account_number' | 'period' | 'amount_due' | 'amount_paid' | 'status'
   >
 
-const SettlementCursor = z.object({ at: z.number().int(), id: z.string() })
+/** In the order they happened (bill_settlements_biller_at_idx). */
+const settlementOrder = keyset({
+  columns: ['s.at', 's.id'],
+  dir: 'ASC',
+  cursor: z.object({ at: z.number().int(), id: z.string() }),
+  cursorOf: (row: SettlementRow) => ({ at: row.at, id: row.id }),
+  valuesOf: (c) => [c.at, c.id],
+})
 
 /**
  * The biller's reconciliation entries since a time: a payment that landed on one of its bills, or
@@ -205,21 +212,18 @@ export async function listSettlements(
   billerId: string,
   query: { since: number; limit: number; cursor?: string },
 ): Promise<{ items: z.infer<typeof SettlementSchema>[]; next_cursor: string | null }> {
-  const after = decodeCursor(query.cursor, SettlementCursor) ?? { at: query.since, id: '' }
+  const page = keysetClause(settlementOrder, query.cursor)
   const { results } = await d1
     .prepare(
       `SELECT s.id, s.kind, s.amount, s.at, s.payment_id, b.id AS bill_id, b.bill_ref, b.account_number,
          b.period, b.amount_due, b.amount_paid, b.status
        FROM bill_settlements s JOIN bills b ON b.id = s.bill_id
-       WHERE s.biller_id = ? AND s.at >= ? AND (s.at, s.id) > (?, ?)
-       ORDER BY s.at, s.id LIMIT ?`,
+       WHERE s.biller_id = ? AND s.at >= ? ${page.after ? `AND ${page.after}` : ''}
+       ORDER BY ${page.orderBy} LIMIT ?`,
     )
-    .bind(billerId, query.since, after.at, after.id, query.limit + 1)
+    .bind(billerId, query.since, ...page.params, query.limit + 1)
     .all<SettlementRow>()
-  return keysetPage(results, query.limit, toSettlementView, (last) => ({
-    at: last.at,
-    id: last.id,
-  }))
+  return keysetPage(results, query.limit, toSettlementView, settlementOrder)
 }
 
 function toSettlementView(r: SettlementRow): z.infer<typeof SettlementSchema> {

@@ -3,7 +3,7 @@ import type { bills } from '../db/schema/bills'
 import { z } from '@hono/zod-openapi'
 import { ApiError } from '../http/errors'
 import { money } from '../lib/money'
-import { decodeCursor, keysetPage } from '../lib/pagination'
+import { keyset, keysetClause, keysetPage } from '../lib/pagination'
 import { isOverdue } from './dates'
 import { maskAccountNumber } from './pattern'
 import type { BillerRow } from './billers'
@@ -62,7 +62,17 @@ export async function findVisibleBill(
   return row
 }
 
-const BillCursor = z.object({ due: z.string(), id: z.string() })
+function byDue(dir: 'ASC' | 'DESC') {
+  return keyset({
+    columns: ['b.due_date', 'b.id'],
+    dir,
+    cursor: z.object({ due: z.string(), id: z.string() }),
+    cursorOf: (row: VisibleBillRow) => ({ due: row.due_date, id: row.id }),
+    valuesOf: (c) => [c.due, c.id],
+  })
+}
+const soonestDue = byDue('ASC')
+const latestDue = byDue('DESC')
 
 /**
  * Unpaid (including partially paid) bills soonest due first; paid bills latest due first; without
@@ -75,27 +85,20 @@ export async function listMyBills(
   query: { status?: 'unpaid' | 'paid'; limit: number; cursor?: string },
   now: number,
 ): Promise<{ items: BillView[]; next_cursor: string | null }> {
-  const descending = query.status === 'paid'
-  const after = decodeCursor(query.cursor, BillCursor)
+  const order = query.status === 'paid' ? latestDue : soonestDue
+  const page = keysetClause(order, query.cursor)
   const statusFilter =
     query.status === 'paid'
       ? `AND b.status = 'paid'`
       : query.status === 'unpaid'
         ? `AND b.status IN ('unpaid', 'partially_paid')`
         : ''
-  const keyset = after ? `AND (b.due_date, b.id) ${descending ? '<' : '>'} (?, ?)` : ''
-  const order = descending ? 'b.due_date DESC, b.id DESC' : 'b.due_date, b.id'
-  const binds: unknown[] = [userId, ...(after ? [after.due, after.id] : []), query.limit + 1]
+  const after = page.after ? `AND ${page.after}` : ''
   const { results } = await d1
     .prepare(
-      `SELECT ${COLUMNS} ${VISIBLE} WHERE a.user_id = ? ${statusFilter} ${keyset} ORDER BY ${order} LIMIT ?`,
+      `SELECT ${COLUMNS} ${VISIBLE} WHERE a.user_id = ? ${statusFilter} ${after} ORDER BY ${page.orderBy} LIMIT ?`,
     )
-    .bind(...binds)
+    .bind(userId, ...page.params, query.limit + 1)
     .all<VisibleBillRow>()
-  return keysetPage(
-    results,
-    query.limit,
-    (r) => toBillView(r, now),
-    (last) => ({ due: last.due_date, id: last.id }),
-  )
+  return keysetPage(results, query.limit, (r) => toBillView(r, now), order)
 }

@@ -2,7 +2,7 @@ import type { RowOf } from '../db/rows'
 import type { notifications } from '../db/schema/bills'
 import { z } from '@hono/zod-openapi'
 import { newId } from '../lib/ids'
-import { decodeCursor, keysetPage } from '../lib/pagination'
+import { keyset, keysetClause, keysetPage } from '../lib/pagination'
 import { iso } from '../lib/time'
 import { chinaDate } from './dates'
 import type { NotificationSchema } from './schemas'
@@ -87,7 +87,14 @@ type NotificationRow = Pick<
   'id' | 'kind' | 'title' | 'body' | 'data' | 'created_at' | 'delivered_at'
 >
 
-const NotificationCursor = z.object({ at: z.number().int(), id: z.string() })
+/** Newest first (notifications_user_created_idx). */
+const notificationOrder = keyset({
+  columns: ['created_at', 'id'],
+  dir: 'DESC',
+  cursor: z.object({ at: z.number().int(), id: z.string() }),
+  cursorOf: (row: NotificationRow) => ({ at: row.created_at, id: row.id }),
+  valuesOf: (c) => [c.at, c.id],
+})
 
 /** A person's notifications, newest first. */
 export async function listNotifications(
@@ -95,22 +102,16 @@ export async function listNotifications(
   userId: string,
   query: { limit: number; cursor?: string },
 ): Promise<{ items: z.infer<typeof NotificationSchema>[]; next_cursor: string | null }> {
-  const before = decodeCursor(query.cursor, NotificationCursor) ?? {
-    at: Number.MAX_SAFE_INTEGER,
-    id: '',
-  }
+  const page = keysetClause(notificationOrder, query.cursor)
   const { results } = await d1
     .prepare(
       `SELECT id, kind, title, body, data, created_at, delivered_at FROM notifications
-       WHERE user_id = ? AND (created_at, id) < (?, ?)
-       ORDER BY created_at DESC, id DESC LIMIT ?`,
+       WHERE user_id = ? ${page.after ? `AND ${page.after}` : ''}
+       ORDER BY ${page.orderBy} LIMIT ?`,
     )
-    .bind(userId, before.at, before.id, query.limit + 1)
+    .bind(userId, ...page.params, query.limit + 1)
     .all<NotificationRow>()
-  return keysetPage(results, query.limit, toNotificationView, (last) => ({
-    at: last.created_at,
-    id: last.id,
-  }))
+  return keysetPage(results, query.limit, toNotificationView, notificationOrder)
 }
 
 export function toNotificationView(r: NotificationRow): z.infer<typeof NotificationSchema> {

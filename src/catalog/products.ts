@@ -2,16 +2,22 @@ import type { RowOf } from '../db/rows'
 import type { products } from '../db/schema/catalog'
 import { z } from '@hono/zod-openapi'
 import { ApiError } from '../http/errors'
-import { decodeCursor, keysetPage } from '../lib/pagination'
+import { keyset, keysetClause, keysetPage } from '../lib/pagination'
 import type { ProductExtra } from './home'
 import { SUMMARY_COLUMNS, type SummaryRow, toSummary, type ProductSummary } from './views'
 
-/** Lists are ordered by popularity, then id: the cursor is the last row's (sales, id). */
-const ProductCursor = z
-  .object({ s: z.number().int().min(0), i: z.string().min(1).max(64) })
-  .strict()
-
-const FIRST_PAGE = { s: Number.MAX_SAFE_INTEGER, i: '\u{10FFFF}' }
+/**
+ * Lists are ordered by popularity, then id: the cursor is the last row's (sales, id). The first
+ * page starts above every real key, so the list of all products seeks in products_popular_idx.
+ */
+const popularFirst = keyset({
+  columns: ['p.sales', 'p.id'],
+  dir: 'DESC',
+  cursor: z.object({ s: z.number().int().min(0), i: z.string().min(1).max(64) }).strict(),
+  cursorOf: (row: SummaryRow) => ({ s: row.sales, i: row.id }),
+  valuesOf: (c) => [c.s, c.i],
+  start: { s: Number.MAX_SAFE_INTEGER, i: '\u{10FFFF}' },
+})
 
 export type ProductPage = { items: ProductSummary[]; next_cursor: string | null }
 
@@ -25,26 +31,23 @@ export function listProductsStatements(
   env: Env,
   q: { categoryId?: string; limit: number; cursor?: string },
 ) {
-  const after = decodeCursor(q.cursor, ProductCursor) ?? FIRST_PAGE
-  const page = `(p.sales, p.id) < (?2, ?3) ORDER BY p.sales DESC, p.id DESC LIMIT ?4`
-  const params = [q.categoryId ?? null, after.s, after.i, q.limit + 1]
-  if (q.categoryId === undefined) {
-    return [
-      env.DB.prepare(`SELECT ${SUMMARY_COLUMNS} FROM products p WHERE ?1 IS NULL AND ${page}`).bind(
-        ...params,
-      ),
-    ]
+  const keys = keysetClause(popularFirst, q.cursor)
+  const page = `${keys.after} ORDER BY ${keys.orderBy} LIMIT ?`
+  const tail = [...keys.params, q.limit + 1]
+  const id = q.categoryId
+  if (id === undefined) {
+    return [env.DB.prepare(`SELECT ${SUMMARY_COLUMNS} FROM products p WHERE ${page}`).bind(...tail)]
   }
   return [
-    env.DB.prepare('SELECT id, parent_id FROM categories WHERE id = ?').bind(q.categoryId),
+    env.DB.prepare('SELECT id, parent_id FROM categories WHERE id = ?').bind(id),
     env.DB.prepare(
       `SELECT ${SUMMARY_COLUMNS} FROM products p
-       WHERE p.root_category_id = ?1 AND (SELECT parent_id IS NULL FROM categories WHERE id = ?1) AND ${page}`,
-    ).bind(...params),
+       WHERE p.root_category_id = ? AND (SELECT parent_id IS NULL FROM categories WHERE id = ?) AND ${page}`,
+    ).bind(id, id, ...tail),
     env.DB.prepare(
       `SELECT ${SUMMARY_COLUMNS} FROM products p
-       WHERE p.category_id = ?1 AND (SELECT parent_id IS NOT NULL FROM categories WHERE id = ?1) AND ${page}`,
-    ).bind(...params),
+       WHERE p.category_id = ? AND (SELECT parent_id IS NOT NULL FROM categories WHERE id = ?) AND ${page}`,
+    ).bind(id, id, ...tail),
   ]
 }
 
@@ -61,7 +64,7 @@ export async function listProducts(
       throw new ApiError('not_found', `No category ${q.categoryId}`)
     rows = [...results[1]!.results, ...results[2]!.results]
   }
-  return keysetPage(rows, q.limit, toSummary, (last) => ({ s: last.sales, i: last.id }))
+  return keysetPage(rows, q.limit, toSummary, popularFirst)
 }
 
 export type ProductDetailRow = SummaryRow &

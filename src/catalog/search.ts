@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi'
-import { decodeCursor, encodeCursor } from '../lib/pagination'
+import { encodeCursor, keyset, keysetClause } from '../lib/pagination'
 import { queryLookup, type SearchMode } from './search-keys'
 import { SUMMARY_COLUMNS, type ProductSummary, type SummaryRow, toSummary } from './views'
 
@@ -17,8 +17,15 @@ export const SUGGEST_TITLE_CHARS = 30
 
 export type Suggestion = { id: string; title: string; kind: 'product' | 'category' }
 
-export const SearchCursor = z.object({ r: z.number().int().min(0), t: z.number().int() }).strict()
-const FIRST = { r: Number.MAX_SAFE_INTEGER, t: Number.MAX_SAFE_INTEGER }
+/** Search pages go down one key's (rank, target_id); the first starts above every real pair. */
+const rankOrder = keyset({
+  columns: ['rank', 'target_id'],
+  dir: 'DESC',
+  cursor: z.object({ r: z.number().int().min(0), t: z.number().int() }).strict(),
+  cursorOf: (row: { k_rank: number; k_target: number }) => ({ r: row.k_rank, t: row.k_target }),
+  valuesOf: (c) => [c.r, c.t],
+  start: { r: Number.MAX_SAFE_INTEGER, t: Number.MAX_SAFE_INTEGER },
+})
 
 function window(lookup: { filter: string | null }, limit: number) {
   return lookup.filter === null ? limit + 1 : Math.max(FILTER_WINDOW, limit + 1)
@@ -86,17 +93,17 @@ export function searchStatement(
   limit: number,
   cursor?: string,
 ) {
-  const after = decodeCursor(cursor, SearchCursor) ?? FIRST
+  const page = keysetClause(rankOrder, cursor)
   const lookup = queryLookup(q, mode)
   if (!lookup) return null
   return env.DB.prepare(
     `SELECT k.rank AS k_rank, k.target_id AS k_target, ${SUMMARY_COLUMNS}
-     FROM (SELECT rank, target_id FROM search_keys WHERE key = ?1 AND (rank, target_id) < (?2, ?3)
-           ORDER BY rank DESC, target_id DESC LIMIT ?4) AS k
+     FROM (SELECT rank, target_id FROM search_keys WHERE key = ? AND ${page.after}
+           ORDER BY ${page.orderBy} LIMIT ?) AS k
      LEFT JOIN products p ON k.target_id > 0 AND p.search_id = k.target_id
-       AND (?5 IS NULL OR instr(p.search_text, ?5) > 0)
+       AND (? IS NULL OR instr(p.search_text, ?) > 0)
      ORDER BY k.rank DESC, k.target_id DESC`,
-  ).bind(lookup.key, after.r, after.t, window(lookup, limit), lookup.filter)
+  ).bind(lookup.key, ...page.params, window(lookup, limit), lookup.filter, lookup.filter)
 }
 
 /**
@@ -117,16 +124,13 @@ export async function searchProducts(
     const last = hits[q.limit - 1]!
     return {
       items: hits.slice(0, q.limit).map(toSummary),
-      next_cursor: encodeCursor({ r: last.k_rank, t: last.k_target }),
+      next_cursor: encodeCursor(rankOrder.cursorOf(last)),
     }
   }
   const windowFull = results.length === window(lookup, q.limit)
   const lastScanned = results[results.length - 1]
   return {
     items: hits.map(toSummary),
-    next_cursor:
-      windowFull && lastScanned
-        ? encodeCursor({ r: lastScanned.k_rank, t: lastScanned.k_target })
-        : null,
+    next_cursor: windowFull && lastScanned ? encodeCursor(rankOrder.cursorOf(lastScanned)) : null,
   }
 }

@@ -2,7 +2,7 @@ import type { RowOf } from '../db/rows'
 import type { dealParticipations, deals, dealTeams } from '../db/schema/deals'
 import { z } from '@hono/zod-openapi'
 import { money } from '../lib/money'
-import { decodeCursor, keysetPage } from '../lib/pagination'
+import { keyset, keysetClause, keysetPage, newestFirst } from '../lib/pagination'
 import { iso } from '../lib/time'
 import type { DealStatus, DealView, ParticipationStatus } from './schemas'
 
@@ -100,7 +100,21 @@ export async function findTeam(d1: D1Database, teamId: string): Promise<TeamRow 
 
 export type DealListFilter = 'active' | 'upcoming' | 'ended'
 
-const Cursor = z.tuple([z.number().int(), z.string()])
+/** A rail's order: by one of the deal's times, then id; the cursor is the last deal's pair. */
+function byTime(key: 'ends_at' | 'starts_at', dir: 'ASC' | 'DESC') {
+  return keyset({
+    columns: [`d.${key}`, 'd.id'],
+    dir,
+    cursor: z.tuple([z.number().int(), z.string()]),
+    cursorOf: (deal: DealWithProduct) => [deal[key], deal.id],
+  })
+}
+
+const RAILS = {
+  active: byTime('ends_at', 'ASC'),
+  upcoming: byTime('starts_at', 'ASC'),
+  ended: byTime('ends_at', 'DESC'),
+}
 
 /**
  * One keyset page per rail. active: started, not ended, ending soonest first (deals_ends_idx);
@@ -112,39 +126,23 @@ export async function listDeals(
   opts: { limit: number; cursor?: string },
   now: number,
 ): Promise<{ items: DealWithProduct[]; nextCursor: string | null }> {
-  const after = decodeCursor(opts.cursor, Cursor)
-  const plan = {
-    active: {
-      key: 'ends_at',
-      where: 'd.ends_at > ? AND d.starts_at <= ?',
-      params: [now, now],
-      dir: 'ASC',
-    },
-    upcoming: { key: 'starts_at', where: 'd.starts_at > ?', params: [now], dir: 'ASC' },
-    ended: { key: 'ends_at', where: 'd.ends_at <= ?', params: [now], dir: 'DESC' },
+  const rail = RAILS[filter]
+  const page = keysetClause(rail, opts.cursor)
+  const where = {
+    active: { sql: 'd.ends_at > ? AND d.starts_at <= ?', params: [now, now] },
+    upcoming: { sql: 'd.starts_at > ?', params: [now] },
+    ended: { sql: 'd.ends_at <= ?', params: [now] },
   }[filter]
-  const where = [plan.where]
-  const params: unknown[] = [...plan.params]
-  if (after) {
-    const cmp = plan.dir === 'ASC' ? '>' : '<'
-    where.push(`(d.${plan.key} ${cmp} ? OR (d.${plan.key} = ? AND d.id ${cmp} ?))`)
-    params.push(after[0], after[0], after[1])
-  }
   const { results } = await d1
     .prepare(
       `SELECT ${DEAL_COLUMNS} FROM deals d JOIN products p ON p.id = d.product_id
-       WHERE ${where.join(' AND ')} ORDER BY d.${plan.key} ${plan.dir}, d.id ${plan.dir} LIMIT ?`,
+       WHERE ${[where.sql, page.after].filter(Boolean).join(' AND ')}
+       ORDER BY ${page.orderBy} LIMIT ?`,
     )
-    .bind(...params, opts.limit + 1)
+    .bind(...where.params, ...page.params, opts.limit + 1)
     .all<DealWithProduct>()
-  const key = plan.key as 'ends_at' | 'starts_at'
-  const page = keysetPage(
-    results,
-    opts.limit,
-    (d) => d,
-    (last) => [last[key], last.id],
-  )
-  return { items: page.items, nextCursor: page.next_cursor }
+  const rows = keysetPage(results, opts.limit, (d) => d, rail)
+  return { items: rows.items, nextCursor: rows.next_cursor }
 }
 
 export type ParticipationWithTeam = ParticipationRow & { team: TeamRow | null }
@@ -158,31 +156,23 @@ export async function listParticipations(
   principal: { userId: string; deviceId?: string },
   opts: { limit: number; cursor?: string },
 ): Promise<{ items: ParticipationWithTeam[]; nextCursor: string | null }> {
-  const after = decodeCursor(opts.cursor, Cursor)
+  const page = keysetClause(newestFirst, opts.cursor)
   const where = ['user_id = ?']
   const params: unknown[] = [principal.userId]
   if (principal.deviceId) {
     where.push('started_by_device_id = ?')
     params.push(principal.deviceId)
   }
-  if (after) {
-    where.push('(created_at < ? OR (created_at = ? AND id < ?))')
-    params.push(after[0], after[0], after[1])
-  }
+  if (page.after) where.push(page.after)
   const { results } = await d1
     .prepare(
       `SELECT * FROM deal_participations WHERE ${where.join(' AND ')}
-       ORDER BY created_at DESC, id DESC LIMIT ?`,
+       ORDER BY ${page.orderBy} LIMIT ?`,
     )
-    .bind(...params, opts.limit + 1)
+    .bind(...params, ...page.params, opts.limit + 1)
     .all<ParticipationRow>()
-  const page = keysetPage(
-    results,
-    opts.limit,
-    (p) => p,
-    (last) => [last.created_at, last.id],
-  )
-  const places = page.items
+  const rows = keysetPage(results, opts.limit, (p) => p, newestFirst)
+  const places = rows.items
   const teamIds = [
     ...new Set(places.map((p) => p.team_id).filter((id): id is string => id !== null)),
   ]
@@ -196,6 +186,6 @@ export async function listParticipations(
   }
   return {
     items: places.map((p) => ({ ...p, team: p.team_id ? (teams.get(p.team_id) ?? null) : null })),
-    nextCursor: page.next_cursor,
+    nextCursor: rows.next_cursor,
   }
 }

@@ -6,7 +6,7 @@ import type { Principal } from '../env'
 import { ApiError } from '../http/errors'
 import { newId } from '../lib/ids'
 import { money } from '../lib/money'
-import { decodeCursor, keysetPage } from '../lib/pagination'
+import { keysetClause, keysetPage, newestFirst } from '../lib/pagination'
 import { iso } from '../lib/time'
 import { errorText } from '../lib/d1-errors'
 import { newPaymentStatements, paymentStarted } from '../payments'
@@ -175,43 +175,33 @@ export function canReadOrder(principal: Principal, order: OrderRow): boolean {
   return principal.kind === 'user' || principal.deviceId === order.started_by_device_id
 }
 
-const Cursor = z.tuple([z.number().int(), z.string()])
-
-/** Keyset on (created_at, id) over orders_user_created_idx; a device sees the orders it placed. */
+/** Newest first over orders_user_created_idx; a device sees the orders it placed. */
 export async function listOrders(
   env: Env,
   principal: Principal,
   opts: { limit: number; cursor?: string },
 ) {
-  const after = decodeCursor(opts.cursor, Cursor)
+  const page = keysetClause(newestFirst, opts.cursor)
   const where = ['user_id = ?']
   const params: unknown[] = [principal.userId]
   if (principal.kind === 'device') {
     where.push('started_by_device_id = ?')
     params.push(principal.deviceId)
   }
-  if (after) {
-    where.push('(created_at < ? OR (created_at = ? AND id < ?))')
-    params.push(after[0], after[0], after[1])
-  }
+  if (page.after) where.push(page.after)
   const { results } = await env.DB.prepare(
-    `SELECT * FROM orders WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT ?`,
+    `SELECT * FROM orders WHERE ${where.join(' AND ')} ORDER BY ${page.orderBy} LIMIT ?`,
   )
-    .bind(...params, opts.limit + 1)
+    .bind(...params, ...page.params, opts.limit + 1)
     .all<OrderRow>()
-  const page = keysetPage(
-    results,
-    opts.limit,
-    (o) => o,
-    (last) => [last.created_at, last.id],
-  )
+  const rows = keysetPage(results, opts.limit, (o) => o, newestFirst)
   const items = await itemsOf(
     env,
-    page.items.map((o) => o.id),
+    rows.items.map((o) => o.id),
   )
   return {
-    items: page.items.map((o) => ({ ...o, items: items.filter((i) => i.order_id === o.id) })),
-    nextCursor: page.next_cursor,
+    items: rows.items.map((o) => ({ ...o, items: items.filter((i) => i.order_id === o.id) })),
+    nextCursor: rows.next_cursor,
   }
 }
 

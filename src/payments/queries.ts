@@ -1,8 +1,7 @@
-import { z } from '@hono/zod-openapi'
 import type { Principal } from '../env'
 import { readPrimaryFromNowOn } from '../http/d1-session'
 import { ApiError } from '../http/errors'
-import { decodeCursor, keysetPage } from '../lib/pagination'
+import { keysetClause, keysetPage, newestFirst } from '../lib/pagination'
 import { expireIfDue, loadPayment } from './intents'
 import type { Payment, PaymentStatus, Purposes } from './purposes'
 import { toPayment, type PaymentRow } from './store'
@@ -36,9 +35,7 @@ export async function readPaymentFor(
   return payment
 }
 
-const Cursor = z.tuple([z.number().int(), z.string()])
-
-/** Newest first, keyset on (created_at, id); unconfirmed ones past expiry expire on the way. */
+/** Newest first; unconfirmed ones past expiry expire on the way. */
 export async function listUserPayments(
   env: Env,
   purposes: Purposes,
@@ -46,7 +43,7 @@ export async function listUserPayments(
   opts: { status?: PaymentStatus; limit: number; cursor?: string },
   now: number,
 ): Promise<{ items: Payment[]; nextCursor: string | null }> {
-  const after = decodeCursor(opts.cursor, Cursor)
+  const page = keysetClause(newestFirst, opts.cursor)
   const where = ['user_id = ?']
   const params: unknown[] = [userId]
   if (opts.status) {
@@ -57,18 +54,15 @@ export async function listUserPayments(
       params.push(now)
     }
   }
-  if (after) {
-    where.push('(created_at < ? OR (created_at = ? AND id < ?))')
-    params.push(after[0], after[0], after[1])
-  }
+  if (page.after) where.push(page.after)
   const { results } = await env.DB.prepare(
-    `SELECT * FROM payments WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT ?`,
+    `SELECT * FROM payments WHERE ${where.join(' AND ')} ORDER BY ${page.orderBy} LIMIT ?`,
   )
-    .bind(...params, opts.limit + 1)
+    .bind(...params, ...page.params, opts.limit + 1)
     .all<PaymentRow>()
-  const page = keysetPage(results, opts.limit, toPayment, (last) => [last.created_at, last.id])
-  const items = await Promise.all(page.items.map((p) => expireIfDue(env, purposes, p, now)))
-  return { items, nextCursor: page.next_cursor }
+  const rows = keysetPage(results, opts.limit, toPayment, newestFirst)
+  const items = await Promise.all(rows.items.map((p) => expireIfDue(env, purposes, p, now)))
+  return { items, nextCursor: rows.next_cursor }
 }
 
 export const MAX_WAIT_SECONDS = 25

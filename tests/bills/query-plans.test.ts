@@ -11,6 +11,7 @@ import {
   undeliveredNotifications,
 } from '../../src/bills/reminders'
 import { loadHome } from '../../src/catalog/home'
+import { encodeCursor } from '../../src/lib/pagination'
 import { queryPlan, recordingEnv } from '../catalog/recording-db'
 import {
   accountNumber,
@@ -92,12 +93,18 @@ describe('query plans of the bills capability', () => {
       now,
     )
     await findVisibleBill(rec.env.DB, user.id, billId)
+    // Every list's first page and a later one (keysetClause adds the row-value bound).
+    const atCursor = encodeCursor({ at: 1, id: 'x' })
     await listAccounts(rec.env.DB, user.id, { limit: 20 })
+    await listAccounts(rec.env.DB, user.id, { limit: 20, cursor: atCursor })
     await listBillers(rec.env.DB, { limit: 20 })
+    await listBillers(rec.env.DB, { limit: 20, cursor: encodeCursor({ id: 'x' }) })
     await listBillers(rec.env.DB, { category: 'electricity', limit: 20 })
     await validFeedSecrets(rec.env, biller.id, now)
     await listSettlements(rec.env.DB, biller.id, { since: 0, limit: 20 })
+    await listSettlements(rec.env.DB, biller.id, { since: 0, limit: 20, cursor: atCursor })
     await listNotifications(rec.env.DB, user.id, { limit: 20 })
+    await listNotifications(rec.env.DB, user.id, { limit: 20, cursor: atCursor })
     await undeliveredNotifications(rec.env.DB, 50)
     await recordBillReminders(rec.env, now)
     await purgeFeedNonces(rec.env, now)

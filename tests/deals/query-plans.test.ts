@@ -1,7 +1,9 @@
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { WORK_SQL } from '../../src/deals/settlement'
-import { DEAL_COLUMNS } from '../../src/deals/store'
+import { DEAL_COLUMNS, listDeals, listParticipations } from '../../src/deals/store'
+import { encodeCursor } from '../../src/lib/pagination'
+import { plansOf } from '../helpers/plans'
 
 async function plan(sql: string, ...params: unknown[]) {
   const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`)
@@ -26,26 +28,6 @@ const FROM = `SELECT ${DEAL_COLUMNS} FROM deals d JOIN products p ON p.id = d.pr
 const cases: [string, string, unknown[], RegExp][] = [
   ['deal by id', `${FROM} WHERE d.id = ?`, ['d'], /SEARCH d USING INDEX sqlite_autoindex_deals_1/],
   [
-    'active rail',
-    `${FROM} WHERE d.ends_at > ? AND d.starts_at <= ?
-       AND (d.ends_at > ? OR (d.ends_at = ? AND d.id > ?))
-     ORDER BY d.ends_at ASC, d.id ASC LIMIT ?`,
-    [0, 0, 0, 0, 'x', 21],
-    /SEARCH d USING INDEX deals_ends_idx/,
-  ],
-  [
-    'upcoming rail',
-    `${FROM} WHERE d.starts_at > ? ORDER BY d.starts_at ASC, d.id ASC LIMIT ?`,
-    [0, 21],
-    /SEARCH d USING INDEX deals_starts_idx/,
-  ],
-  [
-    'ended rail',
-    `${FROM} WHERE d.ends_at <= ? ORDER BY d.ends_at DESC, d.id DESC LIMIT ?`,
-    [0, 21],
-    /SEARCH d USING INDEX deals_ends_idx/,
-  ],
-  [
     'home rail',
     `${FROM} WHERE d.phase = 'open' AND d.ends_at > ? AND d.starts_at <= ?
      ORDER BY d.ends_at, d.id LIMIT ?`,
@@ -64,14 +46,6 @@ const cases: [string, string, unknown[], RegExp][] = [
     'SELECT * FROM deal_participations WHERE id = ?',
     ['x'],
     /sqlite_autoindex_deal_participations_1/,
-  ],
-  [
-    'my places',
-    `SELECT * FROM deal_participations WHERE user_id = ? AND started_by_device_id = ?
-       AND (created_at < ? OR (created_at = ? AND id < ?))
-     ORDER BY created_at DESC, id DESC LIMIT ?`,
-    ['u', 'd', 1, 1, 'x', 21],
-    /USING INDEX deal_participations_user_idx/,
   ],
   [
     'team by code',
@@ -108,12 +82,65 @@ const cases: [string, string, unknown[], RegExp][] = [
   ],
 ]
 
+/** The lists, planned from the statements listDeals and listParticipations build. */
+const later = encodeCursor([1, 'x'])
+const lists: [string, (env: Env) => Promise<unknown>, RegExp][] = [
+  [
+    'active rail',
+    (e) => listDeals(e.DB, 'active', { limit: 20 }, 0),
+    /SEARCH d USING INDEX deals_ends_idx/,
+  ],
+  [
+    'active rail, a later page',
+    (e) => listDeals(e.DB, 'active', { limit: 20, cursor: later }, 0),
+    /SEARCH d USING INDEX deals_ends_idx/,
+  ],
+  [
+    'upcoming rail',
+    (e) => listDeals(e.DB, 'upcoming', { limit: 20 }, 0),
+    /SEARCH d USING INDEX deals_starts_idx/,
+  ],
+  [
+    'upcoming rail, a later page',
+    (e) => listDeals(e.DB, 'upcoming', { limit: 20, cursor: later }, 0),
+    /SEARCH d USING INDEX deals_starts_idx/,
+  ],
+  [
+    'ended rail',
+    (e) => listDeals(e.DB, 'ended', { limit: 20 }, 0),
+    /SEARCH d USING INDEX deals_ends_idx/,
+  ],
+  [
+    'ended rail, a later page',
+    (e) => listDeals(e.DB, 'ended', { limit: 20, cursor: later }, 0),
+    /SEARCH d USING INDEX deals_ends_idx/,
+  ],
+  [
+    'my places',
+    (e) => listParticipations(e.DB, { userId: 'u', deviceId: 'd' }, { limit: 20 }),
+    /USING INDEX deal_participations_user_idx/,
+  ],
+  [
+    'my places, a later page',
+    (e) => listParticipations(e.DB, { userId: 'u' }, { limit: 20, cursor: later }),
+    /USING INDEX deal_participations_user_idx \(user_id=\? AND \(created_at,id\)<\(\?,\?\)\)/,
+  ],
+]
+
 describe('query plans', () => {
   for (const [name, sql, params, expected] of cases) {
     it(name, async () => {
       const detail = await plan(sql, ...params)
       expect(detail, detail).toMatch(expected)
       expect(detail, detail).not.toMatch(/USE TEMP B-TREE/)
+    })
+  }
+  for (const [name, read, expected] of lists) {
+    it(name, async () => {
+      const plans = await plansOf(read)
+      expect(plans).toHaveLength(1)
+      expect(plans[0]).toMatch(expected)
+      expect(plans[0]).not.toMatch(/USE TEMP B-TREE/)
     })
   }
 })

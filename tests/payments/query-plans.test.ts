@@ -3,6 +3,11 @@ import { describe, expect, it } from 'vitest'
 import { call, ADMIN } from '../helpers/http'
 import { ORDER_UNITS_SQL } from '../../src/orders/purpose'
 import { household, orderFromTv } from './helpers'
+import { plansOf } from '../helpers/plans'
+import { encodeCursor } from '../../src/lib/pagination'
+import { listOrders } from '../../src/orders/orders'
+import { listUserPayments } from '../../src/payments/queries'
+import { purposes } from '../../src/wiring'
 
 async function plan(sql: string, ...params: unknown[]) {
   const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`)
@@ -27,28 +32,10 @@ describe('query plans', () => {
       /USING INDEX payments_(open_purpose_uq|purpose_idx)/,
     ],
     [
-      'my payments by status',
-      'SELECT * FROM payments WHERE user_id = ? AND status = ? AND expires_at > ? ORDER BY created_at DESC, id DESC LIMIT ?',
-      ['u', 'requires_confirmation', 0, 21],
-      /USING INDEX payments_user_status_idx/,
-    ],
-    [
-      'my payments',
-      'SELECT * FROM payments WHERE user_id = ? AND (created_at < ? OR (created_at = ? AND id < ?)) ORDER BY created_at DESC, id DESC LIMIT ?',
-      ['u', 1, 1, 'x', 21],
-      /USING INDEX payments_user_created_idx/,
-    ],
-    [
       'due for expiry',
       "SELECT * FROM payments WHERE status = 'requires_confirmation' AND expires_at <= ? ORDER BY expires_at LIMIT ?",
       [0, 100],
       /USING INDEX payments_expiry_idx/,
-    ],
-    [
-      'my orders',
-      'SELECT * FROM orders WHERE user_id = ? AND (created_at < ? OR (created_at = ? AND id < ?)) ORDER BY created_at DESC, id DESC LIMIT ?',
-      ['u', 1, 1, 'x', 21],
-      /USING INDEX orders_user_created_idx/,
     ],
     [
       'order items',
@@ -92,6 +79,49 @@ describe('query plans', () => {
       const detail = await plan(sql, ...params)
       expect(detail).toMatch(expected)
       expect(detail).not.toMatch(/USE TEMP B-TREE/)
+    })
+  }
+
+  // The lists: the statements listUserPayments and listOrders build, first page and a later one.
+  const later = encodeCursor([1, 'x'])
+  const tv = { kind: 'device' as const, userId: 'u', deviceId: 'd', clientId: 'c' }
+  const lists: [string, (env: Env) => Promise<unknown>, RegExp][] = [
+    [
+      'my payments',
+      (e) => listUserPayments(e, purposes, 'u', { limit: 20 }, 0),
+      /USING INDEX payments_user_created_idx/,
+    ],
+    [
+      'my payments, a later page',
+      (e) => listUserPayments(e, purposes, 'u', { limit: 20, cursor: later }, 0),
+      /USING INDEX payments_user_created_idx \(user_id=\? AND \(created_at,id\)<\(\?,\?\)\)/,
+    ],
+    [
+      'my payments by status',
+      (e) => listUserPayments(e, purposes, 'u', { status: 'requires_confirmation', limit: 20 }, 0),
+      /USING INDEX payments_user_status_idx/,
+    ],
+    [
+      'my payments by status, a later page',
+      (e) =>
+        listUserPayments(e, purposes, 'u', { status: 'succeeded', limit: 20, cursor: later }, 0),
+      /USING INDEX payments_user_status_idx/,
+    ],
+    ['my orders', (e) => listOrders(e, tv, { limit: 20 }), /USING INDEX orders_user_created_idx/],
+    [
+      'my orders, a later page',
+      (e) => listOrders(e, tv, { limit: 20, cursor: later }),
+      /USING INDEX orders_user_created_idx/,
+    ],
+  ]
+  for (const [name, read, expected] of lists) {
+    it(name, async () => {
+      const plans = await plansOf(read)
+      expect(plans.length).toBeGreaterThan(0)
+      for (const p of plans) {
+        expect(p).toMatch(expected)
+        expect(p).not.toMatch(/USE TEMP B-TREE/)
+      }
     })
   }
 
