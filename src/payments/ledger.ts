@@ -8,6 +8,8 @@ import { newId } from '../lib/ids'
  * credits another by the same amount; balance = credits - debits, so all balances sum to zero.
  * The no-overdraft CHECK on ledger_accounts aborts the whole batch that would take a wallet, a
  * hold, the merchant or a biller below zero: that is the only balance check, and it is in SQL.
+ * Triggers (migration 0018) refuse any UPDATE or DELETE of a transfer, and tell a retried
+ * transfer ('exists') from another one under the same key (an error): see transferRetry.
  */
 export type AccountKind = RowOf<typeof ledgerAccounts>['kind']
 
@@ -100,8 +102,16 @@ export function isOverdraft(err: unknown): boolean {
   return errorText(err).includes('ledger_accounts_no_overdraft')
 }
 
-export function isDuplicateTransfer(err: unknown): boolean {
-  return /UNIQUE constraint failed: ledger_transfers\.dedupe_key/.test(errorText(err))
+/**
+ * Why a batch with a transfer failed, when it was the transfer's dedupe key. Either way nothing
+ * was written. 'exists': the very same transfer was posted before, so the work is done (a retry).
+ * 'key_reused': a different transfer holds that key, which no retry can explain: an error.
+ */
+export function transferRetry(err: unknown): 'exists' | 'key_reused' | null {
+  const text = errorText(err)
+  if (text.includes('ledger_transfer_exists')) return 'exists'
+  if (text.includes('ledger_transfer_key_reused')) return 'key_reused'
+  return null
 }
 
 export type WalletBalance = { balance: number; held: number }

@@ -1,6 +1,6 @@
 import { ApiError } from '../http/errors'
 import { errorText } from '../lib/d1-errors'
-import { isOverdraft, transferStatements, type Transfer } from './ledger'
+import { isOverdraft, transferRetry, transferStatements, type Transfer } from './ledger'
 import { paymentCommitted } from './notify'
 import { canTransition, type Payment, type PaymentStatus, type Purposes } from './purposes'
 
@@ -90,12 +90,14 @@ export async function transition(
   return next
 }
 
-/** The guard's NOT NULL or primary key, or a transfer already posted: someone else went first. */
-const TRANSITION_TAKEN =
-  /payment_transitions\.(from_status|payment_id)|ledger_transfers\.dedupe_key/
+/**
+ * The guard's NOT NULL or primary key, or the same transfer already posted: someone else went
+ * first. A different transfer under one of our keys is not a race; it stays an error.
+ */
+const TRANSITION_TAKEN = /payment_transitions\.(from_status|payment_id)/
 
 function isTransitionConflict(err: unknown): boolean {
-  return TRANSITION_TAKEN.test(errorText(err))
+  return TRANSITION_TAKEN.test(errorText(err)) || transferRetry(err) === 'exists'
 }
 
 async function afterCommit(

@@ -73,6 +73,20 @@ describe('schema drift', () => {
     expect(compared).toBeGreaterThanOrEqual(10)
   })
 
+  it('the ledger is append-only in the database, and schema.sql has its triggers', async () => {
+    const triggers = (await dumpSchema(env.DB)).filter((s) =>
+      /^CREATE TRIGGER `ledger_transfers_/.test(s),
+    )
+    const names = triggers.map((s) => /^CREATE TRIGGER `(\w+)`/.exec(s)?.[1])
+    expect(names).toEqual([
+      'ledger_transfers_no_delete',
+      'ledger_transfers_no_update',
+      'ledger_transfers_retry',
+    ])
+    const file = parseSchemaFile(env.SCHEMA_SQL)
+    for (const trigger of triggers) expect(file).toContain(trigger)
+  })
+
   it('every plain table in the database is declared in drizzle', async () => {
     const statements = await dumpSchema(env.DB)
     const plainTables = statements

@@ -3,7 +3,7 @@ import { AlipayGatewayError, callAlipay, isSuccess } from '../../alipay/gateway'
 import { yuan } from '../../alipay/protocol'
 import { captureTransfer, fundsOf, holdTransfer } from '../funds'
 import { expireIfDue } from '../intents'
-import { accounts, isDuplicateTransfer, transferStatements } from '../ledger'
+import { accounts, transferRetry, transferStatements } from '../ledger'
 import type { Payment, Purposes } from '../purposes'
 import { findPayment } from '../store'
 import { transition, TransitionConflict } from '../transitions'
@@ -100,7 +100,7 @@ async function refundLateMoney(
       endTradeStatement(env.DB, trade.out_trade_no, 'refunded', tradeNo, now),
     ])
   } catch (err) {
-    if (!isDuplicateTransfer(err)) throw err
+    if (transferRetry(err) !== 'exists') throw err
   }
   console.log(JSON.stringify({ event: 'alipay_late_money_refunded', payment: payment.id, tradeNo }))
 }
