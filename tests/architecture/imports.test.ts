@@ -50,6 +50,11 @@ function resolve(files: Record<string, string>, from: string, spec: string): str
 const PAYMENTS_PUBLIC = ['/src/payments/index.ts', '/src/payments/receipt-verify.ts']
 
 const inFolder = (path: string, folder: string) => path.startsWith(`/src/${folder}/`)
+/** The shared layers under every capability: they import no capability, so none imports up. */
+const isLayer = (path: string) => /^\/src\/(http|lib|db)\//.test(path)
+const isCapability = (path: string) => /^\/src\/\w+\//.test(path) && !isLayer(path)
+/** The one way down into a capability: the HTTP middleware asks auth who the bearer is. */
+const PRINCIPAL = '/src/auth/principal.ts'
 const isRoutes = (path: string) => /^\/src\/\w+\/routes\.ts$/.test(path)
 
 /** Every broken rule, as "from -> to: why". */
@@ -71,6 +76,12 @@ export function violations(files: Record<string, string>): string[] {
       ['/src/app.ts', '/src/cron.ts', '/src/index.ts'].includes(e.from) || isRoutes(e.from)
     if (src && e.to === '/src/wiring.ts' && !edge) {
       say(e, 'only route files, the app and the cron import the wiring; pass what it holds on')
+    }
+    if (isLayer(e.from) && isCapability(e.to) && e.to !== PRINCIPAL) {
+      say(
+        e,
+        'http, lib and db sit under the capabilities: pass the value in, or use auth/principal',
+      )
     }
     if (src && e.sideEffect) say(e, 'no side-effect imports: import the value you use')
   }
@@ -106,6 +117,12 @@ describe('import boundaries', () => {
       ].join('\n'),
       '/src/deals/settlement.ts': "import { purposes } from '../wiring'",
       '/src/deals/purpose.ts': '',
+      '/src/auth/principal.ts': '',
+      '/src/auth/refresh.ts': '',
+      '/src/http/auth.ts': [
+        "import { authenticate } from '../auth/principal'",
+        "import { userSessionIsLive } from '../auth/refresh'",
+      ].join('\n'),
       '/tests/payments/x.test.ts': "import { toPayment } from '../../src/payments/store'",
       '/tests/deals/x.test.ts': "const { findPayment } = await import('../../src/payments/store')",
     }
@@ -114,6 +131,7 @@ describe('import boundaries', () => {
         '/src/deals/join.ts -> /src/deals/purpose.ts: no side-effect imports: import the value you use',
         '/src/deals/join.ts -> /src/payments/store.ts: outside payments, import src/payments/index.ts',
         '/src/deals/settlement.ts -> /src/wiring.ts: only route files, the app and the cron import the wiring; pass what it holds on',
+        '/src/http/auth.ts -> /src/auth/refresh.ts: http, lib and db sit under the capabilities: pass the value in, or use auth/principal',
         '/src/payments/store.ts -> /src/orders/purpose.ts: payments does not know its purposes: they come in as a parameter (src/wiring.ts)',
         '/tests/deals/x.test.ts -> /src/payments/store.ts: outside payments, import src/payments/index.ts',
       ].sort(),
