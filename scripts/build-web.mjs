@@ -6,6 +6,7 @@ import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } f
 import path from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { build } from 'esbuild'
+import { problemsPage } from './problems-page.mjs'
 
 const out = 'dist/web'
 const started = Date.now()
@@ -49,6 +50,8 @@ for (const [from, to] of Object.entries(pages)) {
   mkdirSync(path.dirname(path.join(out, to)), { recursive: true })
   cpSync(from, path.join(out, to))
 }
+mkdirSync(path.join(out, 'docs'), { recursive: true })
+writeFileSync(path.join(out, 'docs/problems.html'), await problemsPage())
 // /docs: Swagger UI from the Worker itself, so the reference renders with no network beyond it.
 const swagger = path.dirname(new URL(import.meta.resolve('swagger-ui-dist/package.json')).pathname)
 for (const file of ['swagger-ui-bundle.js', 'swagger-ui.css', 'favicon-32x32.png'])

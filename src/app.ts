@@ -1,11 +1,13 @@
 import { OpenAPIHono } from '@hono/zod-openapi'
+import type { Context } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import { requestId } from 'hono/request-id'
 import { bodyLimit } from 'hono/body-limit'
 import { TrieRouter } from 'hono/router/trie-router'
 import type { AppEnv } from './env'
 import { d1Session } from './http/d1-session'
-import { ApiError, problemResponse } from './http/errors'
+import { ApiError, type ProblemContext, problemResponse } from './http/errors'
+import { detectLanguage, languageOf } from './http/language'
 import { corsFromConfig } from './http/cors'
 import { validationHook } from './http/validation'
 import { healthRoutes } from './health/routes'
@@ -26,6 +28,7 @@ export function createApp() {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
 
   app.use(requestId({ headerName: 'x-request-id' }))
+  app.use(detectLanguage)
   // Every request's queries run in one D1 session (read replicas; x-d1-bookmark in and out).
   app.use(d1Session)
   app.use(async function accessLog(c, next) {
@@ -87,6 +90,12 @@ export function createApp() {
   })
   // /docs is a static page (web/docs): Swagger UI served from this Worker, no CDN.
 
+  const problemContext = (c: Context<AppEnv>): ProblemContext => ({
+    requestId: c.var.requestId,
+    language: languageOf(c.var.language),
+    baseUrl: c.env?.PUBLIC_BASE_URL,
+  })
+
   const methodsByPath = new TrieRouter<string>()
   app.notFound((c) => {
     if (methodsByPath.match('GET', '/__init__')[0].length === 0 && app.routes.length > 0) {
@@ -101,24 +110,24 @@ export function createApp() {
         {},
         { allow: allowed.join(', ') },
       )
-      return problemResponse(err, c.var.requestId)
+      return problemResponse(err, problemContext(c))
     }
     return problemResponse(
       new ApiError('not_found', `No route for ${c.req.method} ${c.req.path}`),
-      c.var.requestId,
+      problemContext(c),
     )
   })
 
   app.onError((err, c) => {
-    if (err instanceof ApiError) return problemResponse(err, c.var.requestId)
+    if (err instanceof ApiError) return problemResponse(err, problemContext(c))
     if (err instanceof HTTPException) {
       if (err.status === 400)
-        return problemResponse(new ApiError('malformed_json', err.message), c.var.requestId)
+        return problemResponse(new ApiError('malformed_json', err.message), problemContext(c))
       if (err.status === 413)
-        return problemResponse(new ApiError('payload_too_large', err.message), c.var.requestId)
+        return problemResponse(new ApiError('payload_too_large', err.message), problemContext(c))
       if (err.status === 401)
-        return problemResponse(new ApiError('unauthorized', err.message), c.var.requestId)
-      return problemResponse(new ApiError('bad_request', err.message), c.var.requestId)
+        return problemResponse(new ApiError('unauthorized', err.message), problemContext(c))
+      return problemResponse(new ApiError('bad_request', err.message), problemContext(c))
     }
     console.error(
       JSON.stringify({
@@ -129,7 +138,7 @@ export function createApp() {
     )
     return problemResponse(
       new ApiError('internal_error', 'Something went wrong on our side'),
-      c.var.requestId,
+      problemContext(c),
     )
   })
 

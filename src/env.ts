@@ -7,5 +7,5 @@ export type Principal =
 
 export type AppEnv = {
   Bindings: Env
-  Variables: RequestIdVariables & { principal: Principal | null }
+  Variables: RequestIdVariables & { principal: Principal | null; language: string }
 }

@@ -1,4 +1,11 @@
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
+import {
+  DEFAULT_LANGUAGE,
+  ERROR_TEXT,
+  FIELD_MESSAGES_ZH,
+  type Language,
+  specificDetail,
+} from './error-text'
 
 /**
  * The closed set of machine-readable error codes and the HTTP status each maps to.
@@ -79,9 +86,16 @@ export type ErrorCode = keyof typeof ERROR_STATUS
 
 export type FieldError = { path: string; message: string }
 
-/** Thrown anywhere; rendered once, by the app's onError, as application/problem+json. */
+/** Text an error carries for one language beyond the table (error-text.ts), e.g. zod's issues. */
+export type LocalizedText = { detail?: string; errors?: FieldError[] }
+
+/**
+ * Thrown anywhere; rendered once, by the app's onError, as application/problem+json in the
+ * request's language. `detail` is English and specific to where it is thrown.
+ */
 export class ApiError extends Error {
   readonly status: ContentfulStatusCode
+  readonly localized: Partial<Record<Language, LocalizedText>> = {}
   constructor(
     readonly code: ErrorCode,
     readonly detail?: string,
@@ -91,42 +105,62 @@ export class ApiError extends Error {
     super(detail ?? code)
     this.status = ERROR_STATUS[code]
   }
-}
 
-const TITLES: Partial<Record<number, string>> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  402: 'Payment Required',
-  403: 'Forbidden',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
-  409: 'Conflict',
-  413: 'Content Too Large',
-  415: 'Unsupported Media Type',
-  422: 'Unprocessable Content',
-  423: 'Locked',
-  426: 'Upgrade Required',
-  429: 'Too Many Requests',
-  500: 'Internal Server Error',
-  502: 'Bad Gateway',
-  503: 'Service Unavailable',
-}
-
-export function problemBody(err: ApiError, requestId?: string) {
-  return {
-    type: `https://tvpay.example/problems/${err.code}`,
-    title: TITLES[err.status] ?? 'Error',
-    status: err.status,
-    code: err.code,
-    ...(err.detail ? { detail: err.detail } : {}),
-    ...err.extra,
-    ...(requestId ? { request_id: requestId } : {}),
+  /** Adds the detail (and field errors) for another language. */
+  in(language: Language, text: LocalizedText): this {
+    this.localized[language] = text
+    return this
   }
 }
 
-export function problemResponse(err: ApiError, requestId?: string): Response {
+export type ProblemContext = {
+  requestId?: string
+  language?: Language
+  /** PUBLIC_BASE_URL: problem `type` URIs point at its /docs/problems page. */
+  baseUrl?: string
+}
+
+export function problemType(code: ErrorCode, baseUrl = ''): string {
+  return `${baseUrl.trim().replace(/\/+$/, '')}/docs/problems#${code}`
+}
+
+export function problemBody(err: ApiError, ctx: ProblemContext = {}) {
+  const language = ctx.language ?? DEFAULT_LANGUAGE
+  const text = ERROR_TEXT[err.code][language]
+  const own = err.localized[language]
+  const detail =
+    own?.detail ??
+    (language === 'en' ? err.detail : undefined) ??
+    specificDetail(err.code, language, err.extra) ??
+    text.detail
+  const errors = own?.errors ?? localizedFieldErrors(err.extra.errors, language)
+  return {
+    type: problemType(err.code, ctx.baseUrl),
+    title: text.title,
+    status: err.status,
+    code: err.code,
+    detail,
+    ...err.extra,
+    ...(errors ? { errors } : {}),
+    ...(ctx.requestId ? { request_id: ctx.requestId } : {}),
+  }
+}
+
+function localizedFieldErrors(errors: FieldError[] | undefined, language: Language) {
+  if (!errors || language === 'en') return errors
+  return errors.map((e) => ({ ...e, message: FIELD_MESSAGES_ZH[e.message] ?? e.message }))
+}
+
+/** The answer, in the request's language: Content-Language names it, Vary says it may differ. */
+export function problemResponse(err: ApiError, ctx: ProblemContext = {}): Response {
+  const language = ctx.language ?? DEFAULT_LANGUAGE
   const headers = new Headers(err.headers)
   headers.set('content-type', 'application/problem+json')
-  if (requestId) headers.set('x-request-id', requestId)
-  return new Response(JSON.stringify(problemBody(err, requestId)), { status: err.status, headers })
+  headers.set('content-language', language)
+  headers.append('vary', 'Accept-Language')
+  if (ctx.requestId) headers.set('x-request-id', ctx.requestId)
+  return new Response(JSON.stringify(problemBody(err, { ...ctx, language })), {
+    status: err.status,
+    headers,
+  })
 }

@@ -113,8 +113,8 @@ describe('POST /v1/auth/login', () => {
       })
       const { request_id: _r, ...body } = expectProblem(res, 401, 'invalid_credentials')
       expect(body).toEqual({
-        type: 'https://tvpay.example/problems/invalid_credentials',
-        title: 'Unauthorized',
+        type: 'https://tv.tvpay.test/docs/problems#invalid_credentials',
+        title: 'Invalid credentials',
         status: 401,
         code: 'invalid_credentials',
         detail: 'Phone number or password is incorrect',

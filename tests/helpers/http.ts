@@ -15,7 +15,9 @@ export async function call<T = any>(
     token?: string
   } = {},
 ): Promise<JsonResponse<T>> {
-  const headers: Record<string, string> = { ...opts.headers }
+  // English unless a test asks otherwise: the suite reads English details (zh-CN, the default
+  // for a request without Accept-Language, is covered by tests/http/languages.test.ts).
+  const headers: Record<string, string> = { 'accept-language': 'en', ...opts.headers }
   if (opts.token) headers.authorization = `Bearer ${opts.token}`
   let body = opts.rawBody
   if (opts.body !== undefined) {

@@ -66,7 +66,11 @@ export function messageFor(err: unknown): Message {
         en: 'Something went wrong on our side; retry soon',
         code: err.code,
       }
-    return { zh: '操作没有成功', en: err.detail || err.code, code: err.code }
+    // The API writes its detail in the browser's language (Accept-Language, zh-CN by default).
+    const detail = err.detail || err.code
+    if (/\p{Script=Han}/u.test(detail))
+      return { zh: detail, en: `Error: ${err.code}`, code: err.code }
+    return { zh: '操作没有成功', en: detail, code: err.code }
   }
   return {
     zh: '出了点问题，请重试',
