@@ -59,3 +59,6 @@ curl -s -X POST $BASE/v1/admin/products -H "authorization: Bearer $ADMIN" -H "$J
   -d '{"products":[{"sku":"X1","title":"测试","brand":"测试","price":{"amount":100,"currency":"CNY"},
        "category_slug":"no-such","stock":1}]}' | check '.code == "unknown_category"'
 curl -s "$BASE/v1/search/suggest?q=%27%20OR%201%3D1%20--" | check '.items | type == "array"'  # text, not SQL
+# Chinese first: title/detail follow Accept-Language (zh-CN when none); the code stays the same.
+curl -s "$BASE/v1/products/prd_nope" | check '.code == "not_found" and .title == "找不到"'
+curl -s "$BASE/v1/products/prd_nope" -H 'accept-language: en' | check '.title == "Not found"'
