@@ -103,7 +103,7 @@ export async function ticketFor(token: string): Promise<string> {
 export function upgrade(ticket: string | null, headers: Record<string, string> = {}) {
   const query = ticket === null ? '' : `?ticket=${encodeURIComponent(ticket)}`
   return SELF.fetch(`https://tvpay.test/v1/channel${query}`, {
-    headers: { upgrade: 'websocket', ...headers },
+    headers: { upgrade: 'websocket', 'accept-language': 'en', ...headers },
   })
 }
 
