@@ -8,7 +8,7 @@ import { loadavg } from 'node:os'
 import { after, before, describe, it } from 'node:test'
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
 import { back, focusOn, press } from './remote'
-import { PAYMENT_TTL_SECONDS, type Server, startServer } from './server'
+import { DEVICE_CODE_TTL_SECONDS, PAYMENT_TTL_SECONDS, type Server, startServer } from './server'
 
 const PORT = Number(process.env.E2E_PORT ?? 8710)
 const SHOTS = 'docs/screenshots'
@@ -23,6 +23,10 @@ let phoneContext: BrowserContext
 let tv: Page
 let phone: Page
 let pendingToExpire: { url: string; expiresAt: number } | null = null
+/** The code the phone approved in the first step: used, so the phone must refuse it again. */
+let usedPairingCode = ''
+/** A second TV left on its pairing screen until its code expires. */
+let expiringPairing: { page: Page; code: string; expiresAt: number } | null = null
 const results: Record<string, unknown> = {}
 
 async function api<T = any>(
@@ -134,6 +138,7 @@ describe('the TV and the phone, side by side', () => {
     const code = (await tv.textContent('#user-code'))!.trim()
     const link = await qrText(tv, '.pairing')
     assert.equal(link, `${server.base}/activate?user_code=${code}`)
+    usedPairingCode = code
     await shot(tv, 'tv-01-pairing')
 
     await phone.goto(link)
@@ -165,7 +170,18 @@ describe('the TV and the phone, side by side', () => {
     await shot(tv, 'tv-02-home')
   })
 
-  it('starts a payment that will expire; the paired page on the phone opens it by itself', async () => {
+  it('starts a payment and a pairing code that will expire; the phone opens the payment by itself', async () => {
+    // Another TV shows a pairing code nobody approves (DEVICE_CODE_TTL_SECONDS here).
+    const other = await browser.newContext({ viewport: { width: 1920, height: 1080 } })
+    await other.route(/^https?:\/\/(?!localhost)/, (r) => r.abort())
+    const page = await other.newPage()
+    await page.goto(`${server.base}/tv/?client_id=haier-tv`)
+    await page.waitForSelector('#user-code')
+    expiringPairing = {
+      page,
+      code: (await page.textContent('#user-code'))!.trim(),
+      expiresAt: Date.now() + DEVICE_CODE_TTL_SECONDS * 1000,
+    }
     await phoneListening()
     const device = (await stored(tv, 'tvpay.tv.tokens')).access_token as string
     const home = await api('/v1/home')
@@ -226,10 +242,15 @@ describe('the TV and the phone, side by side', () => {
         max_ms: sorted.at(-1),
       }
     }
-    const { suggestMs, suggestFetchMs } = await tv.evaluate(() => (window as any).__tvpay)
+    const { suggestMs, suggestFetchMs, suggestSources } = await tv.evaluate(
+      () => (window as any).__tvpay,
+    )
     const sorted = suggestMs as number[]
     results.suggest = percentiles(suggestMs)
-    // The request alone (fetch start to parsed answer): the rest is the page's thread and drawing.
+    // Where the answers came from: kept on the TV, prefetched when the key got focus, or asked.
+    results.suggest_sources = suggestSources
+    // The requests keypresses sent (fetch start to parsed answer): the rest is the page's thread,
+    // drawing, and answers that were on the TV or on their way already.
     results.suggest_request = percentiles(suggestFetchMs)
     results.load_average = loadavg()
     assert.ok(sorted.length >= 20, `suggestion timings recorded (${sorted.length})`)
@@ -339,18 +360,90 @@ describe('the TV and the phone, side by side', () => {
     await tv.waitForSelector('#receipt-verified', { timeout: 30_000 })
     await shot(tv, 'tv-11-bill-receipt')
     await press(tv, '#receipt-done')
+    await tv.waitForSelector('#rails')
+  })
+
+  it('pays an order with Alipay: the TV shows its QR beside the phone QR; the buyer pays in the sandbox', async () => {
+    await press(tv, '.rail-products .tile')
+    await tv.waitForSelector('#product-title')
+    await press(tv, '#buy')
+    await tv.waitForSelector('#pay-code')
+    const phoneUrl = await qrText(tv, '.pay-phone')
+    // The TV asked POST /v1/payments/{id}/alipay; the sandbox's precreate answered a qr_code.
+    await tv.waitForSelector('#alipay-slot:not([hidden]) [data-qr-text]', { timeout: 15_000 })
+    const qr = await qrText(tv, '#alipay-slot')
+    assert.ok(qr.startsWith(`${server.alipay}/qr/`), qr)
+    await shot(tv, 'tv-13-pay-alipay')
+    // The phone resting on its paid page opens this payment too; the person pays with Alipay.
+    await phone.waitForURL(phoneUrl, { timeout: 10_000 })
+    await phone.waitForSelector('#confirm')
+
+    // The buyer scans the QR code with "the Alipay app" and pays; the sandbox sends the signed
+    // notify to notify_url at once.
+    const res = await fetch(`${server.alipay}/sandbox/pay`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ qr_code: qr, notify: 'now' }),
+    })
+    assert.equal(res.status, 200, await res.clone().text())
+    const trade = await res.json()
+    assert.equal(trade.trade_status, 'TRADE_SUCCESS')
+
+    await tv.waitForSelector('#receipt-verified', { timeout: 30_000 })
+    assert.match((await tv.textContent('#receipt-title'))!, /付款成功/)
+    await shot(tv, 'tv-14-alipay-receipt')
+    // The phone's confirmation form gives way: the payment was settled elsewhere.
+    await phone.waitForSelector('text=已付款', { timeout: 10_000 })
+    assert.equal(await phone.locator('#confirm').count(), 0)
+    const paid = await fetch(`${server.alipay}/sandbox/trades/${trade.out_trade_no}`)
+    assert.equal((await paid.json()).notifies[0]?.answer, 'success')
+    results.alipay = 'paid in the sandbox; the notify answered success; the TV verified the receipt'
+    await press(tv, '#receipt-done')
+    await tv.waitForSelector('#rails')
   })
 })
 
 describe('bad input: every page says what happened, never a blank screen', () => {
-  it('a used pairing code', async () => {
+  it('a used pairing code, and one that was never given', async () => {
+    for (const code of [usedPairingCode, 'BCDF-GHJK']) {
+      const page = await phoneContext.newPage()
+      await page.goto(`${server.base}/activate?user_code=${code}`)
+      assert.equal(await page.inputValue('#f-user_code'), code)
+      await page.click('#approve')
+      await page.waitForSelector('.notice.error')
+      assert.match((await page.textContent('.notice.error'))!, /无效、已过期或已被使用/)
+      if (code === usedPairingCode) await shot(page, 'phone-04-code-used')
+      await page.close()
+    }
+  })
+
+  it('an expired pairing code: the TV says so and offers a new one; the phone refuses it', async () => {
+    const { page: tvPage, code, expiresAt } = expiringPairing!
+    const wait = expiresAt - Date.now() + 500
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait))
+    // The TV's next poll (every 5 s) is answered expired_token.
+    await tvPage.waitForSelector('#pair-status.error', { timeout: 15_000 })
+    assert.match((await tvPage.textContent('#pair-status'))!, /绑定码已过期/)
+    assert.equal(await tvPage.evaluate(() => document.activeElement?.id), 'pair-new-code')
+    // The dead code and its QR are struck out, so nobody scans them.
+    assert.equal(await tvPage.locator('.pair-body.dead').count(), 1)
+    await shot(tvPage, 'tv-15-pairing-expired')
+
     const page = await phoneContext.newPage()
-    await page.goto(`${server.base}/activate?user_code=BCDF-GHJK`)
+    await page.goto(`${server.base}/activate?user_code=${code}`)
     await page.click('#approve')
     await page.waitForSelector('.notice.error')
     assert.match((await page.textContent('.notice.error'))!, /无效、已过期或已被使用/)
-    await shot(page, 'phone-04-code-used')
     await page.close()
+
+    // Enter on "New code" gives a fresh code.
+    await tvPage.keyboard.press('Enter')
+    await tvPage.waitForFunction((old) => {
+      const shown = document.querySelector('#user-code')?.textContent?.trim()
+      return shown && shown !== old
+    }, code)
+    assert.equal(await tvPage.locator('.pair-body.dead').count(), 0)
+    await tvPage.context().close()
   })
 
   it('a bad pay link, and a payment of another person', async () => {

@@ -12,10 +12,22 @@ import { ACCESS_TOKEN_TTL_SECONDS, DEVICE_AUDIENCE, signAccessToken } from './to
 export const USER_CODE_ALPHABET = 'BCDFGHJKLMNPQRSTVWXZ'
 export const USER_CODE_LENGTH = 8
 export const DEVICE_CODE_TTL_SECONDS = 600
+
+/** How long a pairing code lives: DEVICE_CODE_TTL_SECONDS, or the var of that name (the e2e run). */
+export function deviceCodeTtlSeconds(env: { DEVICE_CODE_TTL_SECONDS?: string }): number {
+  const seconds = Number(env.DEVICE_CODE_TTL_SECONDS ?? DEVICE_CODE_TTL_SECONDS)
+  return Number.isInteger(seconds) && seconds > 0 ? seconds : DEVICE_CODE_TTL_SECONDS
+}
 export const POLL_INTERVAL_SECONDS = 5
 export const SLOW_DOWN_STEP_SECONDS = 5
 
-type PairingEnv = { DB: D1Database; JWT_KEYS: string; JWT_ISSUER: string; PUBLIC_BASE_URL: string }
+type PairingEnv = {
+  DB: D1Database
+  JWT_KEYS: string
+  JWT_ISSUER: string
+  PUBLIC_BASE_URL: string
+  DEVICE_CODE_TTL_SECONDS?: string
+}
 
 /** Uniform over the alphabet: bytes ≥ 240 (12 × 20) are rejected rather than folded (no modulo bias). */
 export function generateUserCode(): string {
@@ -57,7 +69,8 @@ export async function startDeviceAuthorization(
   if (!client) throw new OAuthError('invalid_client', 'Unknown client_id')
   const deviceCode = randomSecret(32)
   const deviceCodeHash = await sha256Hex(deviceCode)
-  const expiresAt = now + DEVICE_CODE_TTL_SECONDS * 1000
+  const ttlSeconds = deviceCodeTtlSeconds(env)
+  const expiresAt = now + ttlSeconds * 1000
   // A pending user_code must be unique; on the rare collision draw again.
   for (let attempt = 0; attempt < 5; attempt++) {
     const userCode = generateUserCode()
@@ -86,7 +99,7 @@ export async function startDeviceAuthorization(
         user_code: shown,
         verification_uri: uri,
         verification_uri_complete: `${uri}?user_code=${shown}`,
-        expires_in: DEVICE_CODE_TTL_SECONDS,
+        expires_in: ttlSeconds,
         interval: POLL_INTERVAL_SECONDS,
       }
     }

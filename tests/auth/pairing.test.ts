@@ -1,6 +1,8 @@
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import {
+  DEVICE_CODE_TTL_SECONDS,
+  deviceCodeTtlSeconds,
   formatUserCode,
   generateUserCode,
   normalizeUserCode,
@@ -57,6 +59,16 @@ describe('user codes', () => {
       expect(normalizeUserCode(input)).toBe('BCDFGHJK')
     for (const input of ['BCDF-GHJA', 'BCDF-GHJ', 'BCDF-GHJKL', '1234-5678', ''])
       expect(normalizeUserCode(input)).toBeNull()
+  })
+})
+
+describe('pairing code lifetime', () => {
+  it('is 10 minutes unless DEVICE_CODE_TTL_SECONDS says otherwise (a whole positive number)', () => {
+    expect(DEVICE_CODE_TTL_SECONDS).toBe(600)
+    expect(deviceCodeTtlSeconds({})).toBe(600)
+    expect(deviceCodeTtlSeconds({ DEVICE_CODE_TTL_SECONDS: '60' })).toBe(60)
+    for (const bad of ['', '0', '-5', '1.5', 'ten'])
+      expect(deviceCodeTtlSeconds({ DEVICE_CODE_TTL_SECONDS: bad })).toBe(600)
   })
 })
 

@@ -72,6 +72,7 @@ export function pairingScreen(opts: {
       return
     }
     if (!alive) return
+    body.classList.remove('dead')
     const left = h('span', {
       id: 'pair-expires',
       text: countdown(new Date(Date.now() + started.expires_in * 1000).toISOString()),
@@ -133,6 +134,7 @@ export function pairingScreen(opts: {
           status.textContent = '网络中断，正在重试… Network lost, retrying…'
         } else {
           stop()
+          body.classList.add('dead')
           const m = err.code === 'invalid_grant' ? text('expired_token') : messageFor(err)
           status.className = 'status error'
           status.textContent = `${m.zh} ${m.en}`
