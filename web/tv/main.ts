@@ -13,7 +13,7 @@ import { pairingScreen } from './screens/pairing'
 import { payScreen } from './screens/pay'
 import { productScreen } from './screens/product'
 import { lastKey, searchScreen } from './screens/search'
-import { suggestFetchTimes, suggestTimes } from './suggest'
+import { suggestFetchTimes, suggestSources, suggestTimes } from './suggest'
 import { fitStage, toast } from './ui'
 
 // The reference TV app. Arrow keys, Enter and Back only; everything it knows comes from the
@@ -22,6 +22,7 @@ import { fitStage, toast } from './ui'
 const metrics = {
   suggestMs: suggestTimes,
   suggestFetchMs: suggestFetchTimes,
+  suggestSources,
   homeReadyMs: 0,
   homeInteractiveAt: 0,
 }

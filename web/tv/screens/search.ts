@@ -36,6 +36,12 @@ export function searchScreen(go: {
   const hint = h('p', { class: 'hint', id: 'search-hint' })
   const results = h('div', { class: 'suggestions lrud-container', id: 'suggestions' })
   const keypad = h('div', { class: 'keypad lrud-container', id: 'keypad' })
+  /** The query each keypad key would make if pressed now (Clear makes none worth asking). */
+  const wouldMake = new Map<Element, () => string>()
+  keypad.addEventListener('focusin', (e) => {
+    const next = wouldMake.get(e.target as Element)
+    if (next) suggester.prefetch(next(), mode)
+  })
   const modes = h(
     'div',
     { class: 'modes lrud-container' },
@@ -66,24 +72,35 @@ export function searchScreen(go: {
       mode === 'text'
         ? '输入拼音或首字母，如 xmds = 小米电视 · Pinyin or initials'
         : '按数字键，如 9426 = xiao · Phone keypad digits'
+    wouldMake.clear()
+    const key = (
+      label: string | Node[],
+      next: () => string,
+      opts: Parameters<typeof button>[2],
+    ) => {
+      const b = button(label, () => setQuery(next()), opts)
+      wouldMake.set(b, () => next().slice(0, 32))
+      return b
+    }
     const keys =
       mode === 'text'
-        ? ABC.map((c) => button(c, () => setQuery(q + c), { class: 'key', id: `key-${c}` }))
+        ? ABC.map((c) => key(c, () => q + c, { class: 'key', id: `key-${c}` }))
         : T9.map(([d, letters]) =>
-            button([h('b', { text: d }), h('small', { text: letters })], () => setQuery(q + d), {
+            key([h('b', { text: d }), h('small', { text: letters })], () => q + d, {
               class: 'key t9',
               id: `key-${d}`,
               aria: d,
             }),
           )
+    const spaceOr0 = mode === 't9' ? '0' : ' '
     replace(
       keypad,
       ...keys,
-      button(mode === 't9' ? '0' : '空格', () => setQuery(q + (mode === 't9' ? '0' : ' ')), {
+      key(mode === 't9' ? '0' : '空格', () => q + spaceOr0, {
         class: 'key',
         id: 'key-space-or-0',
       }),
-      button('⌫ 删除', () => setQuery(q.slice(0, -1)), { class: 'key wide', id: 'key-delete' }),
+      key('⌫ 删除', () => q.slice(0, -1), { class: 'key wide', id: 'key-delete' }),
       button('清空', () => setQuery(''), { class: 'key wide', id: 'key-clear' }),
     )
     keypad.className = `keypad lrud-container ${mode}`
