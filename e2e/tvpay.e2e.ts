@@ -231,6 +231,17 @@ describe('the TV and the phone, side by side', () => {
     await tv.waitForFunction(() =>
       /海尔/.test(document.querySelector('#suggestions')?.textContent ?? ''),
     )
+    // Delete, then `r` again: `haier`'s answer is kept on the TV, so the second `haier` sends no
+    // request (the Delete's `haie` was asked already, or prefetched when focus reached Delete).
+    const sources = () => tv.evaluate(() => ({ ...(window as any).__tvpay.suggestSources }))
+    await press(tv, '#key-delete')
+    await tv.waitForFunction(() => document.querySelector('#query')?.textContent === 'haie')
+    const before = await sources()
+    await press(tv, '#key-r')
+    await tv.waitForFunction(() => document.querySelector('#query')?.textContent === 'haier')
+    await tv.waitForFunction((n) => (window as any).__tvpay.suggestSources.kept > n, before.kept)
+    assert.equal((await sources()).asked, before.asked, 'no request for a kept answer')
+    assert.match((await tv.textContent('#suggestions'))!, /海尔/)
     const percentiles = (times: number[]) => {
       const sorted = [...times].sort((a, b) => a - b)
       const pick = (p: number) =>
@@ -392,9 +403,20 @@ describe('the TV and the phone, side by side', () => {
     await tv.waitForSelector('#receipt-verified', { timeout: 30_000 })
     assert.match((await tv.textContent('#receipt-title'))!, /付款成功/)
     await shot(tv, 'tv-14-alipay-receipt')
-    // The phone's confirmation form gives way: the payment was settled elsewhere.
-    await phone.waitForSelector('text=已付款', { timeout: 10_000 })
+    // The phone's confirmation form gives way: the order is paid, and asks where it goes (an
+    // Alipay payment carries no shipping address); the one saved last time is filled in.
+    await phone.waitForSelector('#address-form', { timeout: 10_000 })
+    assert.match((await phone.textContent('h1'))!, /已付款/)
     assert.equal(await phone.locator('#confirm').count(), 0)
+    assert.equal(await phone.inputValue('#f-addr-line1'), '世纪大道 100 号')
+    await shot(phone, 'phone-08-alipay-paid-address')
+    await phone.click('#save-address')
+    await phone.waitForSelector('text=收货地址已保存')
+    const token = (await stored(phone, 'tvpay.phone')).access_token as string
+    const payment = await api(`/v1/payments/${new URL(phoneUrl).pathname.split('/')[2]}`, { token })
+    const { order } = await api(`/v1/orders/${payment.purpose.id}`, { token })
+    assert.equal(order.status, 'paid')
+    assert.equal(order.shipping_address?.line1, '世纪大道 100 号')
     const paid = await fetch(`${server.alipay}/sandbox/trades/${trade.out_trade_no}`)
     assert.equal((await paid.json()).notifies[0]?.answer, 'success')
     results.alipay = 'paid in the sandbox; the notify answered success; the TV verified the receipt'
@@ -493,6 +515,24 @@ describe('bad input: every page says what happened, never a blank screen', () =>
     assert.match((await tv.textContent('.pairing .why'))!, /解除绑定/)
     await tv.waitForSelector('#user-code')
     await shot(tv, 'tv-12-unpaired')
+  })
+})
+
+describe('the API reference at /docs', () => {
+  it('renders with no network beyond the Worker (no CDN asked)', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
+    const outside: string[] = []
+    await context.route(/^https?:\/\/(?!localhost)/, (r) => {
+      outside.push(r.request().url())
+      return r.abort()
+    })
+    const page = await context.newPage()
+    await page.goto(`${server.base}/docs`)
+    await page.waitForSelector('.opblock', { timeout: 30_000 })
+    assert.ok((await page.locator('.opblock').count()) > 10, 'the operations are listed')
+    assert.match((await page.textContent('.info .title'))!, /tvpay/i)
+    assert.deepEqual(outside, [])
+    await context.close()
   })
 })
 

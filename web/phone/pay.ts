@@ -1,6 +1,6 @@
 import './phone.css'
 import { ApiProblem, idempotencyKey } from '../shared/api'
-import { h } from '../shared/dom'
+import { h, replace } from '../shared/dom'
 import { countdown, yuan } from '../shared/format'
 import type { Words } from '../shared/messages'
 import type { Bill, Device, List, Order, Payment } from '../shared/types'
@@ -38,8 +38,11 @@ const paymentId = decodeURIComponent(location.pathname.split('/')[2] ?? '')
 const codeInLink = new URLSearchParams(location.search).get('code')
 const ADDRESS_KEY = 'tvpay.address'
 
-/** `confirming` while the form for this payment is up: nothing may navigate away from it then. */
-let state: 'loading' | 'confirming' | 'settled' = 'loading'
+/**
+ * `confirming` while the form for this payment is up, `addressing` while a paid order asks where it
+ * goes: nothing may navigate away from either.
+ */
+let state: 'loading' | 'confirming' | 'addressing' | 'settled' = 'loading'
 let follow: HTMLElement | null = null
 
 const PURPOSE: Record<Payment['purpose']['type'], string> = {
@@ -63,18 +66,23 @@ function start() {
 
 function listen() {
   if (follow) return
-  follow = openRequestedPayments((p) => p.id !== paymentId && state !== 'confirming')
+  follow = openRequestedPayments(
+    (p) => p.id !== paymentId && state !== 'confirming' && state !== 'addressing',
+  )
   const ch = householdChannel()
   ch?.on('payment.updated', (msg) => {
     const p = pushedPayment(msg)
     if (!p || p.id !== paymentId || state !== 'confirming') return
     const ended = endedWords(p)
-    if (ended) settled(ended.title, ended.words)
+    if (!ended) return
+    state = 'settled'
+    void showEnded(p, ended)
   })
   // While this payment waits for the PIN, a newer one from a TV is offered, not opened.
   ch?.on('payment.requested', (msg) => {
     const p = pushedPayment(msg)
-    if (!p || p.id === paymentId || state !== 'confirming' || !awaitsConfirmation(p)) return
+    if (!p || p.id === paymentId || !awaitsConfirmation(p)) return
+    if (state !== 'confirming' && state !== 'addressing') return
     document.getElementById('newer')?.remove()
     app.prepend(
       h(
@@ -91,6 +99,79 @@ function listen() {
 function settled(title: string, words: Words, ...extra: Node[]) {
   state = 'settled'
   deadEnd(title, words, ...extra, ...(follow ? [follow] : []))
+}
+
+/** The payment is paid (here or elsewhere): good news, not an error; maybe an address to give. */
+function alreadyPaid(title: string, words: Words, address: HTMLElement | null) {
+  state = address ? 'addressing' : 'settled'
+  page(title, null, notice('ok', words), ...(address ? [address] : []), ...(follow ? [follow] : []))
+}
+
+/** How an ended payment is shown: paid ones with the address form an Alipay order may need. */
+async function showEnded(p: Payment, ended: { title: string; words: Words }) {
+  if (p.status === 'succeeded' || p.status === 'requires_capture')
+    return alreadyPaid(ended.title, ended.words, await addressForm(p))
+  settled(ended.title, ended.words)
+}
+
+/**
+ * An order paid without this phone (Alipay on the TV) has no shipping address yet: the phone that
+ * shows it paid asks where it goes (PUT /v1/orders/{id}/shipping-address). Null otherwise.
+ */
+async function addressForm(p: Payment): Promise<HTMLElement | null> {
+  if (p.status !== 'succeeded' || p.purpose.type !== 'order') return null
+  const orderId = p.purpose.id
+  try {
+    const { order } = await phone.call<{ order: Order }>(`/v1/orders/${orderId}`)
+    if (order.status !== 'paid' || order.shipping_address) return null
+  } catch {
+    return null
+  }
+  const address = addressFields()
+  const box = h('div', { class: 'messages', id: 'address-messages' })
+  const form: HTMLFormElement = h(
+    'form',
+    {
+      attrs: { id: 'address-form' },
+      on: {
+        submit: (e) => {
+          e.preventDefault()
+          const shipping = address.read()
+          void busy(form, box, async () => {
+            await phone.call(`/v1/orders/${orderId}/shipping-address`, {
+              method: 'PUT',
+              body: shipping,
+            })
+            localStorage.setItem(ADDRESS_KEY, JSON.stringify(shipping))
+            state = 'settled'
+            replace(
+              form,
+              notice('ok', {
+                zh: '收货地址已保存，订单会寄到这里。',
+                en: 'Address saved: the order ships there.',
+              }),
+            )
+          })
+        },
+      },
+    },
+    notice('info', {
+      zh: '这笔订单已在电视上付款（支付宝），请填写收货地址。',
+      en: 'This order was paid on the TV (Alipay): where should it go?',
+    }),
+    address.el,
+    box,
+    h(
+      'div',
+      { class: 'actions' },
+      h('button', {
+        class: 'primary',
+        attrs: { type: 'submit', id: 'save-address' },
+        text: '保存收货地址 Save address',
+      }),
+    ),
+  )
+  return form
 }
 
 async function load() {
@@ -117,7 +198,7 @@ async function load() {
     })
   }
   const ended = endedWords(payment)
-  if (ended) return settled(ended.title, ended.words)
+  if (ended) return showEnded(payment, ended)
 
   const [me, wallet, methods, devices, what] = await Promise.all([
     phone.call<Me>('/v1/me'),

@@ -82,6 +82,7 @@ export type Order = {
   status: string
   items: { product_id: string; title: string; unit_price: Money; quantity: number }[]
   total: Money
+  shipping_address?: Record<string, string> | null
 }
 
 export type HomeRail =
