@@ -3,9 +3,17 @@ import type { Page } from 'playwright-core'
 /**
  * A remote control for Playwright: arrow keys, Enter and Back (Escape) only. `focusOn` walks the
  * focus to an element by pressing arrows toward it (vertical first, then horizontal), exactly as a
- * person would; it never clicks and never calls .focus().
+ * person would; it never clicks and never calls .focus(). By default keys go as fast as the test
+ * can send them; `paceMs` waits that long before each key, as a person's thumb does.
  */
-export async function focusOn(page: Page, selector: string, maxPresses = 40): Promise<void> {
+export type Pace = { paceMs?: number }
+
+export async function focusOn(
+  page: Page,
+  selector: string,
+  { paceMs = 0 }: Pace = {},
+  maxPresses = 40,
+): Promise<void> {
   for (let i = 0; i < maxPresses; i++) {
     const step = await page.evaluate((sel) => {
       const target = document.querySelector(sel)
@@ -27,14 +35,16 @@ export async function focusOn(page: Page, selector: string, maxPresses = 40): Pr
     }, selector)
     if (step === 'done') return
     if (step === 'missing') throw new Error(`no element ${selector} on the TV screen`)
+    if (paceMs) await page.waitForTimeout(paceMs)
     await page.keyboard.press(step)
   }
   const at = await page.evaluate(() => document.activeElement?.id)
   throw new Error(`could not reach ${selector} with arrow keys (focus is on #${at})`)
 }
 
-export async function press(page: Page, selector: string) {
-  await focusOn(page, selector)
+export async function press(page: Page, selector: string, pace: Pace = {}) {
+  await focusOn(page, selector, pace)
+  if (pace.paceMs) await page.waitForTimeout(pace.paceMs)
   await page.keyboard.press('Enter')
 }
 

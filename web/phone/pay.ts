@@ -43,6 +43,8 @@ const ADDRESS_KEY = 'tvpay.address'
  * goes: nothing may navigate away from either.
  */
 let state: 'loading' | 'confirming' | 'addressing' | 'settled' = 'loading'
+/** Bumped by every outcome page, so an outcome drawn after an await never covers a newer one. */
+let outcomes = 0
 let follow: HTMLElement | null = null
 
 const PURPOSE: Record<Payment['purpose']['type'], string> = {
@@ -107,10 +109,17 @@ function alreadyPaid(title: string, words: Words, address: HTMLElement | null) {
   page(title, null, notice('ok', words), ...(address ? [address] : []), ...(follow ? [follow] : []))
 }
 
-/** How an ended payment is shown: paid ones with the address form an Alipay order may need. */
+/**
+ * How an ended payment is shown: paid ones with the address form an Alipay order may need. The
+ * phone's own confirm answering meanwhile (its "paid" page) wins over this one.
+ */
 async function showEnded(p: Payment, ended: { title: string; words: Words }) {
-  if (p.status === 'succeeded' || p.status === 'requires_capture')
-    return alreadyPaid(ended.title, ended.words, await addressForm(p))
+  const at = ++outcomes
+  if (p.status === 'succeeded' || p.status === 'requires_capture') {
+    const address = await addressForm(p)
+    if (at === outcomes) alreadyPaid(ended.title, ended.words, address)
+    return
+  }
   settled(ended.title, ended.words)
 }
 
@@ -494,6 +503,7 @@ function addressFields() {
 
 function paid(p: Payment) {
   state = 'settled'
+  outcomes++
   const held = p.status === 'requires_capture'
   page(
     held ? '已冻结 Funds held' : '付款成功 Paid',
