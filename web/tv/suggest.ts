@@ -30,9 +30,10 @@ type Entry = { items: Promise<Suggestion[]>; at: number; ctl: AbortController; s
  *
  * On a remote a key is reached before it is pressed: when focus lands on a key, the answer for
  * the query that key would make is asked for already (`prefetch`), so pressing OK usually finds
- * it here or on its way. Only the prefetch for the focused key stays in flight: moving on aborts
- * it, so passing over keys never queues requests ahead of a real keypress. Answers are kept a
- * minute, per mode and query, at most 200.
+ * it here or on its way. At most one prefetch is in flight: focus moving on while it is replaces
+ * the next one to ask, so arrows held down never queue requests ahead of a real keypress (a busy
+ * server sees at most one more request per TV). Answers are kept a minute, per mode and query,
+ * at most 200: Delete, a word typed again, or a prefix already seen cost no request.
  *
  * An answer is drawn only if it is for the latest keypress: a slow stale answer never replaces a
  * fresh one, whatever order they arrive in.
@@ -40,9 +41,9 @@ type Entry = { items: Promise<Suggestion[]>; at: number; ctl: AbortController; s
 export class Suggester {
   private seq = 0
   private readonly kept = new Map<string, Entry>()
-  /** The key of the request for the latest keypress, and of the focused key's prefetch. */
-  private wanted: string | null = null
-  private prefetching: string | null = null
+  /** The prefetch on its way (at most one), and the one the focused key wants next. */
+  private inFlight: Entry | null = null
+  private next: { key: string; q: string; mode: Mode } | null = null
 
   constructor(
     private readonly show: (items: Suggestion[], q: string) => void,
@@ -53,14 +54,11 @@ export class Suggester {
   type(q: string, mode: Mode, pressedAt = performance.now()) {
     const seq = ++this.seq
     if (q === '') {
-      this.wanted = null
       this.show([], q)
       return
     }
     const key = keyOf(q, mode)
-    const previous = this.wanted
-    this.wanted = key
-    if (previous && previous !== key && previous !== this.prefetching) this.abortIfPending(previous)
+    if (this.next?.key === key) this.next = null
     const kept = this.lookup(key)
     const source = !kept ? 'asked' : kept.settled ? 'kept' : 'prefetched'
     void this.draw(seq, q, kept ?? this.ask(key, q, mode), pressedAt, source)
@@ -68,11 +66,22 @@ export class Suggester {
 
   /** Focus is on a key that would make `q`: ask for its answer before it is pressed. */
   prefetch(q: string, mode: Mode) {
-    const key = q === '' ? null : keyOf(q, mode)
-    const previous = this.prefetching
-    this.prefetching = key
-    if (previous && previous !== key && previous !== this.wanted) this.abortIfPending(previous)
-    if (key && !this.lookup(key)) this.ask(key, q, mode, false)
+    const key = keyOf(q, mode)
+    this.next = q === '' || this.lookup(key) ? null : { key, q, mode }
+    this.pump()
+  }
+
+  private pump() {
+    if (this.inFlight || !this.next) return
+    const { key, q, mode } = this.next
+    this.next = null
+    const entry = this.ask(key, q, mode)
+    this.inFlight = entry
+    const done = () => {
+      if (this.inFlight === entry) this.inFlight = null
+      this.pump()
+    }
+    entry.items.then(done, done)
   }
 
   private async draw(
@@ -91,21 +100,12 @@ export class Suggester {
       this.show(items, q)
       requestAnimationFrame(() => suggestTimes.push(performance.now() - pressedAt))
     } catch (err) {
-      if (seq !== this.seq) return
-      // The keypress's own answer was aborted as a prefetch a moment before: ask again.
-      if ((err as Error).name === 'AbortError') return this.retry(seq, q, pressedAt)
+      if (seq !== this.seq || (err as Error).name === 'AbortError') return
       this.failed(err)
     }
   }
 
-  private retry(seq: number, q: string, pressedAt: number) {
-    const key = this.wanted
-    if (!key) return
-    const mode = key.startsWith('t9:') ? 't9' : 'text'
-    void this.draw(seq, q, this.lookup(key) ?? this.ask(key, q, mode), pressedAt, 'asked')
-  }
-
-  private ask(key: string, q: string, mode: Mode, awaited = true): Entry {
+  private ask(key: string, q: string, mode: Mode): Entry {
     const ctl = new AbortController()
     const params = new URLSearchParams({ q, limit: '8' })
     if (mode === 't9') params.set('mode', 't9')
@@ -118,12 +118,11 @@ export class Suggester {
         return answer.items
       },
       (err) => {
+        // A failed answer is not kept: the next keypress for it asks again.
         if (this.kept.get(key) === entry) this.kept.delete(key)
         throw err
       },
     )
-    // A prefetch nobody awaits yet must not surface as an unhandled rejection.
-    if (!awaited) entry.items.catch(() => {})
     this.kept.set(key, entry)
     if (this.kept.size > KEEP_MAX) this.kept.delete(this.kept.keys().next().value as string)
     return entry
@@ -139,17 +138,11 @@ export class Suggester {
     return entry
   }
 
-  private abortIfPending(key: string) {
-    const entry = this.kept.get(key)
-    if (entry && !entry.settled) {
-      this.kept.delete(key)
-      entry.ctl.abort()
-    }
-  }
-
+  /** The screen is gone: nothing more is drawn, nothing in flight is waited for. */
   dispose() {
     for (const entry of this.kept.values()) if (!entry.settled) entry.ctl.abort()
     this.kept.clear()
+    this.next = null
     this.seq++
   }
 }
