@@ -6,7 +6,9 @@
 //   --quick          fewer requests (a smoke run; figures are noisier)
 //   --rounds <n>     ABBA rounds per connection level (default 3)
 // The household channel (bench/channel.ts) runs after the HTTP scenarios when --only is absent or
-// matches "channel"; `--only channel` runs it alone (no catalog database needed).
+// matches "channel"; `--only channel` runs it alone (no catalog database needed). The hot deal
+// (bench/hot-deal.ts: 200 joiners on one deal, a sell-out, 10,000 holds settled through the
+// queue) likewise: `--only 'hot deal'` runs it alone.
 import { writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { parseArgs } from 'node:util'
@@ -19,6 +21,13 @@ import {
   runChannelBench,
 } from './channel'
 import { BENCH_PRODUCTS, RESULTS_FILE } from './config'
+import {
+  formatHotDeal,
+  HOT_DEAL_PLAN,
+  HOT_DEAL_QUICK,
+  type HotDealResult,
+  runHotDealBench,
+} from './hot-deal'
 import { ensureBenchData } from './data'
 import { Connections } from './http'
 import { type Plan, runScenario, type ScenarioResult } from './measure'
@@ -40,7 +49,7 @@ const plan: Plan = args.quick
   : { rounds: Number(args.rounds), blockAt1: 60, warmup: 30, probes: 3 }
 if (!Number.isInteger(plan.rounds) || plan.rounds < 1) throw new Error('--rounds must be ≥ 1')
 const only = args.only ? new RegExp(args.only) : null
-const channelOnly = args.only === 'channel'
+const alone = args.only === 'channel' || args.only === 'hot deal'
 const log = (line: string) => console.log(line)
 
 const started = Date.now()
@@ -52,16 +61,23 @@ let channel: ChannelResult | null = null
 if (!only || only.test('channel')) {
   channel = await runChannelBench(script, args.quick ? CHANNEL_QUICK : CHANNEL_PLAN, log)
 }
-if (channelOnly) {
+let hotDeal: HotDealResult | null = null
+if (!only || only.test('hot deal')) {
+  log('Hot deal: 200 joiners on one deal, a sell-out, holds settled through the queue…')
+  hotDeal = await runHotDealBench(script, args.quick ? HOT_DEAL_QUICK : HOT_DEAL_PLAN, log)
+}
+if (alone) {
   const report = {
     date: new Date().toISOString(),
     machine: { ...machine(), loadAverageAtStart: loadAtStart },
     seconds: Math.round((Date.now() - started) / 1000),
     channel,
+    hotDeal,
   }
   writeFileSync(RESULTS_FILE, JSON.stringify(report, null, 2) + '\n')
   log('')
-  log(formatChannel(channel!))
+  if (channel) log(formatChannel(channel))
+  if (hotDeal) log(formatHotDeal(hotDeal))
   log(`Wrote ${RESULTS_FILE} (${report.seconds} s)`)
   process.exit(0)
 }
@@ -141,6 +157,7 @@ const report = {
   failures,
   scenarios: results,
   channel,
+  hotDeal,
 }
 writeFileSync(RESULTS_FILE, JSON.stringify(report, null, 2) + '\n')
 log('')
@@ -148,6 +165,10 @@ log(formatTable(results))
 log('')
 if (channel) {
   log(formatChannel(channel))
+  log('')
+}
+if (hotDeal) {
+  log(formatHotDeal(hotDeal))
   log('')
 }
 const checks = results.flatMap((r) => r.checks)

@@ -1,5 +1,6 @@
 import { DurableObject } from 'cloudflare:workers'
 import type { Principal } from '../env'
+import { SessionD1, validBookmark } from '../http/d1-session'
 import { ApiError, type ErrorCode } from '../http/errors'
 import { errorText } from '../lib/d1-errors'
 import { newId } from '../lib/ids'
@@ -40,6 +41,12 @@ import { newTeamCode, normalizeTeamCode, teamIsOpen } from './teams'
  * - D1 stays the system of record: its CHECKs see every batch. A batch they refuse (this object
  *   did not know of an admin edit or the cron's close) is split into single grants; each refused
  *   one is undone here and explained (409), the deal is re-read.
+ * - Read-your-writes: the object writes through its own D1 session at the primary and answers
+ *   the bookmark it reached, which the join's request makes its own (x-d1-bookmark): a TV that
+ *   sends it back reads its place and payment on any replica.
+ * - One payment.requested per place: only the first answer a place is delivered in says
+ *   `announce` (a retry with the same Idempotency-Key, or a second device of the household with
+ *   the same key, gets the same place without a second push to the phones).
  * - Units come back when D1 releases a place (payment expired, canceled, deal or team failed):
  *   the deals purpose tells this object after the commit (released()), and the alarm compares
  *   D1's counters with these and re-reads released places if a notice was lost.
@@ -56,7 +63,14 @@ export type JoinRequest = {
 export type GrantedJoin = { grant: Grant; team: TeamRow | null }
 
 export type JoinOutcome =
-  | { ok: true; joined: GrantedJoin }
+  | {
+      ok: true
+      joined: GrantedJoin
+      /** D1 is at least this fresh for the place (null only if D1 never reported one). */
+      bookmark: string | null
+      /** First delivery of this place: the caller tells the phones (payment.requested). */
+      announce: boolean
+    }
   | { ok: false; code: ErrorCode; detail?: string; extra: Record<string, unknown> }
 
 /** Grants per D1 batch: ~6 statements and one JSON parameter per table, whatever the count. */
@@ -75,7 +89,9 @@ type Place = {
   grant: Grant
 }
 
-type Waiting = { place: Place; resolve(outcome: JoinOutcome): void }
+type Committed = { ok: true; joined: GrantedJoin }
+type Answer = Committed | Extract<JoinOutcome, { ok: false }>
+type Waiting = { place: Place; resolve(outcome: Answer): void }
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
@@ -85,6 +101,7 @@ const SCHEMA = `
     id TEXT PRIMARY KEY, user_id TEXT NOT NULL, team_id TEXT, quantity INTEGER NOT NULL,
     key TEXT, committed INTEGER NOT NULL, grant_json TEXT NOT NULL);
   CREATE INDEX IF NOT EXISTS places_pending ON places (committed) WHERE committed = 0;
+  CREATE TABLE IF NOT EXISTS announced (id TEXT PRIMARY KEY);
 `
 
 export class HotDeal extends DurableObject<Env> {
@@ -101,7 +118,11 @@ export class HotDeal extends DurableObject<Env> {
   /** `${teamId} ${userId}` of every open team place: one place per person per team. */
   private readonly inTeam = new Set<string>()
   /** Answers being worked out, by place: a retry with the same key waits for the same one. */
-  private readonly answers = new Map<string, Promise<JoinOutcome>>()
+  private readonly answers = new Map<string, Promise<Answer>>()
+  /** Places whose grant was delivered to a join (their payment.requested went out). */
+  private readonly announced = new Set<string>()
+  /** The latest D1 bookmark this object's writes reached. */
+  private bookmark: string | null = null
   private waiting: Waiting[] = []
   private flushing = false
   private readonly sql: SqlStorage
@@ -121,10 +142,10 @@ export class HotDeal extends DurableObject<Env> {
       if (!this.deal) return refusal(new ApiError('not_found', 'No such deal'))
       if (req.idempotencyKey) {
         const earlier = this.byKey.get(keyOf(req.principal.userId, req.idempotencyKey))
-        if (earlier) return await this.answerFor(earlier)
+        if (earlier) return this.deliver(await this.answerFor(earlier))
       }
       const place = await this.decide(req)
-      return await this.commitSoon(place)
+      return this.deliver(await this.commitSoon(place))
     } catch (err) {
       if (err instanceof ApiError) return refusal(err)
       throw err
@@ -156,7 +177,8 @@ export class HotDeal extends DurableObject<Env> {
   async counters(dealId: string) {
     await this.ensureLoaded(dealId)
     const pending = [...this.places.values()].filter((p) => !p.committed).length
-    return { taken: this.taken, buyers: this.buyers.size, places: this.places.size, pending }
+    const { taken, bookmark } = this
+    return { taken, buyers: this.buyers.size, places: this.places.size, pending, bookmark }
   }
 
   async alarm(): Promise<void> {
@@ -274,10 +296,10 @@ export class HotDeal extends DurableObject<Env> {
 
   // --- group commit ----------------------------------------------------------------------------
 
-  private commitSoon(place: Place): Promise<JoinOutcome> {
+  private commitSoon(place: Place): Promise<Answer> {
     const working = this.answers.get(place.id)
     if (working) return working
-    const answer = new Promise<JoinOutcome>((resolve) => this.waiting.push({ place, resolve }))
+    const answer = new Promise<Answer>((resolve) => this.waiting.push({ place, resolve }))
     this.answers.set(place.id, answer)
     void answer.then(() => this.answers.delete(place.id))
     this.scheduleRetry()
@@ -301,9 +323,10 @@ export class HotDeal extends DurableObject<Env> {
   private async commitGroup(group: Waiting[]): Promise<void> {
     const grants = group.map((w) => w.place.grant)
     try {
-      await this.env.DB.batch(grantStatements(this.env, this.dealId!, grants))
+      await this.writeGrants(grants)
     } catch (err) {
       if (alreadyWritten(err) && group.length === 1) {
+        await this.catchUpBookmark()
         this.markCommitted(group[0]!.place)
         group[0]!.resolve(await this.answerFor(group[0]!.place))
         return
@@ -326,9 +349,10 @@ export class HotDeal extends DurableObject<Env> {
   private async commitOne(w: Waiting, attempt = 0): Promise<void> {
     const { place } = w
     try {
-      await this.env.DB.batch(grantStatements(this.env, this.dealId!, [place.grant]))
+      await this.writeGrants([place.grant])
     } catch (err) {
       if (alreadyWritten(err)) {
+        await this.catchUpBookmark()
         this.markCommitted(place)
         w.resolve(this.granted(place))
         return
@@ -354,16 +378,59 @@ export class HotDeal extends DurableObject<Env> {
     w.resolve(this.granted(place))
   }
 
+  /**
+   * One group commit through a session at the primary: the bookmark it reaches is at least as
+   * fresh as these rows (every grant answered so far was written at or before it).
+   */
+  private async writeGrants(grants: Grant[]): Promise<void> {
+    const session = new SessionD1(this.env.DB, 'first-primary')
+    try {
+      await session.batch(grantStatements({ ...this.env, DB: session }, this.dealId!, grants))
+    } finally {
+      this.noteBookmark(session.bookmark())
+    }
+  }
+
+  /** A grant found written by an earlier attempt (its answer lost): where the primary is now. */
+  private async catchUpBookmark(): Promise<void> {
+    const session = new SessionD1(this.env.DB, 'first-primary')
+    try {
+      await session.prepare('SELECT 1').first()
+      this.noteBookmark(session.bookmark())
+    } catch {
+      // Best effort: the bookmark answered stays the latest one seen.
+    }
+  }
+
+  private noteBookmark(bookmark: string | null): void {
+    const b = validBookmark(bookmark)
+    if (!b || (this.bookmark !== null && b <= this.bookmark)) return
+    this.bookmark = b
+    this.sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES ('bookmark', ?)", b)
+  }
+
   /** An earlier join with the same Idempotency-Key: its place, once written. */
-  private async answerFor(place: Place): Promise<JoinOutcome> {
+  private async answerFor(place: Place): Promise<Answer> {
     if (place.committed) return this.granted(place)
     return this.commitSoon(place)
   }
 
-  private granted(place: Place): JoinOutcome {
+  private granted(place: Place): Committed {
     const teamId = place.teamId
     const team = teamId ? (this.teams.get(teamId) ?? null) : null
     return { ok: true, joined: { grant: place.grant, team } }
+  }
+
+  /** What a join answers: a refusal as it is; a place with the bookmark, announced once. */
+  private deliver(answer: Answer): JoinOutcome {
+    if (!answer.ok) return answer
+    const id = answer.joined.grant.participation.id
+    const announce = !this.announced.has(id)
+    if (announce) {
+      this.announced.add(id)
+      this.sql.exec('INSERT OR IGNORE INTO announced (id) VALUES (?)', id)
+    }
+    return { ...answer, bookmark: this.bookmark, announce }
   }
 
   /** Grants left pending by a failed or unanswered batch, or by a restart: written one by one. */
@@ -429,9 +496,11 @@ export class HotDeal extends DurableObject<Env> {
     this.places.delete(place.id)
     if (place.key) this.byKey.delete(place.key)
     if (place.teamId) this.inTeam.delete(`${place.teamId} ${place.userId}`)
+    this.announced.delete(place.id)
     this.ctx.storage.transactionSync(() => {
       this.saveCounters(place)
       this.sql.exec('DELETE FROM places WHERE id = ?', place.id)
+      this.sql.exec('DELETE FROM announced WHERE id = ?', place.id)
     })
   }
 
@@ -524,6 +593,10 @@ export class HotDeal extends DurableObject<Env> {
     this.dealId = meta.get('deal_id')!
     this.deal = JSON.parse(meta.get('deal')!) as DealRow
     this.taken = Number(meta.get('taken') ?? 0)
+    this.bookmark = meta.get('bookmark') ?? null
+    for (const a of this.sql.exec<{ id: string }>('SELECT id FROM announced')) {
+      this.announced.add(a.id)
+    }
     for (const b of this.sql.exec<{ user_id: string; units: number }>('SELECT * FROM buyers')) {
       this.buyers.set(b.user_id, b.units)
     }
@@ -695,11 +768,11 @@ function keyOf(userId: string, key: string): string {
   return `${userId}\u0000${key}`
 }
 
-function refusal(err: ApiError): JoinOutcome {
+function refusal(err: ApiError): Extract<JoinOutcome, { ok: false }> {
   return { ok: false, code: err.code, detail: err.detail, extra: err.extra }
 }
 
-function unavailable(): JoinOutcome {
+function unavailable(): Extract<JoinOutcome, { ok: false }> {
   return {
     ok: false,
     code: 'deal_unavailable',

@@ -1,5 +1,6 @@
 import type { z } from '@hono/zod-openapi'
 import type { Principal } from '../env'
+import { readAtLeast } from '../http/d1-session'
 import { ApiError } from '../http/errors'
 import { money } from '../lib/money'
 import { iso } from '../lib/time'
@@ -39,9 +40,13 @@ export async function joinDeal(
     throw new ApiError(outcome.code, outcome.detail, outcome.extra, headers)
   }
   const { grant, team } = outcome.joined
+  // The object wrote through its own D1 session: this request (its x-d1-bookmark, its reads)
+  // is at least as fresh, so the TV that sends the bookmark back reads its place on any replica.
+  readAtLeast(env.DB, outcome.bookmark)
   const payment = toPayment(grant.payment)
-  // The object answers after the group commit: the payment is in D1, the phones may hear of it.
-  await paymentStarted(env, payment)
+  // The object answers after the group commit: the payment is in D1, the phones may hear of it,
+  // once per place (a retry with the same Idempotency-Key gets the place without a new push).
+  if (outcome.announce) await paymentStarted(env, payment)
   return { participation: grant.participation, payment, team }
 }
 

@@ -18,7 +18,9 @@ import type { AppEnv } from '../env'
  * Handlers keep using `env.DB`: the middleware hands them an env whose DB is the session. The
  * session object only has `prepare` and `batch` (workers-types' D1DatabaseSession), which is all
  * the Worker uses; `exec` and `dump` refuse loudly rather than silently bypass the session.
- * Cron, queue consumers and Durable Objects use the binding directly: the primary.
+ * Cron and queue consumers use the binding directly: the primary. A Durable Object that writes
+ * for a request (a deal's join) does so through its own session and hands the bookmark back;
+ * `readAtLeast` makes it the request's.
  */
 
 export const BOOKMARK_HEADER = 'x-d1-bookmark'
@@ -78,6 +80,16 @@ export class SessionD1 implements D1Database {
     return this.session
   }
 
+  /**
+   * A write committed through another session (a Durable Object's): this request's next reads
+   * are at least that fresh, and so is the bookmark it answers.
+   */
+  atLeast(bookmark: string): void {
+    const b = later(this.bookmark(), bookmark)!
+    this.earlier = b
+    this.session = this.binding.withSession(b)
+  }
+
   atPrimary(): void {
     this.earlier = this.bookmark()
     this.session = this.binding.withSession('first-primary')
@@ -86,6 +98,12 @@ export class SessionD1 implements D1Database {
   bookmark(): string | null {
     return later(this.earlier, this.session.getBookmark())
   }
+}
+
+/** Makes a bookmark from elsewhere this request's own (no-op outside a request session). */
+export function readAtLeast(db: D1Database, bookmark: string | null): void {
+  const b = validBookmark(bookmark)
+  if (b && db instanceof SessionD1) db.atLeast(b)
 }
 
 /** After this, the request's next queries read the primary (no-op outside a request session). */

@@ -8,7 +8,9 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { type HotDeal, hotDeal } from '../../src/deals/hot-deal'
 import { ADMIN, call, expectProblem } from '../helpers/http'
 import { expectLedgerBalanced } from '../helpers/ledger'
-import { createTestUser } from '../helpers/principals'
+import { createTestDevice, createTestUser } from '../helpers/principals'
+import { closeAll, join as openChannel } from '../channel/helpers'
+import { STALE_CLAIM_MS } from '../../src/http/idempotency'
 import { confirm, createDeal, dealRow, household, join, row, sql } from './helpers'
 
 afterEach(async () => {
@@ -26,15 +28,27 @@ async function failNextBatch(dealId: string, fault: BatchFault, times = 1) {
     const holder = instance as unknown as { env: Env }
     const real = holder.env.DB
     let left = times
+    const faulty =
+      (batch: (s: D1PreparedStatement[]) => Promise<unknown>) =>
+      async (statements: D1PreparedStatement[]) => {
+        if (left <= 0) return batch(statements)
+        left--
+        if (fault === 'before') throw new Error('D1_ERROR: Network connection lost.')
+        await batch(statements)
+        throw new Error('D1_ERROR: Network connection lost.')
+      }
     const db = new Proxy(real, {
       get(target, key) {
-        if (key === 'batch') {
-          return async (statements: D1PreparedStatement[]) => {
-            if (left <= 0) return target.batch(statements)
-            left--
-            if (fault === 'before') throw new Error('D1_ERROR: Network connection lost.')
-            await target.batch(statements)
-            throw new Error('D1_ERROR: Network connection lost.')
+        if (key === 'batch') return faulty((s) => target.batch(s))
+        // The object writes its grants through a session at the primary: fault that one too.
+        if (key === 'withSession') {
+          return (constraint: string) => {
+            const session = target.withSession(constraint)
+            return {
+              prepare: (q: string) => session.prepare(q),
+              batch: faulty((s) => session.batch(s)),
+              getBookmark: () => session.getBookmark(),
+            }
           }
         }
         const value = Reflect.get(target, key)
@@ -200,5 +214,108 @@ describe('the payment a join answers with is in D1 before the phone can confirm 
     expect(confirmed.map((c) => c.status)).toEqual(Array(6).fill(200))
     expect(await dealRow(deal.id)).toMatchObject({ reserved: 6, participants: 6 })
     await expectAgreement(deal.id)
+  })
+})
+
+describe("read-your-writes: the join answers the bookmark of the object's write", () => {
+  it('x-d1-bookmark is at least where the group commit left D1; a read sent with it sees the place', async () => {
+    const deal = await createDeal({ stock: 10, maxPerUser: 5 })
+    const user = await createTestUser()
+    const res = await join(user.token, deal.id, { quantity: 1 })
+    expect(res.status, res.text).toBe(201)
+    const answered = res.headers.get('x-d1-bookmark')!
+    const written = (await counters(deal.id)).bookmark!
+    expect(written).toMatch(/^[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{32}$/)
+    // Bookmarks sort oldest first: the request's own session (its token check) was behind.
+    expect(answered >= written, `${answered} < ${written}`).toBe(true)
+
+    const mine = await call('GET', '/v1/me/deal-participations', {
+      token: user.token,
+      headers: { 'x-d1-bookmark': answered },
+    })
+    expect(mine.status).toBe(200)
+    expect(mine.body.items.map((p: { id: string }) => p.id)).toContain(res.body.participation.id)
+    expect(mine.headers.get('x-d1-bookmark')! >= answered).toBe(true)
+  })
+
+  it('a retry answered from the object (no D1 write) still carries a bookmark past the place', async () => {
+    const deal = await createDeal({ stock: 10, maxPerUser: 5 })
+    const user = await createTestUser()
+    const key = { 'idempotency-key': 'bookmark-retry-1' }
+    const first = await join(user.token, deal.id, { quantity: 1 }, key)
+    expect(first.status, first.text).toBe(201)
+    const written = (await counters(deal.id)).bookmark!
+    await sql('DELETE FROM idempotency_keys WHERE key = ?', 'bookmark-retry-1')
+    const again = await join(user.token, deal.id, { quantity: 1 }, key)
+    expect(again.body.participation.id).toBe(first.body.participation.id)
+    expect(again.headers.get('x-d1-bookmark')! >= written).toBe(true)
+  })
+})
+
+/** As after hibernation: the Household object's memory is gone, its sockets are not. */
+async function forgetPushedVersions(userId: string) {
+  const stub = env.HOUSEHOLD.get(env.HOUSEHOLD.idFromName(userId))
+  await runInDurableObject(stub, async (instance) => {
+    ;(instance as unknown as { pushedVersions: Map<string, number> }).pushedVersions.clear()
+  })
+}
+
+describe('a retried join tells the phones once', () => {
+  it('the same Idempotency-Key again (the first answer never recorded), and from a second TV: one payment.requested', async () => {
+    const deal = await createDeal({ stock: 10, maxPerUser: 5 })
+    const { user, tv } = await household({ balance: 10_000 })
+    const bedroom = await createTestDevice(user.id, { name: 'Bedroom' })
+    const phone = await openChannel(user.token)
+    phone.drain()
+    const key = { 'idempotency-key': 'join-once-1' }
+
+    const first = await join(tv.token, deal.id, { quantity: 1 }, key)
+    expect(first.status, first.text).toBe(201)
+    const pushed = await phone.next('payment.requested')
+    expect(pushed.payment.id).toBe(first.body.payment.id)
+
+    // The first request died after the push and before its answer was stored: its claim goes
+    // stale and the retry runs the handler again.
+    await sql(
+      `UPDATE idempotency_keys SET response_status = NULL, response_body = NULL,
+         created_at = created_at - ? WHERE key = ?`,
+      2 * STALE_CLAIM_MS,
+      'join-once-1',
+    )
+    // A minute on, the household's object has hibernated: sockets kept, the versions it pushed
+    // (its own duplicate filter) forgotten.
+    await forgetPushedVersions(user.id)
+    const retry = await join(tv.token, deal.id, { quantity: 1 }, key)
+    expect(retry.status, retry.text).toBe(201)
+    expect(retry.body.payment.id).toBe(first.body.payment.id)
+    await forgetPushedVersions(user.id)
+    // Another TV of the household with the same key: its own idempotency scope, the same place.
+    const other = await join(bedroom.token, deal.id, { quantity: 1 }, key)
+    expect(other.status, other.text).toBe(201)
+    expect(other.body.participation.id).toBe(first.body.participation.id)
+
+    expect(await phone.queued(['payment.requested'], 300)).toEqual([])
+    expect(await placesOf(deal.id)).toBe(1)
+    await expectAgreement(deal.id)
+    await closeAll(phone)
+  })
+
+  it('a join whose first answer was a 503 (D1 down) is announced by the retry that lands it', async () => {
+    const deal = await createDeal({ stock: 10, maxPerUser: 5 })
+    const { user, tv } = await household({ balance: 10_000 })
+    const phone = await openChannel(user.token)
+    phone.drain()
+    await join(tv.token, deal.id, { quantity: 1 }) // loads the object
+    await phone.next('payment.requested')
+    await failNextBatch(deal.id, 'before')
+    const key = { 'idempotency-key': 'join-once-2' }
+    expectProblem(await join(tv.token, deal.id, { quantity: 1 }, key), 503, 'deal_unavailable')
+    expect(await phone.queued(['payment.requested'], 200)).toEqual([])
+    const retry = await join(tv.token, deal.id, { quantity: 1 }, key)
+    expect(retry.status, retry.text).toBe(201)
+    expect((await phone.next('payment.requested')).payment.id).toBe(retry.body.payment.id)
+    expect(await phone.queued(['payment.requested'], 200)).toEqual([])
+    await expectAgreement(deal.id)
+    await closeAll(phone)
   })
 })

@@ -1,0 +1,446 @@
+// A flash sale on one deal (docs/scale.md, "Hot deals on a Durable Object" and "Settlement on
+// Queues"): joins a second through the deal's Durable Object with 200 people pressing OK at once,
+// against the constant baseline route at the same 200 connections in the same run (ABBA blocks),
+// with an oversell check against D1; a sell-out (more people than units); and 10,000 holds of one
+// deal captured through the settlement queue. Run by `npm run bench` (alone:
+// `npm run bench -- --only 'hot deal'`).
+//
+// The Worker is the deploy bundle (bench/worker.js) under Miniflare with wrangler.toml's bindings
+// (D1, the Durable Objects, the queue and its consumer), reached on its own socket. Its D1 is a
+// fresh one with the real migrations (no catalog needed); the joiners are written straight into
+// it and their tokens signed here with the run's own key.
+import { generateKeyPairSync, randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import os, { tmpdir } from 'node:os'
+import path from 'node:path'
+import type { Readable } from 'node:stream'
+import { readD1Migrations } from '@cloudflare/vitest-pool-workers'
+import { Miniflare, type WorkerOptions } from 'miniflare'
+import { signAccessToken, USER_AUDIENCE } from '../src/auth/tokens'
+import { type BenchRequest, Connections } from './http'
+import { BASELINE_PATH } from './measure'
+import { wranglerWorkerOptions } from './wrangler-options'
+
+export type HotDealPlan = {
+  /** People pressing OK at once: one keep-alive connection each. */
+  joiners: number
+  /** ABBA rounds; a block is `block` requests. */
+  rounds: number
+  block: number
+  /** Units of the sell-out deal, and how many join attempts it gets. */
+  sellOutStock: number
+  sellOutAttempts: number
+  /** Held payments of one deal settled through the queue. */
+  holds: number
+}
+
+export const HOT_DEAL_PLAN: HotDealPlan = {
+  joiners: 200,
+  rounds: 3,
+  block: 2000,
+  sellOutStock: 1000,
+  sellOutAttempts: 4000,
+  holds: 10_000,
+}
+export const HOT_DEAL_QUICK: HotDealPlan = {
+  joiners: 200,
+  rounds: 1,
+  block: 600,
+  sellOutStock: 200,
+  sellOutAttempts: 800,
+  holds: 1000,
+}
+
+type Stats = { requests: number; p50Ms: number; p99Ms: number; perSecond: number }
+
+export type HotDealResult = {
+  plan: HotDealPlan
+  /** 1-minute load average before each part. */
+  load: { join: number; sellOut: number; settle: number }
+  join: {
+    route: Stats
+    baseline: Stats
+    ratio: number
+    /** D1 after the run: units reserved, places and payments written, reserved within stock. */
+    d1: { reserved: number; places: number; payments: number; stock: number; oversold: boolean }
+    statuses: Record<string, number>
+  }
+  sellOut: {
+    stats: Stats
+    statuses: Record<string, number>
+    reserved: number
+    places: number
+    oversold: boolean
+  }
+  settle: {
+    holds: number
+    /** Building the holds (bench-only route: join through the object, then the hold). */
+    seedSeconds: number
+    /** From the confirmation that tips the deal to the last payment captured. */
+    seconds: number
+    perSecond: number
+    captured: number
+    captureTransfers: number
+    orders: number
+    heldLeft: number
+  }
+}
+
+type Block = { micros: number[]; seconds: number; statuses: Map<string, number> }
+
+async function runBlock(
+  conns: Connections,
+  next: () => BenchRequest,
+  count: number,
+  ok: (status: number) => boolean,
+): Promise<Block> {
+  const micros: number[] = []
+  const statuses = new Map<string, number>()
+  let sent = 0
+  const started = process.hrtime.bigint()
+  const loop = async () => {
+    while (sent < count) {
+      sent++
+      const req = next()
+      const res = await conns.send(req)
+      let key = String(res.status)
+      if (res.status >= 300) {
+        const code = (JSON.parse(res.body.toString('utf8')) as { code?: string }).code
+        key = `${res.status} ${code}`
+      }
+      if (!ok(res.status)) {
+        throw new Error(`${req.method ?? 'GET'} ${req.path}: ${res.body.toString().slice(0, 300)}`)
+      }
+      statuses.set(key, (statuses.get(key) ?? 0) + 1)
+      micros.push(res.micros)
+    }
+  }
+  await Promise.all(Array.from({ length: conns.count }, loop))
+  return { micros, seconds: Number(process.hrtime.bigint() - started) / 1e9, statuses }
+}
+
+function stats(blocks: Block[]): Stats {
+  const micros = blocks.flatMap((b) => b.micros).sort((a, b) => a - b)
+  const at = (q: number) => micros[Math.min(micros.length - 1, Math.ceil(q * micros.length) - 1)]!
+  const seconds = blocks.reduce((s, b) => s + b.seconds, 0)
+  return {
+    requests: micros.length,
+    p50Ms: at(0.5) / 1000,
+    p99Ms: at(0.99) / 1000,
+    perSecond: micros.length / seconds,
+  }
+}
+
+function merged(blocks: Block[]): Record<string, number> {
+  const out: Record<string, number> = {}
+  for (const b of blocks) for (const [k, n] of b.statuses) out[k] = (out[k] ?? 0) + n
+  return out
+}
+
+const load1 = () => Number(os.loadavg()[0]!.toFixed(2))
+
+export async function runHotDealBench(
+  scriptPath: string,
+  plan: HotDealPlan,
+  log: (line: string) => void,
+): Promise<HotDealResult> {
+  const work = mkdtempSync(path.join(tmpdir(), 'tvpay-hot-deal-bench-'))
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+  const jwk = { ...privateKey.export({ format: 'jwk' }), kid: 'bench', alg: 'ES256', use: 'sig' }
+  const keys = { JWT_KEYS: JSON.stringify({ keys: [jwk] }), JWT_ISSUER: 'https://tvpay.example' }
+  const adminToken = randomBytes(24).toString('base64url')
+  const { assets: _pages, ...fromWrangler } = wranglerWorkerOptions() as WorkerOptions
+  let stderrTail = ''
+  const mf = new Miniflare({
+    ...fromWrangler,
+    name: 'hot-deal',
+    modules: true,
+    modulesRules: [{ type: 'ESModule', include: ['**/*.js'] }],
+    scriptPath,
+    modulesRoot: path.dirname(scriptPath),
+    bindings: {
+      ...fromWrangler.bindings,
+      ...keys,
+      ADMIN_TOKEN: adminToken,
+      PIN_PEPPER: randomBytes(32).toString('base64url'),
+      BENCH: '1',
+    },
+    d1Persist: path.join(work, 'd1'),
+    durableObjectsPersist: path.join(work, 'do'),
+    cf: false,
+    unsafeDirectSockets: [{ host: '127.0.0.1', port: 0 }],
+    handleRuntimeStdio(stdout: Readable, stderr: Readable) {
+      stdout.resume()
+      stderr.on('data', (chunk: Buffer) => {
+        stderrTail = (stderrTail + chunk.toString()).slice(-4000)
+        if (process.env.HOT_DEAL_DEBUG) process.stderr.write(chunk)
+      })
+    },
+  } as never)
+  try {
+    await mf.ready
+    const origin = await mf.unsafeGetDirectURL('hot-deal')
+    const db = await mf.getD1Database('DB')
+    for (const migration of await readD1Migrations('migrations')) {
+      for (const query of migration.queries) await db.prepare(query).run()
+    }
+    const setup = new Connections(origin, 1)
+    const admin = async (method: string, p: string, body: unknown) => {
+      const res = await setup.send({
+        method,
+        path: p,
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
+        body: JSON.stringify(body),
+      })
+      const text = res.body.toString('utf8')
+      if (res.status >= 300) throw new Error(`${method} ${p}: ${res.status} ${text}`)
+      return JSON.parse(text) as Record<string, unknown>
+    }
+
+    // The joiners: users with a live session, written straight into D1.
+    const now = Date.now()
+    const rows = []
+    const tokens: string[] = []
+    for (let i = 0; i < plan.joiners; i++) {
+      const k = String(i).padStart(6, '0')
+      const [userId, familyId] = [`usr_hot${k}`, `rt_hot${k}`]
+      rows.push(
+        db
+          .prepare('INSERT INTO users (id, phone, password_hash, created_at) VALUES (?, ?, ?, ?)')
+          .bind(userId, `+86138${k}00`, 'x', now),
+        db
+          .prepare(
+            `INSERT INTO refresh_tokens (id, family_id, user_id, device_id, token_hash, created_at, expires_at)
+             VALUES (?, ?, ?, NULL, ?, ?, ?)`,
+          )
+          .bind(familyId, familyId, userId, `hot-${k}`, now, now + 86_400_000),
+      )
+      tokens.push(await signAccessToken(keys, { aud: USER_AUDIENCE, sub: userId, sid: familyId }))
+    }
+    for (let i = 0; i < rows.length; i += 300) await db.batch(rows.slice(i, i + 300))
+
+    await admin('POST', '/v1/admin/categories', {
+      categories: [{ slug: 'hot-deal-bench', name: 'Bench' }],
+    })
+    const product = (await admin('POST', '/v1/admin/products', {
+      products: [
+        {
+          sku: 'HOT-DEAL-BENCH',
+          title: '小米电视 65 英寸 限时拼团',
+          brand: '小米',
+          price: { amount: 299900, currency: 'CNY' },
+          category_slug: 'hot-deal-bench',
+          stock: 10,
+        },
+      ],
+    })) as { items: { id: string }[] }
+    const productId = product.items[0]!.id
+    const createDeal = async (stock: number, maxPerUser: number, minGroupSize: number) => {
+      const at = Date.now()
+      const deal = await admin('POST', '/v1/admin/deals', {
+        product_id: productId,
+        deal_price: { amount: 249900, currency: 'CNY' },
+        starts_at: new Date(at - 60_000).toISOString(),
+        ends_at: new Date(at + 3_600_000).toISOString(),
+        min_group_size: minGroupSize,
+        stock,
+        max_per_user: maxPerUser,
+      })
+      return deal.id as string
+    }
+    const dealCounts = async (dealId: string) =>
+      (await db
+        .prepare(
+          `SELECT d.reserved, d.sold, d.stock,
+             (SELECT COUNT(*) FROM deal_participations p WHERE p.deal_id = d.id) AS places,
+             (SELECT COALESCE(SUM(quantity), 0) FROM deal_participations p
+              WHERE p.deal_id = d.id AND p.status IN ('pending_payment', 'confirmed')) AS open_units,
+             (SELECT COUNT(*) FROM deal_participations p JOIN payments y ON y.id = p.payment_id
+              WHERE p.deal_id = d.id) AS payments
+           FROM deals d WHERE d.id = ?`,
+        )
+        .bind(dealId)
+        .first<{
+          reserved: number
+          sold: number
+          stock: number
+          places: number
+          open_units: number
+          payments: number
+        }>())!
+    const join = (dealId: string, token: string): BenchRequest => ({
+      method: 'POST',
+      path: `/v1/deals/${dealId}/join`,
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: '{"quantity":1}',
+    })
+
+    // 1. One hot deal, plenty of stock: every join is granted. People join again and again (the
+    //    cap is high), so 200 accounts make the crowd.
+    log(`  ${plan.joiners} joiners ready`)
+    const conns = new Connections(origin, plan.joiners)
+    const hot = await createDeal(1_000_000, 1_000_000, 1_000_000)
+    let i = 0
+    const nextJoin = () => join(hot, tokens[i++ % tokens.length]!)
+    const baselineReq = () => ({ path: BASELINE_PATH })
+    const created = (s: number) => s === 201
+    const fine = (s: number) => s === 200
+    await runBlock(conns, baselineReq, plan.joiners * 2, fine)
+    log('  baseline warm')
+    await runBlock(conns, nextJoin, plan.joiners * 2, created)
+    log('  joins warm')
+    const loadJoin = load1()
+    const route: Block[] = []
+    const baseline: Block[] = []
+    for (let r = 0; r < plan.rounds; r++) {
+      baseline.push(await runBlock(conns, baselineReq, plan.block, fine))
+      route.push(await runBlock(conns, nextJoin, plan.block, created))
+      route.push(await runBlock(conns, nextJoin, plan.block, created))
+      baseline.push(await runBlock(conns, baselineReq, plan.block, fine))
+    }
+    const joinStats = stats(route)
+    const baseStats = stats(baseline)
+    const hotCounts = await dealCounts(hot)
+    const joinResult = {
+      route: joinStats,
+      baseline: baseStats,
+      ratio: joinStats.perSecond / baseStats.perSecond,
+      d1: {
+        reserved: hotCounts.reserved,
+        places: hotCounts.places,
+        payments: hotCounts.payments,
+        stock: hotCounts.stock,
+        oversold:
+          hotCounts.reserved + hotCounts.sold > hotCounts.stock ||
+          hotCounts.reserved !== hotCounts.open_units ||
+          hotCounts.places !== i,
+      },
+      statuses: merged(route),
+    }
+    log(
+      `  hot deal join @${plan.joiners}: ${Math.round(joinStats.perSecond)} joins/s, p50 ` +
+        `${joinStats.p50Ms.toFixed(1)} ms, p99 ${joinStats.p99Ms.toFixed(1)} ms; baseline ` +
+        `${Math.round(baseStats.perSecond)} req/s (load ${loadJoin})`,
+    )
+
+    // 2. A sell-out: more attempts than units, one unit per person.
+    const loadSellOut = load1()
+    const sellOutDeal = await createDeal(plan.sellOutStock, plan.sellOutStock, plan.sellOutStock)
+    let s = 0
+    const sellOutBlock = await runBlock(
+      conns,
+      () => join(sellOutDeal, tokens[s++ % tokens.length]!),
+      plan.sellOutAttempts,
+      (status) => status === 201 || status === 409,
+    )
+    conns.close()
+    const soCounts = await dealCounts(sellOutDeal)
+    const sellOut = {
+      stats: stats([sellOutBlock]),
+      statuses: merged([sellOutBlock]),
+      reserved: soCounts.reserved,
+      places: soCounts.places,
+      oversold:
+        soCounts.reserved > soCounts.stock ||
+        soCounts.places !== (sellOutBlock.statuses.get('201') ?? 0),
+    }
+    log(`  sell-out: ${JSON.stringify(sellOut.statuses)}, reserved ${soCounts.reserved}`)
+
+    // 3. Settlement: `holds` people hold the deal price; the last confirmation tips the deal and
+    //    the queue captures every hold.
+    const settleDeal = await createDeal(plan.holds, 1, plan.holds)
+    const seedStarted = Date.now()
+    const seed = (count: number) =>
+      setup.send({
+        method: 'POST',
+        path: '/__bench/seed-holds',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ deal_id: settleDeal, count }),
+      })
+    const seeded = await seed(plan.holds - 1)
+    if (seeded.status !== 200) throw new Error(`seed-holds: ${seeded.body.toString()}`)
+    const seedSeconds = (Date.now() - seedStarted) / 1000
+    log(`  ${plan.holds - 1} holds seeded in ${seedSeconds.toFixed(1)} s`)
+    const loadSettle = load1()
+    const tipStarted = Date.now()
+    const tipping = await seed(1)
+    if (tipping.status !== 200) throw new Error(`seed-holds: ${tipping.body.toString()}`)
+    const captured = () =>
+      db
+        .prepare(
+          `SELECT COUNT(*) AS n FROM deal_participations WHERE deal_id = ? AND status = 'paid'`,
+        )
+        .bind(settleDeal)
+        .first<{ n: number }>()
+        .then((r) => r!.n)
+    let done = 0
+    let lastProgress = Date.now()
+    while (done < plan.holds) {
+      await new Promise((r) => setTimeout(r, 250))
+      const n = await captured()
+      if (n > done) lastProgress = Date.now()
+      done = n
+      if (Date.now() - lastProgress > 90_000) break
+    }
+    const seconds = (Date.now() - tipStarted) / 1000
+    const check = (await db
+      .prepare(
+        `SELECT
+           (SELECT COUNT(*) FROM ledger_transfers t JOIN deal_participations p
+              ON p.payment_id = t.payment_id WHERE p.deal_id = ?1 AND t.kind = 'capture') AS captures,
+           (SELECT COUNT(*) FROM orders o JOIN deal_participations p ON p.order_id = o.id
+              WHERE p.deal_id = ?1) AS orders,
+           (SELECT COUNT(*) FROM deal_participations WHERE deal_id = ?1
+              AND status = 'confirmed') AS held`,
+      )
+      .bind(settleDeal)
+      .first<{ captures: number; orders: number; held: number }>())!
+    const settle = {
+      holds: plan.holds,
+      seedSeconds,
+      seconds,
+      perSecond: done / seconds,
+      captured: done,
+      captureTransfers: check.captures,
+      orders: check.orders,
+      heldLeft: check.held,
+    }
+    log(`  settlement: ${done} of ${plan.holds} captured in ${seconds.toFixed(1)} s`)
+    setup.close()
+    return {
+      plan,
+      load: { join: loadJoin, sellOut: loadSellOut, settle: loadSettle },
+      join: joinResult,
+      sellOut,
+      settle,
+    }
+  } catch (err) {
+    if (stderrTail.trim()) log(`Runtime stderr (last lines):\n${stderrTail}`)
+    throw err
+  } finally {
+    await mf.dispose()
+    rmSync(work, { recursive: true, force: true })
+  }
+}
+
+export function formatHotDeal(r: HotDealResult): string {
+  const { join, sellOut, settle, load } = r
+  const ms = (n: number) => n.toFixed(1)
+  const lines = [
+    `Hot deal (${r.plan.joiners} concurrent joiners, one deal, through its Durable Object)`,
+    `  join      ${Math.round(join.route.perSecond)} joins/s  p50 ${ms(join.route.p50Ms)} ms  p99 ` +
+      `${ms(join.route.p99Ms)} ms  (${join.route.requests} joins; load ${load.join})`,
+    `  baseline  ${Math.round(join.baseline.perSecond)} req/s    p50 ${ms(join.baseline.p50Ms)} ms  ` +
+      `p99 ${ms(join.baseline.p99Ms)} ms  → joins at ${join.ratio.toFixed(2)}× the baseline`,
+    `  D1 after: ${join.d1.places} places, ${join.d1.payments} payments, reserved ` +
+      `${join.d1.reserved} of ${join.d1.stock}: ${join.d1.oversold ? '✗ MISMATCH' : '✓ 0 oversold'}`,
+    `  sell-out  ${sellOut.stats.requests} attempts for ${r.plan.sellOutStock} units: ` +
+      `${JSON.stringify(sellOut.statuses)}, ${Math.round(sellOut.stats.perSecond)} req/s, p99 ` +
+      `${ms(sellOut.stats.p99Ms)} ms; reserved ${sellOut.reserved}: ` +
+      `${sellOut.oversold ? '✗ OVERSOLD' : '✓ exact'} (load ${load.sellOut})`,
+    `  settle    ${settle.captured} of ${settle.holds} holds captured through the queue in ` +
+      `${settle.seconds.toFixed(1)} s (${Math.round(settle.perSecond)}/s; ${settle.captureTransfers} ` +
+      `capture transfers, ${settle.orders} orders, ${settle.heldLeft} still held; load ${load.settle})`,
+  ]
+  return lines.join('\n')
+}
