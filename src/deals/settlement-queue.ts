@@ -13,7 +13,9 @@ import { closeEndedDeals, failExpiredTeams, markSettled } from './settlement'
  * - the cron closes ended deals and fails expired teams, then only finds deals with work and
  *   enqueues them (`settle-deal`); it moves no money itself;
  * - a `settle-deal` message finds that deal's due captures and releases and enqueues one message
- *   per payment (the fan-out runs in the consumer, not in the cron or a request).
+ *   per payment (the fan-out runs in the consumer, not in the cron or a request); a deal bigger
+ *   than one message's share continues at once from a cursor (status, rowid), so a 10,000-place
+ *   deal is fanned out in seconds and nothing is enqueued twice.
  * Every message is idempotent: capturePayment and releasePayment report "no change" for a payment
  * that already moved, the transition's version guard lets one of two racing consumers win, and
  * the ledger's unique dedupe keys refuse a second transfer. A message delivered twice (Queues
@@ -26,12 +28,16 @@ export const SETTLEMENT_DLQ = 'tvpay-settlement-dlq'
 export type SettlementMessage =
   | { kind: 'capture'; paymentId: string }
   | { kind: 'release'; paymentId: string }
-  | { kind: 'settle-deal'; dealId: string }
+  | { kind: 'settle-deal'; dealId: string; from?: WorkCursor }
+
+/** Where a deal's fan-out continues: places of this status after this rowid. */
+export type WorkCursor = { status: 'confirmed' | 'pending_payment'; after: number }
 
 /** sendBatch takes at most 100 messages (and 256 KB). */
 const SEND_CHUNK = 100
-/** Payments one settle-deal message fans out; a bigger deal continues in the next message. */
-const FAN_OUT = 5_000
+/** Places one settle-deal message walks (a bigger deal continues in the next message), read
+ *  a page at a time. An object so tests can make them small. */
+export const fanOutLimits = { perMessage: 5_000, page: 1_000 }
 /** Payments moved at once by one consumer invocation (D1 round trips overlap). */
 const CONCURRENCY = 8
 /** Deals the cron enqueues per tick. */
@@ -98,42 +104,55 @@ export async function dealsWithWork(d1: D1Database, limit: number): Promise<stri
   return results.map((r) => r.id)
 }
 
-/** One deal's due work: the same rules as the cron's WORK_SQL, for this deal only. */
-export const DEAL_WORK_SQL = {
-  captures: `SELECT p.payment_id FROM deals d
-    CROSS JOIN deal_participations p ON p.deal_id = d.id AND p.status = 'confirmed'
-    LEFT JOIN deal_teams t ON t.id = p.team_id
-    WHERE d.id = ?1 AND d.tipped_at IS NOT NULL AND d.phase <> 'failed'
-      AND (d.mode = 'group' OR t.phase = 'filled')
-    LIMIT ?2`,
-  releases: `SELECT p.payment_id FROM deals d
-    CROSS JOIN deal_participations p
-      ON p.deal_id = d.id AND p.status IN ('pending_payment', 'confirmed')
-    LEFT JOIN deal_teams t ON t.id = p.team_id
-    WHERE d.id = ?1
-      AND (d.phase = 'failed' OR (d.phase <> 'open' AND p.status = 'pending_payment')
-           OR t.phase = 'failed')
-    LIMIT ?2`,
-}
+/**
+ * One page of a deal's places of one status, in rowid order from a cursor (the index on
+ * (deal_id, status) holds them in that order: no sort), each with what is due: the same rules as
+ * the cron's WORK_SQL, for this deal only. `kind` is null for a place with nothing due yet (a
+ * confirmed place of a team still forming).
+ */
+export const DEAL_WORK_SQL = `SELECT p.rowid AS rid, p.payment_id,
+    CASE
+      WHEN p.status = 'confirmed' AND d.tipped_at IS NOT NULL AND d.phase <> 'failed'
+        AND (d.mode = 'group' OR t.phase = 'filled') THEN 'capture'
+      WHEN d.phase = 'failed' OR (d.phase <> 'open' AND p.status = 'pending_payment')
+        OR t.phase = 'failed' THEN 'release'
+    END AS kind
+  FROM deals d
+  CROSS JOIN deal_participations p ON p.deal_id = d.id AND p.status = ?2 AND p.rowid > ?3
+  LEFT JOIN deal_teams t ON t.id = p.team_id
+  WHERE d.id = ?1
+  ORDER BY p.rowid
+  LIMIT ?4`
 
-async function fanOut(env: Env, dealId: string): Promise<number> {
-  const [captures, releases] = await env.DB.batch<{ payment_id: string }>([
-    env.DB.prepare(DEAL_WORK_SQL.captures).bind(dealId, FAN_OUT),
-    env.DB.prepare(DEAL_WORK_SQL.releases).bind(dealId, FAN_OUT),
-  ])
-  const messages: SettlementMessage[] = [
-    ...captures!.results.map((r) => ({ kind: 'capture' as const, paymentId: r.payment_id })),
-    ...releases!.results.map((r) => ({ kind: 'release' as const, paymentId: r.payment_id })),
-  ]
-  await enqueueSettlement(env, messages)
-  // More than one message can carry: continue once these have been worked off.
-  if (captures!.results.length === FAN_OUT || releases!.results.length === FAN_OUT) {
-    await env.SETTLEMENT.send(
-      { kind: 'settle-deal', dealId },
-      { contentType: 'json', delaySeconds: 30 },
+type WorkRow = { rid: number; payment_id: string; kind: 'capture' | 'release' | null }
+
+const STATUSES: WorkCursor['status'][] = ['confirmed', 'pending_payment']
+
+async function fanOut(env: Env, dealId: string, from?: WorkCursor): Promise<number> {
+  let cursor: WorkCursor | null = from ?? { status: 'confirmed', after: 0 }
+  let walked = 0
+  let enqueued = 0
+  const { perMessage, page } = fanOutLimits
+  while (cursor && walked < perMessage) {
+    const { results }: D1Result<WorkRow> = await env.DB.prepare(DEAL_WORK_SQL)
+      .bind(dealId, cursor.status, cursor.after, page)
+      .all<WorkRow>()
+    const messages: SettlementMessage[] = results.flatMap((r) =>
+      r.kind ? [{ kind: r.kind, paymentId: r.payment_id }] : [],
     )
+    await enqueueSettlement(env, messages)
+    walked += results.length
+    enqueued += messages.length
+    if (results.length === page) {
+      cursor = { status: cursor.status, after: results[page - 1]!.rid }
+    } else {
+      const next: WorkCursor['status'] | undefined = STATUSES[STATUSES.indexOf(cursor.status) + 1]
+      cursor = next ? { status: next, after: 0 } : null
+    }
   }
-  return messages.length
+  // More than one message's share: the rest continues at once, from where this one stopped.
+  if (cursor) await env.SETTLEMENT.send({ kind: 'settle-deal', dealId, from: cursor })
+  return enqueued
 }
 
 /** A refusal that retrying cannot change: the payment is unknown or already elsewhere. */
@@ -164,7 +183,9 @@ export async function consumeSettlement(
   for (const msg of batch.messages) {
     const body = msg.body
     const key =
-      body.kind === 'settle-deal' ? `deal:${body.dealId}` : `${body.kind}:${body.paymentId}`
+      body.kind === 'settle-deal'
+        ? `deal:${body.dealId}:${body.from?.status ?? ''}:${body.from?.after ?? 0}`
+        : `${body.kind}:${body.paymentId}`
     byWork.set(key, [...(byWork.get(key) ?? []), msg])
   }
   const work = [...byWork.values()]
@@ -172,7 +193,7 @@ export async function consumeSettlement(
     const body = messages[0]!.body
     try {
       if (body.kind === 'settle-deal') {
-        report.fanned += await fanOut(env, body.dealId)
+        report.fanned += await fanOut(env, body.dealId, body.from)
       } else {
         const move = body.kind === 'capture' ? capturePayment : releasePayment
         const { changed } = await move(env, purposes, body.paymentId, now)

@@ -3,6 +3,8 @@ import { afterEach, describe, expect, it } from 'vitest'
 import worker from '../../src/index'
 import {
   consumeSettlement,
+  DEAL_WORK_SQL,
+  fanOutLimits,
   SETTLEMENT_DLQ,
   SETTLEMENT_QUEUE,
   scheduleSettlement,
@@ -166,5 +168,75 @@ describe('the cron only finds work; the queue moves the money', () => {
       'succeeded',
       places.map((p) => p.payment.id),
     )
+  })
+})
+
+describe('a big deal fans out from a cursor', () => {
+  it('pages and continuation messages cover every due place exactly once, at once (no delay)', async () => {
+    const { deal, places } = await heldPlaces(7)
+    // Two places that are not held: one still to confirm (released only once the deal closes).
+    const extra = await household({ balance: 10_000 })
+    const unconfirmed = await joined(extra.tv.token, deal.id)
+    await env.DB.prepare('UPDATE deals SET tipped_at = ? WHERE id = ?')
+      .bind(Date.now(), deal.id)
+      .run()
+    const sent: Array<{ body: SettlementMessage; delaySeconds?: number }> = []
+    const recording = {
+      ...env,
+      SETTLEMENT: {
+        async send(body: SettlementMessage, opts?: { delaySeconds?: number }) {
+          sent.push({ body, delaySeconds: opts?.delaySeconds })
+        },
+        async sendBatch(msgs: Array<{ body: SettlementMessage }>) {
+          for (const m of msgs) sent.push({ body: m.body })
+        },
+      },
+    } as unknown as Env
+    const saved = { ...fanOutLimits }
+    Object.assign(fanOutLimits, { perMessage: 3, page: 2 })
+    try {
+      let next: SettlementMessage | undefined = { kind: 'settle-deal', dealId: deal.id }
+      let rounds = 0
+      while (next) {
+        rounds++
+        const from = sent.length
+        await consumeSettlement(batchOf([next]), recording, purposes)
+        next = sent.slice(from).find((m) => m.body.kind === 'settle-deal')?.body
+        const continuation = sent.slice(from).find((m) => m.body.kind === 'settle-deal')
+        expect(continuation?.delaySeconds).toBeUndefined()
+      }
+      expect(rounds).toBeGreaterThanOrEqual(3)
+      const captures = sent.flatMap((m) => (m.body.kind === 'capture' ? [m.body.paymentId] : []))
+      expect(captures.sort()).toEqual(places.map((p) => p.payment.id).sort())
+      // The open (pending) place is not due while the deal runs: nothing for it.
+      expect(
+        sent.some((m) => 'paymentId' in m.body && m.body.paymentId === unconfirmed.payment.id),
+      ).toBe(false)
+
+      // Once the deal ends, the pending place is released, the holds captured: each once.
+      await endDeal(deal.id)
+      await env.DB.prepare(`UPDATE deals SET phase = 'succeeded' WHERE id = ?`).bind(deal.id).run()
+      sent.length = 0
+      next = { kind: 'settle-deal', dealId: deal.id }
+      while (next) {
+        const from = sent.length
+        await consumeSettlement(batchOf([next]), recording, purposes)
+        next = sent.slice(from).find((m) => m.body.kind === 'settle-deal')?.body
+      }
+      const work = sent.filter((m) => m.body.kind !== 'settle-deal').map((m) => m.body)
+      expect(work).toHaveLength(8)
+      expect(work).toContainEqual({ kind: 'release', paymentId: unconfirmed.payment.id })
+    } finally {
+      Object.assign(fanOutLimits, saved)
+    }
+  })
+
+  it('the page query walks the (deal_id, status) index in rowid order: no sort, no scan', async () => {
+    const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${DEAL_WORK_SQL}`)
+      .bind('d', 'confirmed', 0, 1000)
+      .all<{ detail: string }>()
+    const detail = results.map((r) => r.detail).join(' | ')
+    expect(detail, detail).toMatch(/SEARCH p USING INDEX deal_participations_deal_status_idx/)
+    expect(detail, detail).not.toMatch(/TEMP B-TREE|SCAN p/)
   })
 })
