@@ -302,7 +302,6 @@ export class HotDeal extends DurableObject<Env> {
     const answer = new Promise<Answer>((resolve) => this.waiting.push({ place, resolve }))
     this.answers.set(place.id, answer)
     void answer.then(() => this.answers.delete(place.id))
-    this.scheduleRetry()
     void this.flush()
     return answer
   }
@@ -311,6 +310,7 @@ export class HotDeal extends DurableObject<Env> {
     if (this.flushing) return
     this.flushing = true
     try {
+      await this.scheduleRetry()
       while (this.waiting.length > 0) {
         const group = this.waiting.splice(0, MAX_GROUP)
         await this.commitGroup(group)
@@ -340,10 +340,8 @@ export class HotDeal extends DurableObject<Env> {
       for (const w of group) w.resolve(unavailable())
       return
     }
-    for (const w of group) {
-      this.markCommitted(w.place)
-      w.resolve(this.granted(w.place))
-    }
+    this.markAllCommitted(group.map((w) => w.place))
+    for (const w of group) w.resolve(this.granted(w.place))
   }
 
   private async commitOne(w: Waiting, attempt = 0): Promise<void> {
@@ -442,12 +440,15 @@ export class HotDeal extends DurableObject<Env> {
     }
   }
 
-  private scheduleRetry(): void {
-    // A grant stays pending if the batch fails or this object restarts mid-flight: the alarm
-    // writes it later. One alarm at a time; setting it again only moves it.
-    void this.ctx.storage.getAlarm().then((at) => {
-      if (at === null) return this.ctx.storage.setAlarm(Date.now() + RETRY_MS)
-    })
+  /**
+   * A grant stays pending if the batch fails or this object restarts mid-flight: the alarm
+   * writes it later. One alarm at a time; once per group commit, not per join (the grants are
+   * in storage already, so one set before the batch covers them all).
+   */
+  private async scheduleRetry(): Promise<void> {
+    if ((await this.ctx.storage.getAlarm()) === null) {
+      await this.ctx.storage.setAlarm(Date.now() + RETRY_MS)
+    }
   }
 
   // --- counters and storage --------------------------------------------------------------------
@@ -511,9 +512,18 @@ export class HotDeal extends DurableObject<Env> {
   }
 
   private markCommitted(place: Place): void {
-    if (place.committed) return
-    place.committed = true
-    this.sql.exec('UPDATE places SET committed = 1 WHERE id = ?', place.id)
+    this.markAllCommitted([place])
+  }
+
+  /** One statement for a whole group commit. */
+  private markAllCommitted(places: Place[]): void {
+    const ids = places.filter((p) => !p.committed).map((p) => p.id)
+    if (ids.length === 0) return
+    for (const p of places) p.committed = true
+    this.sql.exec(
+      'UPDATE places SET committed = 1 WHERE id IN (SELECT value FROM json_each(?))',
+      JSON.stringify(ids),
+    )
   }
 
   private saveCounters(place: Place): void {
