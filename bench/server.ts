@@ -39,6 +39,8 @@ export async function startBenchServer(scriptPath: string): Promise<BenchServer>
   const secrets = benchSecrets()
   const worker = (name: BenchTarget, cache: boolean, isolateCache: boolean): WorkerOptions => ({
     ...(fromWrangler as WorkerOptions),
+    // A queue has one consumer: the `uncached` instance runs the settlement consumer.
+    queueConsumers: name === 'uncached' ? fromWrangler.queueConsumers : undefined,
     name,
     modules: true,
     modulesRules: [{ type: 'ESModule', include: ['**/*.js'] }],
