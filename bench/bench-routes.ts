@@ -2,7 +2,11 @@
 // they build states that would take minutes through the public API (10,000 confirmed holds on one
 // deal, each a person with a PIN-checked confirmation) out of the same functions the API runs.
 import { joinDeal } from '../src/deals/join'
-import { enqueueSettlement } from '../src/deals/settlement-queue'
+import {
+  consumeSettlement,
+  enqueueSettlement,
+  type SettlementMessage,
+} from '../src/deals/settlement-queue'
 import { newId } from '../src/lib/ids'
 import { fundsOf, holdTransfer } from '../src/payments/funds'
 import { findPayment } from '../src/payments/store'
@@ -44,11 +48,76 @@ async function seedHolds(env: Env, body: SeedHolds) {
   return { held: body.count, ms: Date.now() - started }
 }
 
+/**
+ * The settlement consumer (consumeSettlement, as the queue handler runs it) fed from memory:
+ * `invocations` consumers at once, batches of up to 100, starting from the deal's settle-deal
+ * message; whatever they send (fan-out, continuations, retries) is fed back without delay.
+ * Miniflare's own queue (workerd 2026-04) crashed the runtime in this bench once the consumer
+ * ran; this measures the same consumer code without the local queue broker.
+ */
+async function drainSettlement(env: Env, body: { deal_id: string; invocations?: number }) {
+  const started = Date.now()
+  const pending: SettlementMessage[] = [{ kind: 'settle-deal', dealId: body.deal_id }]
+  const queue = {
+    async send(message: SettlementMessage) {
+      pending.push(message)
+    },
+    async sendBatch(messages: { body: SettlementMessage }[]) {
+      for (const m of messages) pending.push(m.body)
+    },
+  }
+  const local = { ...env, SETTLEMENT: queue as unknown as Queue }
+  const totals = { batches: 0, moved: 0, unchanged: 0, fanned: 0, retried: 0 }
+  let seq = 0
+  let busy = 0
+  const consumer = async () => {
+    for (;;) {
+      if (pending.length === 0) {
+        if (busy === 0) return
+        await new Promise((r) => setTimeout(r, 1))
+        continue
+      }
+      busy++
+      const bodies = pending.splice(0, 100)
+      const messages = bodies.map((b) => ({
+        id: `m${++seq}`,
+        timestamp: new Date(),
+        body: b,
+        attempts: 1,
+        ack() {},
+        retry() {
+          pending.push(b)
+        },
+      }))
+      const batch = {
+        messages,
+        queue: 'tvpay-settlement',
+        metadata: { metrics: { backlogCount: pending.length, backlogBytes: 0 } },
+        ackAll() {},
+        retryAll() {},
+      } as MessageBatch<SettlementMessage>
+      const report = await consumeSettlement(batch, local, purposes)
+      totals.batches++
+      totals.moved += report.moved
+      totals.unchanged += report.unchanged
+      totals.fanned += report.fanned
+      totals.retried += report.retried
+      busy--
+    }
+  }
+  await Promise.all(Array.from({ length: body.invocations ?? 8 }, consumer))
+  return { ...totals, ms: Date.now() - started }
+}
+
 export async function benchRoute(request: Request, env: Env): Promise<Response | null> {
   const { pathname } = new URL(request.url)
   if (request.method !== 'POST') return null
   if (pathname === '/__bench/seed-holds') {
     return Response.json(await seedHolds(env, (await request.json()) as SeedHolds))
+  }
+  if (pathname === '/__bench/drain-settlement') {
+    const body = (await request.json()) as { deal_id: string; invocations?: number }
+    return Response.json(await drainSettlement(env, body))
   }
   if (pathname === '/__bench/settle-deal') {
     const { deal_id } = (await request.json()) as { deal_id: string }

@@ -2,7 +2,7 @@
 // Queues"): joins a second through the deal's Durable Object with 200 people pressing OK at once,
 // against the constant baseline route at the same 200 connections in the same run (ABBA blocks),
 // with an oversell check against D1; a sell-out (more people than units); and 10,000 holds of one
-// deal captured through the settlement queue. Run by `npm run bench` (alone:
+// deal captured by the settlement consumer (fed from memory: bench-routes.ts, drain-settlement). Run by `npm run bench` (alone:
 // `npm run bench -- --only 'hot deal'`).
 //
 // The Worker is the deploy bundle (bench/worker.js) under Miniflare with wrangler.toml's bindings
@@ -76,7 +76,7 @@ export type HotDealResult = {
     holds: number
     /** Building the holds (bench-only route: join through the object, then the hold). */
     seedSeconds: number
-    /** From the confirmation that tips the deal to the last payment captured. */
+    /** From the deal's settle-deal message to the last payment captured. */
     seconds: number
     perSecond: number
     captured: number
@@ -183,7 +183,7 @@ export async function runHotDealBench(
       BENCH: '1',
     },
     d1Persist: path.join(work, 'd1'),
-    durableObjectsPersist: path.join(work, 'do'),
+    durableObjectsPersist: process.env.HOT_DEAL_DO_MEMORY ? false : path.join(work, 'do'),
     cf: false,
     unsafeDirectSockets: [{ host: '127.0.0.1', port: 0 }],
     handleRuntimeStdio(stdout: Readable, stderr: Readable) {
@@ -362,43 +362,36 @@ export async function runHotDealBench(
     }
     log(`  sell-out: ${JSON.stringify(sellOut.statuses)}, reserved ${soCounts.reserved}`)
 
-    // 3. Settlement: `holds` people hold the deal price; the last confirmation tips the deal and
-    //    the queue captures every hold.
-    const settleDeal = await createDeal(plan.holds, 1, plan.holds)
+    // 3. Settlement: `holds` people hold the deal price (short of its threshold, so nothing is
+    //    enqueued yet); then the deal tips and the settlement consumer captures every hold.
+    const settleDeal = await createDeal(plan.holds, 1, plan.holds + 1)
     const seedStarted = Date.now()
-    const seed = (count: number) =>
+    const post = (p: string, body: unknown) =>
       setup.send({
         method: 'POST',
-        path: '/__bench/seed-holds',
+        path: p,
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ deal_id: settleDeal, count }),
+        body: JSON.stringify(body),
       })
-    const seeded = await seed(plan.holds - 1)
+    const seeded = await post('/__bench/seed-holds', { deal_id: settleDeal, count: plan.holds })
     if (seeded.status !== 200) throw new Error(`seed-holds: ${seeded.body.toString()}`)
     const seedSeconds = (Date.now() - seedStarted) / 1000
-    log(`  ${plan.holds - 1} holds seeded in ${seedSeconds.toFixed(1)} s`)
+    log(`  ${plan.holds} holds seeded in ${seedSeconds.toFixed(1)} s`)
+    await db
+      .prepare('UPDATE deals SET tipped_at = ? WHERE id = ?')
+      .bind(Date.now(), settleDeal)
+      .run()
     const loadSettle = load1()
     const tipStarted = Date.now()
-    const tipping = await seed(1)
-    if (tipping.status !== 200) throw new Error(`seed-holds: ${tipping.body.toString()}`)
-    const captured = () =>
-      db
-        .prepare(
-          `SELECT COUNT(*) AS n FROM deal_participations WHERE deal_id = ? AND status = 'paid'`,
-        )
-        .bind(settleDeal)
-        .first<{ n: number }>()
-        .then((r) => r!.n)
-    let done = 0
-    let lastProgress = Date.now()
-    while (done < plan.holds) {
-      await new Promise((r) => setTimeout(r, 250))
-      const n = await captured()
-      if (n > done) lastProgress = Date.now()
-      done = n
-      if (Date.now() - lastProgress > 90_000) break
-    }
+    const drained = await post('/__bench/drain-settlement', { deal_id: settleDeal, invocations: 8 })
+    if (drained.status !== 200) throw new Error(`drain-settlement: ${drained.body.toString()}`)
     const seconds = (Date.now() - tipStarted) / 1000
+    const done = (await db
+      .prepare(
+        `SELECT COUNT(*) AS n FROM deal_participations WHERE deal_id = ? AND status = 'paid'`,
+      )
+      .bind(settleDeal)
+      .first<{ n: number }>())!.n
     const check = (await db
       .prepare(
         `SELECT
@@ -454,9 +447,9 @@ export function formatHotDeal(r: HotDealResult): string {
       `${JSON.stringify(sellOut.statuses)}, ${Math.round(sellOut.stats.perSecond)} req/s, p99 ` +
       `${ms(sellOut.stats.p99Ms)} ms; reserved ${sellOut.reserved}: ` +
       `${sellOut.oversold ? '✗ OVERSOLD' : '✓ exact'} (load ${load.sellOut})`,
-    `  settle    ${settle.captured} of ${settle.holds} holds captured through the queue in ` +
+    `  settle    ${settle.captured} of ${settle.holds} holds captured by the consumer in ` +
       `${settle.seconds.toFixed(1)} s (${Math.round(settle.perSecond)}/s; ${settle.captureTransfers} ` +
-      `capture transfers, ${settle.orders} orders, ${settle.heldLeft} still held; load ${load.settle})`,
+      `capture transfers, ${settle.orders} orders, ${settle.heldLeft} still held; 8 consumers; load ${load.settle})`,
   ]
   return lines.join('\n')
 }
