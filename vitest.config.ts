@@ -35,6 +35,7 @@ export default defineConfig(async () => {
         miniflare: {
           bindings: {
             ...alipayBindings(inject('alipay')),
+            OPENAPI_LINTER_URL: inject('openapiLinter'),
             TEST_MIGRATIONS: migrations,
             SCHEMA_SQL: readFileSync('schema.sql', 'utf8'),
             // Not JWT_ISSUER: tests can tell which of the two a URL was built from.
@@ -49,7 +50,7 @@ export default defineConfig(async () => {
       })),
     ],
     test: {
-      globalSetup: ['./sandbox/alipay/test-setup.ts'],
+      globalSetup: ['./sandbox/alipay/test-setup.ts', './scripts/openapi-lint.ts'],
       setupFiles: ['./tests/setup.ts'],
       include: ['tests/**/*.test.ts'],
       testTimeout: 30_000,

@@ -9,6 +9,7 @@ import { d1Session } from './http/d1-session'
 import { ApiError, type ProblemContext, problemResponse } from './http/errors'
 import { detectLanguage, languageOf } from './http/language'
 import { corsFromConfig } from './http/cors'
+import { openApiHeader, securitySchemes } from './http/openapi'
 import { validationHook } from './http/validation'
 import { healthRoutes } from './health/routes'
 import { catalogRoutes } from './catalog/routes'
@@ -72,22 +73,10 @@ export function createApp() {
     .route('/', channelRoutes)
     .route('/', pageRoutes)
 
-  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
-    type: 'http',
-    scheme: 'bearer',
-    bearerFormat: 'JWT',
-    description:
-      'A user (phone) or device (TV) access token, or the ADMIN_TOKEN on /v1/admin routes',
-  })
-  app.doc31('/openapi.json', {
-    openapi: '3.1.0',
-    info: {
-      title: 'tvpay API',
-      version: '1.0.0',
-      description:
-        'Shop and pay household bills from a TV; confirm every payment on the paired phone.',
-    },
-  })
+  for (const [name, scheme] of Object.entries(securitySchemes)) {
+    app.openAPIRegistry.registerComponent('securitySchemes', name, scheme)
+  }
+  app.doc31('/openapi.json', (c) => openApiHeader(c.env, new URL(c.req.url).origin))
   // /docs is a static page (web/docs): Swagger UI served from this Worker, no CDN.
 
   const problemContext = (c: Context<AppEnv>): ProblemContext => ({

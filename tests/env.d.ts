@@ -6,5 +6,7 @@ declare namespace Cloudflare {
     ALIPAY_SANDBOX_URL: string
     /** JSON of sandbox/alipay/test-setup.ts's AlipayTestContext: keys and node:crypto vectors. */
     ALIPAY_TEST: string
+    /** scripts/openapi-lint.ts's server: POST a document, get Redocly's problems back. */
+    OPENAPI_LINTER_URL: string
   }
 }

@@ -1,7 +1,7 @@
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
+import { OpenAPIHono, z } from '@hono/zod-openapi'
 import type { AppEnv } from '../env'
 import { principalOf, requireDeviceOrUser } from '../http/auth'
-import { json, problem } from '../http/openapi'
+import { access, json, route } from '../http/openapi'
 import { handleAlipayNotify, startAlipay } from '../payments'
 import { purposes } from '../wiring'
 import { NOTIFY_PATH } from './config'
@@ -14,12 +14,21 @@ const AlipayQrSchema = z
   })
   .openapi('AlipayQr')
 
-const startRoute = createRoute({
+const startRoute = route({
+  operationId: 'startAlipayPayment',
+  access: access.deviceOrUser,
+  problems: {
+    not_found: 'Not yours or unknown',
+    provider_unsupported: 'a held (deal) payment cannot be paid by Alipay',
+    payment_expired: 'start a new payment from the TV',
+    payment_not_confirmable: 'the payment is no longer open',
+    provider_error: 'Alipay is down or refusing; the phone can still confirm',
+    provider_unavailable: 'Alipay is not configured on this server',
+  },
   method: 'post',
   path: '/v1/payments/{id}/alipay',
   tags: ['payments'],
   summary: 'Alipay face-to-face: a QR code for the TV (the starting device or its user)',
-  security: [{ bearer: [] }],
   middleware: [requireDeviceOrUser] as const,
   request: {
     params: z.object({
@@ -33,16 +42,15 @@ const startRoute = createRoute({
   responses: {
     200: json(AlipayQrSchema, 'The QR code asked for before, still valid'),
     201: json(AlipayQrSchema, 'A new QR code (alipay.trade.precreate)'),
-    404: problem('Not yours or unknown'),
-    409: problem(
-      'provider_unsupported (held deal payment), payment_expired, payment_not_confirmable',
-    ),
-    502: problem('provider_error: Alipay down or refusing; the phone can still confirm'),
-    503: problem('provider_unavailable: Alipay is not configured on this server'),
   },
 })
 
-const notifyRoute = createRoute({
+const failText = { 'text/plain': { schema: z.literal('fail') } }
+
+const notifyRoute = route({
+  operationId: 'receiveAlipayNotify',
+  // Alipay signs the form body (RSA2): checked by the handler, not by a credential header.
+  access: access.public,
   method: 'post',
   path: NOTIFY_PATH,
   tags: ['payments'],
@@ -51,8 +59,10 @@ const notifyRoute = createRoute({
     'Answers the body `success` when taken (or already taken), `fail` (400) when the signature, ' +
     'app_id, out_trade_no or total_amount do not check out.',
   responses: {
-    // Alipay reads the text body, not problem+json: `fail` (400) is in the description above.
-    200: { description: '`success`', content: { 'text/plain': { schema: z.string() } } },
+    // Alipay reads the text body, not problem+json.
+    200: { description: '`success`', content: { 'text/plain': { schema: z.literal('success') } } },
+    400: { description: '`fail`: not a notify we can trust', content: failText },
+    502: { description: '`fail`: taken but not settled yet; Alipay retries', content: failText },
   },
 })
 
@@ -67,5 +77,5 @@ export const alipayRoutes = new OpenAPIHono<AppEnv>()
     const fields: Record<string, string> = {}
     for (const [k, v] of Object.entries(form)) if (typeof v === 'string') fields[k] = v
     const { status, body } = await handleAlipayNotify(c.env, purposes, fields, Date.now())
-    return c.text(body, status as 200)
+    return c.text(body, status) as never // one of the three text answers declared above
   })

@@ -1,8 +1,9 @@
-import { createRoute, OpenAPIHono } from '@hono/zod-openapi'
+import { OpenAPIHono } from '@hono/zod-openapi'
 import { HTTPException } from 'hono/http-exception'
 import { revokeChannelDevice } from '../channel/push'
 import type { AppEnv } from '../env'
 import { ApiError } from '../http/errors'
+import { access, route } from '../http/openapi'
 import { clientIp, rateLimitAll } from '../http/rate-limit'
 import { OAuthError, oauthErrorResponse } from './oauth-errors'
 import { deviceTokens, exchangeDeviceCode, startDeviceAuthorization } from './pairing'
@@ -18,13 +19,22 @@ import {
 } from './schemas'
 
 const FORM = 'application/x-www-form-urlencoded'
+const RETRY_AFTER = { 'Retry-After': { schema: { type: 'integer' as const } } }
 
 const oauthError = (description: string) => ({
   description,
   content: { 'application/json': { schema: OAuthErrorSchema } },
 })
+/** Every error here is RFC 6749's `{ error, error_description }`: these replace the problem ones. */
+const oauthErrors = {
+  413: oauthError('invalid_request: the body is over the size limit'),
+  503: oauthError('temporarily_unavailable: JWT_KEYS is not configured; nothing was spent'),
+}
 
-const deviceAuthorization = createRoute({
+const deviceAuthorization = route({
+  operationId: 'startDeviceAuthorization',
+  access: access.public,
+  rateLimited: 'too many pairings started from this address',
   method: 'post',
   path: '/v1/oauth/device_authorization',
   tags: ['pairing'],
@@ -43,11 +53,14 @@ const deviceAuthorization = createRoute({
       content: { 'application/json': { schema: DeviceAuthorizationResponse } },
     },
     400: oauthError('invalid_request or invalid_client'),
-    429: oauthError('rate_limited (Retry-After)'),
+    429: { ...oauthError('rate_limited: wait Retry-After seconds'), headers: RETRY_AFTER },
+    413: oauthErrors[413],
   },
 })
 
-const token = createRoute({
+const token = route({
+  operationId: 'requestDeviceToken',
+  access: access.public,
   method: 'post',
   path: '/v1/oauth/token',
   tags: ['pairing'],
@@ -64,6 +77,7 @@ const token = createRoute({
       'authorization_pending | slow_down | access_denied | expired_token | invalid_grant | invalid_client | ' +
         'invalid_request | unsupported_grant_type',
     ),
+    ...oauthErrors,
   },
 })
 

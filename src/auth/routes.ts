@@ -1,8 +1,8 @@
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
+import { OpenAPIHono, z } from '@hono/zod-openapi'
 import { endChannelSession, revokeChannelDevice } from '../channel/push'
 import type { AppEnv } from '../env'
 import { requireDeviceOrUser, requireUser, principalOf } from '../http/auth'
-import { json, problems } from '../http/openapi'
+import { access, json, route } from '../http/openapi'
 import { clientIp, rateLimitAll } from '../http/rate-limit'
 import { LimitQuery, CursorQuery } from '../lib/pagination'
 import { getAccount, loginUser, refreshUserSession, registerUser, setPaymentPin } from './accounts'
@@ -25,7 +25,14 @@ import {
 
 const MINUTE = 60
 
-const register = createRoute({
+const register = route({
+  operationId: 'register',
+  access: access.public,
+  rateLimited: 'too many registrations from this address',
+  problems: {
+    phone_taken: 'an account with this phone exists',
+    service_misconfigured: 'JWT_KEYS or PIN_PEPPER is not configured; nothing was created',
+  },
   method: 'post',
   path: '/v1/auth/register',
   tags: ['auth'],
@@ -35,15 +42,17 @@ const register = createRoute({
   },
   responses: {
     201: json(UserSessionSchema, 'Account created and signed in'),
-    ...problems(
-      [400, 'Invalid phone or password'],
-      [409, 'phone_taken'],
-      [429, 'Too many registrations from here'],
-    ),
   },
 })
 
-const login = createRoute({
+const login = route({
+  operationId: 'login',
+  access: access.public,
+  rateLimited: 'too many attempts for this phone or from this address',
+  problems: {
+    invalid_credentials: 'unknown phone or wrong password (the same answer for both)',
+    service_misconfigured: 'JWT_KEYS is not configured',
+  },
   method: 'post',
   path: '/v1/auth/login',
   tags: ['auth'],
@@ -53,15 +62,16 @@ const login = createRoute({
   },
   responses: {
     200: json(UserSessionSchema, 'Signed in'),
-    ...problems(
-      [400, 'Invalid input'],
-      [401, 'invalid_credentials'],
-      [429, 'Too many attempts (Retry-After)'],
-    ),
   },
 })
 
-const refresh = createRoute({
+const refresh = route({
+  operationId: 'refreshSession',
+  access: access.public,
+  problems: {
+    invalid_token: 'unknown, expired, revoked or reused (a reuse revokes the whole family)',
+    service_misconfigured: 'JWT_KEYS is not configured; the token was not spent',
+  },
   method: 'post',
   path: '/v1/auth/refresh',
   tags: ['auth'],
@@ -69,14 +79,12 @@ const refresh = createRoute({
   request: { body: { required: true, content: { 'application/json': { schema: RefreshBody } } } },
   responses: {
     200: json(UserSessionSchema, 'A new access and refresh token'),
-    ...problems(
-      [400, 'Invalid input'],
-      [401, 'invalid_token: unknown, expired, revoked or reused'],
-    ),
   },
 })
 
-const logout = createRoute({
+const logout = route({
+  operationId: 'logout',
+  access: access.public,
   method: 'post',
   path: '/v1/auth/logout',
   tags: ['auth'],
@@ -84,90 +92,89 @@ const logout = createRoute({
   request: { body: { required: true, content: { 'application/json': { schema: RefreshBody } } } },
   responses: {
     204: { description: 'Signed out (also for tokens already invalid)' },
-    ...problems([400, 'Invalid input']),
   },
 })
 
-const me = createRoute({
+const me = route({
+  operationId: 'getMe',
+  access: access.deviceOrUser,
+  problems: { not_found: 'this account no longer exists' },
   method: 'get',
   path: '/v1/me',
   tags: ['auth'],
   summary: 'The signed-in account (a TV sees the phone number masked)',
-  security: [{ bearer: [] }],
   middleware: [requireDeviceOrUser] as const,
-  responses: { 200: json(MeSchema, 'The account'), ...problems([401, 'Not signed in']) },
+  responses: { 200: json(MeSchema, 'The account') },
 })
 
-const paymentPin = createRoute({
+const paymentPin = route({
+  operationId: 'setPaymentPin',
+  access: access.user,
+  rateLimited: 'too many attempts for this account or from this address',
+  problems: {
+    validation_failed: 'not 6 digits, or too easy to guess',
+    invalid_password: 'the account password is incorrect',
+    not_found: 'this account no longer exists',
+    service_misconfigured: 'PIN_PEPPER is not configured',
+  },
   method: 'put',
   path: '/v1/me/payment-pin',
   tags: ['auth'],
   summary: 'Set or change the 6-digit payment PIN (needs the account password)',
-  security: [{ bearer: [] }],
   middleware: [requireUser] as const,
   request: {
     body: { required: true, content: { 'application/json': { schema: PaymentPinBody } } },
   },
   responses: {
     204: { description: 'PIN set' },
-    ...problems(
-      [400, 'Not 6 digits, or too easy to guess'],
-      [401, 'Not signed in'],
-      [403, 'invalid_password, or user_token_required for a TV'],
-      [429, 'Too many attempts (Retry-After)'],
-    ),
   },
 })
 
-const activate = createRoute({
+const activate = route({
+  operationId: 'activateDevice',
+  access: access.user,
+  rateLimited: 'too many codes tried by this account or from this address',
+  problems: {
+    validation_failed: 'not a code we could have issued',
+    not_found: 'unknown, expired or already used code',
+  },
   method: 'post',
   path: '/v1/devices/activate',
   tags: ['pairing'],
   summary: 'Approve or deny the TV showing this user_code (RFC 8628 verification)',
-  security: [{ bearer: [] }],
   middleware: [requireUser] as const,
   request: { body: { required: true, content: { 'application/json': { schema: ActivateBody } } } },
   responses: {
     200: json(ActivateResponse, 'Decision recorded; the TV learns it on its next poll'),
-    ...problems(
-      [400, 'Not a code we could have issued'],
-      [401, 'Not signed in'],
-      [403, 'user_token_required'],
-      [404, 'Unknown, expired or already used code'],
-      [429, 'Too many codes tried (Retry-After)'],
-    ),
   },
 })
 
-const devices = createRoute({
+const devices = route({
+  operationId: 'listMyDevices',
+  access: access.user,
   method: 'get',
   path: '/v1/me/devices',
   tags: ['pairing'],
   summary: 'Paired TVs and boxes, newest first',
-  security: [{ bearer: [] }],
   middleware: [requireUser] as const,
   request: { query: z.object({ limit: LimitQuery, cursor: CursorQuery }) },
   responses: {
     200: json(DeviceListSchema, 'Paired devices'),
-    ...problems([400, 'Bad limit or cursor'], [401, 'Not signed in'], [403, 'user_token_required']),
   },
 })
 
-const unpair = createRoute({
+const unpair = route({
+  operationId: 'unpairDevice',
+  access: access.user,
+  problems: { not_found: 'no such paired device' },
   method: 'delete',
   path: '/v1/me/devices/{id}',
   tags: ['pairing'],
   summary: 'Unpair a device: its tokens stop working on its next request',
-  security: [{ bearer: [] }],
   middleware: [requireUser] as const,
   request: { params: DeviceIdParam },
   responses: {
     204: { description: 'Unpaired' },
-    ...problems(
-      [401, 'Not signed in'],
-      [403, 'user_token_required'],
-      [404, 'No such paired device'],
-    ),
   },
 })
 

@@ -1,4 +1,5 @@
 import { createMiddleware } from 'hono/factory'
+import type { Access } from '../http/openapi'
 import { authenticateFeed, type FeedCaller } from './feed'
 
 /**
@@ -28,3 +29,15 @@ export function rawQuery(url: string): string {
   const start = url.indexOf('?')
   return start < 0 ? '' : url.slice(start + 1)
 }
+
+/** The feed's access for route(): signed by the biller's feed secret (securitySchemes.billerSignature). */
+export const billerFeedAccess = {
+  security: [{ billerSignature: [] }],
+  guard: requireBillerSignature,
+  problems: [
+    'invalid_signature',
+    'signature_expired',
+    'signature_replayed',
+    'service_misconfigured',
+  ],
+} as const satisfies Access

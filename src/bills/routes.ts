@@ -1,14 +1,14 @@
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
+import { OpenAPIHono, z } from '@hono/zod-openapi'
 import type { AppEnv } from '../env'
 import { principalOf, requireDeviceOrUser } from '../http/auth'
 import { requireAdmin } from '../http/admin'
 import { idempotent } from '../http/idempotency'
-import { json, problems } from '../http/openapi'
+import { access, json, route } from '../http/openapi'
 import { CursorQuery, LimitQuery, listSchema } from '../lib/pagination'
 import { PaymentViewSchema } from '../payments'
 import { linkAccount, listAccounts, unlinkAccount } from './accounts'
 import { createBiller, listBillers, rotateFeedSecret } from './billers'
-import { requireBillerSignature } from './feed-auth'
+import { billerFeedAccess, requireBillerSignature } from './feed-auth'
 import { ingestFeed, listSettlements } from './feed'
 import { findVisibleBill, listMyBills, toBillView } from './lookup'
 import { payBill } from './pay'
@@ -51,38 +51,38 @@ const signedFeed = {
   }),
 }
 
-const feedProblems = problems(
-  [401, 'invalid_signature, signature_expired (more than 5 minutes off) or signature_replayed'],
-  [503, 'service_misconfigured: BILLER_FEED_KEY is not configured'],
-)
-
-const createBillerRoute = createRoute({
+const createBillerRoute = route({
+  operationId: 'createBiller',
+  access: access.admin,
+  problems: {
+    unsafe_pattern: 'account_pattern could backtrack catastrophically',
+    service_misconfigured: 'BILLER_FEED_KEY is not configured',
+  },
   method: 'post',
   path: '/v1/admin/billers',
   tags: ['bills'],
   summary: 'Register a biller; its feed secret is shown once',
-  security: [{ bearer: [] }],
   middleware: [requireAdmin] as const,
   request: {
     body: { required: true, content: { 'application/json': { schema: CreateBillerBody } } },
   },
   responses: {
     201: json(BillerCreatedSchema, 'Registered'),
-    ...problems(
-      [400, 'validation_failed or unsafe_pattern'],
-      [401, 'Not the admin token'],
-      [503, 'Admin or feed key not configured'],
-    ),
   },
 })
 
-const rotateSecretRoute = createRoute({
+const rotateSecretRoute = route({
+  operationId: 'rotateBillerFeedSecret',
+  access: access.admin,
+  problems: {
+    not_found: 'No such biller',
+    service_misconfigured: 'BILLER_FEED_KEY is not configured',
+  },
   method: 'post',
   path: '/v1/admin/billers/{id}/rotate-secret',
   tags: ['bills'],
   summary:
     'New feed secret; the replaced one keeps verifying for 24 hours, or not at all with revoke_previous',
-  security: [{ bearer: [] }],
   middleware: [requireAdmin] as const,
   request: {
     params: IdParam('Biller id', 'blr_01jz3k4m5n6p7q8r9s0t1v2w3x'),
@@ -90,16 +90,12 @@ const rotateSecretRoute = createRoute({
   },
   responses: {
     200: json(SecretRotatedSchema, 'Rotated'),
-    ...problems(
-      [400, 'validation_failed'],
-      [401, 'Not the admin token'],
-      [404, 'No such biller'],
-      [503, 'Admin or feed key not configured'],
-    ),
   },
 })
 
-const listBillersRoute = createRoute({
+const listBillersRoute = route({
+  operationId: 'listBillers',
+  access: access.public,
   method: 'get',
   path: '/v1/billers',
   tags: ['bills'],
@@ -113,11 +109,16 @@ const listBillersRoute = createRoute({
   },
   responses: {
     200: json(listSchema(BillerSchema, 'BillerList'), 'Billers by id'),
-    ...problems([400, 'Invalid query']),
   },
 })
 
-const feedBillsRoute = createRoute({
+const feedBillsRoute = route({
+  operationId: 'feedBills',
+  access: billerFeedAccess,
+  problems: {
+    signature_expired: 't is more than 5 minutes off',
+    signature_replayed: 'this exact request was accepted before',
+  },
   method: 'post',
   path: '/v1/biller-feed/bills',
   tags: ['biller feed'],
@@ -134,12 +135,13 @@ const feedBillsRoute = createRoute({
   },
   responses: {
     200: json(FeedResultSchema, 'Applied'),
-    ...problems([400, 'Not a feed document']),
-    ...feedProblems,
   },
 })
 
-const feedPaymentsRoute = createRoute({
+const feedPaymentsRoute = route({
+  operationId: 'listBillerFeedPayments',
+  access: billerFeedAccess,
+  problems: { signature_expired: 't is more than 5 minutes off' },
   method: 'get',
   path: '/v1/biller-feed/payments',
   tags: ['biller feed'],
@@ -156,65 +158,67 @@ const feedPaymentsRoute = createRoute({
   },
   responses: {
     200: json(listSchema(SettlementSchema, 'BillSettlementList'), 'Oldest first'),
-    ...problems([400, 'Invalid query']),
-    ...feedProblems,
   },
 })
 
-const linkAccountRoute = createRoute({
+const linkAccountRoute = route({
+  operationId: 'linkBillerAccount',
+  access: access.deviceOrUser,
+  problems: {
+    invalid_account_number: "the number does not match the biller's pattern",
+    unknown_biller: 'no biller has this id',
+    account_already_linked: 'you already linked this account',
+    limit_exceeded: 'too many linked accounts',
+  },
   method: 'post',
   path: '/v1/me/biller-accounts',
   tags: ['bills'],
   summary: 'Link a biller account number (from the phone or a paired TV)',
-  security: [{ bearer: [] }],
   middleware: [requireDeviceOrUser] as const,
   request: {
     body: { required: true, content: { 'application/json': { schema: LinkAccountBody } } },
   },
   responses: {
     201: json(BillerAccountSchema, 'Linked; the number is only ever shown masked'),
-    ...problems(
-      [400, 'invalid_account_number, unknown_biller or validation_failed'],
-      [401, 'Not signed in'],
-      [409, 'account_already_linked or limit_exceeded'],
-    ),
   },
 })
 
-const listAccountsRoute = createRoute({
+const listAccountsRoute = route({
+  operationId: 'listMyBillerAccounts',
+  access: access.deviceOrUser,
   method: 'get',
   path: '/v1/me/biller-accounts',
   tags: ['bills'],
   summary: 'Your linked biller accounts',
-  security: [{ bearer: [] }],
   middleware: [requireDeviceOrUser] as const,
   request: { query: z.object({ limit: LimitQuery, cursor: CursorQuery }) },
   responses: {
     200: json(listSchema(BillerAccountSchema, 'BillerAccountList'), 'Oldest first'),
-    ...problems([401, 'Not signed in']),
   },
 })
 
-const unlinkAccountRoute = createRoute({
+const unlinkAccountRoute = route({
+  operationId: 'unlinkBillerAccount',
+  access: access.deviceOrUser,
+  problems: { not_found: 'No such linked account' },
   method: 'delete',
   path: '/v1/me/biller-accounts/{id}',
   tags: ['bills'],
   summary: 'Unlink one of your biller accounts (other household members keep theirs)',
-  security: [{ bearer: [] }],
   middleware: [requireDeviceOrUser] as const,
   request: { params: IdParam('Linked account id', 'ba_01jz3k4m5n6p7q8r9s0t1v2w3x') },
   responses: {
     204: { description: 'Unlinked' },
-    ...problems([401, 'Not signed in'], [404, 'No such linked account']),
   },
 })
 
-const myBillsRoute = createRoute({
+const myBillsRoute = route({
+  operationId: 'listMyBills',
+  access: access.deviceOrUser,
   method: 'get',
   path: '/v1/me/bills',
   tags: ['bills'],
   summary: 'Bills of your linked accounts: unpaid soonest due first, paid latest due first',
-  security: [{ bearer: [] }],
   middleware: [requireDeviceOrUser] as const,
   request: {
     query: z.object({
@@ -228,27 +232,37 @@ const myBillsRoute = createRoute({
   },
   responses: {
     200: json(listSchema(BillSchema, 'BillList'), 'Your bills'),
-    ...problems([400, 'Invalid query'], [401, 'Not signed in']),
   },
 })
 
-const getBillRoute = createRoute({
+const getBillRoute = route({
+  operationId: 'getBill',
+  access: access.deviceOrUser,
+  problems: { not_found: 'No such bill among your accounts' },
   method: 'get',
   path: '/v1/bills/{id}',
   tags: ['bills'],
   summary: 'One of your bills',
-  security: [{ bearer: [] }],
   middleware: [requireDeviceOrUser] as const,
   request: { params: IdParam('Bill id', 'bill_01jz3k4m5n6p7q8r9s0t1v2w3x') },
   responses: {
     200: json(BillSchema, 'The bill'),
-    ...problems([401, 'Not signed in'], [404, 'No such bill among your accounts']),
   },
 })
 
 const PayResponse = z.object({ payment: PaymentViewSchema }).openapi('BillPayment')
 
-const payBillRoute = createRoute({
+const payBillRoute = route({
+  operationId: 'payBill',
+  access: access.deviceOrUser,
+  problems: {
+    amount_not_allowed: 'outside the biller rules (part payments, minimum, maximum)',
+    not_found: 'No such bill among your accounts',
+    bill_already_paid: 'nothing is due',
+    bill_not_payable: 'past due',
+    bill_payment_in_progress: 'another member is paying it',
+    bill_changed: 'the biller changed the bill meanwhile',
+  },
   method: 'post',
   path: '/v1/bills/{id}/pay',
   tags: ['bills'],
@@ -256,7 +270,6 @@ const payBillRoute = createRoute({
   description:
     'Pays what is still due, or `amount` where the biller allows part payments. Honours Idempotency-Key. ' +
     'When this bill already has a payment of yours awaiting confirmation, that payment is returned (200).',
-  security: [{ bearer: [] }],
   middleware: [requireDeviceOrUser, idempotent] as const,
   request: {
     params: IdParam('Bill id', 'bill_01jz3k4m5n6p7q8r9s0t1v2w3x'),
@@ -265,29 +278,20 @@ const payBillRoute = createRoute({
   responses: {
     201: json(PayResponse, 'Payment started, awaiting confirmation on the phone'),
     200: json(PayResponse, 'The payment already awaiting confirmation'),
-    ...problems(
-      [400, 'amount_not_allowed by the biller rules, or validation_failed'],
-      [401, 'Not signed in'],
-      [404, 'No such bill among your accounts'],
-      [
-        409,
-        'bill_already_paid, bill_not_payable (past due), bill_payment_in_progress (another member), bill_changed',
-      ],
-    ),
   },
 })
 
-const notificationsRoute = createRoute({
+const notificationsRoute = route({
+  operationId: 'listMyNotifications',
+  access: access.deviceOrUser,
   method: 'get',
   path: '/v1/me/notifications',
   tags: ['bills'],
   summary: 'Your notifications (bill reminders), newest first',
-  security: [{ bearer: [] }],
   middleware: [requireDeviceOrUser] as const,
   request: { query: z.object({ limit: LimitQuery, cursor: CursorQuery }) },
   responses: {
     200: json(listSchema(NotificationSchema, 'NotificationList'), 'Newest first'),
-    ...problems([401, 'Not signed in']),
   },
 })
 

@@ -1,9 +1,9 @@
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
+import { OpenAPIHono, z } from '@hono/zod-openapi'
 import type { AppEnv } from '../env'
 import { requireAdmin } from '../http/admin'
 import { optionalAuth } from '../http/auth'
 import { publicJson } from '../http/cache'
-import { json, problem } from '../http/openapi'
+import { access, json, route } from '../http/openapi'
 import { CursorQuery, LimitQuery, listSchema } from '../lib/pagination'
 import { upsertCategories, upsertProducts } from './admin'
 import { catalogVersion } from './cache'
@@ -15,7 +15,6 @@ import { searchProducts, suggest } from './search'
 import { CategorySchema, ProductDetailSchema, ProductSummarySchema } from './views'
 import { homeRails, productExtras } from '../wiring'
 
-const bearer = [{ bearer: [] }]
 const cachedHeaders = {
   ETag: {
     schema: { type: 'string' as const },
@@ -71,23 +70,25 @@ const SuggestionSchema = z
   .object({ id: z.string(), title: z.string(), kind: z.enum(['product', 'category']) })
   .openapi('Suggestion')
 
-const homeRoute = createRoute({
+const homeRoute = route({
+  operationId: 'getHome',
+  access: access.optionalBearer,
   method: 'get',
   path: '/v1/home',
   tags: ['catalog'],
   summary: 'Everything one TV home screen shows, in one request (one D1 batch)',
   description:
     'A paired device token is optional; with one, rails for that household (bills) join.',
-  security: [{}, ...bearer],
   middleware: [optionalAuth] as const,
   responses: {
     200: cached(HomeSchema, 'Rails, in screen order'),
     304: notModified,
-    401: problem('invalid_token'),
   },
 })
 
-const categoriesRoute = createRoute({
+const categoriesRoute = route({
+  operationId: 'listCategories',
+  access: access.public,
   method: 'get',
   path: '/v1/categories',
   tags: ['catalog'],
@@ -98,7 +99,10 @@ const categoriesRoute = createRoute({
   },
 })
 
-const productsRoute = createRoute({
+const productsRoute = route({
+  operationId: 'listProducts',
+  access: access.public,
+  problems: { not_found: 'Unknown category' },
   method: 'get',
   path: '/v1/products',
   tags: ['catalog'],
@@ -118,12 +122,13 @@ const productsRoute = createRoute({
   responses: {
     200: cached(listSchema(ProductSummarySchema, 'ProductList'), 'A page'),
     304: notModified,
-    400: problem('validation_failed, invalid_cursor'),
-    404: problem('Unknown category'),
   },
 })
 
-const productRoute = createRoute({
+const productRoute = route({
+  operationId: 'getProduct',
+  access: access.public,
+  problems: { not_found: 'Unknown product' },
   method: 'get',
   path: '/v1/products/{id}',
   tags: ['catalog'],
@@ -140,11 +145,12 @@ const productRoute = createRoute({
   responses: {
     200: cached(ProductDetailSchema, 'The product'),
     304: notModified,
-    404: problem('Unknown product'),
   },
 })
 
-const suggestRoute = createRoute({
+const suggestRoute = route({
+  operationId: 'suggestProducts',
+  access: access.public,
   method: 'get',
   path: '/v1/search/suggest',
   tags: ['search'],
@@ -153,11 +159,13 @@ const suggestRoute = createRoute({
   responses: {
     200: cached(z.object({ items: z.array(SuggestionSchema) }), 'Best first'),
     304: notModified,
-    400: problem('validation_failed'),
   },
 })
 
-const searchRoute = createRoute({
+const searchRoute = route({
+  operationId: 'searchProducts',
+  access: access.public,
+  problems: ['invalid_cursor'],
   method: 'get',
   path: '/v1/search',
   tags: ['search'],
@@ -167,16 +175,21 @@ const searchRoute = createRoute({
   responses: {
     200: cached(listSchema(ProductSummarySchema, 'SearchResults'), 'Best first'),
     304: notModified,
-    400: problem('validation_failed, invalid_cursor'),
   },
 })
 
-const adminCategoriesRoute = createRoute({
+const adminCategoriesRoute = route({
+  operationId: 'upsertCategories',
+  access: access.admin,
+  problems: {
+    unknown_category: 'a parent_slug names no category (unknown_slugs lists them)',
+    category_too_deep: 'categories nest two levels at most',
+    conflict: 'a category changed during the write; retry',
+  },
   method: 'post',
   path: '/v1/admin/categories',
   tags: ['catalog', 'admin'],
   summary: 'Upsert categories by slug (up to 100, all or nothing)',
-  security: bearer,
   middleware: [requireAdmin] as const,
   request: {
     body: {
@@ -193,18 +206,22 @@ const adminCategoriesRoute = createRoute({
       z.object({ items: z.array(z.object({ id: z.string(), slug: z.string() })) }),
       'Ids, in request order',
     ),
-    400: problem('validation_failed, unknown_category (lists unknown_slugs), category_too_deep'),
-    401: problem('Admin token required'),
-    503: problem('admin_disabled'),
   },
 })
 
-const adminProductsRoute = createRoute({
+const adminProductsRoute = route({
+  operationId: 'upsertProducts',
+  access: access.admin,
+  problems: {
+    unknown_category: 'a category_slug names no category (unknown_slugs lists them)',
+    conflict:
+      'a category changed during the write, or a stock is below the units held by pending ' +
+      'orders (errors name each products.<i>.stock and its minimum); nothing is written',
+  },
   method: 'post',
   path: '/v1/admin/products',
   tags: ['catalog', 'admin'],
   summary: 'Upsert products by sku (up to 100, all or nothing); search keys computed here',
-  security: bearer,
   middleware: [requireAdmin] as const,
   request: {
     body: {
@@ -221,13 +238,6 @@ const adminProductsRoute = createRoute({
       z.object({ items: z.array(z.object({ id: z.string(), sku: z.string() })) }),
       'Ids, in request order',
     ),
-    400: problem('validation_failed, unknown_category (lists unknown_slugs)'),
-    401: problem('Admin token required'),
-    409: problem(
-      'conflict: a category changed during the write, or a stock is below the units held by ' +
-        'pending orders (errors name each products.<i>.stock and its minimum); nothing is written',
-    ),
-    503: problem('admin_disabled'),
   },
 })
 

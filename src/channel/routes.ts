@@ -1,8 +1,8 @@
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
+import { OpenAPIHono, z } from '@hono/zod-openapi'
 import type { AppEnv } from '../env'
 import { principalOf, requireDeviceOrUser } from '../http/auth'
 import { ApiError } from '../http/errors'
-import { json, problems } from '../http/openapi'
+import { access, json, route } from '../http/openapi'
 import { connect } from './push'
 import { issueTicket, redeemTicket } from './tickets'
 
@@ -13,20 +13,29 @@ const TicketSchema = z
   })
   .openapi('ChannelTicket')
 
-const createTicket = createRoute({
+const createTicket = route({
+  operationId: 'createChannelTicket',
+  access: access.deviceOrUser,
+  rateLimited: 'too many unused tickets; one expires in Retry-After seconds',
   method: 'post',
   path: '/v1/channel/tickets',
   tags: ['channel'],
   summary: 'A single-use, 60-second ticket for GET /v1/channel (phone or TV)',
-  security: [{ bearer: [] }],
   middleware: [requireDeviceOrUser] as const,
   responses: {
     201: json(TicketSchema, 'Use it within expires_in seconds, once'),
-    ...problems([401, 'Not signed in or not paired'], [429, 'Too many unused tickets']),
   },
 })
 
-const openChannel = createRoute({
+const openChannel = route({
+  operationId: 'openChannel',
+  // The single-use ticket in the query is the credential: access tokens never go in a URL.
+  access: access.public,
+  problems: {
+    invalid_ticket: 'unknown, used or expired; get a new one',
+    invalid_token: 'the ticket holder may no longer connect (signed out, unpaired)',
+    upgrade_required: 'not a WebSocket upgrade',
+  },
   method: 'get',
   path: '/v1/channel',
   tags: ['channel'],
@@ -44,10 +53,6 @@ const openChannel = createRoute({
   },
   responses: {
     101: { description: 'Switching protocols: the socket is joined to the household' },
-    ...problems(
-      [401, 'invalid_ticket (unknown, used or expired) or invalid_token (holder refused now)'],
-      [426, 'upgrade_required: not a WebSocket upgrade'],
-    ),
   },
 })
 

@@ -1,10 +1,10 @@
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
+import { OpenAPIHono, z } from '@hono/zod-openapi'
 import type { AppEnv } from '../env'
 import { requireAdmin } from '../http/admin'
 import { principalOf, requireDeviceOrUser } from '../http/auth'
 import { ApiError } from '../http/errors'
 import { idempotent } from '../http/idempotency'
-import { json, problem } from '../http/openapi'
+import { access, json, route } from '../http/openapi'
 import { CursorQuery, LimitQuery, listSchema } from '../lib/pagination'
 import { iso } from '../lib/time'
 import { toPaymentView } from '../payments'
@@ -27,19 +27,9 @@ import {
 import { findDeal, listDeals, listParticipations, toDealView, type DealWithProduct } from './store'
 import { findTeamByCode, toTeamView } from './teams'
 
-const bearer = [{ bearer: [] }]
 const jsonBody = <T extends z.ZodTypeAny>(schema: T) => ({
   content: { 'application/json': { schema } },
   required: true,
-})
-const idempotencyHeader = z.object({
-  'idempotency-key': z
-    .string()
-    .optional()
-    .openapi({
-      param: { name: 'idempotency-key', in: 'header' },
-      description: 'Idempotency-Key: replays the first response for 24 h',
-    }),
 })
 // Countdowns run from server_time: a cached copy would be wrong by its age.
 const NO_STORE = { 'cache-control': 'no-store' }
@@ -48,39 +38,46 @@ function detail(deal: DealWithProduct, now: number) {
   return { ...toDealView(deal, now), server_time: iso(now) }
 }
 
-const createDealRoute = createRoute({
+const createDealRoute = route({
+  operationId: 'createDeal',
+  access: access.admin,
+  problems: {
+    not_found: 'Unknown product',
+    conflict: 'the product changed while the deal was created; try again',
+  },
   method: 'post',
   path: '/v1/admin/deals',
   tags: ['deals', 'admin'],
   summary: 'Create a group-buy deal (list price is the product price)',
-  security: bearer,
   middleware: [requireAdmin, idempotent] as const,
-  request: { headers: idempotencyHeader, body: jsonBody(CreateDealBody) },
+  request: { body: jsonBody(CreateDealBody) },
   responses: {
     201: json(DealDetailSchema, 'The deal'),
-    400: problem('validation_failed'),
-    401: problem('Admin token required'),
-    404: problem('Unknown product'),
   },
 })
 
-const updateDealRoute = createRoute({
+const updateDealRoute = route({
+  operationId: 'updateDeal',
+  access: access.admin,
+  problems: {
+    not_found: 'Unknown deal',
+    deal_not_active: 'the deal has ended',
+    conflict: 'stock below units taken, a start that can no longer move, or a concurrent edit',
+  },
   method: 'patch',
   path: '/v1/admin/deals/{id}',
   tags: ['deals', 'admin'],
   summary: 'Edit a deal that has not ended (stock never below units reserved or sold)',
-  security: bearer,
   middleware: [requireAdmin] as const,
   request: { params: DealIdParam, body: jsonBody(UpdateDealBody) },
   responses: {
     200: json(DealDetailSchema, 'The deal'),
-    400: problem('validation_failed'),
-    404: problem('Unknown deal'),
-    409: problem('deal_not_active, or conflict (stock below units taken, concurrent edit)'),
   },
 })
 
-const listRoute = createRoute({
+const listRoute = route({
+  operationId: 'listDeals',
+  access: access.public,
   method: 'get',
   path: '/v1/deals',
   tags: ['deals'],
@@ -89,16 +86,32 @@ const listRoute = createRoute({
   responses: { 200: json(DealListSchema, 'A page of deals') },
 })
 
-const getRoute = createRoute({
+const getRoute = route({
+  operationId: 'getDeal',
+  access: access.public,
+  problems: { not_found: 'Unknown deal' },
   method: 'get',
   path: '/v1/deals/{id}',
   tags: ['deals'],
   summary: 'A deal with its participants, remaining stock, status and the server time',
   request: { params: DealIdParam },
-  responses: { 200: json(DealDetailSchema, 'The deal'), 404: problem('Unknown deal') },
+  responses: { 200: json(DealDetailSchema, 'The deal') },
 })
 
-const joinRoute = createRoute({
+const joinRoute = route({
+  operationId: 'joinDeal',
+  access: access.deviceOrUser,
+  problems: {
+    not_found: 'Unknown deal or team',
+    sold_out: 'no units left',
+    limit_exceeded: 'over the per-person limit',
+    deal_not_active: 'not started yet, or ended',
+    team_full: 'the team has no place left',
+    team_closed: 'the team expired or failed',
+    already_in_team: 'you already hold a place in this team',
+    conflict: 'the deal changed while joining; join again',
+    deal_unavailable: 'the deal could not be reached just now; retry after Retry-After',
+  },
   method: 'post',
   path: '/v1/deals/{id}/join',
   tags: ['deals'],
@@ -106,36 +119,33 @@ const joinRoute = createRoute({
   description:
     'Team deals: omit team_code to open a team (its code is in participation.team), ' +
     'or pass a code to join one.',
-  security: bearer,
   middleware: [requireDeviceOrUser, idempotent] as const,
-  request: { params: DealIdParam, headers: idempotencyHeader, body: jsonBody(JoinBody) },
+  request: { params: DealIdParam, body: jsonBody(JoinBody) },
   responses: {
     201: json(JoinResponse, 'Joined; the payment awaits confirmation on the phone'),
-    400: problem('validation_failed'),
-    404: problem('Unknown deal or team'),
-    409: problem(
-      'sold_out, limit_exceeded, deal_not_active, team_full, team_closed, already_in_team',
-    ),
   },
 })
 
-const teamRoute = createRoute({
+const teamRoute = route({
+  operationId: 'getDealTeam',
+  access: access.deviceOrUser,
+  problems: { not_found: 'No such team in this deal' },
   method: 'get',
   path: '/v1/deals/{id}/teams/{code}',
   tags: ['deals'],
   summary: 'A team by the code someone shared: how many places are left and until when',
-  security: bearer,
   middleware: [requireDeviceOrUser] as const,
   request: { params: TeamParam },
-  responses: { 200: json(TeamSchema, 'The team'), 404: problem('No such team in this deal') },
+  responses: { 200: json(TeamSchema, 'The team') },
 })
 
-const myParticipationsRoute = createRoute({
+const myParticipationsRoute = route({
+  operationId: 'listMyDealParticipations',
+  access: access.deviceOrUser,
   method: 'get',
   path: '/v1/me/deal-participations',
   tags: ['deals'],
   summary: 'My group-buy places, newest first (a TV sees the places it started)',
-  security: bearer,
   middleware: [requireDeviceOrUser] as const,
   request: { query: z.object({ limit: LimitQuery, cursor: CursorQuery }) },
   responses: {

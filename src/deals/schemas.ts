@@ -24,8 +24,11 @@ export type ParticipationStatus = (typeof PARTICIPATION_STATUSES)[number]
 
 /** Team codes: 6 characters a TV remote can type, no 0/O, 1/I/L. */
 export const TEAM_CODE_ALPHABET = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789'
-/** What a person may type: either case (the code is upper-cased before lookup). */
-export const TEAM_CODE_INPUT = /^[ABCDEFGHJKMNPQRSTUVWXYZ23456789]{6}$/i
+/**
+ * What a person may type: either case (the code is upper-cased before lookup). Both cases are
+ * spelled out: the pattern goes into the OpenAPI document, and JSON Schema patterns have no flags.
+ */
+export const TEAM_CODE_INPUT = /^[ABCDEFGHJKMNPQRSTUVWXYZabcdefghjkmnpqrstuvwxyz23456789]{6}$/
 const TEAM_CODE_HINT = 'six characters from A-Z and 2-9 (no I, L, O, 0 or 1)'
 
 const Instant = z.iso

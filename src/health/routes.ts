@@ -1,16 +1,20 @@
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
+import { OpenAPIHono, z } from '@hono/zod-openapi'
 import type { AppEnv } from '../env'
 import { signingKeys } from '../auth/keys'
 import { readiness } from './readiness'
 import { ApiError } from '../http/errors'
+import { access, route } from '../http/openapi'
 import { benchEnabled } from '../lib/d1-stats'
 
 const CheckSchema = z.enum(['ok', 'missing', 'invalid', 'unreachable'])
 
-const health = createRoute({
+const health = route({
+  operationId: 'getHealth',
+  access: access.public,
   method: 'get',
   path: '/healthz',
   tags: ['health'],
+  summary: 'Readiness: D1 and the secrets this deployment needs',
   description:
     'Readiness: 200 only when D1 answers and every secret the deployment needs is present ' +
     '(JWT_KEYS, PIN_PEPPER, BILLER_FEED_KEY, and the Alipay keys when ALIPAY_APP_ID is set). ' +
@@ -38,10 +42,14 @@ const health = createRoute({
   },
 })
 
-const jwks = createRoute({
+const jwks = route({
+  operationId: 'getJwks',
+  access: access.public,
+  problems: { service_misconfigured: 'JWT_KEYS is not configured' },
   method: 'get',
   path: '/.well-known/jwks.json',
   tags: ['health'],
+  summary: 'Public keys that verify access tokens and payment receipts',
   description: 'Public keys (ES256) that verify access tokens and payment receipts.',
   responses: {
     200: {
@@ -58,7 +66,9 @@ const jwks = createRoute({
 })
 
 /** `npm run bench` compares every route with this constant answer from the same Worker. */
-const benchBaseline = createRoute({
+const benchBaseline = route({
+  operationId: 'benchBaseline',
+  access: access.public,
   method: 'get',
   path: '/__bench/baseline',
   hide: true,
@@ -71,7 +81,9 @@ const benchBaseline = createRoute({
 })
 
 /** One trivial D1 round trip: the least any D1-backed route can add over the baseline. */
-const benchD1Floor = createRoute({
+const benchD1Floor = route({
+  operationId: 'benchD1Floor',
+  access: access.public,
   method: 'get',
   path: '/__bench/d1',
   hide: true,
@@ -84,7 +96,9 @@ const benchD1Floor = createRoute({
 })
 
 /** `npm run bench` times the household channel against this: a WebSocket echoed by the Worker. */
-const benchEcho = createRoute({
+const benchEcho = route({
+  operationId: 'benchEcho',
+  access: access.public,
   method: 'get',
   path: '/__bench/echo',
   hide: true,

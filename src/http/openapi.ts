@@ -1,28 +1,240 @@
-import { z } from '@hono/zod-openapi'
+import { createRoute, type RouteConfig, z } from '@hono/zod-openapi'
+import type { MiddlewareHandler } from 'hono'
+import { CursorQuery } from '../lib/pagination'
+import { requireAdmin } from './admin'
+import { optionalAuth, requireDeviceOrUser, requireUser } from './auth'
+import { ERROR_STATUS, type ErrorCode } from './errors'
+import { idempotent } from './idempotency'
 
-/** How route files describe their responses in the OpenAPI document. */
+/**
+ * How route files describe an operation in the OpenAPI document: `route({...})` instead of
+ * createRoute, with who may call it (`access`), the problem codes its handler answers and whether a
+ * rate limit guards it. The security requirement and every error response are derived from those,
+ * so they cannot drift from the middleware that enforces them.
+ */
 
 /** The problem+json body (see errors.ts); errors, request_id and other members pass through. */
 export const ProblemSchema = z
   .object({
-    type: z.string(),
+    type: z.string().openapi({ example: 'https://tvpay.example/problems/not_found' }),
     title: z.string(),
-    status: z.number(),
-    code: z.string(),
+    status: z.number().int(),
+    code: z.string().openapi({ description: 'Stable machine word: the list is in each response' }),
     detail: z.string().optional(),
+    errors: z
+      .array(z.object({ path: z.string(), message: z.string() }))
+      .optional()
+      .openapi({ description: 'validation_failed: one entry per failing field' }),
+    request_id: z.string().optional(),
   })
   .passthrough()
+  .openapi('Problem')
 
-/** `responses: { 200: json(Schema, 'What it is'), ...problems([404, 'No such thing']) }` */
+/** Who may call an operation, the guard (route middleware) that enforces it, and what it answers. */
+export type Access = {
+  readonly security: ReadonlyArray<Record<string, string[]>>
+  readonly guard?: MiddlewareHandler
+  readonly problems: readonly ErrorCode[]
+}
+
+export const access = {
+  /** Anyone; `security: []` in the document. */
+  public: { security: [], problems: [] },
+  /** Anyone; a user or device token, when sent, must be valid (it may personalise the answer). */
+  optionalBearer: {
+    security: [{}, { bearer: [] }],
+    guard: optionalAuth,
+    problems: ['invalid_token', 'service_misconfigured'],
+  },
+  /** The person (phone) or one of their paired devices (TV). */
+  deviceOrUser: {
+    security: [{ bearer: [] }],
+    guard: requireDeviceOrUser,
+    problems: ['unauthorized', 'invalid_token', 'service_misconfigured'],
+  },
+  /** The person themself, with a user token; a device token is 403 user_token_required. */
+  user: {
+    security: [{ bearer: [] }],
+    guard: requireUser,
+    problems: ['unauthorized', 'invalid_token', 'user_token_required', 'service_misconfigured'],
+  },
+  /** Operators, with the ADMIN_TOKEN; closed (503) on a deployment without one. */
+  admin: {
+    security: [{ adminToken: [] }],
+    guard: requireAdmin,
+    problems: ['unauthorized', 'admin_disabled'],
+  },
+} as const satisfies Record<string, Access>
+
+const GUARDS: MiddlewareHandler[] = Object.values(access).flatMap((a: Access) =>
+  a.guard ? [a.guard] : [],
+)
+
+/** The security schemes that `access` values name; the app registers them once. */
+export const securitySchemes = {
+  bearer: {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+    description: 'A user (phone) or device (TV) access token',
+  },
+  adminToken: {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'The deployment ADMIN_TOKEN (a Worker secret), on /v1/admin routes and refunds',
+  },
+  billerSignature: {
+    type: 'apiKey',
+    in: 'header',
+    name: 'X-Signature',
+    description:
+      't=<unix seconds>,v1=<hex HMAC-SHA256(feed secret, t + "." + signed payload)>, with X-Biller-Id',
+  },
+} as const
+
+/** The document's top: `servers` is this deployment's public origin (PUBLIC_BASE_URL). */
+export function openApiHeader(env: { PUBLIC_BASE_URL?: string }, requestOrigin: string) {
+  const origin = env.PUBLIC_BASE_URL?.trim().replace(/\/+$/, '') || requestOrigin
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'tvpay API',
+      version: '1.0.0',
+      description:
+        'Shop and pay household bills from a TV; confirm every payment on the paired phone.',
+    },
+    servers: [{ url: origin, description: 'This deployment' }],
+  }
+}
+
+/** What the generic codes mean when a route does not say more. */
+const MEANING: Partial<Record<ErrorCode, string>> = {
+  validation_failed: 'a field is missing or invalid (errors lists each)',
+  malformed_json: 'the body is not JSON',
+  invalid_cursor: 'the cursor is not one this list issued',
+  payload_too_large: 'the body is over the size limit',
+  unauthorized: 'no credentials, or not the right ones',
+  invalid_token: 'the token is invalid, expired, or its session or device has ended',
+  user_token_required: 'a device (TV) token was sent; this needs the user on their phone',
+  admin_disabled: 'no ADMIN_TOKEN is configured on this deployment',
+  service_misconfigured: 'a secret this needs is not configured',
+  idempotency_key_invalid: 'Idempotency-Key is not 1-255 visible ASCII characters',
+  idempotency_in_progress: 'a request with this Idempotency-Key is still running (Retry-After)',
+  idempotency_key_reuse: 'this Idempotency-Key was used with another body',
+  rate_limited: 'too many attempts; wait Retry-After seconds',
+}
+
+type Problems = readonly ErrorCode[] | Partial<Record<ErrorCode, string>>
+
+type Documented = {
+  /** Stable camelCase name, unique across the API (generated clients use it). */
+  operationId: string
+  access: Access
+  /** The codes the handler itself answers, with what each means here. */
+  problems?: Problems
+  /** A rate limit guards this operation: 429 rate_limited with Retry-After. */
+  rateLimited?: string
+}
+
+const IdempotencyKeyHeader = z
+  .string()
+  .optional()
+  .openapi({
+    param: { name: 'idempotency-key', in: 'header' },
+    description: 'Retries with the same key and body replay the first answer for 24 h',
+    example: 'order-7f3c2a',
+  })
+
+const RetryAfter = {
+  'Retry-After': { schema: { type: 'integer' as const }, description: 'Seconds to wait' },
+}
+const Challenge = {
+  'WWW-Authenticate': { schema: { type: 'string' as const }, description: 'Bearer' },
+}
+
 export function json<T extends z.ZodTypeAny>(schema: T, description: string) {
   return { description, content: { 'application/json': { schema } } }
 }
 
-/** One error response: `404: problem('Unknown deal')`. */
-export function problem(description: string) {
-  return { description, content: { 'application/problem+json': { schema: ProblemSchema } } }
+function problem(description: string, headers?: typeof RetryAfter | typeof Challenge) {
+  return {
+    description,
+    ...(headers ? { headers } : {}),
+    content: { 'application/problem+json': { schema: ProblemSchema } },
+  }
 }
 
-export function problems(...entries: Array<[number, string]>) {
-  return Object.fromEntries(entries.map(([status, description]) => [status, problem(description)]))
+type ProblemResponse = ReturnType<typeof problem>
+
+/**
+ * createRoute with the operation's access, problem codes and rate limit: sets `security` (public
+ * operations get `security: []`) and one problem+json response per status its codes map to,
+ * including what the access guard, request validation, Idempotency-Key and the limit answer.
+ * Responses the route declares itself (success, 304, OAuth errors) win over derived ones.
+ */
+export function route<const R extends RouteConfig & Documented>(config: R) {
+  const { operationId, access: who, problems, rateLimited, ...rest } = config
+  const middleware = ([] as unknown[]).concat(rest.middleware ?? [])
+  if (who.guard && !middleware.includes(who.guard)) {
+    throw new Error(`${operationId}: its access needs ${who.guard.name} in its middleware`)
+  }
+  const stray = GUARDS.find((g) => g !== who.guard && middleware.includes(g))
+  if (stray) throw new Error(`${operationId}: ${stray.name} does not match its declared access`)
+
+  const codes = new Map<ErrorCode, string | undefined>()
+  const add = (code: ErrorCode, text?: string) => codes.set(code, text ?? codes.get(code))
+  for (const code of who.problems) add(code)
+  const request: NonNullable<RouteConfig['request']> = { ...rest.request }
+  if (request.params || request.query || request.headers || request.body) add('validation_failed')
+  if (request.body) {
+    add('payload_too_large')
+    if (request.body.content['application/json']) add('malformed_json')
+  }
+  const query = request.query as { shape?: Record<string, unknown> } | undefined
+  if (query?.shape && Object.values(query.shape).includes(CursorQuery)) add('invalid_cursor')
+  if (middleware.includes(idempotent)) {
+    for (const code of [
+      'idempotency_key_invalid',
+      'idempotency_in_progress',
+      'idempotency_key_reuse',
+      'service_misconfigured',
+    ] as const)
+      add(code)
+    const headers = request.headers as z.ZodObject | undefined
+    if (!headers?.shape['idempotency-key']) {
+      request.headers = (headers ?? z.object({})).extend({
+        'idempotency-key': IdempotencyKeyHeader,
+      })
+    }
+  }
+  if (rateLimited) add('rate_limited', rateLimited)
+  const listed = Array.isArray(problems)
+    ? problems.map((code) => [code, undefined] as const)
+    : (Object.entries(problems ?? {}) as Array<[ErrorCode, string]>)
+  for (const [code, text] of listed) add(code, text)
+
+  const byStatus = new Map<number, string[]>()
+  for (const [code, text] of codes) {
+    const status = ERROR_STATUS[code]
+    const line = `\`${code}\`: ${text ?? MEANING[code] ?? code.replaceAll('_', ' ')}`
+    byStatus.set(status, [...(byStatus.get(status) ?? []), line])
+  }
+  const bearer = who.security.some((s) => 'bearer' in s || 'adminToken' in s)
+  const derived: Record<string, ProblemResponse> = {}
+  for (const [status, lines] of [...byStatus].sort(([a], [b]) => a - b)) {
+    const headers = status === 429 ? RetryAfter : status === 401 && bearer ? Challenge : undefined
+    derived[status] = problem(lines.join('\n\n'), headers)
+  }
+
+  return createRoute({
+    ...rest,
+    operationId,
+    security: [...who.security],
+    ...(rest.request ? { request: request as R['request'] } : {}),
+    responses: { ...derived, ...rest.responses },
+  } as Omit<R, keyof Documented> & {
+    operationId: string
+    security: Array<Record<string, string[]>>
+    responses: R['responses'] & { [status: `${4 | 5}${number}`]: ProblemResponse }
+  })
 }

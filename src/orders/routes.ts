@@ -1,9 +1,9 @@
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
+import { OpenAPIHono, z } from '@hono/zod-openapi'
 import type { AppEnv } from '../env'
 import { principalOf, requireDeviceOrUser, requireUser } from '../http/auth'
 import { ApiError } from '../http/errors'
 import { idempotent } from '../http/idempotency'
-import { json, problem } from '../http/openapi'
+import { access, json, route } from '../http/openapi'
 import { CursorQuery, LimitQuery } from '../lib/pagination'
 import { loadPayment, PaymentViewSchema, ShippingAddressSchema, toPaymentView } from '../payments'
 import { purposes } from '../wiring'
@@ -16,8 +16,6 @@ import {
   toOrderView,
 } from './orders'
 import { setShippingAddress } from './shipping'
-
-const bearer = [{ bearer: [] }]
 
 const OrderBody = z
   .object({
@@ -40,35 +38,35 @@ const OrderWithPayment = z
   .openapi('OrderWithPayment')
 const OrderList = z.object({ items: z.array(OrderSchema), next_cursor: z.string().nullable() })
 
-const create = createRoute({
+const create = route({
+  operationId: 'createOrder',
+  access: access.deviceOrUser,
+  problems: {
+    not_found: 'Unknown product',
+    out_of_stock: 'not enough stock for an item (errors name it)',
+    conflict: 'the catalog changed while ordering; order again',
+  },
   method: 'post',
   path: '/v1/orders',
   tags: ['orders'],
   summary: 'Order from the TV (or phone): stock is reserved and a payment awaits the phone',
-  security: bearer,
   middleware: [requireDeviceOrUser, idempotent] as const,
   request: {
-    headers: z.object({
-      'idempotency-key': z
-        .string()
-        .optional()
-        .openapi({ param: { name: 'idempotency-key', in: 'header' } }),
-    }),
     body: { content: { 'application/json': { schema: OrderBody } }, required: true },
   },
   responses: {
     201: json(OrderWithPayment, 'Created, pending_payment'),
-    404: problem('Unknown product'),
-    409: problem('out_of_stock'),
   },
 })
 
-const getOne = createRoute({
+const getOne = route({
+  operationId: 'getOrder',
+  access: access.deviceOrUser,
+  problems: { not_found: 'Not yours or unknown' },
   method: 'get',
   path: '/v1/orders/{id}',
   tags: ['orders'],
   summary: 'An order with its payment (the user, or the device that placed it)',
-  security: bearer,
   middleware: [requireDeviceOrUser] as const,
   request: {
     params: z.object({
@@ -81,16 +79,16 @@ const getOne = createRoute({
   },
   responses: {
     200: json(OrderWithPayment, 'The order'),
-    404: problem('Not yours or unknown'),
   },
 })
 
-const listMine = createRoute({
+const listMine = route({
+  operationId: 'listMyOrders',
+  access: access.deviceOrUser,
   method: 'get',
   path: '/v1/me/orders',
   tags: ['orders'],
   summary: 'Order history, newest first (a device sees the orders it placed)',
-  security: bearer,
   middleware: [requireDeviceOrUser] as const,
   request: { query: z.object({ limit: LimitQuery, cursor: CursorQuery }) },
   responses: {
@@ -98,12 +96,17 @@ const listMine = createRoute({
   },
 })
 
-const putAddress = createRoute({
+const putAddress = route({
+  operationId: 'setOrderShippingAddress',
+  access: access.user,
+  problems: {
+    not_found: 'Not yours or unknown',
+    conflict: 'the order ended (canceled, expired)',
+  },
   method: 'put',
   path: '/v1/orders/{id}/shipping-address',
   tags: ['orders'],
   summary: 'Set where a pending or paid order goes (user token; an Alipay-paid order has none yet)',
-  security: bearer,
   middleware: [requireUser] as const,
   request: {
     params: z.object({
@@ -117,9 +120,6 @@ const putAddress = createRoute({
   },
   responses: {
     200: json(OrderWithPayment, 'The order with its address'),
-    403: problem('user_token_required'),
-    404: problem('Not yours or unknown'),
-    409: problem('conflict: the order ended (canceled, expired)'),
   },
 })
 

@@ -1,10 +1,10 @@
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
+import { OpenAPIHono, z } from '@hono/zod-openapi'
 import { signingKeys } from '../auth/keys'
 import type { AppEnv } from '../env'
 import { requireAdmin } from '../http/admin'
 import { principalOf, requireDeviceOrUser, requireUser } from '../http/auth'
 import { idempotent } from '../http/idempotency'
-import { json, problem } from '../http/openapi'
+import { access, json, route } from '../http/openapi'
 import { CursorQuery, LimitQuery, listSchema } from '../lib/pagination'
 import { money, MoneySchema } from '../lib/money'
 import { purposes, refundRails } from '../wiring'
@@ -31,94 +31,111 @@ import {
 import { PAYMENT_STATUSES, PaymentViewSchema, toPaymentView } from './view'
 import { creditWallet, walletBalance } from './wallet'
 
-const bearer = [{ bearer: [] }]
 const CreditResponse = z
   .object({ user_id: z.string(), credited: MoneySchema, wallet: WalletSchema })
   .openapi('WalletCredit')
-const idempotencyHeader = z.object({
-  'idempotency-key': z
-    .string()
-    .optional()
-    .openapi({
-      param: { name: 'idempotency-key', in: 'header' },
-      description: 'Replays the first response for 24 h',
-    }),
-})
 
-const getPayment = createRoute({
+const getPayment = route({
+  operationId: 'getPayment',
+  access: access.deviceOrUser,
+  problems: { not_found: 'Not yours or unknown' },
   method: 'get',
   path: '/v1/payments/{id}',
   tags: ['payments'],
   summary: 'Read a payment (the user or any of their TVs); ?wait=N holds until it changes',
-  security: bearer,
   middleware: [requireDeviceOrUser] as const,
   request: { params: PaymentIdParam, query: PaymentQuery },
-  responses: {
-    200: json(PaymentViewSchema, 'The payment'),
-    404: problem('Not yours or unknown'),
-  },
+  responses: { 200: json(PaymentViewSchema, 'The payment') },
 })
 
-const confirm = createRoute({
+const confirm = route({
+  operationId: 'confirmPayment',
+  access: access.user,
+  rateLimited: 'other PIN checks for this account are running right now (Retry-After: 1)',
+  problems: {
+    card_number_not_allowed: 'the body holds something that looks like a card number',
+    insufficient_funds: 'the wallet cannot cover it; the payment stays confirmable',
+    payment_declined: 'the card was declined; the payment stays confirmable',
+    invalid_pin: 'wrong PIN (attempts_remaining says how many are left)',
+    pin_not_set: 'set a payment PIN first (PUT /v1/me/payment-pin)',
+    pin_locked: 'locked for 15 minutes after 5 wrong PINs',
+    not_found: 'Not yours or unknown',
+    payment_expired: 'start a new payment from the TV',
+    payment_not_confirmable: 'already confirmed, canceled or otherwise settled',
+    shipping_address_required: 'an order needs shipping_address',
+    bill_changed: 'the bill changed since the payment started',
+    bill_already_paid: 'the bill was paid meanwhile',
+    bill_not_payable: 'the bill is past due',
+    deal_not_active: 'the deal ended',
+    team_closed: 'the team closed',
+    provider_unavailable: 'the card gateway did not answer; try again',
+  },
   method: 'post',
   path: '/v1/payments/{id}/confirm',
   tags: ['payments'],
   summary: 'Confirm on the phone with a payment method and the PIN (user token only)',
-  security: bearer,
   middleware: [requireUser, rejectCardNumbers, idempotent] as const,
   request: {
     params: PaymentIdParam,
-    headers: idempotencyHeader,
     body: { content: { 'application/json': { schema: ConfirmBody } }, required: true },
   },
   responses: {
     200: json(ConfirmResponse, 'Confirmed: succeeded, or requires_capture (held, manual capture)'),
-    402: problem('insufficient_funds or payment_declined: the payment stays confirmable'),
-    403: problem('user_token_required or invalid_pin (with attempts_remaining)'),
-    404: problem('Not yours or unknown'),
-    409: problem('payment_expired, payment_not_confirmable, idempotency_in_progress'),
-    423: problem('pin_locked for 15 minutes after 5 wrong PINs'),
   },
 })
 
-const cancel = createRoute({
+const cancel = route({
+  operationId: 'cancelPayment',
+  access: access.deviceOrUser,
+  problems: {
+    not_found: 'Not yours or unknown',
+    invalid_transition: 'the payment is no longer open',
+  },
   method: 'post',
   path: '/v1/payments/{id}/cancel',
   tags: ['payments'],
   summary: 'Cancel an open payment (the starting device or its user); holds are released',
-  security: bearer,
   middleware: [requireDeviceOrUser] as const,
   request: { params: PaymentIdParam },
   responses: {
     200: json(PaymentViewSchema, 'Canceled'),
-    409: problem('invalid_transition'),
   },
 })
 
-const refund = createRoute({
+const refund = route({
+  operationId: 'refundPayment',
+  access: access.admin,
+  problems: {
+    not_found: 'No such payment',
+    invalid_transition: 'only a succeeded (or partly refunded) payment can be refunded',
+    refund_exceeds_amount: 'more than what is left to refund',
+    conflict: 'another refund went first, or the payee account cannot cover it',
+    payment_declined: 'the card gateway refused the refund',
+    provider_unavailable: 'the gateway did not answer or is not configured',
+    provider_error: 'the gateway answered with an error',
+    service_misconfigured: 'JWT_KEYS (the receipt) is not configured',
+  },
   method: 'post',
   path: '/v1/payments/{id}/refund',
   tags: ['admin'],
   summary: 'Refund a succeeded payment in full or in part (admin)',
-  security: bearer,
   middleware: [requireAdmin, idempotent] as const,
   request: {
     params: PaymentIdParam,
-    headers: idempotencyHeader,
     body: { content: { 'application/json': { schema: RefundBody } }, required: false },
   },
   responses: {
     200: json(PaymentViewSchema, 'Refunded'),
-    409: problem('invalid_transition or refund_exceeds_amount'),
   },
 })
 
-const listMine = createRoute({
+const listMine = route({
+  operationId: 'listMyPayments',
+  access: access.user,
   method: 'get',
   path: '/v1/me/payments',
   tags: ['payments'],
   summary: "The person's payments, newest first; ?status=requires_confirmation awaits the phone",
-  security: bearer,
   middleware: [requireUser] as const,
   request: {
     query: z.object({
@@ -133,68 +150,81 @@ const listMine = createRoute({
   responses: { 200: json(listSchema(PaymentViewSchema, 'PaymentList'), 'Payments') },
 })
 
-const addMethod = createRoute({
+const addMethod = route({
+  operationId: 'addPaymentMethod',
+  access: access.user,
+  problems: {
+    card_number_not_allowed: 'the body holds something that looks like a card number',
+    validation_failed: 'unknown provider, or the provider refused the token',
+    limit_exceeded: 'too many saved methods',
+  },
   method: 'post',
   path: '/v1/me/payment-methods',
   tags: ['payments'],
   summary: 'Save a provider token (never a card number)',
-  security: bearer,
   middleware: [requireUser, rejectCardNumbers] as const,
   request: {
     body: { content: { 'application/json': { schema: PaymentMethodBody } }, required: true },
   },
   responses: {
     201: json(PaymentMethodSchema, 'Saved'),
-    400: problem('card_number_not_allowed or validation_failed'),
   },
 })
 
-const listMethods = createRoute({
+const listMethods = route({
+  operationId: 'listPaymentMethods',
+  access: access.user,
   method: 'get',
   path: '/v1/me/payment-methods',
   tags: ['payments'],
   summary: 'Saved payment methods',
-  security: bearer,
   middleware: [requireUser] as const,
   responses: { 200: json(z.object({ items: z.array(PaymentMethodSchema) }), 'Saved methods') },
 })
 
-const deleteMethod = createRoute({
+const deleteMethod = route({
+  operationId: 'deletePaymentMethod',
+  access: access.user,
+  problems: { not_found: 'No such payment method' },
   method: 'delete',
   path: '/v1/me/payment-methods/{id}',
   tags: ['payments'],
   summary: 'Remove a saved payment method',
-  security: bearer,
   middleware: [requireUser] as const,
   request: { params: MethodIdParam },
-  responses: { 204: { description: 'Removed' }, 404: problem('Unknown') },
+  responses: { 204: { description: 'Removed' } },
 })
 
-const wallet = createRoute({
+const wallet = route({
+  operationId: 'getMyWallet',
+  access: access.deviceOrUser,
   method: 'get',
   path: '/v1/me/wallet',
   tags: ['payments'],
   summary: 'Wallet balance (spendable now) and held (on hold for deal joins)',
-  security: bearer,
   middleware: [requireDeviceOrUser] as const,
   responses: { 200: json(WalletSchema, 'Wallet') },
 })
 
-const credit = createRoute({
+const credit = route({
+  operationId: 'creditWallet',
+  access: access.admin,
+  problems: {
+    not_found: 'No such user',
+    conflict: 'the balance would exceed what an amount can hold',
+    card_number_not_allowed: 'the body holds something that looks like a card number',
+  },
   method: 'post',
   path: '/v1/admin/wallets/{user_id}/credits',
   tags: ['admin'],
   summary: "Credit a user's wallet from funding (admin)",
-  security: bearer,
   middleware: [requireAdmin, idempotent] as const,
   request: {
     params: CreditParam,
-    headers: idempotencyHeader,
     body: { content: { 'application/json': { schema: CreditBody } }, required: true },
   },
   responses: {
     201: json(CreditResponse, 'Credited'),
-    404: problem('Unknown user'),
   },
 })
 
