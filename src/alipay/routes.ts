@@ -18,7 +18,7 @@ const startRoute = route({
   operationId: 'startAlipayPayment',
   access: access.deviceOrUser,
   problems: {
-    not_found: 'Not yours or unknown',
+    not_found: 'Unknown, not yours, or a TV of the household that did not start it',
     provider_unsupported: 'a held (deal) payment cannot be paid by Alipay',
     payment_expired: 'start a new payment from the TV',
     payment_not_confirmable: 'the payment is no longer open',

@@ -43,6 +43,10 @@ const getPayment = route({
   path: '/v1/payments/{id}',
   tags: ['payments'],
   summary: 'Read a payment (the user or any of their TVs); ?wait=N holds until it changes',
+  description:
+    "The paying user and any of the user's paired TVs may read it, not only the TV that started " +
+    'it (a household TV may follow a payment another TV started, e.g. a bill handed to it). ' +
+    'Acting on it stays narrower: cancel and the Alipay QR are for the starting TV or the user.',
   middleware: [requireDeviceOrUser] as const,
   request: { params: PaymentIdParam, query: PaymentQuery },
   responses: { 200: json(PaymentViewSchema, 'The payment') },
@@ -88,7 +92,7 @@ const cancel = route({
   operationId: 'cancelPayment',
   access: access.deviceOrUser,
   problems: {
-    not_found: 'Not yours or unknown',
+    not_found: 'Unknown, not yours, or a TV of the household that did not start it',
     invalid_transition: 'the payment is no longer open',
   },
   method: 'post',
