@@ -10,6 +10,8 @@ import { newId } from '../lib/ids'
  * hold, the merchant or a biller below zero: that is the only balance check, and it is in SQL.
  * Triggers (migration 0018) refuse any UPDATE or DELETE of a transfer, and tell a retried
  * transfer ('exists') from another one under the same key (an error): see transferRetry.
+ * Every account, external ones too, is bounded by ±(2^53 − 1) (ledger_accounts_balance_bounded)
+ * and so is every amount, so balances read back exactly and the ledger sums to zero exactly.
  */
 export type AccountKind = RowOf<typeof ledgerAccounts>['kind']
 
@@ -86,7 +88,9 @@ export function transferStatements(
       ),
     d1
       .prepare(
-        `UPDATE ledger_accounts SET balance = balance + CASE id WHEN ? THEN -? ELSE ? END
+        // D1 binds every JS number as REAL: cast, so balance ± amount is 64-bit integer arithmetic.
+        `UPDATE ledger_accounts
+         SET balance = balance + CASE id WHEN ? THEN -CAST(? AS INTEGER) ELSE CAST(? AS INTEGER) END
          WHERE id IN (?, ?)`,
       )
       .bind(t.debit.id, t.amount, t.amount, t.debit.id, t.credit.id),
@@ -112,6 +116,11 @@ export function transferRetry(err: unknown): 'exists' | 'key_reused' | null {
   if (text.includes('ledger_transfer_exists')) return 'exists'
   if (text.includes('ledger_transfer_key_reused')) return 'key_reused'
   return null
+}
+
+/** A transfer would have taken an account past ±(2^53 − 1), or its amount is past it. */
+export function isPastBound(err: unknown): boolean {
+  return /ledger_accounts_balance_bounded|ledger_transfers_amount_bounded/.test(errorText(err))
 }
 
 export type WalletBalance = { balance: number; held: number }

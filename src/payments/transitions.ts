@@ -1,6 +1,6 @@
 import { ApiError } from '../http/errors'
 import { errorText } from '../lib/d1-errors'
-import { isOverdraft, transferRetry, transferStatements, type Transfer } from './ledger'
+import { isOverdraft, isPastBound, transferRetry, transferStatements, type Transfer } from './ledger'
 import { paymentCommitted } from './notify'
 import { canTransition, type Payment, type PaymentStatus, type Purposes } from './purposes'
 
@@ -13,6 +13,13 @@ export class TransitionConflict extends Error {
 
 /** A transfer would have taken a non-external account below zero; nothing was written. */
 export class LedgerOverdraft extends Error {}
+
+/** A transfer would have taken an account past ±(2^53 − 1); nothing was written. */
+export class LedgerBoundExceeded extends ApiError {
+  constructor() {
+    super('conflict', 'An account of the ledger would pass its bound (2^53 - 1 fen); nothing moved')
+  }
+}
 
 export type TransitionOptions = {
   transfers?: Transfer[]
@@ -75,6 +82,7 @@ export async function transition(
   } catch (err) {
     if (isTransitionConflict(err)) throw new TransitionConflict(payment.id)
     if (isOverdraft(err)) throw new LedgerOverdraft(errorText(err))
+    if (isPastBound(err)) throw new LedgerBoundExceeded()
     throw err
   }
   const next: Payment = {

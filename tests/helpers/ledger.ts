@@ -17,12 +17,15 @@ export type LedgerReport = {
   mismatched: { id: string; balance: number; fromEntries: number }[]
   orphanEntries: string[]
   unbalancedTransfers: string[]
+  /** Balances past ±(2^53 − 1), or not read back as exact integers. */
+  pastBound: string[]
 }
 
 /**
  * Reads the whole ledger and reports every broken invariant: all balances sum to zero, no internal
  * account below zero, every balance equals the sum of its entries (credits - debits), every
- * transfer debits and credits the same positive amount between two existing accounts.
+ * transfer debits and credits the same positive amount between two existing accounts, every
+ * balance within ±(2^53 − 1). The total is added up in BigInt: exact whatever the balances.
  */
 export async function ledgerReport(db: D1Database): Promise<LedgerReport> {
   const [accounts, entries, transfers] = await db.batch<any>([
@@ -43,13 +46,14 @@ export async function ledgerReport(db: D1Database): Promise<LedgerReport> {
   const isUnbalanced = (t: TransferRow) =>
     !(Number.isSafeInteger(t.amount) && t.amount > 0) || t.debit_account_id === t.credit_account_id
   return {
-    total: balances.reduce((s, a) => s + a.balance, 0),
+    total: Number(balances.reduce((s, a) => s + BigInt(a.balance), 0n)),
     negative: balances.filter(isNegative).map(({ id, balance }) => ({ id, balance })),
     mismatched: balances
       .filter((a) => (sums.get(a.id) ?? 0) !== a.balance)
       .map((a) => ({ id: a.id, balance: a.balance, fromEntries: sums.get(a.id) ?? 0 })),
     orphanEntries: [...sums.keys()].filter((id) => !known.has(id)),
     unbalancedTransfers: (transfers.results as TransferRow[]).filter(isUnbalanced).map((t) => t.id),
+    pastBound: balances.filter((a) => !Number.isSafeInteger(a.balance)).map((a) => a.id),
   }
 }
 
@@ -61,6 +65,7 @@ export async function expectLedgerBalanced(db: D1Database): Promise<void> {
     mismatched: [],
     orphanEntries: [],
     unbalancedTransfers: [],
+    pastBound: [],
   })
 }
 

@@ -135,6 +135,11 @@ export const ledgerAccounts = sqliteTable(
       sql`kind IN ('wallet_available', 'wallet_held', 'merchant_receivable', 'biller_payable', 'funding', 'provider', 'provider_authorized')`,
     ),
     check('ledger_accounts_no_overdraft', sql`balance >= 0 OR kind IN ('funding', 'provider')`),
+    // Every balance, the funding and provider accounts too, reads back into a JS number exactly.
+    check(
+      'ledger_accounts_balance_bounded',
+      sql`balance BETWEEN -9007199254740991 AND 9007199254740991`,
+    ),
     index('ledger_accounts_owner_idx').on(t.ownerId, t.kind),
   ],
 )
