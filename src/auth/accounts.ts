@@ -2,8 +2,8 @@ import { endChannelSession } from '../channel/push'
 import { requireSecret } from '../http/config'
 import { ApiError } from '../http/errors'
 import { newId } from '../lib/ids'
-import { DUMMY_HASH, hashSecret, needsRehash, verifySecret } from './hashing'
 import { signingKeys } from './keys'
+import { DUMMY_PASSWORD_HASH, hashPassword, passwordNeedsRehash, verifyPassword } from './passwords'
 import { hashPin, pinProblem } from './pin'
 import {
   insertFamilyStatement,
@@ -31,7 +31,7 @@ export async function registerUser(
 ): Promise<UserSession> {
   await signingKeys(env.JWT_KEYS) // 503 before the account is written, not after
   const id = newId('user')
-  const passwordHash = await hashSecret(input.password)
+  const passwordHash = await hashPassword(input.password)
   const rt = await mintRefreshToken('user', now)
   const [inserted] = await env.DB.batch([
     env.DB.prepare(
@@ -61,15 +61,15 @@ export async function loginUser(
   const user = await env.DB.prepare('SELECT id, phone, password_hash FROM users WHERE phone = ?')
     .bind(input.phone)
     .first<{ id: string; phone: string; password_hash: string }>()
-  const ok = await verifySecret(input.password, user?.password_hash ?? DUMMY_HASH)
+  const ok = await verifyPassword(input.password, user?.password_hash ?? DUMMY_PASSWORD_HASH)
   if (!user || !ok)
     throw new ApiError('invalid_credentials', 'Phone number or password is incorrect')
   const rt = await mintRefreshToken('user', now)
   const statements = [insertFamilyStatement(env, rt, { userId: user.id, deviceId: null }, now)]
-  if (needsRehash(user.password_hash)) {
+  if (passwordNeedsRehash(user.password_hash)) {
     statements.push(
       env.DB.prepare('UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?').bind(
-        await hashSecret(input.password),
+        await hashPassword(input.password),
         user.id,
         user.password_hash,
       ),
@@ -142,7 +142,7 @@ export async function setPaymentPin(
     .bind(userId)
     .first<{ password_hash: string }>()
   if (!user) throw new ApiError('not_found', 'This account no longer exists')
-  if (!(await verifySecret(input.password, user.password_hash))) {
+  if (!(await verifyPassword(input.password, user.password_hash))) {
     throw new ApiError('invalid_password', 'The account password is incorrect')
   }
   await env.DB.prepare('UPDATE users SET pin_hash = ?, pin_failed_attempts = 0 WHERE id = ?')

@@ -2,7 +2,8 @@ import { base64url } from 'jose'
 import { requireSecret } from '../http/config'
 
 /**
- * Slow salted hashes for passwords and payment PINs: PBKDF2-SHA256 through WebCrypto.
+ * Slow salted hashes for payment PINs (peppered, see pepperPin), and the account passwords made
+ * before argon2id (./passwords.ts verifies those and re-hashes them): PBKDF2-SHA256 in WebCrypto.
  * Stored as `pbkdf2-sha256$<iterations>$<salt>$<hash>` so the count can change per record.
  * Workers refuse more than 100,000 iterations in production, so that is the ceiling.
  */
