@@ -1,0 +1,522 @@
+// `npm run fuzz [-- --requests 10000 --seed 1 --port 8761 --concurrency 6 --base URL]`
+//
+// Fuzzes the API from its own /openapi.json against a fresh `wrangler dev` (seeded demo data, the
+// local Alipay sandbox, throwaway secrets) that it starts and stops. For every operation it
+// generates requests (valid, boundary, wrong types, missing and extra fields, oversized strings,
+// hostile unicode, not JSON at all), each with no token, a garbage one, a user's, a paired TV's or
+// the admin token; the user and the TV are obtained through the real register/login and device
+// pairing flow. Every id any answer contains goes into a pool the path parameters draw from.
+// It fails on any 5xx, any answer whose status or body its operation does not document, and a
+// ledger that no longer sums to zero (read from the local D1 afterwards). Not part of `npm test`.
+import { execFileSync, type ChildProcess, spawn } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { parseArgs } from 'node:util'
+import fc from 'fast-check'
+import { type Mismatch, responseChecker } from './check'
+import {
+  bodyOf,
+  type Doc,
+  HOSTILE,
+  resolve,
+  type Schema,
+  VARIANTS,
+  valueOf,
+  type Variant,
+  wrongType,
+} from './generate'
+
+const { values: args } = parseArgs({
+  options: {
+    requests: { type: 'string', default: '10000' },
+    seed: { type: 'string', default: '20261207' },
+    port: { type: 'string', default: '8761' },
+    concurrency: { type: 'string', default: '6' },
+    base: { type: 'string' },
+    report: { type: 'string' },
+  },
+})
+const TOTAL = Number(args.requests)
+const SEED = Number(args.seed)
+const CONCURRENCY = Number(args.concurrency)
+
+type TokenKind = 'none' | 'garbage' | 'user' | 'device' | 'admin'
+const TOKEN_KINDS: TokenKind[] = ['none', 'garbage', 'user', 'device', 'admin']
+type Operation = { method: string; path: string; op: Schema; id: string }
+type Sent = {
+  op: Operation
+  variant: Variant
+  token: TokenKind
+  url: string
+  init: RequestInit & { headers: Record<string, string> }
+  bodyText?: string
+}
+
+// ---------------------------------------------------------------- the server
+
+async function startWorker(dir: string) {
+  const port = Number(args.port)
+  const vars = path.join(dir, 'dev.vars')
+  const state = path.join(dir, 'state')
+  execFileSync('node', ['scripts/build-web.mjs'], { stdio: 'ignore' })
+  execFileSync('node', ['scripts/dev-setup.mjs', '--vars-file', vars, '--persist-to', state], {
+    stdio: 'inherit',
+  })
+  const sandbox = spawn(
+    'npx',
+    ['tsx', 'sandbox/alipay/main.ts', '--port', String(port + 2), '--vars', vars],
+    { stdio: 'ignore', detached: true },
+  )
+  const worker = spawn(
+    'npx',
+    [
+      ...['wrangler', 'dev', '--ip', '127.0.0.1', '--port', String(port)],
+      ...['--inspector-port', String(port + 1), '--persist-to', state, '--env-file', vars],
+      ...['--var', `ALIPAY_GATEWAY_URL:http://127.0.0.1:${port + 2}/gateway.do`],
+      ...['--var', `PUBLIC_BASE_URL:http://127.0.0.1:${port}`],
+      '--show-interactive-dev-session=false',
+    ],
+    {
+      env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: 'false' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    },
+  )
+  let log = ''
+  worker.stdout?.on('data', (d) => (log = (log + d).slice(-20_000)))
+  worker.stderr?.on('data', (d) => (log = (log + d).slice(-20_000)))
+  const base = `http://127.0.0.1:${port}`
+  const deadline = Date.now() + 180_000
+  while (Date.now() < deadline && worker.exitCode === null) {
+    const ok = await fetch(`${base}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    )
+    if (ok) return { base, state, vars, processes: [worker, sandbox], log: () => log }
+    await new Promise((r) => setTimeout(r, 500))
+  }
+  for (const p of [worker, sandbox]) stop(p)
+  throw new Error(`wrangler dev did not start on port ${port}:\n${log}`)
+}
+
+function stop(p: ChildProcess) {
+  try {
+    if (p.pid) process.kill(-p.pid, 'SIGTERM')
+  } catch {}
+}
+
+// ---------------------------------------------------------------- tokens, through the real flows
+
+let ipSeq = 0
+function ip() {
+  ipSeq++
+  return `198.18.${(ipSeq >> 8) & 255}.${ipSeq & 255}`
+}
+
+async function json(
+  base: string,
+  method: string,
+  p: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+) {
+  const res = await fetch(base + p, {
+    method,
+    headers: { 'content-type': 'application/json', 'cf-connecting-ip': ip(), ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  })
+  const text = await res.text()
+  let parsed: any = null
+  try {
+    parsed = JSON.parse(text)
+  } catch {}
+  return { status: res.status, body: parsed, text }
+}
+
+class Tokens {
+  user = ''
+  device = ''
+  phone = `137${String(Date.now()).slice(-8)}`
+  password = 'fuzzing horse battery'
+  constructor(
+    readonly base: string,
+    readonly admin: string,
+  ) {}
+
+  async setUp() {
+    const reg = await json(this.base, 'POST', '/v1/auth/register', {
+      phone: this.phone,
+      password: this.password,
+    })
+    if (reg.status !== 201) throw new Error(`register: ${reg.status} ${reg.text}`)
+    this.user = reg.body.access_token
+    const pin = await json(
+      this.base,
+      'PUT',
+      '/v1/me/payment-pin',
+      { pin: '482913', password: this.password },
+      this.auth('user'),
+    )
+    if (pin.status >= 300) {
+      const post = await json(
+        this.base,
+        'POST',
+        '/v1/me/payment-pin',
+        { pin: '482913', password: this.password },
+        this.auth('user'),
+      )
+      if (post.status >= 300)
+        throw new Error(`payment PIN: ${pin.status} ${post.status} ${post.text}`)
+    }
+    await json(
+      this.base,
+      'POST',
+      `/v1/admin/wallets/${reg.body.user.id}/credits`,
+      { amount: { amount: 10_000_000, currency: 'CNY' }, reason: 'fuzz' },
+      this.auth('admin'),
+    )
+    await this.pair()
+  }
+
+  async pair() {
+    const form = (p: string, fields: Record<string, string>) =>
+      fetch(this.base + p, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'cf-connecting-ip': ip() },
+        body: new URLSearchParams(fields).toString(),
+      }).then(async (r) => ({ status: r.status, body: await r.json().catch(() => null) }))
+    const started = await form('/v1/oauth/device_authorization', {
+      client_id: 'skyworth-tv',
+      device_name: 'Fuzz TV',
+    })
+    if (started.status !== 200) throw new Error(`device authorization: ${started.status}`)
+    const approved = await json(
+      this.base,
+      'POST',
+      '/v1/devices/activate',
+      { user_code: started.body.user_code, approve: true },
+      this.auth('user'),
+    )
+    if (approved.status !== 200) throw new Error(`activate: ${approved.status} ${approved.text}`)
+    const grant = await form('/v1/oauth/token', {
+      grant_type: 'urn:ietf:params:oauth:grant-type:device_code',
+      device_code: started.body.device_code,
+      client_id: 'skyworth-tv',
+    })
+    if (grant.status !== 200) throw new Error(`device token: ${grant.status}`)
+    this.device = grant.body.access_token
+  }
+
+  /** The fuzzer logs out and unpairs as it goes: log in and pair again when a token died. */
+  async keepAlive() {
+    const me = await json(this.base, 'GET', '/v1/me', undefined, this.auth('user'))
+    if (me.status === 401) {
+      const login = await json(this.base, 'POST', '/v1/auth/login', {
+        phone: this.phone,
+        password: this.password,
+      })
+      if (login.status === 200) this.user = login.body.access_token
+    }
+    const wallet = await json(this.base, 'GET', '/v1/me/wallet', undefined, this.auth('device'))
+    if (wallet.status === 401) await this.pair().catch(() => {})
+  }
+
+  auth(kind: TokenKind): Record<string, string> {
+    switch (kind) {
+      case 'none':
+        return {}
+      case 'garbage':
+        return { authorization: 'Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ1c3JfeCJ9.' }
+      case 'user':
+        return { authorization: `Bearer ${this.user}` }
+      case 'device':
+        return { authorization: `Bearer ${this.device}` }
+      case 'admin':
+        return { authorization: `Bearer ${this.admin}` }
+    }
+  }
+}
+
+// ---------------------------------------------------------------- requests
+
+/** Every id seen in any answer, by prefix: the path parameters draw real ids from here. */
+const idPool = new Set<string>(['pay_0', 'usr_0'])
+const ID = /^[a-z]{2,8}_[0-9a-z]{8,40}$/
+function harvest(value: unknown) {
+  if (typeof value === 'string') {
+    if (ID.test(value) && idPool.size < 5000) idPool.add(value)
+  } else if (Array.isArray(value)) value.forEach(harvest)
+  else if (value && typeof value === 'object') Object.values(value).forEach(harvest)
+}
+
+function operations(doc: Doc): Operation[] {
+  const ops: Operation[] = []
+  for (const [p, item] of Object.entries(doc.paths))
+    for (const [method, op] of Object.entries(item))
+      if (['get', 'post', 'put', 'patch', 'delete'].includes(method))
+        ops.push({
+          method: method.toUpperCase(),
+          path: p,
+          op,
+          id: op.operationId ?? `${method.toUpperCase()} ${p}`,
+        })
+  return ops
+}
+
+function build(
+  doc: Doc,
+  op: Operation,
+  variant: Variant,
+  token: TokenKind,
+  tokens: Tokens,
+  draw: () => number,
+): Sent {
+  const sample = <T>(a: fc.Arbitrary<T>): T => fc.sample(a, { seed: draw(), numRuns: 1 })[0]!
+  const params: Schema[] = op.op.parameters ?? []
+  let url = op.path
+  const query = new URLSearchParams()
+  const headers: Record<string, string> = { 'cf-connecting-ip': ip(), ...tokens.auth(token) }
+  const ids = [...idPool]
+  for (const p of params) {
+    const schema = resolve(doc, p.schema)
+    if (p.in === 'path') {
+      const pick = sample(fc.nat({ max: 9 }))
+      const value =
+        pick < 6 && ids.length
+          ? ids[sample(fc.nat({ max: ids.length - 1 }))]!
+          : pick < 8
+            ? String(sample(valueOf(doc, schema)))
+            : sample(fc.constantFrom(...HOSTILE, '', '%2F', '..'))
+      url = url.replace(`{${p.name}}`, encodeURIComponent(value || 'x'))
+    } else if (p.in === 'query') {
+      if (!p.required && sample(fc.nat({ max: 2 })) === 0) continue
+      const bad = variant !== 'valid' && sample(fc.boolean())
+      const value = bad
+        ? sample(
+            fc.oneof(
+              fc.constantFrom(...HOSTILE),
+              wrongType.map(String),
+              fc.constantFrom('-1', '1e99', ''),
+            ),
+          )
+        : sample(valueOf(doc, schema))
+      query.append(p.name, typeof value === 'string' ? value : JSON.stringify(value))
+    } else if (p.in === 'header' && p.name.toLowerCase() !== 'authorization') {
+      if (sample(fc.boolean()))
+        headers[p.name] = sample(fc.oneof(fc.uuid(), fc.string({ maxLength: 300 })))
+    }
+  }
+  // A sensible wait is 0..25 s: cap it so a request is never held for long.
+  if (query.has('wait')) query.set('wait', String(Math.min(2, Number(query.get('wait')) || 0)))
+  const qs = query.toString()
+  const fullUrl = `${tokens.base}${url}${qs ? `?${qs}` : ''}`
+  const content = op.op.requestBody?.content as Record<string, { schema?: Schema }> | undefined
+  const init: Sent['init'] = { method: op.method, headers, redirect: 'manual' }
+  if (content) {
+    const type = Object.keys(content)[0]!
+    const value = sample(bodyOf(doc, content[type]?.schema, variant))
+    let text: string
+    if (variant === 'not_json')
+      text = sample(fc.constantFrom('{"a":', 'not json', '\u0000', '[1,2', '{"a":1}{"b":2}', ''))
+    else if (type.includes('x-www-form-urlencoded'))
+      text = new URLSearchParams(
+        Object.entries((value ?? {}) as Record<string, unknown>).map(([k, v]) => [
+          k,
+          typeof v === 'string' ? v : JSON.stringify(v),
+        ]),
+      ).toString()
+    else text = value === undefined ? '' : JSON.stringify(value)
+    headers['content-type'] = variant === 'not_json' && sample(fc.boolean()) ? 'text/plain' : type
+    init.body = text
+    return { op, variant, token, url: fullUrl, init, bodyText: text }
+  }
+  return { op, variant, token, url: fullUrl, init }
+}
+
+// ---------------------------------------------------------------- the run
+
+type Finding = Mismatch & { operation: string; count: number; example: string }
+
+async function ledgerCheck(state: string) {
+  const query = (sql: string) => {
+    const out = execFileSync(
+      'npx',
+      [
+        'wrangler',
+        'd1',
+        'execute',
+        'DB',
+        '--local',
+        '--persist-to',
+        state,
+        '--json',
+        '--command',
+        sql,
+      ],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+    )
+    return JSON.parse(out)[0].results as Record<string, unknown>[]
+  }
+  const [sum] = query(
+    'SELECT CAST(COALESCE(SUM(balance), 0) AS TEXT) AS total, COUNT(*) AS accounts, (SELECT COUNT(*) FROM ledger_transfers) AS transfers FROM ledger_accounts',
+  )
+  const drifted = query(
+    `SELECT a.id FROM ledger_accounts a WHERE a.balance <> (
+       SELECT COALESCE(SUM(CASE WHEN t.credit_account_id = a.id THEN t.amount ELSE -t.amount END), 0)
+       FROM ledger_transfers t WHERE t.credit_account_id = a.id OR t.debit_account_id = a.id)`,
+  )
+  return {
+    total: String(sum!.total),
+    accounts: Number(sum!.accounts),
+    transfers: Number(sum!.transfers),
+    drifted: drifted.map((r) => String(r.id)),
+  }
+}
+
+async function main() {
+  const dir = args.base ? null : mkdtempSync(path.join(tmpdir(), 'tvpay-fuzz-'))
+  const server = args.base
+    ? {
+        base: args.base.replace(/\/$/, ''),
+        state: '.wrangler/state',
+        vars: '.dev.vars',
+        processes: [] as ChildProcess[],
+        log: () => '',
+      }
+    : await startWorker(dir!)
+  const started = Date.now()
+  const findings = new Map<string, Finding>()
+  const statuses = new Map<number, number>()
+  const byVariant = new Map<string, number>()
+  let sent = 0
+  let transportErrors = 0
+  try {
+    const admin = /^ADMIN_TOKEN=(.*)$/m.exec(readFileSync(server.vars, 'utf8'))?.[1] ?? ''
+    const tokens = new Tokens(server.base, admin)
+    await tokens.setUp()
+    const doc = (await (await fetch(`${server.base}/openapi.json`)).json()) as Doc
+    const check = responseChecker(doc)
+    const ops = operations(doc)
+    // Seed the id pool with what the public lists hold.
+    for (const o of ops.filter((o) => o.method === 'GET' && !o.path.includes('{')))
+      for (const kind of ['user', 'device', 'admin'] as TokenKind[]) {
+        const res = await json(server.base, 'GET', o.path, undefined, tokens.auth(kind))
+        harvest(res.body)
+      }
+    console.log(
+      `fuzz: ${ops.length} operations, ${idPool.size} ids seen, ${TOTAL} requests, seed ${SEED}, ${server.base}`,
+    )
+    let draws = 0
+    const draw = () => (SEED * 7919 + draws++) | 0
+    let next = 0
+    const worker = async () => {
+      while (next < TOTAL) {
+        const n = next++
+        if (n > 0 && n % 500 === 0) {
+          await tokens.keepAlive()
+          console.log(
+            `  ${n} sent, ${((Date.now() - started) / 1000).toFixed(0)} s, ${findings.size} findings`,
+          )
+        }
+        const op = ops[n % ops.length]!
+        // Every operation in turn; the variant and the token drawn (from the seed) for each request.
+        const pick = (length: number) =>
+          fc.sample(fc.nat(length - 1), { seed: draw(), numRuns: 1 })[0]!
+        const variant = VARIANTS[pick(VARIANTS.length)]!
+        const token = TOKEN_KINDS[pick(TOKEN_KINDS.length)]!
+        const req = build(doc, op, variant, token, tokens, draw)
+        let status = 0
+        let type = ''
+        let text = ''
+        try {
+          const res = await fetch(req.url, { ...req.init, signal: AbortSignal.timeout(30_000) })
+          status = res.status
+          type = res.headers.get('content-type') ?? ''
+          text = await res.text()
+        } catch (err) {
+          transportErrors++
+          const cause = (err as { cause?: unknown }).cause
+          const detail = `transport: ${String(err).slice(0, 80)} (${String(cause).slice(0, 120)})`
+          record(findings, op.id, { kind: 'server_error', detail }, req, '')
+          continue
+        }
+        sent++
+        statuses.set(status, (statuses.get(status) ?? 0) + 1)
+        byVariant.set(variant, (byVariant.get(variant) ?? 0) + 1)
+        if (type.includes('json')) {
+          try {
+            harvest(JSON.parse(text))
+          } catch {}
+        }
+        // A WebSocket route answered without an upgrade, or a redirect: judged by status only.
+        const mismatch = check(op.op, status, type, text)
+        if (mismatch) record(findings, op.id, mismatch, req, text)
+      }
+    }
+    await Promise.all(Array.from({ length: CONCURRENCY }, worker))
+  } finally {
+    for (const p of server.processes) stop(p)
+  }
+  await new Promise((r) => setTimeout(r, 1500))
+  const seconds = (Date.now() - started) / 1000
+  const ledger = await ledgerCheck(server.state)
+  if (dir) rmSync(dir, { recursive: true, force: true })
+
+  const list = [...findings.values()].sort(
+    (a, b) => a.kind.localeCompare(b.kind) || b.count - a.count,
+  )
+  console.log(
+    `\nfuzz: ${sent} requests in ${seconds.toFixed(0)} s (${(sent / seconds).toFixed(1)}/s), ${transportErrors} transport errors`,
+  )
+  console.log(
+    `  statuses: ${[...statuses]
+      .sort((a, b) => a[0] - b[0])
+      .map(([s, n]) => `${s}×${n}`)
+      .join(' ')}`,
+  )
+  console.log(
+    `  ledger: ${ledger.accounts} accounts, ${ledger.transfers} transfers, sum ${ledger.total}, drifted ${ledger.drifted.length}`,
+  )
+  for (const f of list)
+    console.log(`  [${f.kind}] ${f.operation} ×${f.count}: ${f.detail}\n      e.g. ${f.example}`)
+  const ledgerOk = ledger.total === '0' && ledger.drifted.length === 0
+  const report = {
+    sent,
+    seconds,
+    seed: SEED,
+    statuses: Object.fromEntries(statuses),
+    variants: Object.fromEntries(byVariant),
+    ledger,
+    findings: list,
+  }
+  if (args.report) writeFileSync(args.report, JSON.stringify(report, null, 2))
+  const failed = list.length > 0 || !ledgerOk || sent < TOTAL
+  console.log(
+    failed
+      ? `fuzz: FAILED (${list.length} findings${ledgerOk ? '' : ', ledger broken'})`
+      : 'fuzz: passed',
+  )
+  process.exit(failed ? 1 : 0)
+}
+
+function record(
+  findings: Map<string, Finding>,
+  operation: string,
+  m: Mismatch,
+  req: Sent,
+  text: string,
+) {
+  const status = /^\d{3}/.exec(m.detail)?.[0] ?? ''
+  const key = `${operation}|${m.kind}|${status}`
+  const found = findings.get(key)
+  if (found) {
+    found.count++
+    return
+  }
+  const body = req.bodyText === undefined ? '' : ` ${req.bodyText.slice(0, 160)}`
+  const example = `${req.init.method} ${req.url.replace(/^https?:\/\/[^/]+/, '').slice(0, 160)} [${req.variant}, token ${req.token}]${body} → ${text.slice(0, 160)}`
+  findings.set(key, { ...m, operation, count: 1, example })
+}
+
+await main()
