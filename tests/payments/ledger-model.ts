@@ -18,6 +18,7 @@ import { purposes, refundRails } from '../../src/wiring'
 
 type Op =
   | { kind: 'credit'; user: number; amount: number }
+  | { kind: 'fill'; user: number; offset: number }
   | { kind: 'pay'; user: number; amount: number; capture: 'automatic' | 'manual' }
   | { kind: 'capture'; payment: number }
   | { kind: 'release'; payment: number }
@@ -29,11 +30,13 @@ const user = fc.nat({ max: 2 })
 export type LedgerModel = {
   /** Amounts of payments and refunds. */
   amount: fc.Arbitrary<number>
-  /**
-   * Amounts of admin credits; a number <= 3 is an offset from what the funding account can still
-   * give before its bound (0: exactly that, 1..3 past it, -n short of it).
-   */
+  /** Amounts of admin credits. */
   credit: fc.Arbitrary<number>
+  /**
+   * Also credit what the funding account can still give before its bound, give or take 3
+   * (0: exactly that, 1..3 past it, -3..-1 short of it).
+   */
+  fill: boolean
   /** Credited to each fresh user before a run (a credit refused by a bound is skipped). */
   opening: number
   /** Include Alipay payments (the sandbox gateway), paid in time or late. */
@@ -62,6 +65,14 @@ function stepsOf(model: LedgerModel) {
       amount: fc.option(amount, { nil: null }),
     }),
   ]
+  if (model.fill)
+    ops.push(
+      fc.record({
+        kind: fc.constant('fill' as const),
+        user,
+        offset: fc.integer({ min: -3, max: 3 }),
+      }),
+    )
   // Paid at the (sandbox) Alipay; late: the payment was canceled first, so the money goes back.
   if (model.alipay)
     ops.push(fc.record({ kind: fc.constant('alipay' as const), user, amount, late: fc.boolean() }))
@@ -189,8 +200,8 @@ export async function checkLedgerProperty(model: LedgerModel, numRuns: number) {
       const payments: string[] = []
       const run = async (o: Op) => {
         const now = Date.now()
-        if (o.kind === 'credit') {
-          const amount = o.amount > 3 ? o.amount : await fundingHeadroom(o.amount)
+        if (o.kind === 'credit' || o.kind === 'fill') {
+          const amount = o.kind === 'credit' ? o.amount : await fundingHeadroom(o.offset)
           if (amount <= 0) return
           await creditWallet(env, userIds[o.user], amount, 'property', now)
           const before = credited.get(userIds[o.user]) ?? 0n
