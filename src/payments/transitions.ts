@@ -1,6 +1,12 @@
 import { ApiError } from '../http/errors'
 import { errorText } from '../lib/d1-errors'
-import { isOverdraft, isPastBound, transferRetry, transferStatements, type Transfer } from './ledger'
+import {
+  isOverdraft,
+  isPastBound,
+  transferRetry,
+  transferStatements,
+  type Transfer,
+} from './ledger'
 import { paymentCommitted } from './notify'
 import { canTransition, type Payment, type PaymentStatus, type Purposes } from './purposes'
 
