@@ -79,6 +79,7 @@ describe('schema drift', () => {
     )
     const names = triggers.map((s) => /^CREATE TRIGGER `(\w+)`/.exec(s)?.[1])
     expect(names).toEqual([
+      'ledger_transfers_amount_bounded',
       'ledger_transfers_no_delete',
       'ledger_transfers_no_update',
       'ledger_transfers_retry',
