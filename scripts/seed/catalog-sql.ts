@@ -5,6 +5,7 @@ import {
   type ProductInput,
   productUpsertSql,
 } from '../../src/catalog/product-rows'
+import { loadReadings } from '../../src/catalog/search-keys'
 import { money } from '../../src/lib/money'
 import { type SeedProduct, seedCategories, seedProduct } from './catalog'
 import { seededId } from './ids'
@@ -36,6 +37,9 @@ export function productInput(p: SeedProduct): ProductInput {
     attributes: p.attributes,
   }
 }
+
+// The seed keys titles synchronously (units() is a generator): pinyin-pro is loaded up front.
+await loadReadings()
 
 /** Public catalog reads are cached under catalog_state.version: a re-seed must move it. */
 const BUMP_CATALOG_VERSION: Sql = {

@@ -2,6 +2,7 @@ import { ApiError, type FieldError } from '../http/errors'
 import { errorText } from '../lib/d1-errors'
 import { newId } from '../lib/ids'
 import { catalogVersionBumpStatement, forgetCatalogVersion } from './cache'
+import { loadReadings } from './search-keys'
 import {
   type CategoryInput,
   categoryUpsertSql,
@@ -58,6 +59,7 @@ function translateWriteError(err: unknown): unknown {
 }
 
 export async function upsertCategories(env: Env, inputs: CategoryInput[], now: number) {
+  await loadReadings()
   rejectDuplicates(
     inputs.map((c) => c.slug),
     'slug',
@@ -121,6 +123,7 @@ export async function upsertCategories(env: Env, inputs: CategoryInput[], now: n
 }
 
 export async function upsertProducts(env: Env, inputs: ProductInput[], now: number) {
+  await loadReadings()
   rejectDuplicates(
     inputs.map((p) => p.sku),
     'sku',

@@ -1,5 +1,3 @@
-import { pinyin } from 'pinyin-pro'
-
 /**
  * Search keys, computed once when a product or category is written (never per request).
  *
@@ -97,8 +95,21 @@ export const BRAND_READINGS: Readonly<Record<string, readonly string[]>> = {
   美的: ['mei', 'di'],
 }
 
+type Pinyin = typeof import('./pinyin')['pinyin']
+let pinyin: Pinyin | undefined
+
+/**
+ * Loads pinyin-pro (about 570 KB with its dictionary, built when the module is first evaluated).
+ * Only writes that key titles need it, so requests that only read never pay for it: the writers
+ * (catalog admin, the seed) await this first; a cold isolate starts without it.
+ */
+export async function loadReadings(): Promise<void> {
+  pinyin ??= (await import('./pinyin')).pinyin
+}
+
 /** pinyin-pro's reading of each code point of `text`, with BRAND_READINGS laid over it. */
 function readings(text: string): Array<{ origin: string; pinyin: string; isZh: boolean }> {
+  if (!pinyin) throw new Error('search keys need pinyin-pro: await loadReadings() first')
   const chars = pinyin(text, { type: 'all', toneType: 'none', v: true })
   for (const [word, syllables] of Object.entries(BRAND_READINGS)) {
     for (let at = text.indexOf(word); at !== -1; at = text.indexOf(word, at + word.length)) {

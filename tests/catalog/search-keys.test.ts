@@ -1,7 +1,8 @@
-import { describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import {
   categorySearchDocument,
   KEY_CAPS,
+  loadReadings,
   normalizeQuery,
   productSearchDocument,
   queryLookup,
@@ -11,6 +12,8 @@ import {
   toT9,
   tokenize,
 } from '../../src/catalog/search-keys'
+
+beforeAll(loadReadings)
 
 const keysOf = (title: string, brand = title.split(' ')[0]!) =>
   new Map(productSearchDocument(title, brand).keys)
