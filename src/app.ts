@@ -12,6 +12,7 @@ import { corsFromConfig } from './http/cors'
 import { openApiHeader, securitySchemes } from './http/openapi'
 import { validationHook } from './http/validation'
 import { healthRoutes } from './health/routes'
+import { OAuthError, oauthErrorResponse } from './auth/oauth-errors'
 import { catalogRoutes } from './catalog/routes'
 import { authRoutes } from './auth/routes'
 import { paymentRoutes } from './payments/routes'
@@ -52,11 +53,14 @@ export function createApp() {
     const maxSize = bulk ? BULK_BODY : SMALL_BODY
     return bodyLimit({
       maxSize,
-      onError: () => {
-        throw new ApiError(
-          'payload_too_large',
-          `Request bodies are limited to ${maxSize} bytes here`,
-        )
+      onError: (c) => {
+        const message = `Request bodies are limited to ${maxSize} bytes here`
+        // OAuth clients read RFC 6749's { error } on every error of the token endpoints
+        if (c.req.path.startsWith('/v1/oauth/')) {
+          const tooLarge = new OAuthError('invalid_request', message, {}, 413)
+          return oauthErrorResponse(tooLarge, c.var.requestId)
+        }
+        throw new ApiError('payload_too_large', message)
       },
     })(c, next)
   })

@@ -73,7 +73,10 @@ export const DeviceSummarySchema = z
   .openapi('DeviceSummary')
 
 export const ActivateResponse = z
-  .object({ status: z.enum(['approved', 'denied']), device: DeviceSummarySchema.nullable() })
+  .object({
+    status: z.enum(['approved', 'denied']),
+    device: z.union([DeviceSummarySchema, z.null()]),
+  })
   .openapi('ActivateResponse')
 
 export const DeviceSchema = z

@@ -25,10 +25,10 @@ export const BillerRulesSchema = z
       description:
         'exact: only the amount due; partial: any part of it; any: any amount (prepaid top-up)',
     }),
-    min_amount: MoneySchema.nullable().openapi({
+    min_amount: z.union([MoneySchema, z.null()]).openapi({
       description: 'Smallest single payment, except when it settles the bill',
     }),
-    max_amount: MoneySchema.nullable().openapi({ description: 'Largest single payment' }),
+    max_amount: z.union([MoneySchema, z.null()]).openapi({ description: 'Largest single payment' }),
     payable_after_due: z.boolean(),
   })
   .openapi('BillerRules')

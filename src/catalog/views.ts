@@ -17,7 +17,7 @@ export const ProductSummarySchema = z
     title: z.string(),
     brand: z.string(),
     price: MoneySchema,
-    image: ImageSchema.nullable(),
+    image: z.union([ImageSchema, z.null()]),
     category_id: z.string(),
     stock_status: StockStatusSchema,
   })

@@ -145,7 +145,7 @@ export const DealProductSchema = z
     title: z.string(),
     brand: z.string(),
     price: MoneySchema,
-    image: ImageSchema.nullable(),
+    image: z.union([ImageSchema, z.null()]),
   })
   .openapi('DealProduct')
 
@@ -222,7 +222,7 @@ export const ParticipationSchema = z
     quantity: z.number().int(),
     unit_price: MoneySchema,
     amount: MoneySchema,
-    team: TeamSchema.nullable(),
+    team: z.union([TeamSchema, z.null()]),
     order_id: z.string().nullable(),
     created_at: z.string(),
   })

@@ -72,6 +72,18 @@ describe('errors are problem+json', () => {
     })
     expectProblem(res, 413, 'payload_too_large')
   })
+
+  it('on the OAuth endpoints a body over the limit is 413 in RFC 6749 form, as documented', async () => {
+    for (const path of ['/v1/oauth/token', '/v1/oauth/device_authorization']) {
+      const res = await call('POST', path, {
+        rawBody: `client_id=${'x'.repeat(40 * 1024)}`,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      })
+      expect(res.status).toBe(413)
+      expect(res.headers.get('content-type')).toBe('application/json')
+      expect(res.body).toMatchObject({ error: 'invalid_request' })
+    }
+  })
 })
 
 describe('admin auth', () => {

@@ -19,6 +19,7 @@ let doc: {
   paths: Record<string, Record<string, Operation>>
   components: { securitySchemes: Record<string, unknown> }
 }
+type JsonSchema = { type?: unknown; anyOf?: JsonSchema[]; properties?: Record<string, JsonSchema> }
 const operations: Array<{ method: string; path: string; op: Operation }> = []
 
 beforeAll(async () => {
@@ -132,6 +133,21 @@ describe('the OpenAPI document', () => {
     const pattern = new RegExp(code.parameters.find((p) => p.name === 'code')!.schema.pattern, 'u')
     expect(['K7QF3M', 'k7qf3m', 'K7qf3M'].every((c) => pattern.test(c))).toBe(true)
     expect(['K7QF3O', 'K7QF3', 'K7QF3M1', 'k7qf3l'].some((c) => pattern.test(c))).toBe(false)
+  })
+
+  it('documents null where the answer may carry it, and keeps the shared components non-null', () => {
+    const schemas = (doc.components as unknown as { schemas: Record<string, JsonSchema> }).schemas
+    const nullable = (schema: JsonSchema | undefined) =>
+      (schema?.anyOf ?? []).some((s) => s.type === 'null')
+    expect(nullable(schemas.BillerRules.properties?.min_amount)).toBe(true)
+    expect(nullable(schemas.BillerRules.properties?.max_amount)).toBe(true)
+    expect(nullable(schemas.ActivateResponse.properties?.device)).toBe(true)
+    expect(nullable(schemas.ProductSummary.properties?.image)).toBe(true)
+    expect(nullable(schemas.DealParticipation.properties?.team)).toBe(true)
+    // zod-to-openapi writes a nullable ref's null into the shared component itself
+    for (const name of ['Money', 'Image', 'DealTeam', 'DeviceSummary']) {
+      expect(schemas[name].type).toBe('object')
+    }
   })
 })
 
