@@ -15,7 +15,7 @@ import { Miniflare, type WorkerOptions } from 'miniflare'
 import WebSocket from 'ws'
 import { DEVICE_AUDIENCE, signAccessToken, USER_AUDIENCE } from '../src/auth/tokens'
 import { RATE_FRAMES, RATE_WINDOW_MS } from '../src/channel/protocol'
-import { wranglerWorkerOptions } from './wrangler-options'
+import { BUNDLE_MODULE_RULES, wranglerWorkerOptions } from './wrangler-options'
 
 export type ChannelPlan = {
   /** Timed deliveries with 1 household (and as many echoes, interleaved one for one). */
@@ -200,7 +200,7 @@ export async function runChannelBench(
     ...fromWrangler,
     name: 'channel',
     modules: true,
-    modulesRules: [{ type: 'ESModule', include: ['**/*.js'] }],
+    modulesRules: BUNDLE_MODULE_RULES,
     scriptPath,
     modulesRoot: path.dirname(scriptPath),
     bindings: {

@@ -19,7 +19,7 @@ import { Miniflare, type WorkerOptions } from 'miniflare'
 import { signAccessToken, USER_AUDIENCE } from '../src/auth/tokens'
 import { type BenchRequest, Connections } from './http'
 import { BASELINE_PATH } from './measure'
-import { wranglerWorkerOptions } from './wrangler-options'
+import { BUNDLE_MODULE_RULES, wranglerWorkerOptions } from './wrangler-options'
 
 export type HotDealPlan = {
   /** People pressing OK at once: one keep-alive connection each. */
@@ -172,7 +172,7 @@ export async function runHotDealBench(
     ...fromWrangler,
     name: 'hot-deal',
     modules: true,
-    modulesRules: [{ type: 'ESModule', include: ['**/*.js'] }],
+    modulesRules: BUNDLE_MODULE_RULES,
     scriptPath,
     modulesRoot: path.dirname(scriptPath),
     bindings: {

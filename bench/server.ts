@@ -3,7 +3,7 @@ import path from 'node:path'
 import type { Readable } from 'node:stream'
 import { Miniflare, type WorkerOptions } from 'miniflare'
 import { D1_PERSIST } from './config'
-import { wranglerWorkerOptions } from './wrangler-options'
+import { BUNDLE_MODULE_RULES, wranglerWorkerOptions } from './wrangler-options'
 
 /**
  * Three instances of the same bundle on the same D1, each reached on its own socket (no Miniflare
@@ -43,7 +43,7 @@ export async function startBenchServer(scriptPath: string): Promise<BenchServer>
     queueConsumers: name === 'uncached' ? fromWrangler.queueConsumers : undefined,
     name,
     modules: true,
-    modulesRules: [{ type: 'ESModule', include: ['**/*.js'] }],
+    modulesRules: BUNDLE_MODULE_RULES,
     scriptPath,
     modulesRoot: path.dirname(scriptPath),
     bindings: {

@@ -14,3 +14,9 @@ export function d1DatabaseId(): string {
   if (!id) throw new Error('wrangler.toml has no D1 binding named DB')
   return id
 }
+
+/** The deploy bundle's modules: its JS, and the Wasm (argon2id) it imports as wrangler ships it. */
+export const BUNDLE_MODULE_RULES = [
+  { type: 'ESModule' as const, include: ['**/*.js'] },
+  { type: 'CompiledWasm' as const, include: ['**/*.wasm'] },
+]
