@@ -15,6 +15,7 @@ import { Miniflare, type WorkerOptions } from 'miniflare'
 import WebSocket from 'ws'
 import { DEVICE_AUDIENCE, signAccessToken, USER_AUDIENCE } from '../src/auth/tokens'
 import { RATE_FRAMES, RATE_WINDOW_MS } from '../src/channel/protocol'
+import { liveSessionRows } from './session-rows'
 import { BUNDLE_MODULE_RULES, wranglerWorkerOptions } from './wrangler-options'
 
 export type ChannelPlan = {
@@ -238,15 +239,13 @@ export async function runChannelBench(
         const k = String(++seq).padStart(6, '0')
         const [userId, familyId, deviceId] = [`usr_bench${k}`, `rt_bench${k}`, `dev_bench${k}`]
         rows.push(
-          db
-            .prepare('INSERT INTO users (id, phone, password_hash, created_at) VALUES (?, ?, ?, ?)')
-            .bind(userId, `+86139${k}00`, 'x', now),
-          db
-            .prepare(
-              `INSERT INTO refresh_tokens (id, family_id, user_id, device_id, token_hash, created_at, expires_at)
-               VALUES (?, ?, ?, NULL, ?, ?, ?)`,
-            )
-            .bind(familyId, familyId, userId, `bench-${k}`, now, now + 86_400_000),
+          ...liveSessionRows(db, {
+            userId,
+            familyId,
+            phone: `+86139${k}00`,
+            tokenHash: `bench-${k}`,
+            now,
+          }),
           db
             .prepare(
               `INSERT INTO devices (id, user_id, client_id, name, token_version, created_at)

@@ -19,6 +19,7 @@ import { Miniflare, type WorkerOptions } from 'miniflare'
 import { signAccessToken, USER_AUDIENCE } from '../src/auth/tokens'
 import { type BenchRequest, Connections } from './http'
 import { BASELINE_PATH } from './measure'
+import { liveSessionRows } from './session-rows'
 import { BUNDLE_MODULE_RULES, wranglerWorkerOptions } from './wrangler-options'
 
 export type HotDealPlan = {
@@ -222,15 +223,13 @@ export async function runHotDealBench(
       const k = String(i).padStart(6, '0')
       const [userId, familyId] = [`usr_hot${k}`, `rt_hot${k}`]
       rows.push(
-        db
-          .prepare('INSERT INTO users (id, phone, password_hash, created_at) VALUES (?, ?, ?, ?)')
-          .bind(userId, `+86138${k}00`, 'x', now),
-        db
-          .prepare(
-            `INSERT INTO refresh_tokens (id, family_id, user_id, device_id, token_hash, created_at, expires_at)
-             VALUES (?, ?, ?, NULL, ?, ?, ?)`,
-          )
-          .bind(familyId, familyId, userId, `hot-${k}`, now, now + 86_400_000),
+        ...liveSessionRows(db, {
+          userId,
+          familyId,
+          phone: `+86138${k}00`,
+          tokenHash: `hot-${k}`,
+          now,
+        }),
       )
       tokens.push(await signAccessToken(keys, { aud: USER_AUDIENCE, sub: userId, sid: familyId }))
     }
