@@ -13,6 +13,7 @@ import { findPayment } from '../src/payments/store'
 import { transition } from '../src/payments/transitions'
 import { creditWallet } from '../src/payments/wallet'
 import { purposes } from '../src/wiring'
+import { type ObjectJoins, objectJoins } from './object-joins'
 
 type SeedHolds = { deal_id: string; count: number; concurrency?: number }
 
@@ -118,6 +119,9 @@ export async function benchRoute(request: Request, env: Env): Promise<Response |
   if (pathname === '/__bench/drain-settlement') {
     const body = (await request.json()) as { deal_id: string; invocations?: number }
     return Response.json(await drainSettlement(env, body))
+  }
+  if (pathname === '/__bench/object-joins') {
+    return Response.json(await objectJoins(env, (await request.json()) as ObjectJoins))
   }
   if (pathname === '/__bench/settle-deal') {
     const { deal_id } = (await request.json()) as { deal_id: string }

@@ -19,6 +19,7 @@ import { Miniflare, type WorkerOptions } from 'miniflare'
 import { signAccessToken, USER_AUDIENCE } from '../src/auth/tokens'
 import { type BenchRequest, Connections } from './http'
 import { BASELINE_PATH } from './measure'
+import { startProfiler, summarize } from './profile'
 import { liveSessionRows } from './session-rows'
 import { BUNDLE_MODULE_RULES, wranglerWorkerOptions } from './wrangler-options'
 
@@ -54,10 +55,20 @@ export const HOT_DEAL_QUICK: HotDealPlan = {
 
 type Stats = { requests: number; p50Ms: number; p99Ms: number; perSecond: number }
 
+/** What /__bench/object-joins answers (bench/object-joins.ts, in the Worker). */
+type RpcStats = {
+  calls: number
+  perSecond: number
+  p50Ms: number
+  p99Ms: number
+  refused: Record<string, number>
+}
+type ObjectJoinsResult = { joins: RpcStats; baseline: RpcStats }
+
 export type HotDealResult = {
   plan: HotDealPlan
   /** 1-minute load average before each part. */
-  load: { join: number; sellOut: number; settle: number }
+  load: { join: number; object: number; sellOut: number; settle: number }
   join: {
     route: Stats
     baseline: Stats
@@ -66,6 +77,8 @@ export type HotDealResult = {
     d1: { reserved: number; places: number; payments: number; stock: number; oversold: boolean }
     statuses: Record<string, number>
   }
+  /** The deal's object alone (RPC from the Worker) against RPCs to an idle deal's object. */
+  object: ObjectJoinsResult
   sellOut: {
     stats: Stats
     statuses: Record<string, number>
@@ -155,6 +168,10 @@ function merged(blocks: Block[]): Record<string, number> {
   return out
 }
 
+/** `HOT_DEAL_PROFILE=<dir>`: a CPU profile of the Worker's isolate during the first join blocks. */
+const profileDir = process.env.HOT_DEAL_PROFILE
+const PROFILE_INSPECTOR_PORT = 8790
+
 const load1 = () => Number(os.loadavg()[0]!.toFixed(2))
 
 export async function runHotDealBench(
@@ -187,6 +204,7 @@ export async function runHotDealBench(
     durableObjectsPersist: process.env.HOT_DEAL_DO_MEMORY ? false : path.join(work, 'do'),
     cf: false,
     unsafeDirectSockets: [{ host: '127.0.0.1', port: 0 }],
+    ...(profileDir ? { inspectorPort: PROFILE_INSPECTOR_PORT } : {}),
     handleRuntimeStdio(stdout: Readable, stderr: Readable) {
       stdout.resume()
       stderr.on('data', (chunk: Buffer) => {
@@ -284,6 +302,13 @@ export async function runHotDealBench(
           open_units: number
           payments: number
         }>())!
+    const post = (p: string, body: unknown) =>
+      setup.send({
+        method: 'POST',
+        path: p,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      })
     const join = (dealId: string, token: string): BenchRequest => ({
       method: 'POST',
       path: `/v1/deals/${dealId}/join`,
@@ -310,8 +335,16 @@ export async function runHotDealBench(
     const baseline: Block[] = []
     for (let r = 0; r < plan.rounds; r++) {
       baseline.push(await runBlock(conns, baselineReq, plan.block, fine))
+      const profiler =
+        profileDir && r === 0 ? await startProfiler(PROFILE_INSPECTOR_PORT, 'hot-deal') : null
       route.push(await runBlock(conns, nextJoin, plan.block, created))
       route.push(await runBlock(conns, nextJoin, plan.block, created))
+      if (profiler) {
+        const file = path.join(profileDir!, `join-${Date.now()}.cpuprofile`)
+        for (const line of summarize(await profiler.stop(file))) log(`    ${line}`)
+        log(`  profile of 2 join blocks: ${file}`)
+        profiler.close()
+      }
       baseline.push(await runBlock(conns, baselineReq, plan.block, fine))
     }
     const joinStats = stats(route)
@@ -337,6 +370,30 @@ export async function runHotDealBench(
       `  hot deal join @${plan.joiners}: ${Math.round(joinStats.perSecond)} joins/s, p50 ` +
         `${joinStats.p50Ms.toFixed(1)} ms, p99 ${joinStats.p99Ms.toFixed(1)} ms; baseline ` +
         `${Math.round(baseStats.perSecond)} req/s (load ${loadJoin})`,
+    )
+
+    // 1b. The deal's object alone: joins by RPC from the Worker (no HTTP, token or session
+    //     check in front), against RPCs to an idle deal's object, at the same concurrency.
+    const loadObject = load1()
+    const objectDeal = await createDeal(1_000_000, 1_000_000, 1_000_000)
+    const idleDeal = await createDeal(10, 1, 10)
+    const userIds = Array.from(
+      { length: plan.joiners },
+      (_, k) => `usr_hot${String(k).padStart(6, '0')}`,
+    )
+    const objectRes = await post('/__bench/object-joins', {
+      deal_id: objectDeal,
+      idle_deal_id: idleDeal,
+      user_ids: userIds,
+      count: plan.block,
+      in_flight: plan.joiners,
+    })
+    if (objectRes.status !== 200) throw new Error(`object-joins: ${objectRes.body.toString()}`)
+    const object = JSON.parse(objectRes.body.toString()) as ObjectJoinsResult
+    log(
+      `  object alone @${plan.joiners}: ${Math.round(object.joins.perSecond)} joins/s, p50 ` +
+        `${object.joins.p50Ms.toFixed(1)} ms, p99 ${object.joins.p99Ms.toFixed(1)} ms; idle-object ` +
+        `RPCs ${Math.round(object.baseline.perSecond)}/s (load ${loadObject})`,
     )
 
     // 2. A sell-out: more attempts than units, one unit per person.
@@ -365,13 +422,6 @@ export async function runHotDealBench(
     //    enqueued yet); then the deal tips and the settlement consumer captures every hold.
     const settleDeal = await createDeal(plan.holds, 1, plan.holds + 1)
     const seedStarted = Date.now()
-    const post = (p: string, body: unknown) =>
-      setup.send({
-        method: 'POST',
-        path: p,
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      })
     const seeded = await post('/__bench/seed-holds', { deal_id: settleDeal, count: plan.holds })
     if (seeded.status !== 200) throw new Error(`seed-holds: ${seeded.body.toString()}`)
     const seedSeconds = (Date.now() - seedStarted) / 1000
@@ -417,8 +467,9 @@ export async function runHotDealBench(
     setup.close()
     return {
       plan,
-      load: { join: loadJoin, sellOut: loadSellOut, settle: loadSettle },
+      load: { join: loadJoin, object: loadObject, sellOut: loadSellOut, settle: loadSettle },
       join: joinResult,
+      object,
       sellOut,
       settle,
     }
@@ -432,7 +483,7 @@ export async function runHotDealBench(
 }
 
 export function formatHotDeal(r: HotDealResult): string {
-  const { join, sellOut, settle, load } = r
+  const { join, object, sellOut, settle, load } = r
   const ms = (n: number) => n.toFixed(1)
   const lines = [
     `Hot deal (${r.plan.joiners} concurrent joiners, one deal, through its Durable Object)`,
@@ -442,6 +493,12 @@ export function formatHotDeal(r: HotDealResult): string {
       `p99 ${ms(join.baseline.p99Ms)} ms  → joins at ${join.ratio.toFixed(2)}× the baseline`,
     `  D1 after: ${join.d1.places} places, ${join.d1.payments} payments, reserved ` +
       `${join.d1.reserved} of ${join.d1.stock}: ${join.d1.oversold ? '✗ MISMATCH' : '✓ 0 oversold'}`,
+    `  object    ${Math.round(object.joins.perSecond)} joins/s  p50 ${ms(object.joins.p50Ms)} ms  p99 ` +
+      `${ms(object.joins.p99Ms)} ms  (${object.joins.calls} joins by RPC, no HTTP or token in front; ` +
+      `load ${load.object})`,
+    `  idle obj  ${Math.round(object.baseline.perSecond)} RPCs/s  p50 ${ms(object.baseline.p50Ms)} ms  ` +
+      `p99 ${ms(object.baseline.p99Ms)} ms  → the object's joins at ` +
+      `${(object.joins.perSecond / object.baseline.perSecond).toFixed(2)}× a bare RPC`,
     `  sell-out  ${sellOut.stats.requests} attempts for ${r.plan.sellOutStock} units: ` +
       `${JSON.stringify(sellOut.statuses)}, ${Math.round(sellOut.stats.perSecond)} req/s, p99 ` +
       `${ms(sellOut.stats.p99Ms)} ms; reserved ${sellOut.reserved}: ` +

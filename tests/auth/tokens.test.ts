@@ -311,3 +311,63 @@ describe('audiences: a TV token cannot act as the person, and the reverse', () =
     })
   })
 })
+
+describe('verified tokens kept in memory (per isolate, per key set)', () => {
+  it('a token verified once is answered from memory only until exp + 5 s, as jose would', async () => {
+    const u = await createTestUser()
+    const iat = Math.floor(Date.now() / 1000)
+    const token = await craft({ sub: u.id, sid: u.sessionId, iat, exp: iat + 60 })
+    const claims = { aud: USER_AUDIENCE, sub: u.id, sid: u.sessionId }
+    expect(await verifyAccessToken(env, token)).toEqual(claims)
+    // Remembered: still good a second before the skew allowance ends...
+    expect(await verifyAccessToken(env, token, (iat + 64) * 1000 + 999)).toEqual(claims)
+    // ...and refused from its last second on, like a first check at that time.
+    expect(await verifyAccessToken(env, token, (iat + 65) * 1000)).toBeNull()
+    expect(await verifyAccessToken(env, token, (iat + 600) * 1000)).toBeNull()
+  })
+
+  it('only the exact bytes verified hit: a forged signature or payload next to it is refused', async () => {
+    const u = await createTestUser()
+    const other = await createTestUser()
+    expect(await verifyAccessToken(env, u.token)).not.toBeNull()
+    const [header, payload, signature] = u.token.split('.') as [string, string, string]
+    const flipped = signature[5] === 'A' ? 'B' : 'A'
+    const forgedSig = `${header}.${payload}.${signature.slice(0, 5)}${flipped}${signature.slice(6)}`
+    expect(await verifyAccessToken(env, forgedSig)).toBeNull()
+    const stolen = JSON.parse(atob(payload.replaceAll('-', '+').replaceAll('_', '/'))) as {
+      sub: string
+    }
+    const forgedSub = `${header}.${b64({ ...stolen, sub: other.id })}.${signature}`
+    expect(await verifyAccessToken(env, forgedSub)).toBeNull()
+    expectProblem(await me(forgedSub), 401, 'invalid_token')
+  })
+
+  it('a key set without the signing key refuses a token verified under the old set', async () => {
+    const u = await createTestUser()
+    expect(await verifyAccessToken(env, u.token)).not.toBeNull()
+    const { privateKey } = await generateKeyPair('ES256', { extractable: true })
+    const fresh = { ...(await exportJWK(privateKey)), kid: 'rotated-only', alg: 'ES256' }
+    const rotated = { ...env, JWT_KEYS: JSON.stringify({ keys: [fresh] }) }
+    expect(await verifyAccessToken(rotated, u.token)).toBeNull()
+    // And a different issuer is not served from the original set's memory either.
+    expect(
+      await verifyAccessToken({ ...env, JWT_ISSUER: 'https://other.example' }, u.token),
+    ).toBeNull()
+  })
+
+  it('a remembered token still needs its live session: logout ends it at once', async () => {
+    const res = await call('POST', '/v1/auth/register', {
+      body: { phone: '+8613712340099', password: 'remembered token password' },
+      headers: { 'cf-connecting-ip': '203.0.113.77' },
+    })
+    expect(res.status).toBe(201)
+    const account = res.body as { access_token: string; refresh_token: string }
+    expect((await me(account.access_token)).status).toBe(200)
+    expect((await me(account.access_token)).status).toBe(200)
+    const out = await call('POST', '/v1/auth/logout', {
+      body: { refresh_token: account.refresh_token },
+    })
+    expect(out.status).toBe(204)
+    expectProblem(await me(account.access_token), 401, 'invalid_token')
+  })
+})
