@@ -86,12 +86,24 @@ type Place = {
   quantity: number
   key: string | null
   committed: boolean
+  /** Its announcement is in storage (written with its group commit, before any answer). */
+  announcedStored?: boolean
   grant: Grant
 }
 
 type Committed = { ok: true; joined: GrantedJoin }
 type Answer = Committed | Extract<JoinOutcome, { ok: false }>
-type Waiting = { place: Place; resolve(outcome: Answer): void }
+/** `silent`: nobody waits for the answer (the alarm writing a pending grant). */
+type Waiting = { place: Place; resolve(outcome: Answer): void; silent?: boolean }
+
+/**
+ * Storage: a grant is one row in `places` (all this object has to write for most joins). The
+ * counters are derived: units taken are meta `base_taken` plus the places' units, a person's
+ * units their `buyers` base plus their places' units. The bases hold what D1 had outside the
+ * places this object loaded (units already paid when it first loaded the deal), so they change
+ * only on that first load. Layout 1 kept the running totals instead, written at every join.
+ */
+const STORAGE_LAYOUT = '2'
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
@@ -160,7 +172,7 @@ export class HotDeal extends DurableObject<Env> {
       const place = this.places.get(id)
       if (!place) continue
       // D1 released it, so D1 had it: written, whatever this object last heard.
-      this.markCommitted(place)
+      this.markCommitted(place, false)
       this.giveBack(place)
       n++
     }
@@ -327,7 +339,7 @@ export class HotDeal extends DurableObject<Env> {
     } catch (err) {
       if (alreadyWritten(err) && group.length === 1) {
         await this.catchUpBookmark()
-        this.markCommitted(group[0]!.place)
+        this.markCommitted(group[0]!.place, true)
         group[0]!.resolve(await this.answerFor(group[0]!.place))
         return
       }
@@ -340,7 +352,11 @@ export class HotDeal extends DurableObject<Env> {
       for (const w of group) w.resolve(unavailable())
       return
     }
-    this.markAllCommitted(group.map((w) => w.place))
+    // Every place here is answered to its join right after: its announcement is stored with it.
+    this.markAllCommitted(
+      group.map((w) => w.place),
+      true,
+    )
     for (const w of group) w.resolve(this.granted(w.place))
   }
 
@@ -351,7 +367,7 @@ export class HotDeal extends DurableObject<Env> {
     } catch (err) {
       if (alreadyWritten(err)) {
         await this.catchUpBookmark()
-        this.markCommitted(place)
+        this.markCommitted(place, !w.silent)
         w.resolve(this.granted(place))
         return
       }
@@ -372,7 +388,7 @@ export class HotDeal extends DurableObject<Env> {
       if (!(reason instanceof ApiError)) logFailure('refused', this.dealId!, err)
       return
     }
-    this.markCommitted(place)
+    this.markCommitted(place, !w.silent)
     w.resolve(this.granted(place))
   }
 
@@ -426,7 +442,9 @@ export class HotDeal extends DurableObject<Env> {
     const announce = !this.announced.has(id)
     if (announce) {
       this.announced.add(id)
-      this.sql.exec('INSERT OR IGNORE INTO announced (id) VALUES (?)', id)
+      if (!this.places.get(id)?.announcedStored) {
+        this.sql.exec('INSERT OR IGNORE INTO announced (id) VALUES (?)', id)
+      }
     }
     return { ...answer, bookmark: this.bookmark, announce }
   }
@@ -436,7 +454,7 @@ export class HotDeal extends DurableObject<Env> {
     const queued = new Set(this.waiting.map((w) => w.place.id))
     for (const place of [...this.places.values()]) {
       if (place.committed || queued.has(place.id) || this.flushing) continue
-      await this.commitOne({ place, resolve: () => undefined })
+      await this.commitOne({ place, resolve: () => undefined, silent: true })
     }
   }
 
@@ -458,8 +476,9 @@ export class HotDeal extends DurableObject<Env> {
     this.buyers.set(place.userId, (this.buyers.get(place.userId) ?? 0) + place.quantity)
     if (place.teamId) this.bumpTeam(place.teamId, 1)
     this.remember(place)
+    const team = place.teamId ? this.teams.get(place.teamId) : undefined
     this.ctx.storage.transactionSync(() => {
-      this.saveCounters(place)
+      if (team) this.saveTeam(team)
       this.sql.exec(
         `INSERT INTO places (id, user_id, team_id, quantity, key, committed, grant_json)
          VALUES (?, ?, ?, ?, ?, 0, ?)`,
@@ -498,8 +517,9 @@ export class HotDeal extends DurableObject<Env> {
     if (place.key) this.byKey.delete(place.key)
     if (place.teamId) this.inTeam.delete(`${place.teamId} ${place.userId}`)
     this.announced.delete(place.id)
+    const team = place.teamId ? this.teams.get(place.teamId) : undefined
     this.ctx.storage.transactionSync(() => {
-      this.saveCounters(place)
+      if (team) this.saveTeam(team)
       this.sql.exec('DELETE FROM places WHERE id = ?', place.id)
       this.sql.exec('DELETE FROM announced WHERE id = ?', place.id)
     })
@@ -511,30 +531,44 @@ export class HotDeal extends DurableObject<Env> {
     if (place.teamId) this.inTeam.add(`${place.teamId} ${place.userId}`)
   }
 
-  private markCommitted(place: Place): void {
-    this.markAllCommitted([place])
+  private markCommitted(place: Place, announced: boolean): void {
+    this.markAllCommitted([place], announced)
   }
 
-  /** One statement for a whole group commit. */
-  private markAllCommitted(places: Place[]): void {
-    const ids = places.filter((p) => !p.committed).map((p) => p.id)
-    if (ids.length === 0) return
-    for (const p of places) p.committed = true
-    this.sql.exec(
-      'UPDATE places SET committed = 1 WHERE id IN (SELECT value FROM json_each(?))',
-      JSON.stringify(ids),
-    )
+  /**
+   * One statement for a whole group commit; with `announced` (each place is answered to its
+   * join next), one more that stores their announcements, so an answer writes nothing itself.
+   */
+  private markAllCommitted(places: Place[], announced: boolean): void {
+    const unwritten = places.filter((p) => !p.committed)
+    const unannounced = announced
+      ? places.filter((p) => !p.announcedStored && !this.announced.has(p.id))
+      : []
+    for (const p of unwritten) p.committed = true
+    for (const p of unannounced) p.announcedStored = true
+    if (unwritten.length > 0) {
+      this.sql.exec(
+        'UPDATE places SET committed = 1 WHERE id IN (SELECT value FROM json_each(?))',
+        JSON.stringify(unwritten.map((p) => p.id)),
+      )
+    }
+    if (unannounced.length > 0) {
+      this.sql.exec(
+        'INSERT OR IGNORE INTO announced (id) SELECT value FROM json_each(?)',
+        JSON.stringify(unannounced.map((p) => p.id)),
+      )
+    }
   }
 
-  private saveCounters(place: Place): void {
-    this.sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES ('taken', ?)", String(this.taken))
-    this.sql.exec(
-      'INSERT OR REPLACE INTO buyers (user_id, units) VALUES (?, ?)',
-      place.userId,
-      this.buyers.get(place.userId) ?? 0,
-    )
-    const team = place.teamId ? this.teams.get(place.teamId) : undefined
-    if (team) this.saveTeam(team)
+  /** Units taken and each person's units: the stored bases plus the places held here. */
+  private deriveCounters(baseTaken: number, baseUnits: Map<string, number>): void {
+    this.taken = baseTaken
+    this.buyers.clear()
+    for (const [userId, units] of baseUnits) this.buyers.set(userId, units)
+    for (const p of this.places.values()) {
+      this.taken += p.quantity
+      this.buyers.set(p.userId, (this.buyers.get(p.userId) ?? 0) + p.quantity)
+    }
   }
 
   private bumpTeam(teamId: string, by: number): void {
@@ -602,13 +636,13 @@ export class HotDeal extends DurableObject<Env> {
     if (!meta.has('deal_id')) return
     this.dealId = meta.get('deal_id')!
     this.deal = JSON.parse(meta.get('deal')!) as DealRow
-    this.taken = Number(meta.get('taken') ?? 0)
     this.bookmark = meta.get('bookmark') ?? null
     for (const a of this.sql.exec<{ id: string }>('SELECT id FROM announced')) {
       this.announced.add(a.id)
     }
+    const baseUnits = new Map<string, number>()
     for (const b of this.sql.exec<{ user_id: string; units: number }>('SELECT * FROM buyers')) {
-      this.buyers.set(b.user_id, b.units)
+      baseUnits.set(b.user_id, b.units)
     }
     for (const t of this.sql.exec<{ row: string }>('SELECT row FROM teams')) {
       const team = JSON.parse(t.row) as TeamRow
@@ -634,8 +668,39 @@ export class HotDeal extends DurableObject<Env> {
         committed: p.committed === 1,
         grant: JSON.parse(p.grant_json) as Grant,
       }
+      if (this.announced.has(place.id)) place.announcedStored = true
       this.remember(place)
     }
+    if (meta.get('layout') === STORAGE_LAYOUT) {
+      this.deriveCounters(Number(meta.get('base_taken') ?? 0), baseUnits)
+    } else {
+      // Layout 1 stored the running totals in `taken` and `buyers`.
+      this.ctx.storage.transactionSync(() =>
+        this.keepTotals(Number(meta.get('taken') ?? 0), baseUnits),
+      )
+    }
+  }
+
+  /**
+   * These totals (units taken, units per person) are what the counters say now: stored as
+   * bases less the places held here (D1's counters on first load; layout 1's running totals).
+   */
+  private keepTotals(taken: number, units: Map<string, number>): void {
+    let baseTaken = taken
+    const baseUnits = new Map(units)
+    for (const p of this.places.values()) {
+      baseTaken -= p.quantity
+      baseUnits.set(p.userId, (baseUnits.get(p.userId) ?? 0) - p.quantity)
+    }
+    this.sql.exec("DELETE FROM meta WHERE k = 'taken'")
+    this.sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES ('base_taken', ?)", String(baseTaken))
+    this.sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES ('layout', ?)", STORAGE_LAYOUT)
+    this.sql.exec('DELETE FROM buyers')
+    for (const [userId, units] of baseUnits) {
+      if (units !== 0)
+        this.sql.exec('INSERT INTO buyers (user_id, units) VALUES (?, ?)', userId, units)
+    }
+    this.deriveCounters(baseTaken, baseUnits)
   }
 
   private async ensureLoaded(dealId: string): Promise<void> {
@@ -666,15 +731,13 @@ export class HotDeal extends DurableObject<Env> {
     if (!row) return // unknown deal: nothing is stored, the next join asks again
     this.dealId = dealId
     this.deal = row
-    this.taken = row.reserved + row.sold
+    const units = new Map<string, number>()
+    for (const b of buyers!.results as { user_id: string; units: number }[]) {
+      units.set(b.user_id, b.units)
+    }
     this.ctx.storage.transactionSync(() => {
       this.sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES ('deal_id', ?)", dealId)
       this.sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES ('deal', ?)", JSON.stringify(row))
-      this.sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES ('taken', ?)", String(this.taken))
-      for (const b of buyers!.results as { user_id: string; units: number }[]) {
-        this.buyers.set(b.user_id, b.units)
-        this.sql.exec('INSERT OR REPLACE INTO buyers VALUES (?, ?)', b.user_id, b.units)
-      }
       for (const t of teams!.results as TeamRow[]) this.putTeam(t)
       for (const p of places!.results as Grant['participation'][]) {
         const place: Place = {
@@ -697,6 +760,7 @@ export class HotDeal extends DurableObject<Env> {
           JSON.stringify(place.grant),
         )
       }
+      this.keepTotals(row.reserved + row.sold, units)
     })
     await this.ctx.storage.setAlarm(Date.now() + ALARM_MS)
   }

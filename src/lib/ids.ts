@@ -1,4 +1,4 @@
-import { typeid } from 'typeid-js'
+import { typeidUnboxed } from 'typeid-js'
 
 /** Every id prefix in one place: ids are opaque, sortable (UUIDv7 inside) and typed by prefix. */
 export const ID_PREFIX = {
@@ -26,7 +26,8 @@ export const ID_PREFIX = {
 export type IdKind = keyof typeof ID_PREFIX
 
 export function newId(kind: IdKind): string {
-  return typeid(ID_PREFIX[kind]).toString()
+  // The string form directly: the boxed TypeID splits the string back into an object per id.
+  return typeidUnboxed(ID_PREFIX[kind])
 }
 
 export function hasPrefix(id: string, kind: IdKind): boolean {

@@ -319,3 +319,68 @@ describe('a retried join tells the phones once', () => {
     await closeAll(phone)
   })
 })
+
+describe('the counters are derived from the stored places (bases + places)', () => {
+  const storage = (dealId: string) =>
+    runInDurableObject(hotDeal(env, dealId), async (_instance: HotDeal, state) => {
+      const all = (q: string) => state.storage.sql.exec(q).toArray()
+      return { meta: all('SELECT k, v FROM meta'), buyers: all('SELECT * FROM buyers') }
+    })
+
+  it('after a restart the per-person cap and the units still hold; a join writes no counter row', async () => {
+    const deal = await createDeal({ stock: 10, maxPerUser: 2 })
+    const user = await createTestUser()
+    expect((await join(user.token, deal.id, { quantity: 1 })).status).toBe(201)
+    const stored = await storage(deal.id)
+    expect(stored.buyers).toEqual([])
+    expect(stored.meta).toContainEqual({ k: 'base_taken', v: '0' })
+    expect(stored.meta.find((m) => m.k === 'taken')).toBeUndefined()
+    await abortAllDurableObjects()
+    expect(await counters(deal.id)).toMatchObject({ taken: 1, buyers: 1, pending: 0 })
+    expectProblem(await join(user.token, deal.id, { quantity: 2 }), 409, 'limit_exceeded')
+    expect((await join(user.token, deal.id, { quantity: 1 })).status).toBe(201)
+    expectProblem(await join(user.token, deal.id, { quantity: 1 }), 409, 'limit_exceeded')
+    await expectAgreement(deal.id)
+  })
+
+  it('an object loading a deal D1 already holds places of keeps them as bases and places', async () => {
+    const deal = await createDeal({ stock: 4, maxPerUser: 2 })
+    const user = await createTestUser()
+    const other = await createTestUser()
+    expect((await join(user.token, deal.id, { quantity: 2 })).status).toBe(201)
+    expect((await join(other.token, deal.id, { quantity: 1 })).status).toBe(201)
+    // The object's storage is gone (a new object for the deal): it loads D1's counters again.
+    await runInDurableObject(hotDeal(env, deal.id), async (_i: HotDeal, state) => {
+      await state.storage.deleteAll()
+    })
+    await abortAllDurableObjects()
+    expect(await counters(deal.id)).toMatchObject({ taken: 3, places: 2, pending: 0 })
+    expect((await storage(deal.id)).buyers).toEqual([])
+    expectProblem(await join(user.token, deal.id, { quantity: 2 }), 409, 'sold_out')
+    expectProblem(await join(user.token, deal.id, { quantity: 1 }), 409, 'limit_exceeded')
+    expect((await join(other.token, deal.id, { quantity: 1 })).status).toBe(201)
+    expectProblem(await join(other.token, deal.id, { quantity: 1 }), 409, 'sold_out')
+    await expectAgreement(deal.id)
+  })
+
+  it('storage written by layout 1 (running totals) is read as such and rewritten as bases', async () => {
+    const deal = await createDeal({ stock: 10, maxPerUser: 3 })
+    const user = await createTestUser()
+    expect((await join(user.token, deal.id, { quantity: 2 })).status).toBe(201)
+    await runInDurableObject(hotDeal(env, deal.id), async (_i: HotDeal, state) => {
+      const sql = state.storage.sql
+      sql.exec("DELETE FROM meta WHERE k IN ('base_taken', 'layout')")
+      sql.exec("INSERT INTO meta (k, v) VALUES ('taken', '2')")
+      sql.exec('INSERT INTO buyers (user_id, units) VALUES (?, 2)', user.id)
+    })
+    await abortAllDurableObjects()
+    expect(await counters(deal.id)).toMatchObject({ taken: 2, buyers: 1 })
+    const stored = await storage(deal.id)
+    expect(stored.meta).toContainEqual({ k: 'layout', v: '2' })
+    expect(stored.meta).toContainEqual({ k: 'base_taken', v: '0' })
+    expect(stored.buyers).toEqual([])
+    expectProblem(await join(user.token, deal.id, { quantity: 2 }), 409, 'limit_exceeded')
+    expect((await join(user.token, deal.id, { quantity: 1 })).status).toBe(201)
+    await expectAgreement(deal.id)
+  })
+})
