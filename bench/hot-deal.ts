@@ -381,6 +381,9 @@ export async function runHotDealBench(
       { length: plan.joiners },
       (_, k) => `usr_hot${String(k).padStart(6, '0')}`,
     )
+    const objectProfiler = profileDir
+      ? await startProfiler(PROFILE_INSPECTOR_PORT, 'hot-deal')
+      : null
     const objectRes = await post('/__bench/object-joins', {
       deal_id: objectDeal,
       idle_deal_id: idleDeal,
@@ -388,6 +391,12 @@ export async function runHotDealBench(
       count: plan.block,
       in_flight: plan.joiners,
     })
+    if (objectProfiler) {
+      const file = path.join(profileDir!, `object-${Date.now()}.cpuprofile`)
+      for (const line of summarize(await objectProfiler.stop(file))) log(`    ${line}`)
+      log(`  profile of the object alone: ${file}`)
+      objectProfiler.close()
+    }
     if (objectRes.status !== 200) throw new Error(`object-joins: ${objectRes.body.toString()}`)
     const object = JSON.parse(objectRes.body.toString()) as ObjectJoinsResult
     log(
