@@ -1,6 +1,13 @@
 import { ApiError } from '../http/errors'
 import type { Payment, PaymentStatus, PurposeHandler, Purposes } from '../payments'
-import { findDeal, findParticipation, findTeam, isJoinable, type ParticipationRow } from './store'
+import {
+  findDeal,
+  findParticipation,
+  findParticipations,
+  findTeam,
+  isJoinable,
+  type ParticipationRow,
+} from './store'
 import { hotDeal } from './hot-deal'
 import { enqueueFromRequest } from './settlement-queue'
 import { orderStatements } from './orders'
@@ -23,21 +30,18 @@ const OPEN = `status IN ('pending_payment', 'confirmed')`
 export const dealPurpose: PurposeHandler = {
   async onTransition(env, payment, to, now) {
     const participation = await findParticipation(env.DB, payment.purpose.id)
-    if (!participation) {
-      throw new Error(`no deal participation ${payment.purpose.id} for payment ${payment.id}`)
-    }
-    if (to === 'requires_capture') return confirmStatements(env, participation, now)
-    if (to === 'succeeded') return captureStatements(env, participation, payment, now)
-    if (to === 'refunded' || to === 'partially_refunded') {
-      return [
-        env.DB.prepare(
-          `UPDATE deal_participations SET status = 'refunded', updated_at = ?
-           WHERE id = ? AND status IN ('paid', 'refunded')`,
-        ).bind(now, participation.id),
-      ]
-    }
-    if (RELEASING.has(to)) return releaseStatements(env, participation, now)
-    return []
+    return statementsFor(env, participationOf(participation, payment), payment, to, now)
+  },
+
+  async onTransitions(env, payments, to, now) {
+    const places = await findParticipations(
+      env.DB,
+      payments.map((p) => p.purpose.id),
+    )
+    return payments.map((payment) => {
+      const participation = places.get(payment.purpose.id) ?? null
+      return statementsFor(env, participationOf(participation, payment), payment, to, now)
+    })
   },
 
   async beforeConfirm(env, payment, input) {
@@ -93,6 +97,32 @@ export const dealPurpose: PurposeHandler = {
 }
 
 const RELEASING = new Set<PaymentStatus>(['canceled', 'expired', 'failed'])
+
+function participationOf(p: ParticipationRow | null, payment: Payment): ParticipationRow {
+  if (!p) throw new Error(`no deal participation ${payment.purpose.id} for payment ${payment.id}`)
+  return p
+}
+
+function statementsFor(
+  env: Env,
+  participation: ParticipationRow,
+  payment: Payment,
+  to: PaymentStatus,
+  now: number,
+): D1PreparedStatement[] {
+  if (to === 'requires_capture') return confirmStatements(env, participation, now)
+  if (to === 'succeeded') return captureStatements(env, participation, payment, now)
+  if (to === 'refunded' || to === 'partially_refunded') {
+    return [
+      env.DB.prepare(
+        `UPDATE deal_participations SET status = 'refunded', updated_at = ?
+         WHERE id = ? AND status IN ('paid', 'refunded')`,
+      ).bind(now, participation.id),
+    ]
+  }
+  if (RELEASING.has(to)) return releaseStatements(env, participation, now)
+  return []
+}
 
 /**
  * The deal's Durable Object counts units, caps and team places apart from D1: a place D1 just

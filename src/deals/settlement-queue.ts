@@ -1,6 +1,6 @@
 import { ApiError } from '../http/errors'
 import { errorText } from '../lib/d1-errors'
-import { capturePayment, type Purposes, releasePayment } from '../payments'
+import { capturePayments, type ManyOutcome, type Purposes, releasePayments } from '../payments'
 import { closeEndedDeals, failExpiredTeams, markSettled } from './settlement'
 
 /**
@@ -167,10 +167,22 @@ function backoffSeconds(attempts: number): number {
 
 export type ConsumeReport = { moved: number; unchanged: number; fanned: number; retried: number }
 
+/** Payments of one kind moved by one D1 batch (capturePayments / releasePayments). An object so
+ *  tests can make it small. */
+export const settleLimits = { chunk: 25 }
+
+type Delivered = Message<SettlementMessage>[]
+type Work =
+  | { kind: 'settle-deal'; messages: Delivered }
+  | { kind: 'capture' | 'release'; payments: Map<string, Delivered> }
+
 /**
- * The consumer. Duplicates within a batch run once (both acknowledged); messages run
- * CONCURRENCY at a time; each is acknowledged on its own, so one stuck payment retries alone
- * (with backoff) and, after max_retries, lands in the dead-letter queue.
+ * The consumer. Duplicates within a batch run once (both acknowledged). Captures and releases go
+ * in chunks of settleLimits.chunk, each one read and one D1 batch for the whole chunk
+ * (capturePayments: every payment keeps its own guards, and a chunk that cannot commit as one
+ * falls back to one payment at a time). Work runs CONCURRENCY at a time; every message is
+ * acknowledged on its own, so one stuck payment retries alone (with backoff) and, after
+ * max_retries, lands in the dead-letter queue.
  */
 export async function consumeSettlement(
   batch: MessageBatch<SettlementMessage>,
@@ -179,46 +191,79 @@ export async function consumeSettlement(
   now = Date.now(),
 ): Promise<ConsumeReport> {
   const report: ConsumeReport = { moved: 0, unchanged: 0, fanned: 0, retried: 0 }
-  const byWork = new Map<string, Message<SettlementMessage>[]>()
-  for (const msg of batch.messages) {
-    const body = msg.body
-    const key =
-      body.kind === 'settle-deal'
-        ? `deal:${body.dealId}:${body.from?.status ?? ''}:${body.from?.after ?? 0}`
-        : `${body.kind}:${body.paymentId}`
-    byWork.set(key, [...(byWork.get(key) ?? []), msg])
-  }
-  const work = [...byWork.values()]
-  const run = async (messages: Message<SettlementMessage>[]) => {
-    const body = messages[0]!.body
+  const work = workOf(batch.messages)
+  const runDeal = async (messages: Delivered) => {
+    const body = messages[0]!.body as Extract<SettlementMessage, { kind: 'settle-deal' }>
     try {
-      if (body.kind === 'settle-deal') {
-        report.fanned += await fanOut(env, body.dealId, body.from)
-      } else {
-        const move = body.kind === 'capture' ? capturePayment : releasePayment
-        const { changed } = await move(env, purposes, body.paymentId, now)
-        if (changed) report.moved++
-        else report.unchanged++
-      }
+      report.fanned += await fanOut(env, body.dealId, body.from)
       for (const m of messages) m.ack()
     } catch (err) {
-      if (settledOtherwise(err)) {
+      retry(report, messages, err)
+    }
+  }
+  const runPayments = async (kind: 'capture' | 'release', payments: Map<string, Delivered>) => {
+    const ids = [...payments.keys()]
+    const many = kind === 'capture' ? capturePayments : releasePayments
+    let outcomes: ManyOutcome[]
+    try {
+      outcomes = await many(env, purposes, ids, now)
+    } catch (error) {
+      // The chunk's read failed: nothing was written, every message of it retries.
+      outcomes = ids.map((paymentId) => ({ paymentId, ok: false, error }))
+    }
+    for (const outcome of outcomes) {
+      const messages = payments.get(outcome.paymentId)!
+      if (outcome.ok) {
+        if (outcome.result.changed) report.moved++
+        else report.unchanged++
+        for (const m of messages) m.ack()
+      } else if (settledOtherwise(outcome.error)) {
         report.unchanged++
         for (const m of messages) m.ack()
-        return
+      } else {
+        retry(report, messages, outcome.error)
       }
-      report.retried++
-      const line = { event: 'settlement_retry', message: body, error: errorText(err) }
-      console.error(JSON.stringify(line))
-      for (const m of messages) m.retry({ delaySeconds: backoffSeconds(m.attempts) })
     }
   }
   let next = 0
   const lanes = Array.from({ length: Math.min(CONCURRENCY, work.length) }, async () => {
-    while (next < work.length) await run(work[next++]!)
+    while (next < work.length) {
+      const item = work[next++]!
+      if (item.kind === 'settle-deal') await runDeal(item.messages)
+      else await runPayments(item.kind, item.payments)
+    }
   })
   await Promise.all(lanes)
   return report
+}
+
+/** The batch's messages as work: duplicates together, payments in chunks of one kind. */
+function workOf(messages: readonly Message<SettlementMessage>[]): Work[] {
+  const deals = new Map<string, Delivered>()
+  const payments = { capture: new Map<string, Delivered>(), release: new Map<string, Delivered>() }
+  for (const msg of messages) {
+    const body = msg.body
+    const [group, key] =
+      body.kind === 'settle-deal'
+        ? [deals, `${body.dealId}:${body.from?.status ?? ''}:${body.from?.after ?? 0}`]
+        : [payments[body.kind], body.paymentId]
+    group.set(key, [...(group.get(key) ?? []), msg])
+  }
+  const work: Work[] = [...deals.values()].map((m) => ({ kind: 'settle-deal', messages: m }))
+  for (const kind of ['capture', 'release'] as const) {
+    const entries = [...payments[kind].entries()]
+    for (let i = 0; i < entries.length; i += settleLimits.chunk) {
+      work.push({ kind, payments: new Map(entries.slice(i, i + settleLimits.chunk)) })
+    }
+  }
+  return work
+}
+
+function retry(report: ConsumeReport, messages: Delivered, err: unknown) {
+  report.retried++
+  const line = { event: 'settlement_retry', message: messages[0]!.body, error: errorText(err) }
+  console.error(JSON.stringify(line))
+  for (const m of messages) m.retry({ delaySeconds: backoffSeconds(m.attempts) })
 }
 
 /**

@@ -94,6 +94,23 @@ export async function findParticipation(
   return read.first<ParticipationRow>()
 }
 
+/** Participations by id, read 100 at a time (D1 binds at most 100 parameters a query). */
+export async function findParticipations(
+  d1: D1Database,
+  ids: string[],
+): Promise<Map<string, ParticipationRow>> {
+  const out = new Map<string, ParticipationRow>()
+  for (let i = 0; i < ids.length; i += 100) {
+    const chunk = ids.slice(i, i + 100)
+    const { results } = await d1
+      .prepare(`SELECT * FROM deal_participations WHERE id IN (${chunk.map(() => '?').join(',')})`)
+      .bind(...chunk)
+      .all<ParticipationRow>()
+    for (const r of results) out.set(r.id, r)
+  }
+  return out
+}
+
 export async function findTeam(d1: D1Database, teamId: string): Promise<TeamRow | null> {
   return d1.prepare('SELECT * FROM deal_teams WHERE id = ?').bind(teamId).first<TeamRow>()
 }

@@ -33,6 +33,8 @@ export { expireIfDue, getPaymentView, loadPayment } from './intents'
 
 // Moving one: idempotent, each in one batch with its ledger transfers and its purpose's writes.
 export { capturePayment, releasePayment, type SettleResult } from './intents'
+// Many at once (settlement's chunks): one read and one batch for all, each with its own guards.
+export { capturePayments, releasePayments, type ManyOutcome } from './settle-many'
 export { cancelPayment } from './cancel'
 export { confirmPayment, type ConfirmRequest } from './confirm'
 export { refundPayment, type RefundRail, type RefundRails } from './refunds'

@@ -66,6 +66,17 @@ export type PurposeHandler = {
     now: number,
   ): Promise<D1PreparedStatement[]>
   /**
+   * Optional: onTransition for several payments of this purpose moving to the same status in one
+   * batch (settlement's chunks). The same statements per payment, by position, with what they
+   * need read once for all rather than once each.
+   */
+  onTransitions?(
+    env: Env,
+    payments: Payment[],
+    to: PaymentStatus,
+    now: number,
+  ): Promise<D1PreparedStatement[][]>
+  /**
    * Before the phone's confirmation is attempted: throw an ApiError when the purpose can no longer
    * be paid (deal ended, bill already paid) or the input is not enough (an order needs a shipping
    * address). May return statements to run in the confirmation batch (e.g. store the address).

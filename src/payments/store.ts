@@ -38,6 +38,23 @@ export async function findPayment(d1: D1Database, paymentId: string): Promise<Pa
   return row ? toPayment(row) : null
 }
 
+/** Payments by id, read 100 at a time (D1 binds at most 100 parameters a query). */
+export async function findPayments(
+  d1: D1Database,
+  paymentIds: string[],
+): Promise<Map<string, Payment>> {
+  const out = new Map<string, Payment>()
+  for (let i = 0; i < paymentIds.length; i += 100) {
+    const chunk = paymentIds.slice(i, i + 100)
+    const { results } = await d1
+      .prepare(`SELECT * FROM payments WHERE id IN (${chunk.map(() => '?').join(',')})`)
+      .bind(...chunk)
+      .all<PaymentRow>()
+    for (const row of results) out.set(row.id, toPayment(row))
+  }
+  return out
+}
+
 /** The open (requires_confirmation / requires_capture) payment of a purpose, if any. */
 export async function findOpenPayment(
   d1: D1Database,

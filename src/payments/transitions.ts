@@ -49,16 +49,98 @@ export async function transition(
   now: number,
   opts: TransitionOptions = {},
 ): Promise<Payment> {
+  refuseOutsideTable(payment, to)
+  const handler = purposes[payment.purpose.type]
+  const purposeStatements = await handler.onTransition(env, payment, to, now)
+  const statements = [
+    ...transitionStatements(env.DB, payment, to, now, opts),
+    ...(opts.extra ?? []),
+    ...purposeStatements,
+  ]
+  await commit(env.DB, statements, payment.id)
+  const next = moved(payment, to, now, opts)
+  await afterCommit(env, purposes, next, to, now)
+  return next
+}
+
+/** One payment's part of transitionMany. */
+export type Move = { payment: Payment; to: PaymentStatus; transfers: Transfer[] }
+
+/**
+ * Several payments moved in ONE D1 batch (settlement's chunks): each keeps its own version guard,
+ * ledger transfers (with their dedupe keys) and purpose statements, in the same order as
+ * transition() writes them, so the batch is exactly the single batches one after another, committed
+ * as one. The price is all-or-nothing: if any payment moved meanwhile (TransitionConflict names
+ * none in particular), a transfer would overdraw or pass a bound, nothing is written and the
+ * caller moves them one by one. A purpose with onTransitions reads what it needs once for all.
+ */
+export async function transitionMany(
+  env: Env,
+  purposes: Purposes,
+  moves: Move[],
+  now: number,
+): Promise<Payment[]> {
+  if (moves.length === 0) return []
+  const ids = new Set(moves.map((m) => m.payment.id))
+  if (ids.size !== moves.length) throw new Error('transitionMany: a payment appears twice')
+  for (const m of moves) refuseOutsideTable(m.payment, m.to)
+  const purposeStatements = await purposeStatementsOf(env, purposes, moves, now)
+  const statements = moves.flatMap((m, i) => [
+    ...transitionStatements(env.DB, m.payment, m.to, now, { transfers: m.transfers }),
+    ...purposeStatements[i]!,
+  ])
+  await commit(env.DB, statements, moves.map((m) => m.payment.id).join(','))
+  const next = moves.map((m) => moved(m.payment, m.to, now, {}))
+  await Promise.all(next.map((p, i) => afterCommit(env, purposes, p, moves[i]!.to, now)))
+  return next
+}
+
+/** Each move's purpose statements, by position; moves to one status of one purpose read once. */
+async function purposeStatementsOf(
+  env: Env,
+  purposes: Purposes,
+  moves: Move[],
+  now: number,
+): Promise<D1PreparedStatement[][]> {
+  const out: D1PreparedStatement[][] = new Array(moves.length)
+  const groups = new Map<string, number[]>()
+  for (const [i, m] of moves.entries()) {
+    const key = `${m.payment.purpose.type}:${m.to}`
+    groups.set(key, [...(groups.get(key) ?? []), i])
+  }
+  for (const positions of groups.values()) {
+    const first = moves[positions[0]!]!
+    const handler = purposes[first.payment.purpose.type]
+    const payments = positions.map((i) => moves[i]!.payment)
+    const lists = handler.onTransitions
+      ? await handler.onTransitions(env, payments, first.to, now)
+      : await Promise.all(payments.map((p) => handler.onTransition(env, p, first.to, now)))
+    for (const [k, i] of positions.entries()) out[i] = lists[k]!
+  }
+  return out
+}
+
+function refuseOutsideTable(payment: Payment, to: PaymentStatus) {
   if (!canTransition(payment.status, to)) {
     throw new ApiError('invalid_transition', `A ${payment.status} payment cannot become ${to}`, {
       payment_status: payment.status,
     })
   }
-  const d1 = env.DB
+}
+
+/**
+ * The guard, the payment's row and its transfers. The first statement inserts the transition row
+ * with from_status read back from the payment at the expected version and status.
+ */
+function transitionStatements(
+  d1: D1Database,
+  payment: Payment,
+  to: PaymentStatus,
+  now: number,
+  opts: TransitionOptions,
+): D1PreparedStatement[] {
   const set = opts.set ?? {}
-  const handler = purposes[payment.purpose.type]
-  const purposeStatements = await handler.onTransition(env, payment, to, now)
-  const statements = [
+  return [
     d1
       .prepare(
         `INSERT INTO payment_transitions (payment_id, version, from_status, to_status, at)
@@ -80,18 +162,23 @@ export async function transition(
     ...(opts.transfers ?? []).flatMap((t) =>
       transferStatements(d1, { ...t, paymentId: payment.id }, now),
     ),
-    ...(opts.extra ?? []),
-    ...purposeStatements,
   ]
+}
+
+async function commit(d1: D1Database, statements: D1PreparedStatement[], paymentIds: string) {
   try {
     await d1.batch(statements)
   } catch (err) {
-    if (isTransitionConflict(err)) throw new TransitionConflict(payment.id)
+    if (isTransitionConflict(err)) throw new TransitionConflict(paymentIds)
     if (isOverdraft(err)) throw new LedgerOverdraft(errorText(err))
     if (isPastBound(err)) throw new LedgerBoundExceeded()
     throw err
   }
-  const next: Payment = {
+}
+
+function moved(payment: Payment, to: PaymentStatus, now: number, opts: TransitionOptions): Payment {
+  const set = opts.set ?? {}
+  return {
     ...payment,
     status: to,
     version: payment.version + 1,
@@ -100,8 +187,6 @@ export async function transition(
     providerRef: set.providerRef ?? payment.providerRef,
     refundedAmount: set.refundedAmount ?? payment.refundedAmount,
   }
-  await afterCommit(env, purposes, next, to, now)
-  return next
 }
 
 /**
