@@ -9,7 +9,9 @@ import {
   SETTLEMENT_QUEUE,
   scheduleSettlement,
   type SettlementMessage,
+  settleLimits,
 } from '../../src/deals/settlement-queue'
+import { capturePayment } from '../../src/payments'
 import { expectLedgerBalanced, transfersOf } from '../helpers/ledger'
 import { purposes } from '../../src/wiring'
 import {
@@ -103,6 +105,129 @@ describe('redelivery never moves money twice', () => {
     expect(late.explicitAcks).toHaveLength(1)
     expect(late.retryMessages).toEqual([])
     expect(await paymentStatus(id)).toBe('succeeded')
+  })
+})
+
+/** The env with D1's batch() counted: how many batches, and how many statements each. */
+function countingBatches(base: Env = env) {
+  const sizes: number[] = []
+  const counted = withBatch(base, (batch) => async (statements) => {
+    sizes.push(statements.length)
+    return batch(statements)
+  })
+  return { env: counted, sizes }
+}
+
+async function ordersOf(paymentId: string) {
+  const r = await env.DB.prepare('SELECT COUNT(*) AS n FROM orders WHERE payment_id = ?')
+    .bind(paymentId)
+    .first<{ n: number }>()
+  return r!.n
+}
+
+async function consume(messages: SettlementMessage[], on: Env = env) {
+  const batch = batchOf(messages)
+  const ctx = createExecutionContext()
+  const report = await consumeSettlement(batch, on, purposes)
+  return { report, result: await getQueueResult(batch, ctx) }
+}
+
+describe('captures and releases in chunks: one D1 batch for many payments', () => {
+  it('a chunk of holds is captured in one batch, each once, with its order and the deal counted', async () => {
+    const { deal, places } = await heldPlaces(5)
+    const counting = countingBatches()
+    const messages = places.map((p) => ({ kind: 'capture' as const, paymentId: p.payment.id }))
+    const { report, result } = await consume(messages, counting.env)
+    expect(report).toMatchObject({ moved: 5, unchanged: 0, retried: 0 })
+    expect(result.explicitAcks).toHaveLength(5)
+    expect(counting.sizes).toHaveLength(1) // one batch for the five, not five
+    for (const p of places) {
+      expect(await paymentStatus(p.payment.id)).toBe('succeeded')
+      expect(await captures(p.payment.id)).toBe(1)
+      expect(await ordersOf(p.payment.id)).toBe(1)
+      expect(await wallet(p.user.id)).toEqual({ balance: 10_000 - 800, held: 0 })
+    }
+    expect(await dealRow(deal.id)).toMatchObject({ reserved: 0, sold: 5 })
+  })
+
+  it('chunks are settleLimits.chunk payments each', async () => {
+    const { places } = await heldPlaces(5)
+    const counting = countingBatches()
+    const saved = settleLimits.chunk
+    settleLimits.chunk = 2
+    try {
+      const messages = places.map((p) => ({ kind: 'capture' as const, paymentId: p.payment.id }))
+      const { report } = await consume(messages, counting.env)
+      expect(report.moved).toBe(5)
+    } finally {
+      settleLimits.chunk = saved
+    }
+    expect(counting.sizes).toHaveLength(3)
+    for (const p of places) expect(await captures(p.payment.id)).toBe(1)
+  })
+
+  it('redelivered with new ones: the captured one is skipped, the new ones captured once', async () => {
+    const { places } = await heldPlaces(3)
+    const [a, ...rest] = places.map((p) => ({ kind: 'capture' as const, paymentId: p.payment.id }))
+    await consume([a!])
+    const { report, result } = await consume([a!, ...rest, a!])
+    expect(report).toMatchObject({ moved: 2, unchanged: 1, retried: 0 })
+    expect(result.explicitAcks).toHaveLength(4)
+    for (const p of places) {
+      expect(await captures(p.payment.id)).toBe(1)
+      expect(await ordersOf(p.payment.id)).toBe(1)
+    }
+  })
+
+  it('a payment captured by someone else after the chunk read it: the batch commits nothing, then one by one, once each', async () => {
+    const { deal, places } = await heldPlaces(4)
+    const ids = places.map((p) => p.payment.id)
+    let raced = false
+    const racing = withBatch(env, (batch) => async (statements) => {
+      if (!raced) {
+        raced = true
+        // Another consumer captures the first one between the chunk's read and its batch.
+        expect((await capturePayment(env, purposes, ids[0]!, Date.now())).changed).toBe(true)
+      }
+      return batch(statements)
+    })
+    const { report, result } = await consume(
+      ids.map((paymentId) => ({ kind: 'capture' as const, paymentId })),
+      racing,
+    )
+    expect(raced).toBe(true)
+    expect(report).toMatchObject({ moved: 3, unchanged: 1, retried: 0 })
+    expect(result.explicitAcks).toHaveLength(4)
+    expect(result.retryMessages).toEqual([])
+    for (const id of ids) {
+      expect(await captures(id)).toBe(1)
+      expect(await ordersOf(id)).toBe(1)
+    }
+    expect(await dealRow(deal.id)).toMatchObject({ reserved: 0, sold: 4 })
+  })
+
+  it('a chunk of releases gives every hold back once; a place never confirmed is canceled', async () => {
+    const { deal, places } = await heldPlaces(3)
+    const extra = await household({ balance: 10_000 })
+    const unconfirmed = await joined(extra.tv.token, deal.id)
+    const ids = [...places.map((p) => p.payment.id), unconfirmed.payment.id]
+    const counting = countingBatches()
+    const messages = ids.map((paymentId) => ({ kind: 'release' as const, paymentId }))
+    const { report } = await consume(messages, counting.env)
+    expect(report).toMatchObject({ moved: 4, retried: 0 })
+    expect(counting.sizes).toHaveLength(1)
+    const again = await consume(messages)
+    expect(again.report).toMatchObject({ moved: 0, unchanged: 4 })
+    for (const id of ids) expect(await paymentStatus(id)).toBe('canceled')
+    for (const p of places) {
+      expect((await transfersOf(env.DB, p.payment.id)).map((t) => t.kind).sort()).toEqual([
+        'hold',
+        'release',
+      ])
+      expect(await wallet(p.user.id)).toEqual({ balance: 10_000, held: 0 })
+    }
+    expect(await transfersOf(env.DB, unconfirmed.payment.id)).toEqual([])
+    expect(await dealRow(deal.id)).toMatchObject({ reserved: 0, participants: 0, sold: 0 })
   })
 })
 
