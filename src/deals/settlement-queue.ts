@@ -16,10 +16,12 @@ import { closeEndedDeals, failExpiredTeams, markSettled } from './settlement'
  *   per payment (the fan-out runs in the consumer, not in the cron or a request); a deal bigger
  *   than one message's share continues at once from a cursor (status, rowid), so a 10,000-place
  *   deal is fanned out in seconds and nothing is enqueued twice.
- * Every message is idempotent: capturePayment and releasePayment report "no change" for a payment
- * that already moved, the transition's version guard lets one of two racing consumers win, and
- * the ledger's unique dedupe keys refuse a second transfer. A message delivered twice (Queues
- * delivers at least once) moves money once.
+ * The consumer moves a batch's captures (and releases) in chunks: one read and one D1 batch per
+ * chunk (capturePayments), each payment in it with its own guards, not a dozen round trips each.
+ * Every message is idempotent: a payment that already moved is reported "no change", the
+ * transition's version guard lets one of two racing consumers win (the losing chunk commits
+ * nothing and goes one payment at a time), and the ledger's unique dedupe keys refuse a second
+ * transfer. A message delivered twice (Queues delivers at least once) moves money once.
  */
 
 export const SETTLEMENT_QUEUE = 'tvpay-settlement'
