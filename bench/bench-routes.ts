@@ -15,6 +15,9 @@ import { creditWallet } from '../src/payments/wallet'
 import { purposes } from '../src/wiring'
 import { type ObjectJoins, objectJoins } from './object-joins'
 
+/** wrangler.toml's max_retries for the settlement queue. */
+const MAX_RETRIES = 5
+
 type SeedHolds = { deal_id: string; count: number; concurrency?: number }
 
 /**
@@ -52,23 +55,25 @@ async function seedHolds(env: Env, body: SeedHolds) {
 /**
  * The settlement consumer (consumeSettlement, as the queue handler runs it) fed from memory:
  * `invocations` consumers at once, batches of up to 100, starting from the deal's settle-deal
- * message; whatever they send (fan-out, continuations, retries) is fed back without delay.
+ * message; whatever they send (fan-out, continuations, retries) is fed back without delay; a
+ * message retried past max_retries is counted as dead-lettered instead.
  * Miniflare's own queue (workerd 2026-04) crashed the runtime in this bench once the consumer
  * ran; this measures the same consumer code without the local queue broker.
  */
 async function drainSettlement(env: Env, body: { deal_id: string; invocations?: number }) {
   const started = Date.now()
-  const pending: SettlementMessage[] = [{ kind: 'settle-deal', dealId: body.deal_id }]
+  type Queued = { body: SettlementMessage; attempts: number }
+  const pending: Queued[] = [{ body: { kind: 'settle-deal', dealId: body.deal_id }, attempts: 1 }]
   const queue = {
     async send(message: SettlementMessage) {
-      pending.push(message)
+      pending.push({ body: message, attempts: 1 })
     },
     async sendBatch(messages: { body: SettlementMessage }[]) {
-      for (const m of messages) pending.push(m.body)
+      for (const m of messages) pending.push({ body: m.body, attempts: 1 })
     },
   }
   const local = { ...env, SETTLEMENT: queue as unknown as Queue }
-  const totals = { batches: 0, moved: 0, unchanged: 0, fanned: 0, retried: 0 }
+  const totals = { batches: 0, moved: 0, unchanged: 0, fanned: 0, retried: 0, deadLettered: 0 }
   let seq = 0
   let busy = 0
   const consumer = async () => {
@@ -79,15 +84,17 @@ async function drainSettlement(env: Env, body: { deal_id: string; invocations?: 
         continue
       }
       busy++
-      const bodies = pending.splice(0, 100)
-      const messages = bodies.map((b) => ({
+      const taken = pending.splice(0, 100)
+      const messages = taken.map((q) => ({
         id: `m${++seq}`,
         timestamp: new Date(),
-        body: b,
-        attempts: 1,
+        body: q.body,
+        attempts: q.attempts,
         ack() {},
+        // As wrangler.toml's max_retries: past it, the dead-letter queue (counted, not retried).
         retry() {
-          pending.push(b)
+          if (q.attempts > MAX_RETRIES) totals.deadLettered++
+          else pending.push({ body: q.body, attempts: q.attempts + 1 })
         },
       }))
       const batch = {

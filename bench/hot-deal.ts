@@ -100,6 +100,9 @@ export type HotDealResult = {
     captureTransfers: number
     orders: number
     heldLeft: number
+    /** Payments the consumer retried, and messages that exhausted their retries. */
+    retried: number
+    deadLettered: number
   }
 }
 
@@ -452,6 +455,10 @@ export async function runHotDealBench(
     const drained = await post('/__bench/drain-settlement', { deal_id: settleDeal, invocations: 8 })
     if (drained.status !== 200) throw new Error(`drain-settlement: ${drained.body.toString()}`)
     const seconds = (Date.now() - tipStarted) / 1000
+    const consumed = JSON.parse(drained.body.toString()) as {
+      retried: number
+      deadLettered: number
+    }
     const done = (await db
       .prepare(
         `SELECT COUNT(*) AS n FROM deal_participations WHERE deal_id = ? AND status = 'paid'`,
@@ -479,6 +486,8 @@ export async function runHotDealBench(
       captureTransfers: check.captures,
       orders: check.orders,
       heldLeft: check.held,
+      retried: consumed.retried,
+      deadLettered: consumed.deadLettered,
     }
     log(`  settlement: ${done} of ${plan.holds} captured in ${seconds.toFixed(1)} s`)
     setup.close()
@@ -522,7 +531,8 @@ export function formatHotDeal(r: HotDealResult): string {
       `${sellOut.oversold ? '✗ OVERSOLD' : '✓ exact'} (load ${load.sellOut})`,
     `  settle    ${settle.captured} of ${settle.holds} holds captured by the consumer in ` +
       `${settle.seconds.toFixed(1)} s (${Math.round(settle.perSecond)}/s; ${settle.captureTransfers} ` +
-      `capture transfers, ${settle.orders} orders, ${settle.heldLeft} still held; 8 consumers; load ${load.settle})`,
+      `capture transfers, ${settle.orders} orders, ${settle.heldLeft} still held; ${settle.retried} ` +
+      `retried, ${settle.deadLettered} dead-lettered; 8 consumers; load ${load.settle})`,
   ]
   return lines.join('\n')
 }
