@@ -18,16 +18,18 @@ import { type ObjectJoins, objectJoins } from './object-joins'
 /** wrangler.toml's max_retries for the settlement queue. */
 const MAX_RETRIES = 5
 
-type SeedHolds = { deal_id: string; count: number; concurrency?: number }
+type SeedHolds = { deal_id: string; count: number; per_user?: number; concurrency?: number }
 
 /**
- * `count` new people each join the deal (through its Durable Object, as the API does) and hold
- * the price from their wallet (the confirmation's transition, without the PIN): what settlement
- * then has to capture or release.
+ * `count` places of the deal, each joined (through its Durable Object, as the API does) and held
+ * from a wallet (the confirmation's transition, without the PIN), by new people holding
+ * `per_user` places each: what settlement then has to capture or release.
  */
 async function seedHolds(env: Env, body: SeedHolds) {
   const started = Date.now()
-  const one = async () => {
+  const perUser = body.per_user ?? 1
+  const users: string[] = []
+  for (let i = 0; i < Math.ceil(body.count / perUser); i++) {
     const userId = newId('user')
     const now = Date.now()
     await env.DB.prepare(
@@ -35,7 +37,11 @@ async function seedHolds(env: Env, body: SeedHolds) {
     )
       .bind(userId, `+86bench${userId.slice(-12)}`, 'pbkdf2-sha256$1$x$x', now)
       .run()
-    await creditWallet(env, userId, 1_000_000, 'bench', now)
+    await creditWallet(env, userId, 1_000_000 * perUser, 'bench', now)
+    users.push(userId)
+  }
+  const one = async (userId: string) => {
+    const now = Date.now()
     const principal = { kind: 'user' as const, userId }
     const joined = await joinDeal(env, principal, body.deal_id, { quantity: 1 }, now)
     const payment = (await findPayment(env.DB, joined.payment.id))!
@@ -44,9 +50,9 @@ async function seedHolds(env: Env, body: SeedHolds) {
       set: { method: 'wallet' },
     })
   }
-  let left = body.count
+  let next = 0
   const lanes = Array.from({ length: body.concurrency ?? 16 }, async () => {
-    while (left-- > 0) await one()
+    while (next < body.count) await one(users[next++ % users.length]!)
   })
   await Promise.all(lanes)
   return { held: body.count, ms: Date.now() - started }

@@ -10,7 +10,7 @@ import { notifyPaymentChanged } from './waits'
  */
 export async function paymentCommitted(env: Env, payment: Payment): Promise<void> {
   await Promise.all([
-    notifyPaymentChanged(env, payment.id, payment.version),
+    notifyPaymentChanged(env, payment, payment.version),
     pushPaymentUpdated(env, payment),
   ])
 }

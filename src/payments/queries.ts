@@ -70,7 +70,7 @@ const OPEN = new Set<PaymentStatus>(['requires_confirmation', 'requires_capture'
 
 /**
  * GET ?wait=N: when the payment is still open (and in the status the client last saw, if it says),
- * park on the payment's PaymentWaits object until a transition notifies it, N seconds pass, or the
+ * park on its user's PaymentWaits object until a transition notifies it, N seconds pass, or the
  * payment reaches expires_at (the re-read then expires it). Two D1 reads however long it waits.
  */
 export async function readPaymentWaiting(
@@ -86,7 +86,7 @@ export async function readPaymentWaiting(
   if (opts.seenStatus && opts.seenStatus !== payment.status) return payment
   let until = now + Math.min(opts.waitSeconds, MAX_WAIT_SECONDS) * 1000
   if (payment.status === 'requires_confirmation') until = Math.min(until, payment.expiresAt + 1)
-  const changed = await waitForPaymentChange(env, paymentId, payment.version, until - Date.now())
+  const changed = await waitForPaymentChange(env, payment, payment.version, until - Date.now())
   // The change was committed at the primary by another request: a replica may not have it yet.
   if (changed) readPrimaryFromNowOn(env.DB)
   return readPaymentFor(env, purposes, principal, paymentId, Date.now())

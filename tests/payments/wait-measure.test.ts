@@ -74,7 +74,7 @@ describe('?wait measurements (figures in docs/payments.md)', () => {
     const notify: number[] = []
     for (let i = 0; i < 15; i++) {
       const started = performance.now()
-      await notifyPaymentChanged(env, `pay_measure_${i}`, 2)
+      await notifyPaymentChanged(env, { id: `pay_measure_${i}`, userId: 'usr_measure' }, 2)
       notify.push(performance.now() - started)
     }
     notify.sort((a, b) => a - b)

@@ -1,5 +1,6 @@
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
+import { notifyPaymentChanged, waitForPaymentChange } from '../../src/payments/waits'
 import { call, expectProblem } from '../helpers/http'
 import { confirm, household, orderFromTv } from './helpers'
 
@@ -91,5 +92,25 @@ describe('GET /v1/payments/{id}?wait=N', () => {
     const all = await Promise.all(waiters)
     expect(all.map((r) => r.body.status)).toEqual(Array(5).fill('succeeded'))
     expect(Date.now() - started).toBeLessThan(3000)
+  })
+
+  it('one object per user: a payment’s notify wakes only its own waiters; an early notify is kept', async () => {
+    const userId = 'usr_waits_keyed'
+    const a = { id: 'pay_waits_a', userId }
+    const b = { id: 'pay_waits_b', userId }
+    const started = Date.now()
+    const onA = waitForPaymentChange(env, a, 1, 5000)
+    const onB = waitForPaymentChange(env, b, 1, 1000)
+    await sleep(100)
+    await notifyPaymentChanged(env, a, 2)
+    expect(await onA).toBe(true)
+    expect(Date.now() - started).toBeLessThan(1000)
+    expect(await onB).toBe(false)
+    // A notify that lands before the wait (between the waiter's read and its wait()).
+    await notifyPaymentChanged(env, b, 3)
+    expect(await waitForPaymentChange(env, b, 2, 5000)).toBe(true)
+    expect(await waitForPaymentChange(env, b, 3, 200)).toBe(false)
+    // Another user's object knows nothing of b.
+    expect(await waitForPaymentChange(env, { id: b.id, userId: 'usr_other' }, 2, 200)).toBe(false)
   })
 })
