@@ -7,6 +7,8 @@ const STATS_HEADER = { 'x-bench-d1-stats': '1' }
 
 export type Plan = {
   rounds: number
+  /** Rounds for a scenario timed against a reference (Scenario.versus): tails need samples. */
+  versusRounds: number
   /** Requests per block at 1 connection; a block at N connections sends N/2 times as many. */
   blockAt1: number
   warmup: number
@@ -21,6 +23,21 @@ export type Summary = {
   reqPerSec: number
 }
 
+/** A route against its reference, timed in the same rounds: route minus reference, in µs. */
+export type VersusResult = {
+  name: string
+  target: string
+  reference: Summary
+  /** p50: the medians of block medians; p99: every request of each side pooled. */
+  p50DiffUs: number
+  p99DiffUs: number
+  /**
+   * The same differences round by round (each round's 2 route blocks against its 2 reference
+   * blocks, pooled): the spread.
+   */
+  rounds: Array<{ p50DiffUs: number; p99DiffUs: number }>
+}
+
 export type LevelResult = {
   connections: number
   route: Summary
@@ -28,6 +45,7 @@ export type LevelResult = {
   deltaP50Us: number
   deltaP99Us: number
   throughputRatio: number
+  versus?: VersusResult
 }
 
 export type Probe = {
@@ -73,6 +91,31 @@ function summarize(blocks: Block[]): Summary {
     p99Ms: quantile(micros, 0.99) / 1000,
     meanMs: mean / 1000,
     reqPerSec: micros.length / seconds,
+  }
+}
+
+function pooled(blocks: Block[], q: number): number {
+  return quantile(blocks.flatMap((b) => b.micros).sort(ascending), q)
+}
+
+/** Route minus reference, overall and round by round (blocks in round order, 2 per round). */
+function headToHead(route: Block[], reference: Block[]) {
+  const r = summarize(route)
+  const v = summarize(reference)
+  const rounds = []
+  for (let k = 0; k + 1 < route.length; k += 2) {
+    const mine = route.slice(k, k + 2)
+    const theirs = reference.slice(k, k + 2)
+    rounds.push({
+      p50DiffUs: Math.round(pooled(mine, 0.5) - pooled(theirs, 0.5)),
+      p99DiffUs: Math.round(pooled(mine, 0.99) - pooled(theirs, 0.99)),
+    })
+  }
+  return {
+    reference: v,
+    p50DiffUs: Math.round((r.p50Ms - v.p50Ms) * 1000),
+    p99DiffUs: Math.round((r.p99Ms - v.p99Ms) * 1000),
+    rounds,
   }
 }
 
@@ -148,33 +191,40 @@ export async function runScenario(
     probeConn.close()
   }
 
+  const versus = scenario.versus
+  let j = 0
+  const nextReference = () => versus!.request(j++)
+  const rounds = versus ? plan.versusRounds : plan.rounds
+
   const levels: LevelResult[] = []
   for (const connections of scenario.connections ?? [1, 8]) {
     const conns = new Connections(origin, connections)
+    const refConns = versus ? new Connections(server.url[versus.target], connections) : null
     try {
       const perBlock = Math.round((plan.blockAt1 * Math.max(2, connections)) / 2)
       const warm = plan.warmup * connections
-      await runBlock(
-        conns,
-        () => baselineRequest,
-        warm,
-        (s) => s === 200,
-      )
+      const isOk = (s: number) => s === 200
+      await runBlock(conns, () => baselineRequest, warm, isOk)
       await runBlock(conns, nextRoute, warm, ok)
+      if (refConns) await runBlock(refConns, nextReference, warm, ok)
       const route: Block[] = []
       const baseline: Block[] = []
-      const base = () =>
-        runBlock(
-          conns,
-          () => baselineRequest,
-          perBlock,
-          (s) => s === 200,
-        )
-      for (let round = 0; round < plan.rounds; round++) {
-        // ABBA: drift (other work on the machine, GC, JIT) falls on both sides alike.
+      const reference: Block[] = []
+      const base = () => runBlock(conns, () => baselineRequest, perBlock, isOk)
+      const mine = () => runBlock(conns, nextRoute, perBlock, ok)
+      const theirs = () => runBlock(refConns!, nextReference, perBlock, ok)
+      for (let round = 0; round < rounds; round++) {
+        // ABBA: drift (other work on the machine, GC, JIT) falls on both sides alike; with a
+        // reference, A B C C B A, so it falls alike on all three.
         baseline.push(await base())
-        route.push(await runBlock(conns, nextRoute, perBlock, ok))
-        route.push(await runBlock(conns, nextRoute, perBlock, ok))
+        route.push(await mine())
+        if (refConns) {
+          reference.push(await theirs())
+          reference.push(await theirs())
+        } else {
+          route.push(await mine())
+        }
+        if (refConns) route.push(await mine())
         baseline.push(await base())
       }
       const r = summarize(route)
@@ -187,14 +237,22 @@ export async function runScenario(
         deltaP99Us: Math.round((r.p99Ms - b.p99Ms) * 1000),
         throughputRatio: r.reqPerSec / b.reqPerSec,
       }
+      if (versus) {
+        level.versus = { name: versus.name, target: versus.target, ...headToHead(route, reference) }
+      }
       levels.push(level)
       log(
         `  ${scenario.name} @${connections}: p50 ${r.p50Ms.toFixed(2)} ms ` +
           `(${level.deltaP50Us} µs over baseline), ${Math.round(r.reqPerSec)} req/s ` +
-          `(${level.throughputRatio.toFixed(2)}x baseline)`,
+          `(${level.throughputRatio.toFixed(2)}x baseline)` +
+          (level.versus
+            ? `; vs ${level.versus.name}: p50 ${level.versus.p50DiffUs} µs, ` +
+              `p99 ${level.versus.p99DiffUs} µs`
+            : ''),
       )
     } finally {
       conns.close()
+      refConns?.close()
     }
   }
   const { name, target, note } = scenario

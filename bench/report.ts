@@ -37,39 +37,22 @@ export function evaluate(result: ScenarioResult, targets: Targets | undefined): 
     const label = `×baseline @${widest.connections}`
     add(label, targets.minThroughputRatio, Number(widest.throughputRatio.toFixed(2)), false)
   }
-  return checks
+  return [...checks, ...headToHeadChecks(result, targets)]
 }
 
-/** The `notSlowerThan` checks, once every scenario of the run has its figures. */
-export function compare(
-  result: ScenarioResult,
-  targets: Targets | undefined,
-  all: readonly ScenarioResult[],
-): Check[] {
-  const rule = targets?.notSlowerThan
+/** The `notSlowerThan` checks: the route against its reference, timed head to head. */
+function headToHeadChecks(result: ScenarioResult, targets: Targets): Check[] {
+  const rule = targets.notSlowerThan
   if (!rule) return []
-  const other = all.find((r) => r.name === rule.scenario)
-  if (!other) return []
   const checks: Check[] = []
   for (const level of result.levels) {
-    const peer = other.levels.find((l) => l.connections === level.connections)
-    if (!peer) continue
-    const at = `@${level.connections}`
-    const p50 = level.deltaP50Us - peer.deltaP50Us
-    const p99 = level.deltaP99Us - peer.deltaP99Us
-    const vs = `vs ${rule.scenario}`
-    checks.push({
-      target: `Δp50 ${vs} ${at}`,
-      limit: rule.p50SlackUs,
-      actual: p50,
-      pass: p50 <= rule.p50SlackUs,
-    })
-    checks.push({
-      target: `Δp99 ${vs} ${at}`,
-      limit: rule.p99SlackUs,
-      actual: p99,
-      pass: p99 <= rule.p99SlackUs,
-    })
+    const v = level.versus
+    if (!v) continue
+    const at = `vs ${v.name} @${level.connections}`
+    const add = (target: string, limit: number, actual: number) =>
+      checks.push({ target, limit, actual, pass: actual <= limit })
+    add(`Δp50 ${at}`, rule.p50SlackUs, v.p50DiffUs)
+    add(`Δp99 ${at}`, rule.p99SlackUs, v.p99DiffUs)
   }
   return checks
 }
@@ -81,6 +64,68 @@ function width(s: string) {
   let w = 0
   for (const ch of s) w += WIDE.test(ch) ? 2 : 1
   return w
+}
+
+function columns(head: string[], rows: string[][]): string {
+  const widths = head.map((h, i) => Math.max(width(h), ...rows.map((r) => width(r[i]))))
+  const padCell = (c: string, i: number) => {
+    const fill = ' '.repeat(widths[i] - width(c))
+    return i === 0 || i === head.length - 1 ? c + fill : fill + c
+  }
+  const line = (cells: string[]) => cells.map(padCell).join('  ').trimEnd()
+  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n')
+}
+
+const spread = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b)
+  const median = sorted[Math.floor((sorted.length - 1) / 2)]
+  return `${median} [${sorted[0]}..${sorted.at(-1)}]`
+}
+
+/**
+ * Rows timed head to head against a reference: both sides' p50/p99, the difference (route
+ * minus reference; negative: the route is faster), and the same difference round by round as
+ * median [min..max], so a reader sees whether a verdict is steady or one round's luck.
+ */
+export function formatVersus(results: ScenarioResult[]): string | null {
+  const head = [
+    'route vs reference',
+    'conn',
+    'p50 ms',
+    'ref p50',
+    'p99 ms',
+    'ref p99',
+    'req/s',
+    'ref req/s',
+    'Δp50 µs',
+    'Δp99 µs',
+    'rounds',
+    'Δp50 µs by round',
+    'Δp99 µs by round',
+  ]
+  const rows: string[][] = []
+  for (const r of results) {
+    for (const l of r.levels) {
+      const v = l.versus
+      if (!v) continue
+      rows.push([
+        `${r.name} vs ${v.name}`,
+        String(l.connections),
+        l.route.p50Ms.toFixed(2),
+        v.reference.p50Ms.toFixed(2),
+        l.route.p99Ms.toFixed(2),
+        v.reference.p99Ms.toFixed(2),
+        String(Math.round(l.route.reqPerSec)),
+        String(Math.round(v.reference.reqPerSec)),
+        String(v.p50DiffUs),
+        String(v.p99DiffUs),
+        String(v.rounds.length),
+        spread(v.rounds.map((x) => x.p50DiffUs)),
+        spread(v.rounds.map((x) => x.p99DiffUs)),
+      ])
+    }
+  }
+  return rows.length === 0 ? null : columns(head, rows)
 }
 
 export function formatTable(results: Array<ScenarioResult & { checks: Check[] }>): string {
@@ -127,13 +172,7 @@ export function formatTable(results: Array<ScenarioResult & { checks: Check[] }>
       ])
     })
   }
-  const widths = head.map((h, i) => Math.max(width(h), ...rows.map((r) => width(r[i]))))
-  const padCell = (c: string, i: number) => {
-    const fill = ' '.repeat(widths[i] - width(c))
-    return i === 0 || i === head.length - 1 ? c + fill : fill + c
-  }
-  const line = (cells: string[]) => cells.map(padCell).join('  ').trimEnd()
-  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n')
+  return columns(head, rows)
 }
 
 function versionOf(pkg: string): string {

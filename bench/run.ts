@@ -4,7 +4,8 @@
 // bench/results.json. Options:
 //   --only <regex>   run only scenarios whose name matches
 //   --quick          fewer requests (a smoke run; figures are noisier)
-//   --rounds <n>     ABBA rounds per connection level (default 3)
+//   --rounds <n>     ABBA rounds per connection level (default 3; at least 8 for a row timed
+//                    head to head against a reference, see Scenario.versus)
 // The household channel (bench/channel.ts) runs after the HTTP scenarios when --only is absent or
 // matches "channel"; `--only channel` runs it alone (no catalog database needed). The hot deal
 // (bench/hot-deal.ts: 200 joiners on one deal, a sell-out, 10,000 holds settled through the
@@ -31,7 +32,7 @@ import {
 import { ensureBenchData } from './data'
 import { Connections } from './http'
 import { type Plan, runScenario, type ScenarioResult } from './measure'
-import { compare, evaluate, formatTable, machine } from './report'
+import { evaluate, formatTable, formatVersus, machine } from './report'
 import { scenarioGroups } from './scenarios/index'
 import type { Scenario, ScenarioContext } from './scenarios/registry'
 import { BENCH_TARGETS, type BenchTarget, startBenchServer } from './server'
@@ -45,8 +46,14 @@ const { values: args } = parseArgs({
 })
 
 const plan: Plan = args.quick
-  ? { rounds: 2, blockAt1: 20, warmup: 10, probes: 2 }
-  : { rounds: Number(args.rounds), blockAt1: 60, warmup: 30, probes: 3 }
+  ? { rounds: 2, versusRounds: 2, blockAt1: 20, warmup: 10, probes: 2 }
+  : {
+      rounds: Number(args.rounds),
+      versusRounds: Math.max(8, Number(args.rounds)),
+      blockAt1: 60,
+      warmup: 30,
+      probes: 3,
+    }
 if (!Number.isInteger(plan.rounds) || plan.rounds < 1) throw new Error('--rounds must be ≥ 1')
 const only = args.only ? new RegExp(args.only) : null
 const alone = args.only === 'channel' || args.only === 'hot deal'
@@ -113,7 +120,6 @@ const ctx: ScenarioContext = {
 }
 
 const results: Array<ScenarioResult & { group: string; checks: ReturnType<typeof evaluate> }> = []
-const targetsOf = new Map<string, Scenario['targets']>()
 const failures: string[] = []
 try {
   for (const group of scenarioGroups()) {
@@ -130,7 +136,6 @@ try {
       try {
         const result = await runScenario(server, scenario, plan, log)
         results.push({ ...result, group: group.name, checks: evaluate(result, scenario.targets) })
-        targetsOf.set(scenario.name, scenario.targets)
       } catch (err) {
         failures.push(`${scenario.name}: ${(err as Error).message}`)
         log(`✗ ${scenario.name}: ${(err as Error).message}`)
@@ -145,8 +150,6 @@ try {
   }
   await server.dispose()
 }
-
-for (const r of results) r.checks.push(...compare(r, targetsOf.get(r.name), results))
 
 const report = {
   date: new Date().toISOString(),
@@ -163,6 +166,11 @@ writeFileSync(RESULTS_FILE, JSON.stringify(report, null, 2) + '\n')
 log('')
 log(formatTable(results))
 log('')
+const versus = formatVersus(results)
+if (versus) {
+  log(versus)
+  log('')
+}
 if (channel) {
   log(formatChannel(channel))
   log('')

@@ -14,10 +14,20 @@ export type Targets = {
   /** Throughput at the highest connection count, as a fraction of the baseline's. */
   minThroughputRatio?: number
   /**
-   * No slower than another scenario of the same run: this row's Δp50 and Δp99 over its baseline
-   * minus that row's, at each connection count both ran, within the slack (µs; noise).
+   * No slower than the scenario's `versus` route, timed head to head in the same rounds: this
+   * route's p50 (median of block medians) and p99 (pooled) minus the reference's, at each
+   * connection count, within the slack (µs).
    */
-  notSlowerThan?: { scenario: string; p50SlackUs: number; p99SlackUs: number }
+  notSlowerThan?: { p50SlackUs: number; p99SlackUs: number }
+}
+
+/** A reference route for a head-to-head comparison (see Scenario.versus). */
+export type Versus = {
+  /** Names the reference in the report, e.g. `D1 path`. */
+  name: string
+  target: BenchTarget
+  /** The reference's own counter, like Scenario.request. */
+  request(i: number): BenchRequest
 }
 
 export type Scenario = {
@@ -40,6 +50,13 @@ export type Scenario = {
   /** Connection counts to run at (default [1, 8]). */
   connections?: number[]
   targets?: Targets
+  /**
+   * Timed against this reference in the same rounds (baseline, route, reference, reference,
+   * route, baseline), for the plan's `versusRounds`: a p99 compared with another row's p99,
+   * each over its own baseline minutes apart, differs by tens of ms from run to run at 8
+   * connections on 2 shared cores; head to head, both sides share the same moments.
+   */
+  versus?: Versus
   /** One line for the report: what the row measures. */
   note?: string
 }
