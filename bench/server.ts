@@ -11,7 +11,8 @@ import { BUNDLE_MODULE_RULES, wranglerWorkerOptions } from './wrangler-options'
  * - `cached`: the Worker as deployed, both cache layers on (isolate memory, then the Cache API);
  * - `edge`: the isolate cache off (`ISOLATE_CACHE=off`), so a repeated read is a Cache API hit,
  *   as in a fresh isolate;
- * - `uncached`: both off (Miniflare's no-op cache), so every read takes the D1 path a miss takes.
+ * - `uncached`: both off (`EDGE_CACHE=off` too, and Miniflare's no-op cache), so every read is
+ *   the D1 path alone: no cache lookup or copy, what a cache miss is held to.
  */
 export const BENCH_TARGETS = ['cached', 'edge', 'uncached'] as const
 export type BenchTarget = (typeof BENCH_TARGETS)[number]
@@ -51,6 +52,7 @@ export async function startBenchServer(scriptPath: string): Promise<BenchServer>
       ...secrets,
       BENCH: '1',
       ...(isolateCache ? {} : { ISOLATE_CACHE: 'off' }),
+      ...(cache ? {} : { EDGE_CACHE: 'off' }),
     },
     cache,
     unsafeDirectSockets: [{ host: '127.0.0.1', port: 0 }],

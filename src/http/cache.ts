@@ -104,8 +104,14 @@ export async function publicJson(
   }
   const page = pageKey(c)
   const edgeKey = `${CACHE_ORIGIN}/v${opts.version}${page}`
+  const edge = edgeCacheEnabled(c.env)
   if (!isolateCacheEnabled(c.env)) {
-    // No memory layer (the bench's `edge` and `uncached` instances): edge, then D1.
+    if (!edge) {
+      // Both layers off (the bench's `uncached` instance, the D1 path a miss is held to).
+      const read = await fromD1(produce)
+      return answer(c, read.body, read.etag, true, 'BYPASS')
+    }
+    // No memory layer (the bench's `edge` instance): edge, then D1.
     const filled = await fill(edgeKey, produce, ttl)
     if (filled.source === 'edge') return answer(c, filled.body, filled.etag, true, 'HIT', 'edge')
     c.executionCtx.waitUntil(putAtEdge(edgeKey, filled, ttl))
@@ -114,7 +120,7 @@ export async function publicJson(
 
   const kept = isolateCacheGet(opts.version, page)
   if (kept) {
-    if (!kept.atEdge && edgeWrites.take()) {
+    if (edge && !kept.atEdge && edgeWrites.take()) {
       // Served again by this isolate: worth a copy at the edge for isolates that have not got it.
       kept.atEdge = true
       c.executionCtx.waitUntil(putAtEdge(edgeKey, kept, ttl))
@@ -122,7 +128,9 @@ export async function publicJson(
     return answer(c, kept.body, kept.etag, true, 'HIT', 'isolate')
   }
   const { value: filled, shared } = await fills.run(edgeKey, c.executionCtx, async () => {
-    const got = await fill(edgeKey, produce, ttl)
+    const got: Filled = edge
+      ? await fill(edgeKey, produce, ttl)
+      : { ...(await fromD1(produce)), source: 'd1' }
     const left = ttl - (Date.now() - got.producedAt) / 1000
     isolateCachePut(opts.version, page, { ...got, atEdge: got.source === 'edge' }, left)
     return got
@@ -130,6 +138,15 @@ export async function publicJson(
   if (shared) return answer(c, filled.body, filled.etag, true, 'HIT', 'flight')
   if (filled.source === 'edge') return answer(c, filled.body, filled.etag, true, 'HIT', 'edge')
   return answer(c, filled.body, filled.etag, true, 'MISS')
+}
+
+/**
+ * `EDGE_CACHE = "off"` (a Worker var) keeps public reads away from the Cache API altogether: no
+ * lookup, no copy. With `ISOLATE_CACHE = "off"` too, a read is the D1 path alone, with nothing a
+ * cache adds; the bench times cache misses against that.
+ */
+export function edgeCacheEnabled(env: Env): boolean {
+  return (env as { EDGE_CACHE?: string }).EDGE_CACHE !== 'off'
 }
 
 async function fromD1(produce: () => Promise<unknown>): Promise<CachedAnswer> {

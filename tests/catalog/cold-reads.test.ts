@@ -151,6 +151,56 @@ describe('while the edge keeps missing here, misses skip it (but for probes)', (
   })
 })
 
+describe('EDGE_CACHE = "off": public reads never touch the Cache API', () => {
+  /** Like fetchCounted, one request at a time, with Worker vars set. */
+  async function fetchWith(vars: Record<string, string>, path: string) {
+    const { db, stats } = countingD1(env.DB)
+    const varsEnv = { ...env, DB: db, ...vars }
+    await catalogVersion(varsEnv)
+    stats.queries = 0
+    const ctx = createExecutionContext()
+    const res = await worker.fetch(new Request(`https://tvpay.test${path}`) as never, varsEnv, ctx)
+    await waitOnExecutionContext(ctx)
+    return { res, body: await res.text(), queries: stats.queries }
+  }
+
+  it('with the isolate layer on: a page served again is not copied to the edge', async () => {
+    const path = `/v1/products/${productId}?edgeoff=${uniq('k')}`
+    const first = await fetchWith({ EDGE_CACHE: 'off' }, path)
+    const second = await fetchWith({ EDGE_CACHE: 'off' }, path)
+    expect([layerOf(first.res), layerOf(second.res)]).toEqual(['MISS null', 'HIT isolate'])
+    expect(first.queries + second.queries).toBe(1)
+    expect(await edgeHas(path)).toBe(false)
+  })
+
+  it('with an edge copy present, a miss reads D1 instead of asking the edge', async () => {
+    const path = `/v1/products/${productId}?edgeoff=${uniq('k')}`
+    await call('GET', path)
+    await call('GET', path) // served again: copied to the edge
+    await new Promise((r) => setTimeout(r, 50))
+    expect(await edgeHas(path)).toBe(true)
+    isolateCacheClear()
+    const { res, queries } = await fetchWith({ EDGE_CACHE: 'off' }, path)
+    expect(layerOf(res)).toBe('MISS null')
+    expect(queries).toBe(1)
+  })
+
+  it('with both layers off, every read is a D1 read and nothing is cached anywhere', async () => {
+    const path = `/v1/products/${productId}?bothoff=${uniq('k')}`
+    const off = { EDGE_CACHE: 'off', ISOLATE_CACHE: 'off' }
+    const reads = [await fetchWith(off, path), await fetchWith(off, path)]
+    expect(reads.map((r) => layerOf(r.res))).toEqual(['BYPASS null', 'BYPASS null'])
+    expect(reads.map((r) => r.queries)).toEqual([1, 1])
+    expect(reads[0]!.res.headers.get('cache-control')).toBe('public, no-cache')
+    expect(reads[0]!.res.headers.get('etag')).toBe(reads[1]!.res.headers.get('etag'))
+    expect(JSON.parse(reads[0]!.body).title).toBe('海信电视 冷读')
+    expect(await edgeHas(path)).toBe(false)
+    // The isolate layer was not filled either: with it back on, the page is a miss.
+    const on = await fetchWith({}, path)
+    expect(layerOf(on.res)).toBe('MISS null')
+  })
+})
+
 describe('edge writes have a budget per isolate', () => {
   it('with no token left, a page served again stays out of the edge until one frees up', async () => {
     const path = `/v1/products/${productId}?budget=${uniq('k')}`
