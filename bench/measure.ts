@@ -219,17 +219,22 @@ export async function runScenario(
       const mine = () => runBlock(conns, nextRoute, perBlock, ok)
       const theirs = () => runBlock(refConns!, nextReference, perBlock, ok)
       for (let round = 0; round < rounds; round++) {
-        // ABBA: drift (other work on the machine, GC, JIT) falls on both sides alike; with a
-        // reference, A B C C B A, so it falls alike on all three.
+        // ABBA: drift (other work on the machine, GC, JIT) falls on both sides alike. With a
+        // reference, A B C C B A, and every other round A C B B C A, so neither side is always
+        // the one right after the baseline.
         baseline.push(await base())
-        route.push(await mine())
         if (refConns) {
-          reference.push(await theirs())
-          reference.push(await theirs())
+          const [outer, inner] = round % 2 === 0 ? [mine, theirs] : [theirs, mine]
+          const [outerBlocks, innerBlocks] =
+            round % 2 === 0 ? [route, reference] : [reference, route]
+          outerBlocks.push(await outer())
+          innerBlocks.push(await inner())
+          innerBlocks.push(await inner())
+          outerBlocks.push(await outer())
         } else {
           route.push(await mine())
+          route.push(await mine())
         }
-        if (refConns) route.push(await mine())
         baseline.push(await base())
       }
       const r = summarize(route)

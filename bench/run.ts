@@ -4,7 +4,7 @@
 // bench/results.json. Options:
 //   --only <regex>   run only scenarios whose name matches
 //   --quick          fewer requests (a smoke run; figures are noisier)
-//   --rounds <n>     ABBA rounds per connection level (default 3; at least 8 for a row timed
+//   --rounds <n>     ABBA rounds per connection level (default 3; at least 12 for a row timed
 //                    head to head against a reference, see Scenario.versus)
 // The household channel (bench/channel.ts) runs after the HTTP scenarios when --only is absent or
 // matches "channel"; `--only channel` runs it alone (no catalog database needed). The hot deal
@@ -49,7 +49,7 @@ const plan: Plan = args.quick
   ? { rounds: 2, versusRounds: 2, blockAt1: 20, warmup: 10, probes: 2 }
   : {
       rounds: Number(args.rounds),
-      versusRounds: Math.max(8, Number(args.rounds)),
+      versusRounds: Math.max(12, Number(args.rounds)),
       blockAt1: 60,
       warmup: 30,
       probes: 3,

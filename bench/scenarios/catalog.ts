@@ -154,6 +154,19 @@ registerScenarioGroup({
         note: 'a hot prefix from the Workers Cache API',
         request: () => ({ path: suggestPath('xiao') }),
       },
+      // What the head-to-head method reports when there is no difference: the D1 path against
+      // itself, both sides the same products. A miss row's difference means little inside it.
+      {
+        name: 'detail D1 path A/A',
+        target: 'uncached',
+        note: `the detail row's ${WARM_PRODUCTS} products against themselves: the method's noise`,
+        request: (i) => ({ path: `/v1/products/${ids[i % WARM_PRODUCTS]}` }),
+        versus: {
+          name: 'itself',
+          target: 'uncached',
+          request: (i) => ({ path: `/v1/products/${ids[i % WARM_PRODUCTS]}` }),
+        },
+      },
       {
         name: 'detail cache miss',
         target: 'cached',
