@@ -21,7 +21,8 @@ import { singleFlight } from './single-flight'
  * (a deal starting) can lag.
  *
  * A miss must cost no more than going to D1 without any cache (docs/catalog.md, "Cold reads"):
- * - the edge is skipped (but for a sample) while it keeps missing here (see fill);
+ * - the edge is skipped while it keeps missing here; a sample of misses asks it after the
+ *   response, to notice when it starts having pages again (see fill);
  * - concurrent misses of one page in this isolate share one read (src/http/single-flight.ts);
  * - nothing is written to the edge on the way to the response: a page goes to the edge when
  *   this isolate serves it again (popular pages get there, one-off reads never do), after the
@@ -112,7 +113,7 @@ export async function publicJson(
       return answer(c, read.body, read.etag, true, 'BYPASS')
     }
     // No memory layer (the bench's `edge` instance): edge, then D1.
-    const filled = await fill(edgeKey, produce, ttl)
+    const filled = await fill(edgeKey, produce, ttl, c.executionCtx)
     if (filled.source === 'edge') return answer(c, filled.body, filled.etag, true, 'HIT', 'edge')
     c.executionCtx.waitUntil(putAtEdge(edgeKey, filled, ttl))
     return answer(c, filled.body, filled.etag, true, 'MISS')
@@ -129,7 +130,7 @@ export async function publicJson(
   }
   const { value: filled, shared } = await fills.run(edgeKey, c.executionCtx, async () => {
     const got: Filled = edge
-      ? await fill(edgeKey, produce, ttl)
+      ? await fill(edgeKey, produce, ttl, c.executionCtx)
       : { ...(await fromD1(produce)), source: 'd1' }
     const left = ttl - (Date.now() - got.producedAt) / 1000
     isolateCachePut(opts.version, page, { ...got, atEdge: got.source === 'edge' }, left)
@@ -159,23 +160,28 @@ async function fromD1(produce: () => Promise<unknown>): Promise<CachedAnswer> {
  * had what this isolate missed lately (edgeHits):
  * - usually: ask the edge first, D1 only when it misses (a hit saves the read);
  * - rarely: skip the edge (a lookup that keeps missing only adds its cost to every miss), except
- *   every PROBE_EVERY-th miss, which asks the edge and D1 at once so the rate can recover; a
- *   probe's D1 read is wasted when the edge answers.
+ *   every PROBE_EVERY-th miss, which reads D1 all the same and asks the edge after the response
+ *   (waitUntil), only to learn whether it had the page, so the rate can recover. A miss in this
+ *   mode waits on D1 alone.
  */
 async function fill(
   edgeKey: string,
   produce: () => Promise<unknown>,
   ttl: number,
+  ctx: { waitUntil(promise: Promise<unknown>): void },
 ): Promise<Filled> {
   const ask = edgeHits.policy()
-  if (ask === 'skip') return { ...(await fromD1(produce)), source: 'd1' }
-  const lookup = fromEdge(edgeKey, ttl)
-  const early = ask === 'probe' ? fromD1(produce) : null
-  early?.catch(() => undefined) // awaited below unless the edge answers
-  const edge = await lookup
-  edgeHits.record(edge !== null)
-  if (edge) return { ...edge, source: 'edge' }
-  return { ...(await (early ?? fromD1(produce))), source: 'd1' }
+  if (ask === 'first') {
+    const edge = await fromEdge(edgeKey, ttl)
+    edgeHits.record(edge !== null)
+    if (edge) return { ...edge, source: 'edge' }
+  }
+  const read = await fromD1(produce)
+  if (ask === 'probe') {
+    const probe = fromEdge(edgeKey, ttl).then((edge) => edgeHits.record(edge !== null))
+    ctx.waitUntil(probe.catch(() => undefined))
+  }
+  return { ...read, source: 'd1' }
 }
 
 const PRODUCED_AT = 'x-produced-at'
