@@ -20,7 +20,7 @@ import { singleFlight } from './single-flight'
  * was read from D1, in every layer, which bounds how long content that changes with time alone
  * (a deal starting) can lag.
  *
- * A miss must cost no more than going to D1 without any cache (docs/catalog.md, "Cold reads"):
+ * A miss must cost no more than going to D1 without any cache (docs/scale.md, "Cold catalog reads"):
  * - the edge is skipped while it keeps missing here; a sample of misses asks it after the
  *   response, to notice when it starts having pages again (see fill);
  * - concurrent misses of one page in this isolate share one read (src/http/single-flight.ts);
