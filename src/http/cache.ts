@@ -160,9 +160,9 @@ async function fromD1(produce: () => Promise<unknown>): Promise<CachedAnswer> {
  * had what this isolate missed lately (edgeHits):
  * - usually: ask the edge first, D1 only when it misses (a hit saves the read);
  * - rarely: skip the edge (a lookup that keeps missing only adds its cost to every miss), except
- *   every PROBE_EVERY-th miss, which reads D1 all the same and asks the edge after the response
- *   (waitUntil), only to learn whether it had the page, so the rate can recover. A miss in this
- *   mode waits on D1 alone.
+ *   one miss a second (PROBE_EVERY_MS), which reads D1 all the same and asks the edge after the
+ *   response (waitUntil), only to learn whether it had the page, so the rate can recover. A miss
+ *   in this mode waits on D1 alone.
  */
 async function fill(
   edgeKey: string,
@@ -215,22 +215,31 @@ async function putAtEdge(edgeKey: string, page: CachedAnswer, ttl: number): Prom
 
 /** Below this share of edge hits (moving average), misses skip the edge but for probes. */
 const ASK_EDGE_FIRST_ABOVE = 0.5
-const PROBE_EVERY = 8
+/**
+ * While misses skip the edge, at most one a second also asks it (after the response). By time,
+ * not by count: a lookup that misses still costs a subrequest and CPU beside the next requests,
+ * and a busy isolate would make many (with one in 8 misses probing, a miss was 0.1-0.3 ms p50
+ * and 3-5 ms p99 slower than the D1 path at 1 connection in the bench; docs/scale.md). One a
+ * second moves the average back above one half within ~11 s of the edge having pages again.
+ */
+const PROBE_EVERY_MS = 1000
 
 /** How often the edge lookups of this isolate found the page: a moving average over ~16. */
 export const edgeHits = {
   rate: 1,
-  misses: 0,
-  policy(): 'first' | 'probe' | 'skip' {
+  probedAt: 0,
+  policy(now = Date.now()): 'first' | 'probe' | 'skip' {
     if (this.rate >= ASK_EDGE_FIRST_ABOVE) return 'first'
-    return ++this.misses % PROBE_EVERY === 0 ? 'probe' : 'skip'
+    if (now - this.probedAt < PROBE_EVERY_MS) return 'skip'
+    this.probedAt = now
+    return 'probe'
   },
   record(hit: boolean) {
     this.rate += ((hit ? 1 : 0) - this.rate) / 16
   },
   reset() {
     this.rate = 1
-    this.misses = 0
+    this.probedAt = 0
   },
 }
 

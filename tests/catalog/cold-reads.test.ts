@@ -106,11 +106,15 @@ describe('while the edge keeps missing here, misses skip it (but for probes)', (
     expect(edgeHits.rate).toBeLessThan(0.5)
   }
 
-  it('a miss then costs the D1 read alone; every 8th asks the edge beside D1', async () => {
+  it('a miss then costs the D1 read alone; at most one a second also asks the edge', async () => {
     missRun()
-    const policies = Array.from({ length: 16 }, () => edgeHits.policy())
+    // 16 misses over 1.6 s: probes at 0 and 1,000 ms, however many misses come between.
+    const t = Date.now()
+    const policies = Array.from({ length: 16 }, (_, i) => edgeHits.policy(t + i * 100))
     expect(policies.filter((p) => p === 'probe')).toHaveLength(2)
     expect(policies.filter((p) => p === 'skip')).toHaveLength(14)
+    expect([policies[0], policies[10]]).toEqual(['probe', 'probe'])
+    edgeHits.probedAt = Date.now()
     const path = `/v1/products/${productId}?skip=${uniq('k')}`
     const { responses, stats } = await fetchCounted([path])
     expect(layerOf(responses[0]!)).toBe('MISS null')
@@ -124,12 +128,13 @@ describe('while the edge keeps missing here, misses skip it (but for probes)', (
     await new Promise((r) => setTimeout(r, 50))
     expect(await edgeHas(path)).toBe(true)
     missRun()
-    edgeHits.misses = 0
+    edgeHits.probedAt = Date.now() // probed just now: the next misses skip the edge
     const answers: string[] = []
     const rates: number[] = []
     let reads = 0
     for (let i = 0; i < 8; i++) {
       isolateCacheClear()
+      if (i === 7) edgeHits.probedAt = 0 // a second later: this miss probes
       const { responses, stats } = await fetchCounted([path])
       answers.push(layerOf(responses[0]!))
       rates.push(edgeHits.rate)
