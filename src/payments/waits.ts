@@ -1,9 +1,8 @@
 import { DurableObject } from 'cloudflare:workers'
+import { LRUCache } from 'lru-cache'
 
-/** Versions remembered per object for payments nobody waits on (most recent kept). */
+/** Versions remembered per object: the most recent, whether or not someone waits on them. */
 const REMEMBERED_VERSIONS = 500
-
-type Watched = { version: number; waiters: Set<() => void> }
 
 /**
  * One instance per paying user (idFromName(userId)), holding that user's payments' waits. A
@@ -19,43 +18,37 @@ type Watched = { version: number; waiters: Set<() => void> }
  * timeout, as after a lost notify.
  */
 export class PaymentWaits extends DurableObject<Env> {
-  private readonly payments = new Map<string, Watched>()
+  // ttlResolution 0: no timers; entries leave only by recency.
+  private readonly versions = new LRUCache<string, number>({
+    max: REMEMBERED_VERSIONS,
+    ttlResolution: 0,
+  })
+  private readonly waiters = new Map<string, Set<() => void>>()
 
   async wait(paymentId: string, knownVersion: number, timeoutMs: number): Promise<boolean> {
-    const watched = this.watched(paymentId)
-    if (watched.version > knownVersion) return true
+    if ((this.versions.get(paymentId) ?? 0) > knownVersion) return true
+    const waiting = this.waiters.get(paymentId) ?? new Set<() => void>()
+    this.waiters.set(paymentId, waiting)
     return new Promise<boolean>((resolve) => {
       const finish = (changed: boolean) => {
         clearTimeout(timer)
-        watched.waiters.delete(wake)
+        waiting.delete(wake)
+        if (waiting.size === 0 && this.waiters.get(paymentId) === waiting) {
+          this.waiters.delete(paymentId)
+        }
         resolve(changed)
       }
       const wake = () => finish(true)
       const timer = setTimeout(() => finish(false), Math.max(0, timeoutMs))
-      watched.waiters.add(wake)
+      waiting.add(wake)
     })
   }
 
   async notify(paymentId: string, version: number): Promise<number> {
-    const watched = this.watched(paymentId)
-    if (version > watched.version) watched.version = version
-    const woken = watched.waiters.size
-    for (const wake of [...watched.waiters]) wake()
-    return woken
-  }
-
-  /** The payment's entry, moved to the newest end; the oldest idle entries beyond the bound go. */
-  private watched(paymentId: string): Watched {
-    const watched = this.payments.get(paymentId) ?? { version: 0, waiters: new Set() }
-    this.payments.delete(paymentId)
-    this.payments.set(paymentId, watched)
-    if (this.payments.size > REMEMBERED_VERSIONS) {
-      for (const [id, w] of this.payments) {
-        if (this.payments.size <= REMEMBERED_VERSIONS) break
-        if (w.waiters.size === 0 && id !== paymentId) this.payments.delete(id)
-      }
-    }
-    return watched
+    if (version > (this.versions.get(paymentId) ?? 0)) this.versions.set(paymentId, version)
+    const waiting = [...(this.waiters.get(paymentId) ?? [])]
+    for (const wake of waiting) wake()
+    return waiting.length
   }
 }
 
