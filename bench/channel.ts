@@ -5,18 +5,17 @@
 // The Worker is the deploy bundle (bench/worker.js) under Miniflare, reached on its own socket.
 // Its D1 is a fresh one with the real migrations (no catalog needed); households are written
 // straight into it and their tokens signed here with the run's own key.
-import { generateKeyPairSync, randomBytes } from 'node:crypto'
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import type { Readable } from 'node:stream'
 import { readD1Migrations } from '@cloudflare/vitest-pool-workers'
-import { Miniflare, type WorkerOptions } from 'miniflare'
+import { Miniflare } from 'miniflare'
 import WebSocket from 'ws'
 import { DEVICE_AUDIENCE, signAccessToken, USER_AUDIENCE } from '../src/auth/tokens'
 import { RATE_FRAMES, RATE_WINDOW_MS } from '../src/channel/protocol'
 import { liveSessionRows } from './session-rows'
-import { BUNDLE_MODULE_RULES, wranglerWorkerOptions } from './wrangler-options'
+import { benchSecrets, bundleWorker } from './wrangler-options'
 
 export type ChannelPlan = {
   /** Timed deliveries with 1 household (and as many echoes, interleaved one for one). */
@@ -192,25 +191,9 @@ export async function runChannelBench(
 ): Promise<ChannelResult> {
   const started = Date.now()
   const work = mkdtempSync(path.join(tmpdir(), 'tvpay-channel-bench-'))
-  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })
-  const jwk = { ...privateKey.export({ format: 'jwk' }), kid: 'bench', alg: 'ES256', use: 'sig' }
-  const keys = { JWT_KEYS: JSON.stringify({ keys: [jwk] }), JWT_ISSUER: 'https://tvpay.example' }
-  // The pages (assets) play no part here, and need not be built.
-  const { assets: _pages, ...fromWrangler } = wranglerWorkerOptions() as WorkerOptions
+  const secrets = benchSecrets()
   const mf = new Miniflare({
-    ...fromWrangler,
-    name: 'channel',
-    modules: true,
-    modulesRules: BUNDLE_MODULE_RULES,
-    scriptPath,
-    modulesRoot: path.dirname(scriptPath),
-    bindings: {
-      ...fromWrangler.bindings,
-      ...keys,
-      ADMIN_TOKEN: randomBytes(24).toString('base64url'),
-      PIN_PEPPER: randomBytes(32).toString('base64url'),
-      BENCH: '1',
-    },
+    ...bundleWorker(scriptPath, { name: 'channel', bindings: secrets }),
     d1Persist: path.join(work, 'd1'),
     durableObjectsPersist: path.join(work, 'do'),
     cf: false,
@@ -253,8 +236,12 @@ export async function runChannelBench(
             )
             .bind(deviceId, userId, now),
         )
-        const user = await signAccessToken(keys, { aud: USER_AUDIENCE, sub: userId, sid: familyId })
-        const tv = await signAccessToken(keys, {
+        const user = await signAccessToken(secrets, {
+          aud: USER_AUDIENCE,
+          sub: userId,
+          sid: familyId,
+        })
+        const tv = await signAccessToken(secrets, {
           aud: DEVICE_AUDIENCE,
           sub: deviceId,
           uid: userId,

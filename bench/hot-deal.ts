@@ -9,19 +9,18 @@
 // (D1, the Durable Objects, the queue and its consumer), reached on its own socket. Its D1 is a
 // fresh one with the real migrations (no catalog needed); the joiners are written straight into
 // it and their tokens signed here with the run's own key.
-import { generateKeyPairSync, randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import os, { tmpdir } from 'node:os'
 import path from 'node:path'
 import type { Readable } from 'node:stream'
 import { readD1Migrations } from '@cloudflare/vitest-pool-workers'
-import { Miniflare, type WorkerOptions } from 'miniflare'
+import { Miniflare } from 'miniflare'
 import { signAccessToken, USER_AUDIENCE } from '../src/auth/tokens'
 import { type BenchRequest, Connections } from './http'
 import { BASELINE_PATH } from './measure'
 import { startProfiler, summarize } from './profile'
 import { liveSessionRows } from './session-rows'
-import { BUNDLE_MODULE_RULES, wranglerWorkerOptions } from './wrangler-options'
+import { benchSecrets, bundleWorker } from './wrangler-options'
 
 export type HotDealPlan = {
   /** People pressing OK at once: one keep-alive connection each. */
@@ -184,6 +183,27 @@ const profileDir = process.env.HOT_DEAL_PROFILE
 const HOLDS_PER_PERSON = 10
 const PROFILE_INSPECTOR_PORT = 8790
 
+/**
+ * `run`, under the CPU profiler when HOT_DEAL_PROFILE is set: the top functions are logged and the
+ * profile saved as `<label>-<time>.cpuprofile` in that directory.
+ */
+async function profiled<T>(
+  label: string,
+  log: (line: string) => void,
+  run: () => Promise<T>,
+): Promise<T> {
+  if (!profileDir) return run()
+  const profiler = await startProfiler(PROFILE_INSPECTOR_PORT, 'hot-deal')
+  try {
+    return await run()
+  } finally {
+    const file = path.join(profileDir, `${label}-${Date.now()}.cpuprofile`)
+    for (const line of summarize(await profiler.stop(file))) log(`    ${line}`)
+    log(`  profile (${label}): ${file}`)
+    profiler.close()
+  }
+}
+
 const load1 = () => Number(os.loadavg()[0]!.toFixed(2))
 
 export async function runHotDealBench(
@@ -192,26 +212,11 @@ export async function runHotDealBench(
   log: (line: string) => void,
 ): Promise<HotDealResult> {
   const work = mkdtempSync(path.join(tmpdir(), 'tvpay-hot-deal-bench-'))
-  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })
-  const jwk = { ...privateKey.export({ format: 'jwk' }), kid: 'bench', alg: 'ES256', use: 'sig' }
-  const keys = { JWT_KEYS: JSON.stringify({ keys: [jwk] }), JWT_ISSUER: 'https://tvpay.example' }
-  const adminToken = randomBytes(24).toString('base64url')
-  const { assets: _pages, ...fromWrangler } = wranglerWorkerOptions() as WorkerOptions
+  const secrets = benchSecrets()
+  const adminToken = secrets.ADMIN_TOKEN
   let stderrTail = ''
   const mf = new Miniflare({
-    ...fromWrangler,
-    name: 'hot-deal',
-    modules: true,
-    modulesRules: BUNDLE_MODULE_RULES,
-    scriptPath,
-    modulesRoot: path.dirname(scriptPath),
-    bindings: {
-      ...fromWrangler.bindings,
-      ...keys,
-      ADMIN_TOKEN: adminToken,
-      PIN_PEPPER: randomBytes(32).toString('base64url'),
-      BENCH: '1',
-    },
+    ...bundleWorker(scriptPath, { name: 'hot-deal', bindings: secrets }),
     d1Persist: path.join(work, 'd1'),
     durableObjectsPersist: process.env.HOT_DEAL_DO_MEMORY ? false : path.join(work, 'do'),
     cf: false,
@@ -261,7 +266,9 @@ export async function runHotDealBench(
           now,
         }),
       )
-      tokens.push(await signAccessToken(keys, { aud: USER_AUDIENCE, sub: userId, sid: familyId }))
+      tokens.push(
+        await signAccessToken(secrets, { aud: USER_AUDIENCE, sub: userId, sid: familyId }),
+      )
     }
     for (let i = 0; i < rows.length; i += 300) await db.batch(rows.slice(i, i + 300))
 
@@ -347,16 +354,11 @@ export async function runHotDealBench(
     const baseline: Block[] = []
     for (let r = 0; r < plan.rounds; r++) {
       baseline.push(await runBlock(conns, baselineReq, plan.block, fine))
-      const profiler =
-        profileDir && r === 0 ? await startProfiler(PROFILE_INSPECTOR_PORT, 'hot-deal') : null
-      route.push(await runBlock(conns, nextJoin, plan.block, created))
-      route.push(await runBlock(conns, nextJoin, plan.block, created))
-      if (profiler) {
-        const file = path.join(profileDir!, `join-${Date.now()}.cpuprofile`)
-        for (const line of summarize(await profiler.stop(file))) log(`    ${line}`)
-        log(`  profile of 2 join blocks: ${file}`)
-        profiler.close()
+      const joins = async () => {
+        route.push(await runBlock(conns, nextJoin, plan.block, created))
+        route.push(await runBlock(conns, nextJoin, plan.block, created))
       }
+      await (r === 0 ? profiled('join', log, joins) : joins())
       baseline.push(await runBlock(conns, baselineReq, plan.block, fine))
     }
     const joinStats = stats(route)
@@ -393,22 +395,15 @@ export async function runHotDealBench(
       { length: plan.joiners },
       (_, k) => `usr_hot${String(k).padStart(6, '0')}`,
     )
-    const objectProfiler = profileDir
-      ? await startProfiler(PROFILE_INSPECTOR_PORT, 'hot-deal')
-      : null
-    const objectRes = await post('/__bench/object-joins', {
-      deal_id: objectDeal,
-      idle_deal_id: idleDeal,
-      user_ids: userIds,
-      count: plan.block,
-      in_flight: plan.joiners,
-    })
-    if (objectProfiler) {
-      const file = path.join(profileDir!, `object-${Date.now()}.cpuprofile`)
-      for (const line of summarize(await objectProfiler.stop(file))) log(`    ${line}`)
-      log(`  profile of the object alone: ${file}`)
-      objectProfiler.close()
-    }
+    const objectRes = await profiled('object', log, () =>
+      post('/__bench/object-joins', {
+        deal_id: objectDeal,
+        idle_deal_id: idleDeal,
+        user_ids: userIds,
+        count: plan.block,
+        in_flight: plan.joiners,
+      }),
+    )
     if (objectRes.status !== 200) throw new Error(`object-joins: ${objectRes.body.toString()}`)
     const object = JSON.parse(objectRes.body.toString()) as ObjectJoinsResult
     log(

@@ -1,9 +1,7 @@
-import { generateKeyPairSync, randomBytes } from 'node:crypto'
-import path from 'node:path'
 import type { Readable } from 'node:stream'
 import { Miniflare, type WorkerOptions } from 'miniflare'
 import { D1_PERSIST } from './config'
-import { BUNDLE_MODULE_RULES, wranglerWorkerOptions } from './wrangler-options'
+import { benchSecrets, bundleWorker, wranglerWorkerOptions } from './wrangler-options'
 
 /**
  * Three instances of the same bundle on the same D1, each reached on its own socket (no Miniflare
@@ -25,35 +23,21 @@ export type BenchServer = {
   dispose(): Promise<void>
 }
 
-function benchSecrets() {
-  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })
-  const jwk = { ...privateKey.export({ format: 'jwk' }), kid: 'bench', alg: 'ES256', use: 'sig' }
-  return {
-    ADMIN_TOKEN: randomBytes(24).toString('base64url'),
-    JWT_KEYS: JSON.stringify({ keys: [jwk] }),
-    PIN_PEPPER: randomBytes(32).toString('base64url'),
-  }
-}
-
 export async function startBenchServer(scriptPath: string): Promise<BenchServer> {
   const fromWrangler = wranglerWorkerOptions()
   const secrets = benchSecrets()
   const worker = (name: BenchTarget, cache: boolean, isolateCache: boolean): WorkerOptions => ({
-    ...(fromWrangler as WorkerOptions),
+    ...bundleWorker(scriptPath, {
+      name,
+      pages: true,
+      bindings: {
+        ...secrets,
+        ...(isolateCache ? {} : { ISOLATE_CACHE: 'off' }),
+        ...(cache ? {} : { EDGE_CACHE: 'off' }),
+      },
+    }),
     // A queue has one consumer: the `uncached` instance runs the settlement consumer.
     queueConsumers: name === 'uncached' ? fromWrangler.queueConsumers : undefined,
-    name,
-    modules: true,
-    modulesRules: BUNDLE_MODULE_RULES,
-    scriptPath,
-    modulesRoot: path.dirname(scriptPath),
-    bindings: {
-      ...fromWrangler.bindings,
-      ...secrets,
-      BENCH: '1',
-      ...(isolateCache ? {} : { ISOLATE_CACHE: 'off' }),
-      ...(cache ? {} : { EDGE_CACHE: 'off' }),
-    },
     cache,
     unsafeDirectSockets: [{ host: '127.0.0.1', port: 0 }],
   })
