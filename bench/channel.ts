@@ -16,6 +16,7 @@ import { DEVICE_AUDIENCE, signAccessToken, USER_AUDIENCE } from '../src/auth/tok
 import { RATE_FRAMES, RATE_WINDOW_MS } from '../src/channel/protocol'
 import { liveSessionRows } from './session-rows'
 import { benchSecrets, bundleWorker } from './wrangler-options'
+import { quantile } from './quantile'
 
 export type ChannelPlan = {
   /** Timed deliveries with 1 household (and as many echoes, interleaved one for one). */
@@ -93,7 +94,7 @@ const nowUs = () => Number(process.hrtime.bigint() / 1000n)
 
 function stats(micros: number[]): Stats {
   const sorted = [...micros].sort((a, b) => a - b)
-  const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]
+  const q = (p: number) => quantile(sorted, p)
   const ms = (us: number) => Math.round(us) / 1000
   return {
     samples: sorted.length,

@@ -21,6 +21,7 @@ import { BASELINE_PATH } from './measure'
 import { startProfiler, summarize } from './profile'
 import { liveSessionRows } from './session-rows'
 import { benchSecrets, bundleWorker } from './wrangler-options'
+import { quantile } from './quantile'
 
 export type HotDealPlan = {
   /** People pressing OK at once: one keep-alive connection each. */
@@ -157,7 +158,7 @@ async function runBlock(
 
 function stats(blocks: Block[]): Stats {
   const micros = blocks.flatMap((b) => b.micros).sort((a, b) => a - b)
-  const at = (q: number) => micros[Math.min(micros.length - 1, Math.ceil(q * micros.length) - 1)]!
+  const at = (q: number) => quantile(micros, q)
   const seconds = blocks.reduce((s, b) => s + b.seconds, 0)
   return {
     requests: micros.length,

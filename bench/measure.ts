@@ -1,6 +1,7 @@
 import { Connections, type BenchRequest, type BenchResponse } from './http'
 import type { Scenario } from './scenarios/registry'
 import type { BenchServer } from './server'
+import { quantile } from './quantile'
 
 export const BASELINE_PATH = '/__bench/baseline'
 const STATS_HEADER = { 'x-bench-d1-stats': '1' }
@@ -70,12 +71,6 @@ export type ScenarioResult = {
 }
 
 type Block = { micros: number[]; seconds: number }
-
-function quantile(sorted: number[], q: number): number {
-  if (sorted.length === 0) return NaN
-  const pos = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))
-  return sorted[pos]
-}
 
 const ascending = (a: number, b: number) => a - b
 

@@ -6,6 +6,7 @@
 // (token, session, routing) runs on many isolates at once while a deal's joins all meet in its
 // one object: this is the part of a join that does not scale out.
 import { hotDeal, type JoinOutcome } from '../src/deals/hot-deal'
+import { quantile } from './quantile'
 
 export type ObjectJoins = {
   deal_id: string
@@ -67,7 +68,7 @@ export async function objectJoins(env: Env, body: ObjectJoins) {
 
 function summary(blocks: Block[]) {
   const micros = blocks.flatMap((b) => b.micros).sort((a, b) => a - b)
-  const at = (q: number) => micros[Math.min(micros.length - 1, Math.ceil(q * micros.length) - 1)]!
+  const at = (q: number) => quantile(micros, q)
   const refused: Record<string, number> = {}
   for (const b of blocks)
     for (const [k, v] of Object.entries(b.refused)) refused[k] = (refused[k] ?? 0) + v
