@@ -108,9 +108,10 @@ export async function dealsWithWork(d1: D1Database, limit: number): Promise<stri
 
 /**
  * One page of a deal's places of one status, in rowid order from a cursor (the index on
- * (deal_id, status) holds them in that order: no sort), each with what is due: the same rules as
- * the cron's WORK_SQL, for this deal only. `kind` is null for a place with nothing due yet (a
- * confirmed place of a team still forming).
+ * (deal_id, status) holds them in that order: no sort), each with what is due: a confirmed place
+ * of a tipped group deal or of a filled team is captured; every open place of a failed deal or a
+ * failed team, and a place still awaiting confirmation on a closed deal, is released. `kind` is
+ * null for a place with nothing due yet (a confirmed place of a team still forming).
  */
 export const DEAL_WORK_SQL = `SELECT p.rowid AS rid, p.payment_id,
     CASE

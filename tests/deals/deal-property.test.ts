@@ -3,7 +3,6 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { hotDeal } from '../../src/deals/hot-deal'
 import { joinDeal } from '../../src/deals/join'
-import { settleDeals } from '../../src/deals/settlement'
 import { ApiError } from '../../src/http/errors'
 import {
   capturePayment,
@@ -16,6 +15,7 @@ import { purposes } from '../../src/wiring'
 import { expectLedgerBalanced } from '../helpers/ledger'
 import { ADDRESS, creditWallet, household, PIN } from '../payments/helpers'
 import { createDeal, dealRow, HOUR } from './helpers'
+import { settlementQueue } from './settlement-runs'
 
 /**
  * The ledger property, through the deal's Durable Object: random joins (several at once, mixed
@@ -135,7 +135,8 @@ describe('deal property (joins through the Durable Object)', () => {
             return
           }
           if (o.kind === 'settle') {
-            await settleDeals(env, purposes, now)
+            // A cron tick and everything it enqueued, through the settlement queue's consumer.
+            await settlementQueue().tick(now)
             return
           }
           if (payments.length === 0) return
@@ -166,9 +167,9 @@ describe('deal property (joins through the Durable Object)', () => {
           await expectInvariants(deal.id, maxPerUser)
         }
         // And when the window ends, settlement leaves nothing open, still in agreement.
-        await settleDeals(env, purposes, Date.now() + 3 * HOUR)
-        await settleDeals(env, purposes, Date.now() + 3 * HOUR)
+        await settlementQueue().tick(Date.now() + 3 * HOUR)
         await expectInvariants(deal.id, maxPerUser)
+        expect(await dealRow(deal.id)).toMatchObject({ reserved: 0 })
       }),
       { numRuns: 20 },
     )

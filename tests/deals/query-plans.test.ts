@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
-import { WORK_SQL } from '../../src/deals/settlement'
+import { dealsWithWork } from '../../src/deals/settlement-queue'
 import { DEAL_COLUMNS, listDeals, listParticipations } from '../../src/deals/store'
 import { encodeCursor } from '../../src/lib/pagination'
 import { plansOf } from '../helpers/plans'
@@ -11,16 +11,6 @@ async function plan(sql: string, ...params: unknown[]) {
     .all<{ detail: string }>()
   return results.map((r) => r.detail).join(' | ')
 }
-
-// Walk the few deals (teams) with work through their partial index, then their places by index.
-const byDeal = new RegExp(
-  'SCAN d USING (COVERING )?INDEX deals_open_units_idx.*' +
-    'SEARCH p USING INDEX deal_participations_deal_status_idx',
-)
-const byTeam = new RegExp(
-  'SCAN t USING (COVERING )?INDEX deal_teams_release_idx.*' +
-    'SEARCH p USING INDEX deal_participations_team_status_idx',
-)
 
 const FROM = `SELECT ${DEAL_COLUMNS} FROM deals d JOIN products p ON p.id = d.product_id`
 
@@ -65,9 +55,6 @@ const cases: [string, string, unknown[], RegExp][] = [
     [0, 500],
     /USING (COVERING )?INDEX deal_teams_expiry_idx/,
   ],
-  ['captures due', WORK_SQL.captures, [40], byDeal],
-  ['releases due (deals)', WORK_SQL.dealReleases, [40], byDeal],
-  ['releases due (teams)', WORK_SQL.teamReleases, [40], byTeam],
   [
     'forming teams of a deal (close, shorten)',
     `UPDATE deal_teams SET phase = 'failed' WHERE deal_id = ? AND phase = 'forming'`,
@@ -82,7 +69,7 @@ const cases: [string, string, unknown[], RegExp][] = [
   ],
 ]
 
-/** The lists, planned from the statements listDeals and listParticipations build. */
+/** The lists and the cron's search for settlement work, planned from the statements the code builds. */
 const later = encodeCursor([1, 'x'])
 const lists: [string, (env: Env) => Promise<unknown>, RegExp][] = [
   [
@@ -124,6 +111,11 @@ const lists: [string, (env: Env) => Promise<unknown>, RegExp][] = [
     'my places, a later page',
     (e) => listParticipations(e.DB, { userId: 'u' }, { limit: 20, cursor: later }),
     /USING INDEX deal_participations_user_idx \(user_id=\? AND \(created_at,id\)<\(\?,\?\)\)/,
+  ],
+  [
+    'deals with settlement work (the cron enqueues them)',
+    (e) => dealsWithWork(e.DB, 200),
+    /SCAN deals USING INDEX deals_open_units_idx.*SCAN deal_teams USING INDEX deal_teams_release_idx/,
   ],
 ]
 

@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:test'
 import { afterEach, describe, expect, it } from 'vitest'
 import { runScheduled } from '../../src/cron'
-import { settleDeals } from '../../src/deals/settlement'
+import { fanOutLimits, settleLimits } from '../../src/deals/settlement-queue'
 import { accounts } from '../../src/payments'
 import { call, expectProblem } from '../helpers/http'
 import { balanceOf, expectLedgerBalanced, transfersOf } from '../helpers/ledger'
@@ -22,6 +22,7 @@ import {
   withBatch,
 } from './helpers'
 import { purposes } from '../../src/wiring'
+import { settlementQueue } from './settlement-runs'
 
 afterEach(async () => {
   await expectLedgerBalanced(env.DB)
@@ -70,7 +71,8 @@ describe('tipping', () => {
     const view = async () => (await call('GET', `/v1/deals/${deal.id}`)).body
     expect(await view()).toMatchObject({ status: 'active', participants: 2 })
     expect(await wallet(a!.user.id)).toEqual({ balance: 100_000 - 1200, held: 1200 })
-    await settleDeals(env, purposes, Date.now())
+    // A cron tick before tipping (and everything it enqueued, delivered) captures nothing.
+    await settlementQueue().tick()
     expect(await paymentStatus(a!.payment.id)).toBe('requires_capture')
 
     const [c] = await members(deal.id, 1)
@@ -117,7 +119,7 @@ describe('tipping', () => {
     const held = await members(deal.id, 2)
     await members(deal.id, 3, { confirmed: false })
     expect(await dealRow(deal.id)).toMatchObject({ participants: 2, tipped_at: null, reserved: 5 })
-    await settleDeals(env, purposes, Date.now())
+    await settlementQueue().tick()
     for (const m of held) expect(await paymentStatus(m.payment.id)).toBe('requires_capture')
   })
 
@@ -147,8 +149,11 @@ describe('the window closes', () => {
 
     await endDeal(deal.id)
     expect((await call('GET', `/v1/deals/${deal.id}`)).body.status).toBe('failed')
-    const report = await settleDeals(env, purposes, Date.now())
-    expect(report).toMatchObject({ closed: 1, captured: 0, released: 4, settled: 1, errors: 0 })
+    // The tick closes the deal and enqueues it; the consumer fans it out and releases each place.
+    const queue = settlementQueue()
+    const tick = await queue.tick()
+    expect(tick).toMatchObject({ closed: 1, settled: 0, moved: 4, retried: 0, dead: 0 })
+    expect(await queue.tick()).toMatchObject({ closed: 0, settled: 1, moved: 0 })
 
     expect(await wallet(held[0]!.user.id)).toEqual({ balance: 5000, held: 0 })
     for (const m of held.slice(1)) {
@@ -180,7 +185,11 @@ describe('the window closes', () => {
     expectProblem(late, 409, 'deal_not_active')
     expect(await wallet(pending!.user.id)).toEqual({ balance: 100_000, held: 0 })
 
-    await settleDeals(env, purposes, Date.now())
+    // The tipping confirmation enqueued the deal on the real queue too: whichever consumer is
+    // first captures, the other finds nothing to do. The next tick marks the deal settled.
+    const queue = settlementQueue()
+    expect(await queue.tick()).toMatchObject({ closed: 1, retried: 0, dead: 0 })
+    await queue.tick()
     expect(await dealRow(deal.id)).toMatchObject({ phase: 'succeeded', reserved: 0, sold: 2 })
     expect((await dealRow(deal.id)).settled_at).not.toBeNull()
     for (const m of confirmed) expect(await paymentStatus(m.payment.id)).toBe('succeeded')
@@ -222,7 +231,7 @@ describe('races and refunds', () => {
     expect(confirmed.status).toBe('requires_capture')
     const untipped = { phase: 'failed', tipped_at: null, participants: 1 }
     expect(await dealRow(deal.id)).toMatchObject(untipped)
-    await settleDeals(env, purposes, Date.now())
+    await settlementQueue().tick()
     expect(await paymentStatus(m!.payment.id)).toBe('canceled')
     expect(await wallet(m!.user.id)).toEqual({ balance: 100_000, held: 0 })
     expect(await dealRow(deal.id)).toMatchObject({ reserved: 0, participants: 0 })
@@ -240,41 +249,48 @@ describe('races and refunds', () => {
 })
 
 describe('settlement is idempotent, resumable and chunked', () => {
-  it('two overlapping runs racing the queue capture every hold exactly once', async () => {
+  it('two overlapping ticks racing the queue capture every hold exactly once', async () => {
     const deal = await createDeal({ minGroupSize: 6, stock: 20 })
     const all = await members(deal.id, 6)
-    // The 6th confirmation tipped the deal and enqueued it; two direct runs race the consumer.
-    await Promise.all([
-      settleDeals(env, purposes, Date.now()),
-      settleDeals(env, purposes, Date.now()),
-    ])
+    // The 6th confirmation tipped the deal and enqueued it on the real queue; two cron ticks,
+    // each with its own consumer, race that consumer for the same captures.
+    const ticks = await Promise.all([settlementQueue().tick(), settlementQueue().tick()])
     await settledAs(
       'succeeded',
       all.map((m) => m.payment.id),
     )
-    await settleDeals(env, purposes, Date.now())
+    for (const t of ticks) expect(t).toMatchObject({ retried: 0, dead: 0 })
+    expect(ticks.reduce((n, t) => n + t.moved, 0)).toBeLessThanOrEqual(6)
+    expect(await settlementQueue().tick()).toMatchObject({ moved: 0 })
     for (const m of all) expect(await captureCount(m.payment.id)).toBe(1)
     expect(await ordersFor(deal.id)).toHaveLength(6)
     expect(await dealRow(deal.id)).toMatchObject({ reserved: 0, sold: 6 })
   })
 
-  it('a run that dies half way loses nothing; the next finishes, nothing twice', async () => {
+  it('a consumer whose D1 goes away half way loses nothing; the retries finish, nothing twice', async () => {
     const deal = await createDeal({ minGroupSize: 5, stock: 20 })
     const all = await members(deal.id, 4)
     await endDeal(deal.id)
-    // The third payment batch of this run fails (the isolate "crashes" mid-settlement).
+    const queue = settlementQueue()
+    expect(await queue.schedule(Date.now())).toMatchObject({ closed: 1, deals_enqueued: 1 })
+    expect(await queue.deliver({ batches: 1 })).toMatchObject({ fanned: 4, moved: 0 })
+    // The four releases, two to a D1 batch: the first batch commits, then D1 is gone.
     let batches = 0
     const crashing = withBatch(env, (batch) => async (statements) => {
-      if (++batches === 3) throw new Error('isolate went away')
+      if (++batches > 1) throw new Error('D1_ERROR: Network connection lost.')
       return batch(statements)
     })
-    const first = await settleDeals(crashing, purposes, Date.now())
-    expect(first.errors).toBeGreaterThanOrEqual(1)
-    const releasedSoFar = first.released
-    expect(releasedSoFar).toBeLessThan(4)
-
-    const second = await settleDeals(env, purposes, Date.now())
-    expect(releasedSoFar + second.released).toBe(4)
+    const saved = settleLimits.chunk
+    settleLimits.chunk = 2
+    try {
+      const first = await queue.deliver({ env: crashing, batches: 1 })
+      expect(first).toMatchObject({ moved: 2, retried: 2, dead: 0 })
+      // Queues redelivers the two it retried; D1 is back.
+      const second = await queue.deliver()
+      expect(second).toMatchObject({ moved: 2, retried: 0, unchanged: 0, dead: 0 })
+    } finally {
+      settleLimits.chunk = saved
+    }
     for (const m of all) {
       expect(await paymentStatus(m.payment.id)).toBe('canceled')
       const releases = (await transfersOf(env.DB, m.payment.id)).filter((t) => t.kind === 'release')
@@ -284,14 +300,37 @@ describe('settlement is idempotent, resumable and chunked', () => {
     expect(await dealRow(deal.id)).toMatchObject({ phase: 'failed', reserved: 0 })
   })
 
-  it('a large deal settles a bounded slice per tick, marked settled only when done', async () => {
+  it('a large deal is fanned out a bounded slice per message, marked settled only when done', async () => {
     const deal = await createDeal({ minGroupSize: 50, stock: 20 })
-    await members(deal.id, 7)
+    const all = await members(deal.id, 7)
     await endDeal(deal.id)
-    const ticks = []
-    for (let i = 0; i < 4; i++) ticks.push(await settleDeals(env, purposes, Date.now(), 3))
-    expect(ticks.map((t) => t.released)).toEqual([3, 3, 1, 0])
-    expect(ticks.map((t) => t.settled)).toEqual([0, 0, 1, 0])
+    const saved = { ...fanOutLimits }
+    Object.assign(fanOutLimits, { perMessage: 3, page: 3 })
+    try {
+      const queue = settlementQueue()
+      expect(await queue.schedule(Date.now())).toMatchObject({ closed: 1, deals_enqueued: 1 })
+      // settle-deal: 3 releases and its continuation; then those, and the next 3 and 1.
+      const slices = []
+      for (let i = 0; i < 3; i++) slices.push(await queue.deliver({ batches: 1 }))
+      expect(slices.map((d) => d.fanned)).toEqual([3, 3, 1])
+      expect(slices.map((d) => d.moved)).toEqual([0, 3, 3])
+      expect(await dealRow(deal.id)).toMatchObject({ reserved: 1, settled_at: null })
+      // A tick while one place is still held does not mark the deal settled (and enqueues it again).
+      expect(await queue.schedule(Date.now())).toMatchObject({ deals_enqueued: 1 })
+      expect((await dealRow(deal.id)).settled_at).toBeNull()
+      expect(await queue.deliver()).toMatchObject({ moved: 1, retried: 0 })
+      expect(await queue.schedule(Date.now())).toMatchObject({ deals_enqueued: 0 })
+      const settledAt = (await dealRow(deal.id)).settled_at
+      expect(settledAt).not.toBeNull()
+      await queue.schedule(Date.now() + 1000) // settled once: a later tick leaves it alone
+      expect((await dealRow(deal.id)).settled_at).toBe(settledAt)
+    } finally {
+      Object.assign(fanOutLimits, saved)
+    }
     expect(await dealRow(deal.id)).toMatchObject({ reserved: 0, participants: 0 })
+    for (const m of all) {
+      const kinds = (await transfersOf(env.DB, m.payment.id)).map((t) => t.kind).sort()
+      expect(kinds).toEqual(['hold', 'release'])
+    }
   })
 })

@@ -1,6 +1,5 @@
 import { env } from 'cloudflare:test'
 import { afterEach, describe, expect, it } from 'vitest'
-import { settleDeals } from '../../src/deals/settlement'
 import { newTeamCode } from '../../src/deals/teams'
 import { TEAM_CODE_ALPHABET } from '../../src/deals/schemas'
 import { call, expectProblem } from '../helpers/http'
@@ -20,7 +19,7 @@ import {
   wallet,
   settledAs,
 } from './helpers'
-import { purposes } from '../../src/wiring'
+import { settlementQueue } from './settlement-runs'
 
 const teamOf = (token: string, dealId: string, code: string) =>
   call('GET', `/v1/deals/${dealId}/teams/${code}`, { token })
@@ -104,10 +103,10 @@ describe('team deals', () => {
     await confirm(a.user.token, aj.payment.id)
     expect(await wallet(a.user.id)).toEqual({ balance: 3500, held: 1500 })
 
-    // The window passes: the cron fails the team and releases its places, confirmed or not.
+    // The window passes: the cron fails the team, the queue releases its places, confirmed or not.
     const later = Date.parse(aj.participation.team.expires_at) + 1000
-    const report = await settleDeals(env, purposes, later)
-    expect(report).toMatchObject({ teams_failed: 1, released: 2, errors: 0 })
+    const tick = await settlementQueue().tick(later)
+    expect(tick).toMatchObject({ teams_failed: 1, moved: 2, retried: 0, dead: 0 })
     expect(await teamRow(code)).toMatchObject({ phase: 'failed', members: 0, confirmed: 0 })
     expect(await wallet(a.user.id)).toEqual({ balance: 5000, held: 0 })
     expect(await paymentStatus(aj.payment.id)).toBe('canceled')
@@ -196,8 +195,8 @@ describe('team deals', () => {
     await confirm(a.user.token, aj.payment.id)
     const end = Date.parse(deal.ends_at) + 1000
     // Every other deal of this file has ended by then too: look at this one only.
-    const report = await settleDeals(env, purposes, end)
-    expect(report.errors).toBe(0)
+    const tick = await settlementQueue().tick(end)
+    expect(tick).toMatchObject({ retried: 0, dead: 0 })
     expect(await paymentStatus(aj.payment.id)).toBe('canceled')
     expect(await dealRow(deal.id)).toMatchObject({ phase: 'failed', reserved: 0 })
     expect(await wallet(a.user.id)).toEqual({ balance: 3000, held: 0 })
