@@ -4,7 +4,7 @@ import { revokeChannelDevice } from '../channel/push'
 import type { AppEnv } from '../env'
 import { ApiError } from '../http/errors'
 import { access, route } from '../http/openapi'
-import { clientIp, rateLimitAll } from '../http/rate-limit'
+import { clientIp, limitRequest } from '../http/rate-limit'
 import { OAuthError, oauthErrorResponse } from './oauth-errors'
 import { deviceTokens, exchangeDeviceCode, startDeviceAuthorization } from './pairing'
 import { signingKeys } from './keys'
@@ -35,6 +35,7 @@ const deviceAuthorization = route({
   operationId: 'startDeviceAuthorization',
   access: access.public,
   rateLimited: 'too many pairings started from this address',
+  quotas: true,
   method: 'post',
   path: '/v1/oauth/device_authorization',
   tags: ['pairing'],
@@ -100,8 +101,8 @@ export const oauthRoutes = new OpenAPIHono<AppEnv>({
     const body = bodyOf(c, c.req.valid('json'), c.req.valid('form'))
     if (!body.client_id) throw new OAuthError('invalid_request', 'client_id is required')
     const ip = clientIp(c.req.header('cf-connecting-ip'))
-    await rateLimitAll(c.env, [
-      { key: `device-authorization:ip:${ip}`, limit: 30, windowSeconds: 600 },
+    await limitRequest(c, [
+      { policy: 'device-authorization:ip', subject: ip, limit: 30, windowSeconds: 600 },
     ])
     const started = await startDeviceAuthorization(c.env, {
       clientId: body.client_id,

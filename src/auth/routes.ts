@@ -3,7 +3,7 @@ import { endChannelSession, revokeChannelDevice } from '../channel/push'
 import type { AppEnv } from '../env'
 import { requireDeviceOrUser, requireUser, principalOf } from '../http/auth'
 import { access, json, route } from '../http/openapi'
-import { clientIp, rateLimitAll } from '../http/rate-limit'
+import { clientIp, limitRequest } from '../http/rate-limit'
 import { LimitQuery, CursorQuery } from '../lib/pagination'
 import { getAccount, loginUser, refreshUserSession, registerUser, setPaymentPin } from './accounts'
 import { deviceSummary, listDevices, revokeDevice } from './devices'
@@ -29,6 +29,7 @@ const register = route({
   operationId: 'register',
   access: access.public,
   rateLimited: 'too many registrations from this address',
+  quotas: true,
   problems: {
     phone_taken: 'an account with this phone exists',
     service_misconfigured: 'JWT_KEYS or PIN_PEPPER is not configured; nothing was created',
@@ -49,6 +50,7 @@ const login = route({
   operationId: 'login',
   access: access.public,
   rateLimited: 'too many attempts for this phone or from this address',
+  quotas: true,
   problems: {
     invalid_credentials: 'unknown phone or wrong password (the same answer for both)',
     service_misconfigured: 'JWT_KEYS is not configured',
@@ -111,6 +113,7 @@ const paymentPin = route({
   operationId: 'setPaymentPin',
   access: access.user,
   rateLimited: 'too many attempts for this account or from this address',
+  quotas: true,
   problems: {
     validation_failed: 'not 6 digits, or too easy to guess',
     invalid_password: 'the account password is incorrect',
@@ -134,6 +137,7 @@ const activate = route({
   operationId: 'activateDevice',
   access: access.user,
   rateLimited: 'too many codes tried by this account or from this address',
+  quotas: true,
   problems: {
     validation_failed: 'not a code we could have issued',
     not_found: 'unknown, expired or already used code',
@@ -181,7 +185,9 @@ const unpair = route({
 export const authRoutes = new OpenAPIHono<AppEnv>()
   .openapi(register, async (c) => {
     const ip = clientIp(c.req.header('cf-connecting-ip'))
-    await rateLimitAll(c.env, [{ key: `register:ip:${ip}`, limit: 20, windowSeconds: 60 * MINUTE }])
+    await limitRequest(c, [
+      { policy: 'register:ip', subject: ip, limit: 20, windowSeconds: 60 * MINUTE },
+    ])
     const session = await registerUser(c.env, c.req.valid('json'))
     c.header('cache-control', 'no-store')
     return c.json(session, 201)
@@ -189,9 +195,9 @@ export const authRoutes = new OpenAPIHono<AppEnv>()
   .openapi(login, async (c) => {
     const input = c.req.valid('json')
     const ip = clientIp(c.req.header('cf-connecting-ip'))
-    await rateLimitAll(c.env, [
-      { key: `login:phone:${input.phone}`, limit: 10, windowSeconds: 15 * MINUTE },
-      { key: `login:ip:${ip}`, limit: 50, windowSeconds: 15 * MINUTE },
+    await limitRequest(c, [
+      { policy: 'login:phone', subject: input.phone, limit: 10, windowSeconds: 15 * MINUTE },
+      { policy: 'login:ip', subject: ip, limit: 50, windowSeconds: 15 * MINUTE },
     ])
     const session = await loginUser(c.env, input)
     c.header('cache-control', 'no-store')
@@ -219,9 +225,9 @@ export const authRoutes = new OpenAPIHono<AppEnv>()
   .openapi(paymentPin, async (c) => {
     const { userId } = principalOf(c)
     const ip = clientIp(c.req.header('cf-connecting-ip'))
-    await rateLimitAll(c.env, [
-      { key: `pin-setup:user:${userId}`, limit: 5, windowSeconds: 15 * MINUTE },
-      { key: `pin-setup:ip:${ip}`, limit: 20, windowSeconds: 15 * MINUTE },
+    await limitRequest(c, [
+      { policy: 'pin-setup:user', subject: userId, limit: 5, windowSeconds: 15 * MINUTE },
+      { policy: 'pin-setup:ip', subject: ip, limit: 20, windowSeconds: 15 * MINUTE },
     ])
     await setPaymentPin(c.env, userId, c.req.valid('json'))
     return c.body(null, 204)
@@ -229,9 +235,9 @@ export const authRoutes = new OpenAPIHono<AppEnv>()
   .openapi(activate, async (c) => {
     const { userId } = principalOf(c)
     const ip = clientIp(c.req.header('cf-connecting-ip'))
-    await rateLimitAll(c.env, [
-      { key: `user-code:user:${userId}`, limit: 10, windowSeconds: 10 * MINUTE },
-      { key: `user-code:ip:${ip}`, limit: 30, windowSeconds: 10 * MINUTE },
+    await limitRequest(c, [
+      { policy: 'user-code:user', subject: userId, limit: 10, windowSeconds: 10 * MINUTE },
+      { policy: 'user-code:ip', subject: ip, limit: 30, windowSeconds: 10 * MINUTE },
     ])
     const { user_code, approve } = c.req.valid('json')
     return c.json(await activateDevice(c.env, { userId, userCode: user_code, approve }), 200)

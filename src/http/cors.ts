@@ -14,9 +14,8 @@ const ALLOW_HEADERS = [
 export const EXPOSE_HEADERS = [
   'etag',
   'retry-after',
-  'ratelimit-limit',
-  'ratelimit-remaining',
-  'ratelimit-reset',
+  'ratelimit',
+  'ratelimit-policy',
   'idempotency-replayed',
   'x-d1-bookmark',
   'x-request-id',

@@ -134,6 +134,9 @@ type Documented = {
   problems?: Problems
   /** A rate limit guards this operation: 429 rate_limited with Retry-After. */
   rateLimited?: string
+  /** The limit is a set of per-window quotas (limitRequest): every answer carries RateLimit and
+   *  RateLimit-Policy. */
+  quotas?: true
 }
 
 const IdempotencyKeyHeader = z
@@ -145,21 +148,45 @@ const IdempotencyKeyHeader = z
     example: 'order-7f3c2a',
   })
 
-const RetryAfter = {
-  'Retry-After': { schema: { type: 'integer' as const }, description: 'Seconds to wait' },
+type Header = { schema: { type: 'integer' | 'string' }; description: string }
+type Headers = Record<string, Header>
+
+/** The codes whose answer says when to try again. */
+const RETRY_AFTER_CODES: readonly ErrorCode[] = [
+  'rate_limited',
+  'idempotency_in_progress',
+  'pin_locked',
+  'deal_unavailable',
+]
+const retryAfter = (codes: ErrorCode[]): Headers => ({
+  'Retry-After': {
+    schema: { type: 'integer' },
+    description: `Seconds to wait (sent with ${codes.map((c) => `\`${c}\``).join(', ')})`,
+  },
+})
+const RateLimitHeaders: Headers = {
+  RateLimit: {
+    schema: { type: 'string' },
+    description:
+      'What is left of each quota, e.g. `"login:ip";r=49;t=612`: attempts remaining and seconds until the window resets (draft-ietf-httpapi-ratelimit-headers). On every answer once the attempt is counted, errors such as a wrong password\'s 401 included',
+  },
+  'RateLimit-Policy': {
+    schema: { type: 'string' },
+    description: 'The quotas, e.g. `"login:ip";q=50;w=900`: attempts per window of w seconds',
+  },
 }
-const Challenge = {
-  'WWW-Authenticate': { schema: { type: 'string' as const }, description: 'Bearer' },
+const Challenge: Headers = {
+  'WWW-Authenticate': { schema: { type: 'string' }, description: 'Bearer' },
 }
 
 export function json<T extends z.ZodTypeAny>(schema: T, description: string) {
   return { description, content: { 'application/json': { schema } } }
 }
 
-function problem(description: string, headers?: typeof RetryAfter | typeof Challenge) {
+function problem(description: string, headers: Headers) {
   return {
     description,
-    ...(headers ? { headers } : {}),
+    ...(Object.keys(headers).length > 0 ? { headers } : {}),
     content: { 'application/problem+json': { schema: ProblemSchema } },
   }
 }
@@ -173,7 +200,7 @@ type ProblemResponse = ReturnType<typeof problem>
  * Responses the route declares itself (success, 304, OAuth errors) win over derived ones.
  */
 export function route<const R extends RouteConfig & Documented>(config: R) {
-  const { operationId, access: who, problems, rateLimited, ...rest } = config
+  const { operationId, access: who, problems, rateLimited, quotas, ...rest } = config
   const middleware = ([] as unknown[]).concat(rest.middleware ?? [])
   if (who.guard && !middleware.includes(who.guard)) {
     throw new Error(`${operationId}: its access needs ${who.guard.name} in its middleware`)
@@ -213,17 +240,34 @@ export function route<const R extends RouteConfig & Documented>(config: R) {
     : (Object.entries(problems ?? {}) as Array<[ErrorCode, string]>)
   for (const [code, text] of listed) add(code, text)
 
-  const byStatus = new Map<number, string[]>()
-  for (const [code, text] of codes) {
+  const byStatus = new Map<number, ErrorCode[]>()
+  for (const code of codes.keys()) {
     const status = ERROR_STATUS[code]
-    const line = `\`${code}\`: ${text ?? MEANING[code] ?? code.replaceAll('_', ' ')}`
-    byStatus.set(status, [...(byStatus.get(status) ?? []), line])
+    byStatus.set(status, [...(byStatus.get(status) ?? []), code])
   }
   const bearer = who.security.some((s) => 'bearer' in s || 'adminToken' in s)
+  const limits = quotas ? RateLimitHeaders : {}
   const derived: Record<string, ProblemResponse> = {}
-  for (const [status, lines] of [...byStatus].sort(([a], [b]) => a - b)) {
-    const headers = status === 429 ? RetryAfter : status === 401 && bearer ? Challenge : undefined
+  for (const [status, inStatus] of [...byStatus].sort(([a], [b]) => a - b)) {
+    const lines = inStatus.map(
+      (code) => `\`${code}\`: ${codes.get(code) ?? MEANING[code] ?? code.replaceAll('_', ' ')}`,
+    )
+    const waits = inStatus.filter((code) => RETRY_AFTER_CODES.includes(code))
+    const headers = {
+      ...(waits.length > 0 ? retryAfter(waits) : {}),
+      ...(status === 401 && bearer ? Challenge : {}),
+      ...(status === 429 ? limits : {}),
+    }
     derived[status] = problem(lines.join('\n\n'), headers)
+  }
+  const declared = { ...rest.responses } as Record<string, { headers?: unknown }>
+  if (quotas) {
+    if (!rateLimited) throw new Error(`${operationId}: quotas without rateLimited`)
+    for (const [status, response] of Object.entries(declared)) {
+      if (status.startsWith('2') || status === '429') {
+        declared[status] = { ...response, headers: { ...(response.headers ?? {}), ...limits } }
+      }
+    }
   }
 
   return createRoute({
@@ -231,7 +275,7 @@ export function route<const R extends RouteConfig & Documented>(config: R) {
     operationId,
     security: [...who.security],
     ...(rest.request ? { request: request as R['request'] } : {}),
-    responses: { ...derived, ...rest.responses },
+    responses: { ...derived, ...declared },
   } as Omit<R, keyof Documented> & {
     operationId: string
     security: Array<Record<string, string[]>>

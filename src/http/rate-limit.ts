@@ -1,26 +1,32 @@
+import type { Context } from 'hono'
 import { ApiError } from './errors'
 
-export type RateLimitRule = { key: string; limit: number; windowSeconds: number }
+/**
+ * One quota: `limit` attempts per `windowSeconds` for each subject. `policy` names the quota in
+ * the RateLimit headers (never the subject: a phone number or an address stays out of them).
+ */
+export type RateLimitRule = {
+  policy: string
+  subject: string
+  limit: number
+  windowSeconds: number
+}
 
-export type RateLimitState = { key: string; count: number; limit: number; resetAt: number }
+export type RateLimitState = {
+  policy: string
+  count: number
+  limit: number
+  windowSeconds: number
+  resetAt: number
+}
 
 /**
  * Fixed-window counters in D1 (isolates come and go, so memory would not do). Each call counts
  * one attempt against every rule in a single batch, then throws 429 rate_limited with
  * Retry-After if any rule is over its limit. Counting happens before the work it guards, so
- * parallel attempts cannot slip past a check-then-increment gap.
+ * parallel attempts cannot slip past a check-then-increment gap. Both answers carry the
+ * quotas and what is left of them (`rateLimitHeaders`).
  */
-export async function rateLimit(
-  env: { DB: D1Database },
-  key: string,
-  limit: number,
-  windowSeconds: number,
-  now = Date.now(),
-): Promise<RateLimitState> {
-  const [state] = await rateLimitAll(env, [{ key, limit, windowSeconds }], now)
-  return state
-}
-
 export async function rateLimitAll(
   env: { DB: D1Database },
   rules: RateLimitRule[],
@@ -29,15 +35,46 @@ export async function rateLimitAll(
   const states = await countAttempts(env, rules, now)
   const blocked = states.filter((s) => s.count > s.limit)
   if (blocked.length > 0) {
-    const retryAfter = Math.max(...blocked.map((s) => Math.ceil((s.resetAt - now) / 1000)), 1)
+    const retryAfter = Math.max(...blocked.map((s) => secondsLeft(s, now)))
     throw new ApiError(
       'rate_limited',
       `Too many attempts; try again in ${retryAfter} seconds`,
       { retry_after: retryAfter },
-      { 'retry-after': String(retryAfter) },
+      { 'retry-after': String(retryAfter), ...rateLimitHeaders(states, now) },
     )
   }
   return states
+}
+
+/** rateLimitAll for a request: every answer carries the RateLimit headers, not only a 429. */
+export async function limitRequest(c: Context, rules: RateLimitRule[]): Promise<void> {
+  const now = Date.now()
+  const headers = rateLimitHeaders(await rateLimitAll(c.env, rules, now), now)
+  // On c.res, not c.header(): Hono copies the headers of the response under way onto the one
+  // onError makes, so the 401 of a wrong password tells how many attempts are left as well.
+  for (const [name, value] of Object.entries(headers)) c.res.headers.set(name, value)
+}
+
+/**
+ * The quotas and what is left of each, as the IETF draft's structured fields
+ * (draft-ietf-httpapi-ratelimit-headers-10): `RateLimit-Policy: "login:ip";q=50;w=900` and
+ * `RateLimit: "login:ip";r=49;t=612` (remaining attempts, seconds until the window resets).
+ */
+export function rateLimitHeaders(states: RateLimitState[], now: number): Record<string, string> {
+  if (states.length === 0) return {}
+  const name = (s: RateLimitState) => JSON.stringify(s.policy)
+  return {
+    'ratelimit-policy': states
+      .map((s) => `${name(s)};q=${s.limit};w=${s.windowSeconds}`)
+      .join(', '),
+    ratelimit: states
+      .map((s) => `${name(s)};r=${Math.max(0, s.limit - s.count)};t=${secondsLeft(s, now)}`)
+      .join(', '),
+  }
+}
+
+function secondsLeft(state: RateLimitState, now: number): number {
+  return Math.max(1, Math.ceil((state.resetAt - now) / 1000))
 }
 
 /** Counts one attempt per rule (upsert) and returns the counts; never throws for a limit. */
@@ -54,11 +91,12 @@ export async function countAttempts(
       !Number.isInteger(r.windowSeconds) ||
       r.windowSeconds < 1
     ) {
-      throw new Error(`invalid rate limit rule for ${r.key}`)
+      throw new Error(`invalid rate limit rule for ${r.policy}`)
     }
+    if (!/^[a-z0-9:-]+$/.test(r.policy)) throw new Error(`invalid rate limit policy ${r.policy}`)
     const size = r.windowSeconds * 1000
     const start = Math.floor(now / size) * size
-    return { ...r, start, end: start + size }
+    return { ...r, key: `${r.policy}:${r.subject}`, start, end: start + size }
   })
   const results = await env.DB.batch<{ count: number }>(
     windows.map((w) =>
@@ -70,9 +108,10 @@ export async function countAttempts(
     ),
   )
   return windows.map((w, i) => ({
-    key: w.key,
+    policy: w.policy,
     count: results[i].results[0]?.count ?? 1,
     limit: w.limit,
+    windowSeconds: w.windowSeconds,
     resetAt: w.end,
   }))
 }

@@ -153,6 +153,13 @@ describe('POST /v1/auth/login', () => {
         headers: from(uniqueIp()),
       })
       expect(res.status).toBe(401)
+      // A wrong password says how many attempts are left, for this phone and this address.
+      expect(res.headers.get('ratelimit-policy')).toBe(
+        '"login:phone";q=10;w=900, "login:ip";q=50;w=900',
+      )
+      expect(res.headers.get('ratelimit')).toMatch(
+        new RegExp(`^"login:phone";r=${9 - i};t=\\d+, "login:ip";r=49;t=\\d+$`),
+      )
     }
     const blocked = await call('POST', '/v1/auth/login', {
       body: { phone: u.user.phone, password: u.password },
@@ -161,6 +168,8 @@ describe('POST /v1/auth/login', () => {
     expectProblem(blocked, 429, 'rate_limited')
     expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0)
     expect(Number(blocked.headers.get('retry-after'))).toBeLessThanOrEqual(900)
+    expect(blocked.headers.get('ratelimit')).toMatch(/^"login:phone";r=0;t=\d+, "login:ip";r=49;/)
+    expect(blocked.headers.get('ratelimit')).not.toContain(u.user.phone)
   })
 
   it('limits attempts per IP across many phone numbers', async () => {

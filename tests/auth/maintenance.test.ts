@@ -2,7 +2,7 @@ import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { authMaintenance } from '../../src/auth/maintenance'
 import { cronTasks } from '../../src/cron'
-import { rateLimit } from '../../src/http/rate-limit'
+import { rateLimitAll } from '../../src/http/rate-limit'
 import { call } from '../helpers/http'
 import { activate, expectOAuthError, poll, register, startPairing } from './helpers'
 
@@ -60,7 +60,7 @@ describe('auth maintenance (cron)', () => {
     const u = await register()
     const started = await startPairing()
     await activate(u.access_token, started.user_code, false)
-    await rateLimit(env, 'maint:test', 5, 60)
+    await rateLimitAll(env, [{ policy: 'maint:test', subject: 'x', limit: 5, windowSeconds: 60 }])
     await env.DB.prepare('UPDATE refresh_tokens SET expires_at = ? WHERE user_id = ?')
       .bind(Date.now() - 1, u.user.id)
       .run()
@@ -74,7 +74,7 @@ describe('auth maintenance (cron)', () => {
         started.user_code.replace('-', ''),
       ),
       env.DB.prepare('SELECT COUNT(*) AS n FROM refresh_tokens WHERE user_id = ?').bind(u.user.id),
-      env.DB.prepare("SELECT COUNT(*) AS n FROM rate_limits WHERE key = 'maint:test'"),
+      env.DB.prepare("SELECT COUNT(*) AS n FROM rate_limits WHERE key = 'maint:test:x'"),
     ])
     expect(left.map((r) => (r.results[0] as { n: number }).n)).toEqual([0, 0, 0])
   })

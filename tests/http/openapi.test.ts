@@ -116,6 +116,40 @@ describe('the OpenAPI document', () => {
     }
   })
 
+  it('lists RateLimit headers on every answer of an operation counted against quotas', () => {
+    const quotas = [
+      'post /v1/auth/register',
+      'post /v1/auth/login',
+      'put /v1/me/payment-pin',
+      'post /v1/devices/activate',
+      'post /v1/oauth/device_authorization',
+    ]
+    const withHeaders = operations.filter((o) =>
+      Object.values(o.op.responses).some(
+        (r) => 'headers' in r && (r.headers as Record<string, unknown> | undefined)?.RateLimit,
+      ),
+    )
+    expect(withHeaders.map((o) => `${o.method} ${o.path}`).sort()).toEqual(quotas.sort())
+    for (const { op } of withHeaders) {
+      for (const [status, response] of Object.entries(op.responses)) {
+        if (status.startsWith('2') || status === '429') {
+          expect(response, status).toHaveProperty(['headers', 'RateLimit-Policy'])
+        }
+      }
+    }
+  })
+
+  it('lists Retry-After with every code that sends it, and names the codes', () => {
+    const join = operations.find((o) => o.op.operationId === 'joinDeal')!.op
+    expect(join.responses['503']).toHaveProperty(['headers', 'Retry-After'])
+    expect(JSON.stringify(join.responses['503'])).toContain('sent with `deal_unavailable`')
+    const confirm = operations.find((o) => o.op.operationId === 'confirmPayment')!.op
+    expect(confirm.responses['423']).toHaveProperty(['headers', 'Retry-After'])
+    expect(confirm.responses['409']).toHaveProperty(['headers', 'Retry-After'])
+    // A status none of whose codes sends it does not list it.
+    expect(confirm.responses['404']).not.toHaveProperty(['headers', 'Retry-After'])
+  })
+
   it('carries only JSON Schema patterns: no leaked regex flags, and team codes in either case', () => {
     const patterns: string[] = []
     JSON.stringify(doc, (key, value) => {
@@ -261,5 +295,8 @@ describe('answers match the document', () => {
     }
     expect(res!.status).toBe(429)
     expect(res!.headers.get('retry-after')).toMatch(/^\d+$/)
+    expect(res!.headers.get('ratelimit')).toMatch(
+      /^"login:phone";r=0;t=\d+, "login:ip";r=\d+;t=\d+$/,
+    )
   })
 })
