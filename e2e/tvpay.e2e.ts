@@ -450,6 +450,24 @@ describe('the TV and the phone, side by side', () => {
 })
 
 describe('bad input: every page says what happened, never a blank screen', () => {
+  it('a wrong password: the phone says how many tries this number has left', async () => {
+    // A phone that is not signed in (its own storage), the account's real number.
+    const stranger = await browser.newContext({
+      viewport: { width: 390, height: 844 },
+      locale: 'zh-CN',
+    })
+    const page = await stranger.newPage()
+    await page.goto(`${server.base}/activate`)
+    await page.fill('#f-phone', PHONE)
+    await page.fill('#f-password', 'not the password at all')
+    await page.click('#login')
+    await page.waitForSelector('.notice.error')
+    // The RateLimit header of the 401: 10 tries per number per 15 minutes, one spent.
+    assert.match((await page.textContent('.notice.error'))!, /这个号码还可以再试 9 次/)
+    await shot(page, 'phone-09-wrong-password')
+    await stranger.close()
+  })
+
   it('a used pairing code, and one that was never given', async () => {
     for (const code of [usedPairingCode, 'BCDF-GHJK']) {
       const page = await phoneContext.newPage()

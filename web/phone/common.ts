@@ -114,14 +114,19 @@ export function signIn(why: string, done: () => void) {
   const box = h('div', { class: 'messages' })
   const submit = (path: string) => (e: Event) => {
     e.preventDefault()
-    void busy(form, box, async () => {
-      const answer = await request<TokenAnswer>(path, {
-        method: 'POST',
-        body: { phone: phoneInput.value.trim(), password: password.value },
-      })
-      phone.save(answer)
-      done()
-    })
+    void busy(
+      form,
+      box,
+      async () => {
+        const answer = await request<TokenAnswer>(path, {
+          method: 'POST',
+          body: { phone: phoneInput.value.trim(), password: password.value },
+        })
+        phone.save(answer)
+        done()
+      },
+      explainSignIn,
+    )
   }
   const form = h(
     'form',
@@ -146,6 +151,27 @@ export function signIn(why: string, done: () => void) {
   )
   page('登录 tvpay', why, form)
   phoneInput.focus()
+}
+
+/** A wrong password says how many tries this number has left; a lockout says for how long. */
+function explainSignIn(err: unknown): Words | null {
+  if (!(err instanceof ApiProblem)) return null
+  const left = err.attemptsLeft('login:phone')
+  if (err.code === 'invalid_credentials' && left !== null) {
+    return {
+      zh: `手机号或密码不对，这个号码还可以再试 ${left} 次。`,
+      en: `Wrong phone number or password: ${left} ${left === 1 ? 'try' : 'tries'} left for this number.`,
+    }
+  }
+  const wait = err.retryAfter()
+  if (err.code === 'rate_limited' && wait !== null) {
+    const minutes = Math.ceil(wait / 60)
+    return {
+      zh: `尝试次数太多，请 ${minutes} 分钟后再试。`,
+      en: `Too many attempts; try again in ${minutes} min.`,
+    }
+  }
+  return null
 }
 
 /** Sets the 6-digit payment PIN (the account password proves it is the owner). */

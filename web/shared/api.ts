@@ -9,8 +9,23 @@ export class ApiProblem extends Error {
     readonly code: string,
     readonly detail: string,
     readonly body: Record<string, unknown> = {},
+    readonly headers: Headers = new Headers(),
   ) {
     super(`${status} ${code}: ${detail}`)
+  }
+
+  /** Attempts left in a quota the answer reports (`RateLimit: "login:phone";r=7;t=512`). */
+  attemptsLeft(policy: string): number | null {
+    const quotas = this.headers.get('ratelimit') ?? ''
+    const found = quotas.split(',').find((q) => q.trim().startsWith(`${JSON.stringify(policy)};`))
+    const left = found && /;r=(\d+)/.exec(found)
+    return left ? Number(left[1]) : null
+  }
+
+  /** Seconds to wait before trying again (`Retry-After`), when the answer says. */
+  retryAfter(): number | null {
+    const seconds = Number(this.headers.get('retry-after'))
+    return Number.isInteger(seconds) && seconds > 0 ? seconds : null
   }
 }
 
@@ -54,7 +69,7 @@ export async function request<T>(path: string, opts: RequestOptions = {}): Promi
   if (res.ok) return parsed as T
   const code = parsed?.code ?? parsed?.error ?? `http_${res.status}`
   const detail = parsed?.detail ?? parsed?.error_description ?? res.statusText
-  throw new ApiProblem(res.status, code, detail, parsed ?? {})
+  throw new ApiProblem(res.status, code, detail, parsed ?? {}, res.headers)
 }
 
 /** A fresh key per user action; a retry of the same action reuses it (see API.md, Idempotency). */
