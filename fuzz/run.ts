@@ -8,12 +8,13 @@
 // pairing flow. Every id any answer contains goes into a pool the path parameters draw from.
 // It fails on any 5xx, any answer whose status or body its operation does not document, and a
 // ledger that no longer sums to zero (read from the local D1 afterwards). Not part of `npm test`.
-import { execFileSync, type ChildProcess, spawn } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import fc from 'fast-check'
+import { startDevWorker } from '../scripts/dev-worker.mjs'
 import { type Mismatch, responseChecker } from './check'
 import {
   bodyOf,
@@ -53,64 +54,6 @@ type Sent = {
   url: string
   init: RequestInit & { headers: Record<string, string> }
   bodyText?: string
-}
-
-// ---------------------------------------------------------------- the server
-
-async function startWorker(dir: string) {
-  const port = Number(args.port)
-  const vars = path.join(dir, 'dev.vars')
-  const state = path.join(dir, 'state')
-  execFileSync('node', ['scripts/build-web.mjs'], { stdio: 'ignore' })
-  execFileSync(
-    'node',
-    ['scripts/dev-setup.mjs', '--vars-file', vars, '--persist-to', state, '--no-seed'],
-    { stdio: 'inherit' },
-  )
-  // The demo data, smaller than `npm run dev`'s 2,000 products: the fuzzer needs kinds, not volume.
-  const seed = ['scripts/seed.ts', '--products', '200', '--persist-to', state]
-  execFileSync('npx', ['tsx', ...seed, '--out', path.join(dir, 'seed')], { stdio: 'inherit' })
-  const sandbox = spawn(
-    'npx',
-    ['tsx', 'sandbox/alipay/main.ts', '--port', String(port + 2), '--vars', vars],
-    { stdio: 'ignore', detached: true },
-  )
-  const worker = spawn(
-    'npx',
-    [
-      ...['wrangler', 'dev', '--ip', '127.0.0.1', '--port', String(port)],
-      ...['--inspector-port', String(port + 1), '--persist-to', state, '--env-file', vars],
-      ...['--var', `ALIPAY_GATEWAY_URL:http://127.0.0.1:${port + 2}/gateway.do`],
-      ...['--var', `PUBLIC_BASE_URL:http://127.0.0.1:${port}`],
-      '--show-interactive-dev-session=false',
-    ],
-    {
-      env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: 'false' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    },
-  )
-  let log = ''
-  worker.stdout?.on('data', (d) => (log = (log + d).slice(-20_000)))
-  worker.stderr?.on('data', (d) => (log = (log + d).slice(-20_000)))
-  const base = `http://127.0.0.1:${port}`
-  const deadline = Date.now() + 180_000
-  while (Date.now() < deadline && worker.exitCode === null) {
-    const ok = await fetch(`${base}/healthz`).then(
-      (r) => r.ok,
-      () => false,
-    )
-    if (ok) return { base, state, vars, processes: [worker, sandbox], log: () => log }
-    await new Promise((r) => setTimeout(r, 500))
-  }
-  for (const p of [worker, sandbox]) stop(p)
-  throw new Error(`wrangler dev did not start on port ${port}:\n${log}`)
-}
-
-function stop(p: ChildProcess) {
-  try {
-    if (p.pid) process.kill(-p.pid, 'SIGTERM')
-  } catch {}
 }
 
 // ---------------------------------------------------------------- tokens, through the real flows
@@ -397,15 +340,17 @@ async function ledgerCheck(state: string) {
 
 async function main() {
   const dir = args.base ? null : mkdtempSync(path.join(tmpdir(), 'tvpay-fuzz-'))
+  // The demo data, smaller than `npm run dev`'s 2,000 products: the fuzzer needs kinds, not volume.
+  const seedProducts = 200
   const server = args.base
     ? {
         base: args.base.replace(/\/$/, ''),
         state: '.wrangler/state',
         vars: '.dev.vars',
-        processes: [] as ChildProcess[],
         log: () => '',
+        stop: () => {},
       }
-    : await startWorker(dir!)
+    : await startDevWorker({ dir: dir!, port: Number(args.port), seedProducts, showSetup: true })
   const started = Date.now()
   const findings = new Map<string, Finding>()
   const statuses = new Map<number, number>()
@@ -499,7 +444,7 @@ async function main() {
     }
     await Promise.all(Array.from({ length: CONCURRENCY }, worker))
   } finally {
-    for (const p of server.processes) stop(p)
+    server.stop()
   }
   await new Promise((r) => setTimeout(r, 1500))
   const seconds = (Date.now() - started) / 1000

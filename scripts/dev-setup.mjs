@@ -2,7 +2,8 @@
 //
 //   node scripts/dev-setup.mjs [--vars-file .dev.vars] [--persist-to DIR] [--no-seed]
 //
-// The tour runner (scripts/tours.mjs) uses the options for a throwaway database and secrets file.
+// scripts/dev-worker.mjs (the tour runner's and the fuzzer's wrangler dev) uses the options for a
+// throwaway database and secrets file.
 import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { generateKeyPairSync, randomBytes } from 'node:crypto'

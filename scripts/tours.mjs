@@ -9,10 +9,10 @@
 //   node scripts/tours.mjs --readme check     only the README check
 import { execFileSync, spawn } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
+import { startDevWorker } from './dev-worker.mjs'
 
 const { values: args, positionals: only } = parseArgs({
   allowPositionals: true,
@@ -55,75 +55,6 @@ function readme(mode) {
   console.log(`README.md shows ${shown.size} tours as they are`)
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address()
-      server.close(() => resolve(port))
-    })
-    server.on('error', reject)
-  })
-}
-
-/** wrangler dev on a throwaway database and secrets; resolves once it answers /healthz. */
-async function startWorker(dir) {
-  execFileSync('node', ['scripts/build-web.mjs'])
-  execFileSync('node', [
-    'scripts/dev-setup.mjs',
-    ...['--vars-file', path.join(dir, 'dev.vars'), '--persist-to', path.join(dir, 'state')],
-    '--no-seed',
-  ])
-  const port = args.port ? Number(args.port) : await freePort()
-  const inspector = args.port ? port + 1 : await freePort()
-  const sandboxPort = args.port ? port + 2 : await freePort()
-  const vars = path.join(dir, 'dev.vars')
-  // The local Alipay, as `npm run dev` starts it (scripts/dev.mjs).
-  const sandbox = spawn(
-    'npx',
-    ['tsx', 'sandbox/alipay/main.ts', '--port', String(sandboxPort), '--vars', vars],
-    { stdio: 'ignore', detached: true },
-  )
-  const worker = spawn(
-    'npx',
-    [
-      ...['wrangler', 'dev', '--test-scheduled', '--ip', '127.0.0.1'],
-      ...['--port', String(port), '--inspector-port', String(inspector)],
-      ...['--persist-to', path.join(dir, 'state'), '--env-file', vars],
-      ...['--var', `ALIPAY_GATEWAY_URL:http://127.0.0.1:${sandboxPort}/gateway.do`],
-      ...['--var', `PUBLIC_BASE_URL:http://127.0.0.1:${port}`],
-      '--show-interactive-dev-session=false',
-    ],
-    {
-      env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: 'false' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    },
-  )
-  let log = ''
-  worker.stdout.on('data', (d) => (log += d))
-  worker.stderr.on('data', (d) => (log += d))
-  const base = `http://127.0.0.1:${port}`
-  const deadline = Date.now() + 120_000
-  while (Date.now() < deadline) {
-    if (worker.exitCode !== null) break
-    const ok = await fetch(`${base}/healthz`).then(
-      (r) => r.ok,
-      () => false,
-    )
-    if (ok) return { base, processes: [worker, sandbox], log: () => log }
-    await new Promise((r) => setTimeout(r, 500))
-  }
-  stop(worker)
-  stop(sandbox)
-  throw new Error(`wrangler dev did not start on port ${port}:\n${log}`)
-}
-
-function stop(worker) {
-  try {
-    process.kill(-worker.pid, 'SIGTERM')
-  } catch {}
-}
-
 function runTour(file, env) {
   return new Promise((resolve) => {
     const started = Date.now()
@@ -156,8 +87,14 @@ const dir = args.base ? null : mkdtempSync(path.join(tmpdir(), 'tvpay-tours-'))
 let server = null
 let failed = 0
 try {
-  server = args.base ? { base: args.base.replace(/\/$/, '') } : await startWorker(dir)
-  const vars = readFileSync(dir ? path.join(dir, 'dev.vars') : '.dev.vars', 'utf8')
+  server = args.base
+    ? { base: args.base.replace(/\/$/, '') }
+    : await startDevWorker({
+        dir,
+        port: args.port ? Number(args.port) : undefined,
+        testScheduled: true,
+      })
+  const vars = readFileSync(server.vars ?? '.dev.vars', 'utf8')
   const admin = process.env.ADMIN ?? /^ADMIN_TOKEN=(.*)$/m.exec(vars)?.[1] ?? ''
   console.log(`Tours against ${server.base}`)
   for (const file of selected) {
@@ -170,7 +107,7 @@ try {
     }
   }
 } finally {
-  for (const child of server?.processes ?? []) stop(child)
+  server?.stop?.()
   if (dir) rmSync(dir, { recursive: true, force: true })
 }
 if (failed > 0) {
