@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -181,16 +180,6 @@ function versionOf(pkg: string): string {
 }
 
 export function machine() {
-  let commit = 'unknown'
-  try {
-    const git = (...args: string[]) =>
-      execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' }).trim()
-    commit = git('rev-parse', '--short', 'HEAD')
-    // The bundle is built from the working tree: say so when it differs from the commit.
-    if (git('status', '--porcelain', '--', 'src', 'migrations', 'wrangler.toml')) commit += '+dirty'
-  } catch {
-    // not a git checkout: the figures still stand, without a commit to pin them to
-  }
   return {
     cpu: os.cpus()[0]?.model ?? 'unknown',
     cores: os.cpus().length,
@@ -201,6 +190,5 @@ export function machine() {
     node: process.version,
     miniflare: versionOf('miniflare'),
     wrangler: versionOf('wrangler'),
-    commit,
   }
 }

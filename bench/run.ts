@@ -62,7 +62,7 @@ const log = (line: string) => console.log(line)
 const started = Date.now()
 const loadAtStart = os.loadavg().map((l) => Number(l.toFixed(2)))
 log('Building the Worker (wrangler deploy --dry-run)…')
-const script = buildWorker()
+const { script, source } = buildWorker()
 
 let channel: ChannelResult | null = null
 if (!only || only.test('channel')) {
@@ -77,6 +77,7 @@ if (alone) {
   const report = {
     date: new Date().toISOString(),
     machine: { ...machine(), loadAverageAtStart: loadAtStart },
+    build: source,
     seconds: Math.round((Date.now() - started) / 1000),
     channel,
     hotDeal,
@@ -154,6 +155,7 @@ try {
 const report = {
   date: new Date().toISOString(),
   machine: { ...machine(), loadAverageAtStart: loadAtStart },
+  build: source,
   data: { ...data, requested: BENCH_PRODUCTS },
   plan,
   seconds: Math.round((Date.now() - started) / 1000),
