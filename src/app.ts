@@ -9,7 +9,7 @@ import { d1Session } from './http/d1-session'
 import { ApiError, type ProblemContext, problemResponse } from './http/errors'
 import { detectLanguage, languageOf } from './http/language'
 import { corsFromConfig } from './http/cors'
-import { openApiHeader, securitySchemes } from './http/openapi'
+import { openApiHeader, ProblemSchema, securitySchemes } from './http/openapi'
 import { validationHook } from './http/validation'
 import { healthRoutes } from './health/routes'
 import { OAuthError, oauthErrorResponse } from './auth/oauth-errors'
@@ -77,6 +77,8 @@ export function createApp() {
     .route('/', channelRoutes)
     .route('/', pageRoutes)
 
+  // Operations refer to it by $ref (narrowing `code` per response), so it is registered by name.
+  app.openAPIRegistry.register('Problem', ProblemSchema)
   for (const [name, scheme] of Object.entries(securitySchemes)) {
     app.openAPIRegistry.registerComponent('securitySchemes', name, scheme)
   }

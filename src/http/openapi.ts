@@ -19,7 +19,9 @@ export const ProblemSchema = z
     type: z.string().openapi({ example: 'https://tvpay.example/docs/problems#not_found' }),
     title: z.string(),
     status: z.number().int(),
-    code: z.string().openapi({ description: 'Stable machine word: the list is in each response' }),
+    code: z
+      .string()
+      .openapi({ description: 'Stable machine word: each response lists the ones it can carry' }),
     detail: z.string().optional(),
     errors: z
       .array(z.object({ path: z.string(), message: z.string() }))
@@ -183,11 +185,18 @@ export function json<T extends z.ZodTypeAny>(schema: T, description: string) {
   return { description, content: { 'application/json': { schema } } }
 }
 
-function problem(description: string, headers: Headers) {
+/** A Problem whose `code` is one of `codes`, so a generated client can switch on it exhaustively. */
+function problem(description: string, headers: Headers, codes: ErrorCode[]) {
+  const schema = {
+    allOf: [
+      { $ref: '#/components/schemas/Problem' },
+      { type: 'object' as const, properties: { code: { type: 'string' as const, enum: codes } } },
+    ],
+  }
   return {
     description,
     ...(Object.keys(headers).length > 0 ? { headers } : {}),
-    content: { 'application/problem+json': { schema: ProblemSchema } },
+    content: { 'application/problem+json': { schema } },
   }
 }
 
@@ -258,7 +267,7 @@ export function route<const R extends RouteConfig & Documented>(config: R) {
       ...(status === 401 && bearer ? Challenge : {}),
       ...(status === 429 ? limits : {}),
     }
-    derived[status] = problem(lines.join('\n\n'), headers)
+    derived[status] = problem(lines.join('\n\n'), headers, inStatus)
   }
   const declared = { ...rest.responses } as Record<string, { headers?: unknown }>
   if (quotas) {

@@ -11,13 +11,13 @@ import { createTestDevice, createTestUser } from '../helpers/principals'
 type Operation = {
   operationId?: string
   security?: Array<Record<string, string[]>>
-  responses: Record<string, { description: string; content?: Record<string, unknown> }>
+  responses: Record<string, { description: string; content?: Record<string, { schema: unknown }> }>
 }
 
 let doc: {
   servers?: Array<{ url: string }>
   paths: Record<string, Record<string, Operation>>
-  components: { securitySchemes: Record<string, unknown> }
+  components: { securitySchemes: Record<string, unknown>; schemas?: Record<string, unknown> }
 }
 type JsonSchema = { type?: unknown; anyOf?: JsonSchema[]; properties?: Record<string, JsonSchema> }
 const operations: Array<{ method: string; path: string; op: Operation }> = []
@@ -139,6 +139,35 @@ describe('the OpenAPI document', () => {
     }
   })
 
+  it('narrows each problem response to the codes its status can carry (an enum of code)', () => {
+    expect(doc.components?.schemas?.Problem).toBeDefined()
+    const confirm = operations.find((o) => o.op.operationId === 'confirmPayment')!.op
+    const codesOf = (status: string) => {
+      const schema = confirm.responses[status].content!['application/problem+json'].schema as {
+        allOf: [{ $ref: string }, { properties: { code: { enum: string[] } } }]
+      }
+      expect(schema.allOf[0].$ref).toBe('#/components/schemas/Problem')
+      return schema.allOf[1].properties.code.enum
+    }
+    expect(codesOf('423')).toEqual(['pin_locked'])
+    expect(codesOf('403')).toEqual(expect.arrayContaining(['invalid_pin', 'user_token_required']))
+    expect(codesOf('403')).not.toContain('pin_locked')
+    // Every code listed in a description is in the enum, and the other way round.
+    for (const { op } of operations) {
+      for (const response of Object.values(op.responses)) {
+        const media = response.content?.['application/problem+json']
+        if (!media) continue
+        const listed = [...(response.description ?? '').matchAll(/^`([a-z_]+)`:/gm)].map(
+          (m) => m[1],
+        )
+        const schema = media.schema as {
+          allOf: [unknown, { properties: { code: { enum: string[] } } }]
+        }
+        expect(schema.allOf[1].properties.code.enum.sort()).toEqual(listed.sort())
+      }
+    }
+  })
+
   it('lists Retry-After with every code that sends it, and names the codes', () => {
     const join = operations.find((o) => o.op.operationId === 'joinDeal')!.op
     expect(join.responses['503']).toHaveProperty(['headers', 'Retry-After'])
@@ -238,6 +267,10 @@ describe('answers match the document', () => {
     expect(Object.keys(documented!.content ?? {}), where).toContain(type)
     if (type === 'application/problem+json') {
       expect(documented!.description, where).toContain(`\`${res.body.code}\``)
+      const schema = documented!.content![type].schema as {
+        allOf: [unknown, { properties: { code: { enum: string[] } } }]
+      }
+      expect(schema.allOf[1].properties.code.enum, where).toContain(res.body.code)
     }
   }
 
