@@ -122,6 +122,15 @@ export function createApp() {
         return problemResponse(new ApiError('payload_too_large', err.message), problemContext(c))
       if (err.status === 401)
         return problemResponse(new ApiError('unauthorized', err.message), problemContext(c))
+      // A body in a media type the operation does not take (text/plain where JSON is expected).
+      if (err.status === 415)
+        return problemResponse(
+          new ApiError(
+            'unsupported_media_type',
+            'Send the request body as application/json (Content-Type: application/json)',
+          ),
+          problemContext(c),
+        )
       return problemResponse(new ApiError('bad_request', err.message), problemContext(c))
     }
     console.error(

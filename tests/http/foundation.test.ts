@@ -54,6 +54,15 @@ describe('health and documents', () => {
 })
 
 describe('errors are problem+json', () => {
+  it('a body in a media type the operation does not take is 415 unsupported_media_type', async () => {
+    const res = await call('POST', '/v1/auth/login', {
+      rawBody: '{"phone":"13800138000","password":"whatever"}',
+      headers: { 'content-type': 'text/plain' },
+    })
+    expectProblem(res, 415, 'unsupported_media_type')
+    expect(res.body.detail).toMatch(/application\/json/)
+  })
+
   it('unknown path is 404 not_found with a request id', async () => {
     const body = expectProblem(await call('GET', '/nope'), 404, 'not_found')
     expect(body.request_id).toBeTruthy()

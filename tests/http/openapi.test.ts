@@ -298,6 +298,12 @@ describe('answers match the document', () => {
       ],
       [
         'post',
+        '/v1/auth/login',
+        '/v1/auth/login',
+        { rawBody: 'phone=1&password=2', headers: { 'content-type': 'text/plain' } },
+      ],
+      [
+        'post',
         '/v1/orders',
         '/v1/orders',
         { body: { items: [] }, headers: { 'idempotency-key': 'bad key' }, token: tv.token },
