@@ -43,15 +43,15 @@ describe('auth OpenAPI', () => {
     )
     expect(summary.sort()).toEqual(
       [
-        'activateDevice post /v1/devices/activate [{"bearer":[]}] 400,401,403,404,413,429,503',
+        'activateDevice post /v1/devices/activate [{"bearer":[]}] 400,401,403,404,413,415,429,503',
         'getMe get /v1/me [{"bearer":[]}] 401,404,503',
         'listMyDevices get /v1/me/devices [{"bearer":[]}] 400,401,403,503',
-        'login post /v1/auth/login [] 400,401,413,429,503',
-        'logout post /v1/auth/logout [] 400,413',
-        'refreshSession post /v1/auth/refresh [] 400,401,413,503',
-        'register post /v1/auth/register [] 400,409,413,429,503',
+        'login post /v1/auth/login [] 400,401,413,415,429,503',
+        'logout post /v1/auth/logout [] 400,413,415',
+        'refreshSession post /v1/auth/refresh [] 400,401,413,415,503',
+        'register post /v1/auth/register [] 400,409,413,415,429,503',
         'requestDeviceToken post /v1/oauth/token [] 400,413,503',
-        'setPaymentPin put /v1/me/payment-pin [{"bearer":[]}] 400,401,403,404,413,429,503',
+        'setPaymentPin put /v1/me/payment-pin [{"bearer":[]}] 400,401,403,404,413,415,429,503',
         'startDeviceAuthorization post /v1/oauth/device_authorization [] 400,413,429',
         'unpairDevice delete /v1/me/devices/{id} [{"bearer":[]}] 400,401,403,404,503',
       ].sort(),
