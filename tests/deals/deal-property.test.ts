@@ -58,16 +58,19 @@ function allowedRefusal(err: unknown): boolean {
 }
 
 async function expectInvariants(dealId: string, maxPerUser: number) {
-  const deal = await dealRow(dealId)
-  const sums = await env.DB.prepare(
-    `SELECT
-       COALESCE(SUM(CASE WHEN status IN ('pending_payment', 'confirmed') THEN quantity END), 0) AS open,
-       COALESCE(SUM(CASE WHEN status IN ('paid', 'refunded') THEN quantity END), 0) AS paid,
-       COUNT(CASE WHEN status = 'confirmed' OR status = 'paid' THEN 1 END) AS confirmed
-     FROM deal_participations WHERE deal_id = ?`,
-  )
-    .bind(dealId)
-    .first<{ open: number; paid: number; confirmed: number }>()
+  // One batch is one transaction: the deal's counters and its places are read at the same
+  // moment, so a capture the settlement queue makes meanwhile cannot fall between the two reads.
+  const [deals, places] = await env.DB.batch([
+    env.DB.prepare('SELECT reserved, sold, stock FROM deals WHERE id = ?').bind(dealId),
+    env.DB.prepare(
+      `SELECT
+         COALESCE(SUM(CASE WHEN status IN ('pending_payment', 'confirmed') THEN quantity END), 0) AS open,
+         COALESCE(SUM(CASE WHEN status IN ('paid', 'refunded') THEN quantity END), 0) AS paid
+       FROM deal_participations WHERE deal_id = ?`,
+    ).bind(dealId),
+  ])
+  const deal = deals.results[0] as { reserved: number; sold: number; stock: number }
+  const sums = places.results[0] as { open: number; paid: number }
   expect({ reserved: deal.reserved, sold: deal.sold }).toEqual({
     reserved: sums!.open,
     sold: sums!.paid,
