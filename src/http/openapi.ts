@@ -171,7 +171,7 @@ const RateLimitHeaders: Headers = {
   RateLimit: {
     schema: { type: 'string' },
     description:
-      'What is left of each quota, e.g. `"login:ip";r=49;t=612`: attempts remaining and seconds until the window resets (draft-ietf-httpapi-ratelimit-headers). On every answer once the attempt is counted, errors such as a wrong password\'s 401 included',
+      'What is left of each quota, e.g. `"login:ip";r=49;t=612`: attempts remaining and seconds until every attempt counted so far has slid out of the window (draft-ietf-httpapi-ratelimit-headers). On every answer once the attempt is counted, errors such as a wrong password\'s 401 included',
   },
   'RateLimit-Policy': {
     schema: { type: 'string' },

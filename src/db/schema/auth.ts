@@ -118,7 +118,7 @@ export const refreshTokens = sqliteTable(
   ],
 )
 
-/** Fixed-window attempt counters (login, PIN setup, user-code entry), shared by every isolate. */
+/** Attempt counters per fixed window, read two at a time as a sliding window (src/http/rate-limit.ts). */
 export const rateLimits = sqliteTable(
   'rate_limits',
   {
