@@ -174,7 +174,10 @@ describe('deal property (joins through the Durable Object)', () => {
         await expectInvariants(deal.id, maxPerUser)
         expect(await dealRow(deal.id)).toMatchObject({ reserved: 0 })
       }),
-      { numRuns: 20 },
+      // A fixed seed: the invariants must hold for any, but the checks below that the runs did
+      // sell out, refuse a cap, tip and capture must not depend on a lucky draw (an unseeded run
+      // once drew no cap refusal). Change it to explore other sequences.
+      { numRuns: 20, seed: 20261207 },
     )
     expect(runs).toBe(20)
     // The runs must have sold out, refused caps, tipped and captured, or they proved little.
