@@ -23,7 +23,10 @@ export type BenchServer = {
   dispose(): Promise<void>
 }
 
-export async function startBenchServer(scriptPath: string): Promise<BenchServer> {
+export async function startBenchServer(
+  scriptPath: string,
+  opts: { inspectorPort?: number } = {},
+): Promise<BenchServer> {
   const fromWrangler = wranglerWorkerOptions()
   const secrets = benchSecrets()
   const worker = (name: BenchTarget, cache: boolean, isolateCache: boolean): WorkerOptions => ({
@@ -50,6 +53,8 @@ export async function startBenchServer(scriptPath: string): Promise<BenchServer>
     ],
     d1Persist: D1_PERSIST,
     cf: false,
+    // CPU profiles of an instance's isolate (bench/cold-profile.ts); off by default.
+    ...(opts.inspectorPort ? { inspectorPort: opts.inspectorPort } : {}),
     // Access logs go nowhere (the Worker still writes them, as in production); errors are kept.
     handleRuntimeStdio(stdout: Readable, err: Readable) {
       stdout.resume()

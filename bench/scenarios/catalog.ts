@@ -44,12 +44,17 @@ function distinct(ids: string[], start: number, end: number, stride: number) {
   }
 }
 
-/** Follows next_cursor from page 1: returns the cursor of page `depth` and every id seen. */
-async function walkPages(ctx: ScenarioContext, categoryId: string, depth: number) {
+/**
+ * Follows next_cursor from page 1: returns the cursor of page `depth` and every id seen on the
+ * first `depth - 1 + morePages` pages.
+ */
+async function walkPages(ctx: ScenarioContext, categoryId: string, depth: number, morePages = 0) {
   const ids: string[] = []
   let cursor: string | null = null
+  let deepPath = ''
   const base = `/v1/products?category_id=${encodeURIComponent(categoryId)}&limit=${PAGE_LIMIT}`
-  for (let page = 1; page < depth; page++) {
+  for (let page = 1; page < depth + morePages; page++) {
+    if (page === depth) deepPath = `${base}&cursor=${encodeURIComponent(cursor!)}`
     const path: string = cursor ? `${base}&cursor=${encodeURIComponent(cursor)}` : base
     const list: List<ProductRow> = await ctx.getJson<List<ProductRow>>('uncached', path)
     ids.push(...list.items.map((p) => p.id))
@@ -58,8 +63,11 @@ async function walkPages(ctx: ScenarioContext, categoryId: string, depth: number
     }
     cursor = list.next_cursor
   }
-  return { deepPath: `${base}&cursor=${encodeURIComponent(cursor!)}`, ids }
+  return { deepPath: deepPath || `${base}&cursor=${encodeURIComponent(cursor!)}`, ids }
 }
+
+/** The D1 path in the same isolate: bench/worker.js runs this request with both layers off. */
+const CACHES_OFF = { 'x-bench-caches': 'off' }
 
 registerScenarioGroup({
   name: 'catalog',
@@ -68,18 +76,23 @@ registerScenarioGroup({
     const tv = categories.items.find((c) => c.name === '电视')
     if (!tv) throw new Error('the bench database has no 电视 category')
     const started = Date.now()
-    const { deepPath, ids } = await walkPages(ctx, tv.id, DEEP_PAGE)
-    ctx.log(`  walked ${DEEP_PAGE - 1} cursors of 电视 in ${Date.now() - started} ms`)
+    // 200 pages past the deep one: 4,000 more products never read, for the miss rows.
+    const { deepPath, ids } = await walkPages(ctx, tv.id, DEEP_PAGE, 200)
+    ctx.log(`  walked ${DEEP_PAGE + 199} cursors of 电视 in ${Date.now() - started} ms`)
     const hot = ids[0]
     const WARM_PRODUCTS = 500
     // Past the warm products, ids nobody reads twice: the miss rows' and their references'
-    // (every other id each), then the ×8 rows' from the far end.
+    // (every other id each), then the ×8 rows', then the row against the other instance's.
     const BURST_PRODUCTS = 2000
-    const burstFrom = ids.length - BURST_PRODUCTS
+    const OTHER_INSTANCE_PRODUCTS = 3200
+    const otherFrom = ids.length - OTHER_INSTANCE_PRODUCTS
+    const burstFrom = otherFrom - BURST_PRODUCTS
     const missed = distinct(ids, WARM_PRODUCTS, burstFrom, 2)
     const missedByD1 = distinct(ids, WARM_PRODUCTS + 1, burstFrom, 2)
-    const burst = distinct(ids, burstFrom, ids.length, 2)
-    const burstByD1 = distinct(ids, burstFrom + 1, ids.length, 2)
+    const burst = distinct(ids, burstFrom, otherFrom, 2)
+    const burstByD1 = distinct(ids, burstFrom + 1, otherFrom, 2)
+    const missedElsewhere = distinct(ids, otherFrom, ids.length, 2)
+    const missedByD1Elsewhere = distinct(ids, otherFrom + 1, ids.length, 2)
 
     const suggest: Scenario[] = KEYPRESSES.map(({ q, t9 }) => ({
       name: `suggest ${t9 ? 't9 ' : ''}${q}`,
@@ -167,17 +180,21 @@ registerScenarioGroup({
           request: (i) => ({ path: `/v1/products/${ids[i % WARM_PRODUCTS]}` }),
         },
       },
+      // The misses against the D1 path in the same isolate (the reference's requests carry
+      // x-bench-caches: off): two instances are two isolates, each with its own heap, JIT state
+      // and history, which is a difference of its own (the last row shows it).
       {
         name: 'detail cache miss',
         target: 'cached',
         note:
           'caches on, a different product every request (none read before): both layers miss, ' +
-          'D1 answers; timed head to head with the D1 path on other products never read',
+          'D1 answers; timed head to head with the D1 path in the same isolate on other ' +
+          'products never read',
         request: (i) => ({ path: `/v1/products/${missed(i)}` }),
         versus: {
           name: 'D1 path',
-          target: 'uncached',
-          request: (i) => ({ path: `/v1/products/${missedByD1(i)}` }),
+          target: 'cached',
+          request: (i) => ({ path: `/v1/products/${missedByD1(i)}`, headers: CACHES_OFF }),
         },
         targets: { notSlowerThan: MISS_SLACK },
       },
@@ -186,15 +203,32 @@ registerScenarioGroup({
         target: 'cached',
         note:
           'caches on, each new product asked by 8 connections at once: one D1 read, ' +
-          'the other 7 share it; the D1 path makes 8',
+          'the other 7 share it; the D1 path (same isolate) makes 8',
         connections: [8],
         request: (i) => ({ path: `/v1/products/${burst(Math.floor(i / 8))}` }),
         versus: {
           name: 'D1 path',
-          target: 'uncached',
-          request: (i) => ({ path: `/v1/products/${burstByD1(Math.floor(i / 8))}` }),
+          target: 'cached',
+          request: (i) => ({
+            path: `/v1/products/${burstByD1(Math.floor(i / 8))}`,
+            headers: CACHES_OFF,
+          }),
         },
         targets: { notSlowerThan: MISS_SLACK },
+      },
+      {
+        name: 'detail cache miss, other isolate',
+        target: 'cached',
+        note:
+          'as detail cache miss, against the D1 path on its own instance (`uncached`): the ' +
+          'comparison made until 2026-12-07, two isolates',
+        connections: [1],
+        request: (i) => ({ path: `/v1/products/${missedElsewhere(i)}` }),
+        versus: {
+          name: 'D1 instance',
+          target: 'uncached',
+          request: (i) => ({ path: `/v1/products/${missedByD1Elsewhere(i)}` }),
+        },
       },
     ]
   },
