@@ -80,7 +80,9 @@ registerScenarioGroup({
     // Past the deep page to the category's end (1,085 pages in the bench data): products
     // never read, for the miss rows.
     const { deepPath, ids } = await walkPages(ctx, tv.id, DEEP_PAGE, 200)
-    ctx.log(`  walked ${Math.ceil(ids.length / PAGE_LIMIT)} pages of 电视 in ${Date.now() - started} ms`)
+    ctx.log(
+      `  walked ${Math.ceil(ids.length / PAGE_LIMIT)} pages of 电视 in ${Date.now() - started} ms`,
+    )
     const hot = ids[0]
     const WARM_PRODUCTS = 500
     // Past the warm products, ids nobody reads twice: the miss rows' and their references'
