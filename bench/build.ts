@@ -8,6 +8,7 @@ const SOURCES = [
   'src',
   'bench/worker.js',
   'bench/bench-routes.ts',
+  'bench/caches-off.ts',
   'bench/object-joins.ts',
   'migrations',
   'wrangler.toml',

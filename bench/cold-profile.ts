@@ -120,7 +120,7 @@ async function main() {
       .map((l) => l.toFixed(2))
       .join(' ')}`,
   )
-  const script = buildWorker()
+  const { script } = buildWorker()
   await ensureBenchData(log)
   const server = await startBenchServer(script, { inspectorPort: INSPECTOR_PORT })
   const setup = new Connections(server.url.uncached, 1)
