@@ -67,7 +67,7 @@ async function walkPages(ctx: ScenarioContext, categoryId: string, depth: number
   return { deepPath: deepPath || `${base}&cursor=${encodeURIComponent(cursor!)}`, ids }
 }
 
-/** The D1 path in the same isolate: bench/worker.js runs this request with both layers off. */
+/** The D1 path in the same isolate: the bench bundle runs such a request with both layers off (bench/caches-off.ts). */
 const CACHES_OFF = { 'x-bench-caches': 'off' }
 
 registerScenarioGroup({
@@ -77,7 +77,7 @@ registerScenarioGroup({
     const tv = categories.items.find((c) => c.name === '电视')
     if (!tv) throw new Error('the bench database has no 电视 category')
     const started = Date.now()
-    // Past the deep page to the category's end (1,085 pages in the bench data): products
+    // Past the deep page to the category's end (1,086 pages in the bench data): products
     // never read, for the miss rows.
     const { deepPath, ids } = await walkPages(ctx, tv.id, DEEP_PAGE, 200)
     ctx.log(
