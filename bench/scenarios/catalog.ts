@@ -67,7 +67,10 @@ async function walkPages(ctx: ScenarioContext, categoryId: string, depth: number
   return { deepPath: deepPath || `${base}&cursor=${encodeURIComponent(cursor!)}`, ids }
 }
 
-/** The D1 path in the same isolate: the bench bundle runs such a request with both layers off (bench/caches-off.ts). */
+/**
+ * The D1 path in the same isolate: the bench bundle runs such a request with both layers off
+ * (bench/caches-off.ts).
+ */
 const CACHES_OFF = { 'x-bench-caches': 'off' }
 
 registerScenarioGroup({
