@@ -217,6 +217,17 @@ function harvest(value: unknown) {
   else if (value && typeof value === 'object') Object.values(value).forEach(harvest)
 }
 
+/** The last 30 ids the money rounds saw (payments, orders, deals, bills, participations). */
+const moneyIds: string[] = []
+function collectIds(value: unknown, into: string[]) {
+  if (typeof value === 'string') {
+    if (ID.test(value) && !into.includes(value)) into.push(value)
+    if (into.length > 30) into.shift()
+  } else if (Array.isArray(value)) value.forEach((v) => collectIds(v, into))
+  else if (value && typeof value === 'object')
+    Object.values(value).forEach((v) => collectIds(v, into))
+}
+
 function operations(doc: Doc): Operation[] {
   const ops: Operation[] = []
   for (const [p, item] of Object.entries(doc.paths))
@@ -249,12 +260,15 @@ function build(
     const schema = resolve(doc, p.schema)
     if (p.in === 'path') {
       const pick = sample(fc.nat({ max: 9 }))
+      // Twice in ten the ids the money rounds handed out last, so the fuzzing meets their payments.
       const value =
-        pick < 6 && ids.length
-          ? ids[sample(fc.nat({ max: ids.length - 1 }))]!
-          : pick < 8
-            ? String(sample(valueOf(doc, schema)))
-            : sample(fc.constantFrom(...HOSTILE, '', '%2F', '...'))
+        pick < 2 && moneyIds.length
+          ? moneyIds[sample(fc.nat({ max: moneyIds.length - 1 }))]!
+          : pick < 6 && ids.length
+            ? ids[sample(fc.nat({ max: ids.length - 1 }))]!
+            : pick < 8
+              ? String(sample(valueOf(doc, schema)))
+              : sample(fc.constantFrom(...HOSTILE, '', '%2F', '...'))
       url = url.replace(`{${p.name}}`, pathSegment(value || 'x'))
     } else if (p.in === 'query') {
       if (!p.required && sample(fc.nat({ max: 2 })) === 0) continue
@@ -442,7 +456,10 @@ async function main() {
         renew: () => tokens.renew(),
       },
       SEED,
-      harvest,
+      (value) => {
+        harvest(value)
+        collectIds(value, moneyIds)
+      },
     )
     await money.setUp()
     // Seed the id pool with what the public lists hold.
