@@ -23,7 +23,6 @@ export type CallOptions = {
 export type Call = (method: string, template: string, options: CallOptions) => Promise<Answer>
 
 export type Household = {
-  userId: string
   /** Logs in or pairs again when a token died (the fuzzer logs out and unpairs as it goes). */
   keepAlive(): Promise<void>
   /** A new person, PIN and TV, when the fuzzing locked this one's PIN for 15 minutes. */

@@ -93,7 +93,6 @@ const PIN = '482913'
 class Tokens {
   user = ''
   device = ''
-  userId = ''
   phone = `137${String(Date.now()).slice(-8)}`
   password = 'fuzzing horse battery'
   constructor(
@@ -108,7 +107,6 @@ class Tokens {
     })
     if (reg.status !== 201) throw new Error(`register: ${reg.status} ${reg.text}`)
     this.user = reg.body.access_token
-    this.userId = reg.body.user.id
     const pin = await json(
       this.base,
       'PUT',
@@ -449,9 +447,6 @@ async function main() {
     money = new MoneyRounds(
       call,
       {
-        get userId() {
-          return tokens.userId
-        },
         keepAlive: () => tokens.keepAlive(),
         renew: () => tokens.renew(),
       },
