@@ -6,8 +6,12 @@
 // hostile unicode, not JSON at all), each with no token, a garbage one, a user's, a paired TV's or
 // the admin token; the user and the TV are obtained through the real register/login and device
 // pairing flow. Every id any answer contains goes into a pool the path parameters draw from.
-// It fails on any 5xx, any answer whose status or body its operation does not document, and a
-// ledger that no longer sums to zero (read from the local D1 afterwards). Not part of `npm test`.
+// Every 100 requests a scripted money round (fuzz/money.ts) orders, confirms, holds, captures,
+// refunds, cancels and pays a bill through the same API, so real money moves among the fuzzing.
+// It fails on any 5xx, any answer whose status or body its operation does not document, a money
+// round's unexpected answer, a ledger that no longer sums to zero (read from the local D1
+// afterwards), and a run of 2,000 requests or more that captured or refunded nothing. Not part of
+// `npm test`.
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
