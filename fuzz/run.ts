@@ -7,7 +7,8 @@
 // the admin token; the user and the TV are obtained through the real register/login and device
 // pairing flow. Every id any answer contains goes into a pool the path parameters draw from.
 // Every 100 requests a scripted money round (fuzz/money.ts) orders, confirms, holds, captures,
-// refunds, cancels and pays a bill through the same API, so real money moves among the fuzzing.
+// refunds, cancels and pays a bill through the same API, so real money moves among the fuzzing;
+// every 500 the cron runs (payments live 30 s in the fuzz Worker, so open ones expire).
 // It fails on any 5xx, any answer whose status or body its operation does not document, a money
 // round's unexpected answer, a ledger that no longer sums to zero (read from the local D1
 // afterwards), and a run of 2,000 requests or more that captured or refunded nothing. Not part of
@@ -385,6 +386,9 @@ async function main() {
   const dir = args.base ? null : mkdtempSync(path.join(tmpdir(), 'tvpay-fuzz-'))
   // The demo data, smaller than `npm run dev`'s 2,000 products: the fuzzer needs kinds, not volume.
   const seedProducts = 200
+  // Payments expire after 30 s instead of 10 minutes, so the ones a run leaves open expire
+  // within it (and race the fuzzing's confirmations) instead of outliving it.
+  const vars = { PAYMENT_TTL_SECONDS: '30' }
   const server = args.base
     ? {
         base: args.base.replace(/\/$/, ''),
@@ -393,7 +397,14 @@ async function main() {
         log: () => '',
         stop: () => {},
       }
-    : await startDevWorker({ dir: dir!, port: Number(args.port), seedProducts, showSetup: true })
+    : await startDevWorker({
+        dir: dir!,
+        port: Number(args.port),
+        seedProducts,
+        showSetup: true,
+        testScheduled: true,
+        vars,
+      })
   const started = Date.now()
   const findings = new Map<string, Finding>()
   const statuses = new Map<number, number>()
@@ -478,6 +489,10 @@ async function main() {
         const n = next++
         if (n > 0 && n % 500 === 0) {
           await tokens.keepAlive()
+          // The cron, as it runs every minute when deployed, beside the fuzzing: it expires the
+          // payments left open past their 30 s, closes ended deals and enqueues settlement.
+          if (!args.base)
+            await fetch(`${server.base}/__scheduled?cron=*+*+*+*+*`).then((r) => r.text())
           console.log(
             `  ${n} sent, ${((Date.now() - started) / 1000).toFixed(0)} s, ${findings.size} findings`,
           )

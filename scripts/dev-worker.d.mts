@@ -9,6 +9,8 @@ export type DevWorkerOptions = {
   testScheduled?: boolean
   /** Show dev-setup's and the seed's output (errors are always shown). */
   showSetup?: boolean
+  /** Worker vars over wrangler.toml's (`--var NAME:value`), e.g. a short PAYMENT_TTL_SECONDS. */
+  vars?: Record<string, string>
 }
 
 export type DevWorker = {

@@ -31,7 +31,7 @@ function stopGroup(child) {
  * @returns {Promise<import('./dev-worker.d.mts').DevWorker>}
  */
 export async function startDevWorker(options) {
-  const { dir, seedProducts, testScheduled = false, showSetup = false } = options
+  const { dir, seedProducts, testScheduled = false, showSetup = false, vars: extra = {} } = options
   const vars = path.join(dir, 'dev.vars')
   const state = path.join(dir, 'state')
   const setupStdio = showSetup ? 'inherit' : ['ignore', 'ignore', 'inherit']
@@ -62,6 +62,7 @@ export async function startDevWorker(options) {
       ...['--persist-to', state, '--env-file', vars],
       ...['--var', `ALIPAY_GATEWAY_URL:http://127.0.0.1:${sandboxPort}/gateway.do`],
       ...['--var', `PUBLIC_BASE_URL:http://127.0.0.1:${port}`],
+      ...Object.entries(extra).flatMap(([name, value]) => ['--var', `${name}:${value}`]),
       '--show-interactive-dev-session=false',
     ],
     {

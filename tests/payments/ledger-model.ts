@@ -231,7 +231,9 @@ export async function checkLedgerProperty(model: LedgerModel, numRuns: number) {
         await expectAlipayClearingMatches()
       }
     }),
-    { numRuns },
+    // A fixed seed, so the callers' checks that every kind of movement happened do not depend
+    // on a lucky draw (as the deal property's once did); change it to explore.
+    { numRuns, seed: 20261207 },
   )
   return stats
 }
