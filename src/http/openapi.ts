@@ -175,7 +175,8 @@ const RateLimitHeaders: Headers = {
   },
   'RateLimit-Policy': {
     schema: { type: 'string' },
-    description: 'The quotas, e.g. `"login:ip";q=50;w=900`: attempts per window of w seconds',
+    description:
+      'The quotas, e.g. `"login:ip";q=50;w=900`: attempts per sliding window of w seconds',
   },
 }
 const Challenge: Headers = {
