@@ -13,6 +13,7 @@ import { findPayment } from '../src/payments/store'
 import { transition } from '../src/payments/transitions'
 import { creditWallet } from '../src/payments/wallet'
 import { purposes } from '../src/wiring'
+import { type DirectJoin, directJoin, echo } from './direct-join'
 import { type ObjectJoins, objectJoins } from './object-joins'
 
 /** wrangler.toml's max_retries for the settlement queue. */
@@ -133,6 +134,10 @@ export async function benchRoute(request: Request, env: Env): Promise<Response |
     const body = (await request.json()) as { deal_id: string; invocations?: number }
     return Response.json(await drainSettlement(env, body))
   }
+  if (pathname === '/__bench/direct-join') {
+    return directJoin(env, (await request.json()) as DirectJoin)
+  }
+  if (pathname === '/__bench/echo') return echo(request)
   if (pathname === '/__bench/object-joins') {
     return Response.json(await objectJoins(env, (await request.json()) as ObjectJoins))
   }

@@ -22,6 +22,7 @@ import { startProfiler, summarize } from './profile'
 import { liveSessionRows } from './session-rows'
 import { benchSecrets, bundleWorker } from './wrangler-options'
 import { quantile } from './quantile'
+import { cpuNs, workerdPid } from './workerd-cpu'
 
 export type HotDealPlan = {
   /** People pressing OK at once: one keep-alive connection each. */
@@ -56,7 +57,18 @@ export const HOT_DEAL_QUICK: HotDealPlan = {
 /** Holds built per seeding request. */
 const SEED_CHUNK = 250
 
-type Stats = { requests: number; p50Ms: number; p99Ms: number; perSecond: number }
+type Stats = {
+  requests: number
+  p50Ms: number
+  p99Ms: number
+  perSecond: number
+  /**
+   * CPU a request cost workerd (every thread: the Worker, its objects, D1's simulator) and this
+   * load generator, in µs, over the blocks' wall time: who ran out of CPU first.
+   */
+  workerdCpuUs: number
+  clientCpuUs: number
+}
 
 /** What /__bench/object-joins answers (bench/object-joins.ts, in the Worker). */
 type RpcStats = {
@@ -71,7 +83,7 @@ type ObjectJoinsResult = { joins: RpcStats; baseline: RpcStats }
 export type HotDealResult = {
   plan: HotDealPlan
   /** 1-minute load average before each part. */
-  load: { join: number; object: number; sellOut: number; settle: number }
+  load: { join: number; object: number; ceiling: number; sellOut: number; settle: number }
   join: {
     route: Stats
     baseline: Stats
@@ -82,6 +94,11 @@ export type HotDealResult = {
   }
   /** The deal's object alone (RPC from the Worker) against RPCs to an idle deal's object. */
   object: ObjectJoinsResult
+  /**
+   * Joins over HTTP straight to the deal's object (no Hono, token, session, log or push: the
+   * most any HTTP join can do here) against the same request answered with nothing behind it.
+   */
+  ceiling: { direct: Stats; echo: Stats; statuses: Record<string, number> }
   sellOut: {
     stats: Stats
     statuses: Record<string, number>
@@ -106,7 +123,13 @@ export type HotDealResult = {
   }
 }
 
-type Block = { micros: number[]; seconds: number; statuses: Map<string, number> }
+type Block = {
+  micros: number[]
+  seconds: number
+  statuses: Map<string, number>
+  workerdCpuUs: number
+  clientCpuUs: number
+}
 
 /**
  * `count` requests, `conns.count` in flight. Node's fetch (undici, keep-alive, one connection per
@@ -114,7 +137,7 @@ type Block = { micros: number[]; seconds: number; statuses: Map<string, number> 
  * from node:http as an uncaught error and a request that never settled.
  */
 async function runBlock(
-  conns: { origin: URL; count: number },
+  conns: { origin: URL; count: number; workerd: number },
   next: () => BenchRequest,
   count: number,
   ok: (status: number) => boolean,
@@ -122,6 +145,7 @@ async function runBlock(
   const micros: number[] = []
   const statuses = new Map<string, number>()
   let sent = 0
+  const [workerdAtStart, clientAtStart] = [cpuNs(conns.workerd), process.cpuUsage()]
   const started = process.hrtime.bigint()
   const loop = async () => {
     while (sent < count) {
@@ -153,18 +177,30 @@ async function runBlock(
     }
   }
   await Promise.all(Array.from({ length: conns.count }, loop))
-  return { micros, seconds: Number(process.hrtime.bigint() - started) / 1e9, statuses }
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9
+  const client = process.cpuUsage(clientAtStart)
+  return {
+    micros,
+    seconds,
+    statuses,
+    workerdCpuUs: (cpuNs(conns.workerd) - workerdAtStart) / 1000,
+    clientCpuUs: client.user + client.system,
+  }
 }
 
 function stats(blocks: Block[]): Stats {
   const micros = blocks.flatMap((b) => b.micros).sort((a, b) => a - b)
   const at = (q: number) => quantile(micros, q)
   const seconds = blocks.reduce((s, b) => s + b.seconds, 0)
+  const sent = blocks.reduce((n, b) => n + [...b.statuses.values()].reduce((a, c) => a + c, 0), 0)
+  const cpu = (key: 'workerdCpuUs' | 'clientCpuUs') => blocks.reduce((s, b) => s + b[key], 0) / sent
   return {
     requests: micros.length,
     p50Ms: at(0.5) / 1000,
     p99Ms: at(0.99) / 1000,
     perSecond: micros.length / seconds,
+    workerdCpuUs: cpu('workerdCpuUs'),
+    clientCpuUs: cpu('clientCpuUs'),
   }
 }
 
@@ -339,7 +375,7 @@ export async function runHotDealBench(
     // 1. One hot deal, plenty of stock: every join is granted. People join again and again (the
     //    cap is high), so 200 accounts make the crowd.
     log(`  ${plan.joiners} joiners ready`)
-    const conns = { origin, count: plan.joiners }
+    const conns = { origin, count: plan.joiners, workerd: workerdPid() }
     const hot = await createDeal(1_000_000, 1_000_000, 1_000_000)
     let i = 0
     const nextJoin = () => join(hot, tokens[i++ % tokens.length]!)
@@ -411,6 +447,39 @@ export async function runHotDealBench(
       `  object alone @${plan.joiners}: ${Math.round(object.joins.perSecond)} joins/s, p50 ` +
         `${object.joins.p50Ms.toFixed(1)} ms, p99 ${object.joins.p99Ms.toFixed(1)} ms; idle-object ` +
         `RPCs ${Math.round(object.baseline.perSecond)}/s (load ${loadObject})`,
+    )
+
+    // 1c. The ceiling: joins over HTTP with nothing but the deal's object behind the socket (no
+    //     Hono, token, session, log or push), against the same request answered with nothing
+    //     behind it, at the same 200 connections (ABBA).
+    const loadCeiling = load1()
+    const ceilingDeal = await createDeal(1_000_000, 1_000_000, 1_000_000)
+    let c = 0
+    const directReq = (p: string) => (): BenchRequest => ({
+      method: 'POST',
+      path: p,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ deal_id: ceilingDeal, user_id: userIds[c++ % userIds.length] }),
+    })
+    const [direct, echo] = [directReq('/__bench/direct-join'), directReq('/__bench/echo')]
+    await runBlock(conns, direct, plan.joiners * 2, created)
+    await runBlock(conns, echo, plan.joiners * 2, created)
+    const directBlocks: Block[] = []
+    const echoBlocks: Block[] = []
+    for (let r = 0; r < plan.rounds; r++) {
+      echoBlocks.push(await runBlock(conns, echo, plan.block, created))
+      directBlocks.push(await runBlock(conns, direct, plan.block, created))
+      directBlocks.push(await runBlock(conns, direct, plan.block, created))
+      echoBlocks.push(await runBlock(conns, echo, plan.block, created))
+    }
+    const ceiling = {
+      direct: stats(directBlocks),
+      echo: stats(echoBlocks),
+      statuses: merged(directBlocks),
+    }
+    log(
+      `  ceiling @${plan.joiners}: ${Math.round(ceiling.direct.perSecond)} joins/s straight to the ` +
+        `object over HTTP; echo ${Math.round(ceiling.echo.perSecond)} req/s (load ${loadCeiling})`,
     )
 
     // 2. A sell-out: more attempts than units, one unit per person.
@@ -499,9 +568,16 @@ export async function runHotDealBench(
     setup.close()
     return {
       plan,
-      load: { join: loadJoin, object: loadObject, sellOut: loadSellOut, settle: loadSettle },
+      load: {
+        join: loadJoin,
+        object: loadObject,
+        ceiling: loadCeiling,
+        sellOut: loadSellOut,
+        settle: loadSettle,
+      },
       join: joinResult,
       object,
+      ceiling,
       sellOut,
       settle,
     }
@@ -515,14 +591,17 @@ export async function runHotDealBench(
 }
 
 export function formatHotDeal(r: HotDealResult): string {
-  const { join, object, sellOut, settle, load } = r
+  const { join, object, ceiling, sellOut, settle, load } = r
   const ms = (n: number) => n.toFixed(1)
+  const cpu = (x: Stats) =>
+    `CPU a request: workerd ${Math.round(x.workerdCpuUs)} µs, load generator ${Math.round(x.clientCpuUs)} µs`
   const lines = [
     `Hot deal (${r.plan.joiners} concurrent joiners, one deal, through its Durable Object)`,
     `  join      ${Math.round(join.route.perSecond)} joins/s  p50 ${ms(join.route.p50Ms)} ms  p99 ` +
       `${ms(join.route.p99Ms)} ms  (${join.route.requests} joins; load ${load.join})`,
     `  baseline  ${Math.round(join.baseline.perSecond)} req/s    p50 ${ms(join.baseline.p50Ms)} ms  ` +
       `p99 ${ms(join.baseline.p99Ms)} ms  → joins at ${join.ratio.toFixed(2)}× the baseline`,
+    `            ${cpu(join.route)}; baseline: ${cpu(join.baseline)}`,
     `  D1 after: ${join.d1.places} places, ${join.d1.payments} payments, reserved ` +
       `${join.d1.reserved} of ${join.d1.stock}: ${join.d1.oversold ? '✗ MISMATCH' : '✓ 0 oversold'}`,
     `  object    ${Math.round(object.joins.perSecond)} joins/s  p50 ${ms(object.joins.p50Ms)} ms  p99 ` +
@@ -531,6 +610,13 @@ export function formatHotDeal(r: HotDealResult): string {
     `  idle obj  ${Math.round(object.baseline.perSecond)} RPCs/s  p50 ${ms(object.baseline.p50Ms)} ms  ` +
       `p99 ${ms(object.baseline.p99Ms)} ms  → the object's joins at ` +
       `${(object.joins.perSecond / object.baseline.perSecond).toFixed(2)}× a bare RPC`,
+    `  ceiling   ${Math.round(ceiling.direct.perSecond)} joins/s  p50 ${ms(ceiling.direct.p50Ms)} ms  ` +
+      `p99 ${ms(ceiling.direct.p99Ms)} ms  (over HTTP straight to the object: no Hono, token, ` +
+      `session, log or push; ${JSON.stringify(ceiling.statuses)}; load ${load.ceiling})`,
+    `  echo      ${Math.round(ceiling.echo.perSecond)} req/s    p50 ${ms(ceiling.echo.p50Ms)} ms  ` +
+      `p99 ${ms(ceiling.echo.p99Ms)} ms  (the same request, nothing behind it) → the API's join at ` +
+      `${(join.route.perSecond / ceiling.direct.perSecond).toFixed(2)}× the ceiling`,
+    `            ${cpu(ceiling.direct)}; echo: ${cpu(ceiling.echo)}`,
     `  sell-out  ${sellOut.stats.requests} attempts for ${r.plan.sellOutStock} units: ` +
       `${JSON.stringify(sellOut.statuses)}, ${Math.round(sellOut.stats.perSecond)} req/s, p99 ` +
       `${ms(sellOut.stats.p99Ms)} ms; reserved ${sellOut.reserved}: ` +
