@@ -34,8 +34,7 @@ const oauthErrors = {
 const deviceAuthorization = route({
   operationId: 'startDeviceAuthorization',
   access: access.public,
-  rateLimited: 'too many pairings started from this address',
-  quotas: true,
+  quotaLimited: 'too many pairings started from this address',
   method: 'post',
   path: '/v1/oauth/device_authorization',
   tags: ['pairing'],

@@ -28,8 +28,7 @@ const MINUTE = 60
 const register = route({
   operationId: 'register',
   access: access.public,
-  rateLimited: 'too many registrations from this address',
-  quotas: true,
+  quotaLimited: 'too many registrations from this address',
   problems: {
     phone_taken: 'an account with this phone exists',
     service_misconfigured: 'JWT_KEYS or PIN_PEPPER is not configured; nothing was created',
@@ -49,8 +48,7 @@ const register = route({
 const login = route({
   operationId: 'login',
   access: access.public,
-  rateLimited: 'too many attempts for this phone or from this address',
-  quotas: true,
+  quotaLimited: 'too many attempts for this phone or from this address',
   problems: {
     invalid_credentials: 'unknown phone or wrong password (the same answer for both)',
     service_misconfigured: 'JWT_KEYS is not configured',
@@ -112,8 +110,7 @@ const me = route({
 const paymentPin = route({
   operationId: 'setPaymentPin',
   access: access.user,
-  rateLimited: 'too many attempts for this account or from this address',
-  quotas: true,
+  quotaLimited: 'too many attempts for this account or from this address',
   problems: {
     validation_failed: 'not 6 digits, or too easy to guess',
     invalid_password: 'the account password is incorrect',
@@ -136,8 +133,7 @@ const paymentPin = route({
 const activate = route({
   operationId: 'activateDevice',
   access: access.user,
-  rateLimited: 'too many codes tried by this account or from this address',
-  quotas: true,
+  quotaLimited: 'too many codes tried by this account or from this address',
   problems: {
     validation_failed: 'not a code we could have issued',
     not_found: 'unknown, expired or already used code',

@@ -135,12 +135,19 @@ type Documented = {
   access: Access
   /** The codes the handler itself answers, with what each means here. */
   problems?: Problems
-  /** A rate limit guards this operation: 429 rate_limited with Retry-After. */
-  rateLimited?: string
-  /** The limit is a set of per-window quotas (limitRequest): every answer carries RateLimit and
-   *  RateLimit-Policy. */
-  quotas?: true
-}
+} & (
+  | {
+      /** A limit guards this operation: 429 rate_limited with Retry-After. */
+      rateLimited?: string
+      quotaLimited?: never
+    }
+  | {
+      /** Per-window quotas guard it (limitRequest): 429 rate_limited with Retry-After, and its
+       *  2xx and 429 answers carry RateLimit and RateLimit-Policy. */
+      quotaLimited?: string
+      rateLimited?: never
+    }
+)
 
 const IdempotencyKeyHeader = z
   .string()
@@ -211,7 +218,7 @@ type ProblemResponse = ReturnType<typeof problem>
  * Responses the route declares itself (success, 304, OAuth errors) win over derived ones.
  */
 export function route<const R extends RouteConfig & Documented>(config: R) {
-  const { operationId, access: who, problems, rateLimited, quotas, ...rest } = config
+  const { operationId, access: who, problems, rateLimited, quotaLimited, ...rest } = config
   const middleware = ([] as unknown[]).concat(rest.middleware ?? [])
   if (who.guard && !middleware.includes(who.guard)) {
     throw new Error(`${operationId}: its access needs ${who.guard.name} in its middleware`)
@@ -248,7 +255,8 @@ export function route<const R extends RouteConfig & Documented>(config: R) {
       })
     }
   }
-  if (rateLimited) add('rate_limited', rateLimited)
+  const tooMany = rateLimited ?? quotaLimited
+  if (tooMany) add('rate_limited', tooMany)
   const listed = Array.isArray(problems)
     ? problems.map((code) => [code, undefined] as const)
     : (Object.entries(problems ?? {}) as Array<[ErrorCode, string]>)
@@ -260,7 +268,7 @@ export function route<const R extends RouteConfig & Documented>(config: R) {
     byStatus.set(status, [...(byStatus.get(status) ?? []), code])
   }
   const bearer = who.security.some((s) => 'bearer' in s || 'adminToken' in s)
-  const limits = quotas ? RateLimitHeaders : {}
+  const limits = quotaLimited ? RateLimitHeaders : {}
   const derived: Record<string, ProblemResponse> = {}
   for (const [status, inStatus] of [...byStatus].sort(([a], [b]) => a - b)) {
     const lines = inStatus.map(
@@ -275,8 +283,7 @@ export function route<const R extends RouteConfig & Documented>(config: R) {
     derived[status] = problem(lines.join('\n\n'), headers, inStatus)
   }
   const declared = { ...rest.responses } as Record<string, { headers?: unknown }>
-  if (quotas) {
-    if (!rateLimited) throw new Error(`${operationId}: quotas without rateLimited`)
+  if (quotaLimited) {
     for (const [status, response] of Object.entries(declared)) {
       if (status.startsWith('2') || status === '429') {
         declared[status] = { ...response, headers: { ...(response.headers ?? {}), ...limits } }
