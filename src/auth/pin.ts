@@ -1,5 +1,5 @@
 // The payment PIN in one place: its rules, its hash, and the attempt-counted check of a payment.
-import { ApiError } from '../http/errors'
+import { ApiError, tryAgainIn } from '../http/errors'
 import { hashSecret, pepperPin, verifySecret } from './hashing'
 
 /** Six digits, and not one a thief tries first (repeated digits, straight runs). */
@@ -85,15 +85,14 @@ async function whyNoAttempt(env: Env, userId: string, now: number): Promise<ApiE
   if (until !== null && until > now) return locked(until, now)
   // All five attempts are being checked right now (parallel requests): not a lock, try again.
   const detail = 'Other PIN checks for this account are in progress; try again in a moment'
-  return new ApiError('rate_limited', detail, {}, { 'retry-after': '1' })
+  return tryAgainIn(1, 'rate_limited', detail)
 }
 
 function locked(until: number, now: number): ApiError {
-  const seconds = Math.max(1, Math.ceil((until - now) / 1000))
-  return new ApiError(
+  return tryAgainIn(
+    (until - now) / 1000,
     'pin_locked',
     'Too many wrong PINs: payments are locked for 15 minutes',
     { locked_until: new Date(until).toISOString() },
-    { 'retry-after': String(seconds) },
   )
 }

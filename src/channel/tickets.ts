@@ -1,6 +1,6 @@
 import type { Principal } from '../env'
 import { randomSecret, sha256Hex } from '../auth/secrets'
-import { ApiError } from '../http/errors'
+import { ApiError, tryAgainIn } from '../http/errors'
 
 export const TICKET_TTL_SECONDS = 60
 /** Live (unredeemed, unexpired) tickets a household may hold at once: a reconnect loop's brake. */
@@ -46,11 +46,10 @@ export async function issueTicket(
     throw new ApiError('invalid_token', 'This device is no longer paired')
   }
   const retryAfter = await secondsUntilATicketExpires(env, principal.userId, now)
-  throw new ApiError(
+  throw tryAgainIn(
+    retryAfter,
     'rate_limited',
     `At most ${MAX_LIVE_TICKETS} unused channel tickets at once; use one or wait`,
-    {},
-    { 'retry-after': String(retryAfter) },
   )
 }
 

@@ -1,7 +1,7 @@
 import type { z } from '@hono/zod-openapi'
 import type { Principal } from '../env'
 import { readAtLeast } from '../http/d1-session'
-import { ApiError } from '../http/errors'
+import { ApiError, tryAgainIn } from '../http/errors'
 import { money } from '../lib/money'
 import { iso } from '../lib/time'
 import { type Payment, paymentStarted, toPayment } from '../payments'
@@ -35,9 +35,10 @@ export async function joinDeal(
     now,
   })) as JoinOutcome
   if (!outcome.ok) {
-    const headers: Record<string, string> =
-      outcome.code === 'deal_unavailable' ? { 'retry-after': '1' } : {}
-    throw new ApiError(outcome.code, outcome.detail, outcome.extra, headers)
+    if (outcome.code === 'deal_unavailable') {
+      throw tryAgainIn(1, outcome.code, outcome.detail ?? 'Try again in a moment', outcome.extra)
+    }
+    throw new ApiError(outcome.code, outcome.detail, outcome.extra)
   }
   const { grant, team } = outcome.joined
   // The object wrote through its own D1 session: this request (its x-d1-bookmark, its reads)

@@ -90,19 +90,37 @@ export type FieldError = { path: string; message: string }
 export type LocalizedText = { detail?: string; errors?: FieldError[] }
 
 /**
+ * The codes whose answer says when to try again (Retry-After), as /openapi.json documents them.
+ * An ApiError gets the header only through tryAgainIn(), which takes no other code.
+ */
+export const RETRY_AFTER_CODES = [
+  'rate_limited',
+  'idempotency_in_progress',
+  'pin_locked',
+  'deal_unavailable',
+] as const satisfies readonly ErrorCode[]
+
+export type RetryAfterCode = (typeof RETRY_AFTER_CODES)[number]
+
+type ExtraHeaders = Record<string, string> & { 'retry-after'?: never }
+
+/**
  * Thrown anywhere; rendered once, by the app's onError, as application/problem+json in the
  * request's language. `detail` is English and specific to where it is thrown.
  */
 export class ApiError extends Error {
   readonly status: ContentfulStatusCode
   readonly localized: Partial<Record<Language, LocalizedText>> = {}
+  /** Sent with the problem; Retry-After only through tryAgainIn(). */
+  readonly headers: Record<string, string>
   constructor(
     readonly code: ErrorCode,
     readonly detail?: string,
     readonly extra: Record<string, unknown> & { errors?: FieldError[] } = {},
-    readonly headers: Record<string, string> = {},
+    headers: ExtraHeaders = {},
   ) {
     super(detail ?? code)
+    this.headers = { ...headers }
     this.status = ERROR_STATUS[code]
   }
 
@@ -111,6 +129,19 @@ export class ApiError extends Error {
     this.localized[language] = text
     return this
   }
+}
+
+/** An answer that says when to try again: Retry-After in whole seconds, at least 1. */
+export function tryAgainIn(
+  seconds: number,
+  code: RetryAfterCode,
+  detail: string,
+  extra: Record<string, unknown> = {},
+  headers: ExtraHeaders = {},
+): ApiError {
+  const err = new ApiError(code, detail, extra, headers)
+  err.headers['retry-after'] = String(Math.max(1, Math.ceil(seconds)))
+  return err
 }
 
 export type ProblemContext = {

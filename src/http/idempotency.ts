@@ -2,7 +2,7 @@ import type { idempotencyKeys } from '../db/schema/payments'
 import type { RowOf } from '../db/rows'
 import { createMiddleware } from 'hono/factory'
 import type { AppEnv } from '../env'
-import { ApiError } from './errors'
+import { ApiError, tryAgainIn } from './errors'
 import { requireSecret } from './config'
 
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000
@@ -142,7 +142,7 @@ function replay(row: StoredRow, sameBody: boolean): Response {
 
 function inProgress(): ApiError {
   const detail = 'A request with this Idempotency-Key is still being processed'
-  return new ApiError('idempotency_in_progress', detail, {}, { 'retry-after': '1' })
+  return tryAgainIn(1, 'idempotency_in_progress', detail)
 }
 
 async function release(d1: D1Database, scope: string, key: string) {

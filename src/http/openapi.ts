@@ -3,7 +3,7 @@ import type { MiddlewareHandler } from 'hono'
 import { CursorQuery } from '../lib/pagination'
 import { requireAdmin } from './admin'
 import { optionalAuth, requireDeviceOrUser, requireUser } from './auth'
-import { ERROR_STATUS, type ErrorCode } from './errors'
+import { ERROR_STATUS, type ErrorCode, RETRY_AFTER_CODES } from './errors'
 import { idempotent } from './idempotency'
 
 /**
@@ -161,13 +161,6 @@ const IdempotencyKeyHeader = z
 type Header = { schema: { type: 'integer' | 'string' }; description: string }
 type Headers = Record<string, Header>
 
-/** The codes whose answer says when to try again. */
-const RETRY_AFTER_CODES: readonly ErrorCode[] = [
-  'rate_limited',
-  'idempotency_in_progress',
-  'pin_locked',
-  'deal_unavailable',
-]
 const retryAfter = (codes: ErrorCode[]): Headers => ({
   'Retry-After': {
     schema: { type: 'integer' },
@@ -274,7 +267,9 @@ export function route<const R extends RouteConfig & Documented>(config: R) {
     const lines = inStatus.map(
       (code) => `\`${code}\`: ${codes.get(code) ?? MEANING[code] ?? code.replaceAll('_', ' ')}`,
     )
-    const waits = inStatus.filter((code) => RETRY_AFTER_CODES.includes(code))
+    const waits = inStatus.filter((code) =>
+      (RETRY_AFTER_CODES as readonly ErrorCode[]).includes(code),
+    )
     const headers = {
       ...(waits.length > 0 ? retryAfter(waits) : {}),
       ...(status === 401 && bearer ? Challenge : {}),

@@ -1,5 +1,5 @@
 import type { Context } from 'hono'
-import { ApiError } from './errors'
+import { ApiError, tryAgainIn } from './errors'
 
 /**
  * One quota: `limit` attempts per `windowSeconds` for each subject. `policy` names the quota in
@@ -40,11 +40,12 @@ export async function rateLimitAll(
   const blocked = states.filter((s) => s.used > s.limit)
   if (blocked.length > 0) {
     const retryAfter = Math.max(...blocked.map((s) => secondsUntil(s.retryAt, now)))
-    throw new ApiError(
+    throw tryAgainIn(
+      retryAfter,
       'rate_limited',
       `Too many attempts; try again in ${retryAfter} seconds`,
       { retry_after: retryAfter },
-      { 'retry-after': String(retryAfter), ...rateLimitHeaders(states, now) },
+      rateLimitHeaders(states, now),
     )
   }
   return states
