@@ -29,7 +29,7 @@ export type BuildSource = {
   builtAt: string
 }
 
-function sourceOf(): BuildSource {
+export function sourceOf(): BuildSource {
   const builtAt = new Date().toISOString()
   try {
     const git = (...args: string[]) =>

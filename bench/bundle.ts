@@ -10,6 +10,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
 import path from 'node:path'
 import { gzipSync } from 'node:zlib'
+import { sourceOf } from './build'
 import { BUILD_DIR, ROOT } from './config'
 
 const RUNS = Number(process.env.RUNS ?? 9)
@@ -62,6 +63,7 @@ function startOnce(scriptPath: string): number {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 const kib = (n: number) => `${(n / 1024).toFixed(0)} KiB`
 
+const source = sourceOf()
 const current = buildBundle()
 writeBare()
 const bundles: Record<string, string> = { bare: BARE, current }
@@ -76,6 +78,8 @@ console.log(
     .map((l) => l.toFixed(1))
     .join(' ')} on ${cpus().length} cores`,
 )
+const changed = source.dirty ? ` with changes to ${source.changed.join(', ')}` : ''
+console.log(`current  built from ${source.commit ?? 'no git checkout'}${changed}`)
 for (const [name, file] of Object.entries(bundles)) {
   if (name === 'bare') continue
   const s = sizes(file)
