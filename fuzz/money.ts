@@ -8,6 +8,7 @@
 // status the script did not expect is a finding unless it is a documented refusal the concurrent
 // fuzzing can cause (it logs out, unpairs, cancels, refunds, edits deals and guesses PINs).
 import { createHmac } from 'node:crypto'
+import { ADDRESS } from '../fixtures/shipping-address'
 
 export type Answer = { status: number; body: any; text: string; request: string }
 export type Who = 'user' | 'device' | 'admin' | 'none'
@@ -62,15 +63,6 @@ const RACE_REFUSALS = new Set([
 ])
 
 const PIN = '482913'
-const ADDRESS = {
-  name: '张伟',
-  phone: '13800138000',
-  province: '浙江省',
-  city: '杭州市',
-  district: '西湖区',
-  line1: '文三路 100 号',
-  postal_code: '310012',
-}
 const ACCOUNT_NUMBER = '3100567890'
 
 /** mulberry32: a round's own random numbers, from the seed and its number only. */

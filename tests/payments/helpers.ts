@@ -1,4 +1,5 @@
 import { env } from 'cloudflare:test'
+import { ADDRESS } from '../../fixtures/shipping-address'
 import { newId } from '../../src/lib/ids'
 import { newPaymentStatements } from '../../src/payments/intents'
 import { hashPin } from '../../src/auth/pin'
@@ -7,15 +8,7 @@ import { createTestDevice, createTestUser } from '../helpers/principals'
 
 export const PIN = '246810'
 
-export const ADDRESS = {
-  name: '张伟',
-  phone: '13800138000',
-  province: '浙江省',
-  city: '杭州市',
-  district: '西湖区',
-  line1: '文三路 100 号',
-  postal_code: '310012',
-}
+export { ADDRESS }
 
 let category: Promise<unknown> | undefined
 
