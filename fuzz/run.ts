@@ -97,13 +97,17 @@ const PIN = '482913'
 
 class Tokens {
   user = ''
+  refresh = ''
   device = ''
-  phone = `137${String(Date.now()).slice(-8)}`
+  phone: string
   password = 'fuzzing horse battery'
   constructor(
     readonly base: string,
     readonly admin: string,
-  ) {}
+    prefix = '137',
+  ) {
+    this.phone = `${prefix}${String(Date.now()).slice(-8)}`
+  }
 
   async setUp() {
     const reg = await json(this.base, 'POST', '/v1/auth/register', {
@@ -112,6 +116,7 @@ class Tokens {
     })
     if (reg.status !== 201) throw new Error(`register: ${reg.status} ${reg.text}`)
     this.user = reg.body.access_token
+    this.refresh = reg.body.refresh_token
     const pin = await json(
       this.base,
       'PUT',
@@ -177,7 +182,10 @@ class Tokens {
         phone: this.phone,
         password: this.password,
       })
-      if (login.status === 200) this.user = login.body.access_token
+      if (login.status === 200) {
+        this.user = login.body.access_token
+        this.refresh = login.body.refresh_token
+      }
     }
     const wallet = await json(this.base, 'GET', '/v1/me/wallet', undefined, this.auth('device'))
     if (wallet.status === 401) await this.pair().catch(() => {})
@@ -370,6 +378,31 @@ async function ledgerCheck(state: string) {
   const payments = query(
     'SELECT status, COUNT(*) AS n FROM payments GROUP BY status ORDER BY status',
   )
+  // Each payment's money against its status: held once while requires_capture, held and
+  // captured once when paid, released exactly as often as held when it ended unpaid, refunds
+  // adding up to refunded_amount. (Alipay money that came too late and went back books its own
+  // in-and-out pair: left out.)
+  const unsettled = query(
+    `SELECT id, status, h, c, r, refunded, refunded_amount FROM (
+       SELECT p.id, p.status, p.refunded_amount,
+         COALESCE(SUM(t.kind = 'hold'), 0) AS h, COALESCE(SUM(t.kind = 'capture'), 0) AS c,
+         COALESCE(SUM(t.kind = 'release'), 0) AS r,
+         COALESCE(SUM(CASE WHEN t.kind = 'refund' THEN t.amount END), 0) AS refunded
+       FROM payments p LEFT JOIN ledger_transfers t
+         ON t.payment_id = p.id AND t.dedupe_key NOT LIKE '%:alipay_late:%'
+       GROUP BY p.id)
+     WHERE refunded <> refunded_amount OR NOT (
+       (status = 'requires_confirmation' AND h = 0 AND c = 0 AND r = 0)
+       OR (status = 'requires_capture' AND h = 1 AND c = 0 AND r = 0)
+       OR (status IN ('succeeded', 'partially_refunded', 'refunded') AND h = 1 AND c = 1 AND r = 0)
+       OR (status IN ('canceled', 'expired', 'failed') AND h <= 1 AND c = 0 AND r = h))`,
+  )
+  // What a wallet shows on hold is what its open deal holds add up to.
+  const heldAstray = query(
+    `SELECT a.owner_id AS user_id, a.balance, (SELECT COALESCE(SUM(p.amount), 0) FROM payments p
+       WHERE p.user_id = a.owner_id AND p.status = 'requires_capture' AND p.method = 'wallet') AS open
+     FROM ledger_accounts a WHERE a.kind = 'wallet_held' AND a.balance <> open`,
+  )
   return {
     total: String(sum!.total),
     accounts: Number(sum!.accounts),
@@ -379,6 +412,8 @@ async function ledgerCheck(state: string) {
       kinds.map((r) => [String(r.kind), { count: Number(r.n), amount: Number(r.amount) }]),
     ) as Record<string, { count: number; amount: number }>,
     payments: Object.fromEntries(payments.map((r) => [String(r.status), Number(r.n)])),
+    unsettled: unsettled.map((r) => JSON.stringify(r)),
+    heldAstray: heldAstray.map((r) => JSON.stringify(r)),
   }
 }
 
@@ -437,7 +472,7 @@ async function main() {
       const qs = new URLSearchParams(o.query ?? {}).toString()
       const headers: Record<string, string> = {
         'cf-connecting-ip': ip(),
-        ...tokens.auth(o.token),
+        ...(o.bearer ? { authorization: `Bearer ${o.bearer}` } : tokens.auth(o.token)),
         ...(o.body !== undefined || o.raw !== undefined
           ? { 'content-type': 'application/json' }
           : {}),
@@ -459,11 +494,26 @@ async function main() {
       const request = `${method} ${url.replace(/^https?:\/\/[^/]+/, '')} [token ${o.token}]${bodyText ? ` ${bodyText.slice(0, 200)}` : ''}`
       return { status: res.status, body, text, request }
     }
+    let neighbour: Tokens | null = null
+    const tick = async () => {
+      const res = await fetch(`${server.base}/__scheduled?cron=*+*+*+*+*`)
+      await res.text()
+      if (!res.ok) throw new Error(`the cron (GET /__scheduled): ${res.status}; --test-scheduled?`)
+    }
     money = new MoneyRounds(
       call,
       {
         keepAlive: () => tokens.keepAlive(),
         renew: () => tokens.renew(),
+        refreshToken: () => tokens.refresh,
+        neighbour: async () => {
+          if (!neighbour) {
+            neighbour = new Tokens(server.base, admin, '139')
+            await neighbour.setUp()
+          }
+          return neighbour.user
+        },
+        tick,
       },
       SEED,
       (value) => {
@@ -484,6 +534,7 @@ async function main() {
     let draws = 0
     const draw = () => (SEED * 7919 + draws++) | 0
     let next = 0
+    let rounds = Promise.resolve()
     const worker = async () => {
       while (next < TOTAL) {
         const n = next++
@@ -491,17 +542,21 @@ async function main() {
           await tokens.keepAlive()
           // The cron, as it runs every minute when deployed, beside the fuzzing: it expires the
           // payments left open past their 30 s, closes ended deals and enqueues settlement.
-          if (!args.base)
-            await fetch(`${server.base}/__scheduled?cron=*+*+*+*+*`).then((r) => r.text())
+          await tick()
           console.log(
             `  ${n} sent, ${((Date.now() - started) / 1000).toFixed(0)} s, ${findings.size} findings`,
           )
         }
         // Every ~100 fuzzed requests a scripted money round (fuzz/money.ts), among the fuzzing.
+        // One round at a time (a deal round waits for its deal's end): the next one queues.
         if (n % MONEY_EVERY === MONEY_EVERY - 1) {
-          await money!.round(Math.floor(n / MONEY_EVERY)).catch((err) => {
-            money!.findings.push({ step: 'round', detail: String(err), example: '' })
-          })
+          const round = Math.floor(n / MONEY_EVERY)
+          rounds = rounds.then(() =>
+            money!.round(round).catch((err) => {
+              money!.findings.push({ step: `round ${round}`, detail: String(err), example: '' })
+            }),
+          )
+          await rounds
         }
         const op = ops[n % ops.length]!
         // Every operation in turn; the variant and the token drawn (from the seed) for each request.
@@ -554,6 +609,9 @@ async function main() {
       }
     }
     await Promise.all(Array.from({ length: CONCURRENCY }, worker))
+    await money.finish().catch((err) => {
+      money!.findings.push({ step: 'finish', detail: String(err), example: '' })
+    })
   } finally {
     server.stop()
   }
@@ -575,7 +633,7 @@ async function main() {
       .join(' ')}`,
   )
   console.log(
-    `  ledger: ${ledger.accounts} accounts, ${ledger.transfers} transfers, sum ${ledger.total}, drifted ${ledger.drifted.length}`,
+    `  ledger: ${ledger.accounts} accounts, ${ledger.transfers} transfers, sum ${ledger.total}, drifted ${ledger.drifted.length}; payments whose money disagrees with their status ${ledger.unsettled.length}, wallets whose hold disagrees ${ledger.heldAstray.length}`,
   )
   const kinds = ['credit', 'hold', 'capture', 'release', 'refund']
   console.log(
@@ -602,7 +660,14 @@ async function main() {
   const moneyFindings = money?.findings ?? []
   for (const f of moneyFindings)
     console.log(`  [money_round] ${f.step}: ${f.detail}\n      e.g. ${f.example}`)
-  const ledgerOk = ledger.total === '0' && ledger.drifted.length === 0
+  for (const row of ledger.unsettled)
+    console.log(`  [money] a payment's transfers disagree: ${row}`)
+  for (const row of ledger.heldAstray) console.log(`  [money] a wallet's hold disagrees: ${row}`)
+  const ledgerOk =
+    ledger.total === '0' &&
+    ledger.drifted.length === 0 &&
+    ledger.unsettled.length === 0 &&
+    ledger.heldAstray.length === 0
   const weak =
     sent >= MONEY_MINIMUM_REQUESTS &&
     (!ledger.byKind.capture?.count || !ledger.byKind.refund?.count)
