@@ -6,13 +6,17 @@
 // hostile unicode, not JSON at all), each with no token, a garbage one, a user's, a paired TV's or
 // the admin token; the user and the TV are obtained through the real register/login and device
 // pairing flow. Every id any answer contains goes into a pool the path parameters draw from.
-// Every 100 requests a scripted money round (fuzz/money.ts) orders, confirms, holds, captures,
-// refunds, cancels and pays a bill through the same API, so real money moves among the fuzzing;
-// every 500 the cron runs (payments live 30 s in the fuzz Worker, so open ones expire).
+// Every 100 requests a scripted money round (fuzz/money.ts and the rounds it imports) orders,
+// confirms, holds, captures, refunds, cancels, pays bills whole and in parts, pays by card and by
+// Alipay (the local sandbox), fails deals, fills and expires teams, signs the household out and
+// locks its PIN through the same API, so real money moves among the fuzzing; every 500 the cron
+// runs (payments live 30 s in the fuzz Worker, so open ones expire). With --base the server must
+// run `wrangler dev --test-scheduled` (the rounds run the cron through GET /__scheduled).
 // It fails on any 5xx, any answer whose status or body its operation does not document, a money
-// round's unexpected answer, a ledger that no longer sums to zero (read from the local D1
+// round's unexpected answer, a ledger that no longer sums to zero, a payment whose transfers do
+// not match its status, a wallet whose hold is not its open holds (read from the local D1
 // afterwards), and a run of 2,000 requests or more that captured or refunded nothing. Not part of
-// `npm test`.
+// `npm test`; CI runs a fixed-seed slice of it (.ci/run).
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
