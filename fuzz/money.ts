@@ -42,8 +42,8 @@ export type Household = {
   keepAlive(): Promise<void>
   /** A new person, PIN and TV, when the fuzzing locked this one's PIN for 15 minutes. */
   renew(): Promise<void>
-  /** The current person's refresh token (what a phone signs out with). */
-  refreshToken(): string
+  /** The current person's tokens, as they are now (another keepAlive may replace them). */
+  current(): { user: string; device: string; refresh: string }
   /** A second person (PIN set, wallet credited) for teams: their user access token. */
   neighbour(): Promise<string>
   /** Runs the cron once (`GET /__scheduled`), as it runs every minute when deployed. */

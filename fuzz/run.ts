@@ -509,7 +509,7 @@ async function main() {
       {
         keepAlive: () => tokens.keepAlive(),
         renew: () => tokens.renew(),
-        refreshToken: () => tokens.refresh,
+        current: () => ({ user: tokens.user, device: tokens.device, refresh: tokens.refresh }),
         neighbour: async () => {
           if (!neighbour) {
             neighbour = new Tokens(server.base, admin, '139')
