@@ -72,6 +72,8 @@ async function walkPages(ctx: ScenarioContext, categoryId: string, depth: number
  * (bench/caches-off.ts).
  */
 const CACHES_OFF = { 'x-bench-caches': 'off' }
+const KEEP_ALL = { 'x-bench-caches': 'keep-all' }
+const NO_PROBE = { 'x-bench-caches': 'no-probe' }
 
 registerScenarioGroup({
   name: 'catalog',
@@ -100,6 +102,22 @@ registerScenarioGroup({
     const burstByD1 = distinct(ids, burstFrom + 1, otherFrom, 2)
     const missedElsewhere = distinct(ids, otherFrom, ids.length, 2)
     const missedByD1Elsewhere = distinct(ids, otherFrom + 1, ids.length, 2)
+    // EXPERIMENT (to be removed): more never-read products, from other categories.
+    const more = async (names: string[]) => {
+      const out: string[] = []
+      for (const name of names) {
+        const cat = categories.items.find((c) => c.name === name)
+        if (!cat) throw new Error(`the bench database has no ${name} category`)
+        out.push(...(await walkPages(ctx, cat.id, 1, 10_000)).ids)
+      }
+      return out
+    }
+    const keepAllIds = await more(['手机', '饮料', '空调'])
+    const noProbeIds = await more(['冰箱', '机顶盒'])
+    const keepAll = distinct(keepAllIds, 0, keepAllIds.length, 2)
+    const keepAllByD1 = distinct(keepAllIds, 1, keepAllIds.length, 2)
+    const noProbe = distinct(noProbeIds, 0, noProbeIds.length, 2)
+    const noProbeByD1 = distinct(noProbeIds, 1, noProbeIds.length, 2)
 
     const suggest: Scenario[] = KEYPRESSES.map(({ q, t9 }) => ({
       name: `suggest ${t9 ? 't9 ' : ''}${q}`,
@@ -107,6 +125,33 @@ registerScenarioGroup({
       request: () => ({ path: suggestPath(q, t9) }),
       targets: { ...HOT_READ, rowsRead: SUGGEST_LIMIT + 10, maxBytes: 2048 },
     }))
+    const EXPERIMENTS = (): Scenario[] => [
+      // EXPERIMENT (to be removed): the miss as before the admission rule (every page read is
+      // kept), and the miss without edge probes, each against the D1 path in the same isolate.
+      {
+        name: 'detail cache miss, keep all',
+        target: 'cached',
+        request: (i) => ({ path: `/v1/products/${keepAll(i)}`, headers: KEEP_ALL }),
+        versus: {
+          name: 'D1 path',
+          target: 'cached',
+          request: (i) => ({ path: `/v1/products/${keepAllByD1(i)}`, headers: CACHES_OFF }),
+        },
+        targets: { notSlowerThan: MISS_SLACK },
+      },
+      {
+        name: 'detail cache miss, no probe',
+        target: 'cached',
+        connections: [1],
+        request: (i) => ({ path: `/v1/products/${noProbe(i)}`, headers: NO_PROBE }),
+        versus: {
+          name: 'D1 path',
+          target: 'cached',
+          request: (i) => ({ path: `/v1/products/${noProbeByD1(i)}`, headers: CACHES_OFF }),
+        },
+        targets: { notSlowerThan: MISS_SLACK },
+      },
+    ]
     return [
       ...suggest,
       {
@@ -190,6 +235,7 @@ registerScenarioGroup({
       // The misses against the D1 path in the same isolate (the reference's requests carry
       // x-bench-caches: off): two instances are two isolates, each with its own heap, JIT state
       // and history, which is a difference of its own (the last row shows it).
+      ...(process.env.SWAP === '1' ? EXPERIMENTS() : []),
       {
         name: 'detail cache miss',
         target: 'cached',
@@ -205,6 +251,7 @@ registerScenarioGroup({
         },
         targets: { notSlowerThan: MISS_SLACK },
       },
+      ...(process.env.SWAP === '1' ? [] : EXPERIMENTS()),
       {
         name: 'detail cache miss ×8',
         target: 'cached',

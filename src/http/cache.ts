@@ -3,10 +3,12 @@ import { base64url } from 'jose'
 import type { AppEnv } from '../env'
 import {
   type CachedAnswer,
+  ISOLATE_CACHE_MAX_ENTRIES,
   isolateCacheEnabled,
   isolateCacheGet,
   isolateCachePut,
 } from './isolate-cache'
+import { readBefore } from './read-before'
 import { singleFlight } from './single-flight'
 
 /**
@@ -113,9 +115,9 @@ export async function publicJson(
       return answer(c, read.body, read.etag, true, 'BYPASS')
     }
     // No memory layer (the bench's `edge` instance): edge, then D1.
-    const filled = await fill(edgeKey, produce, ttl, c.executionCtx)
+    const filled = await fill(edgeKey, produce, ttl, c.executionCtx, c.env)
     if (filled.source === 'edge') return answer(c, filled.body, filled.etag, true, 'HIT', 'edge')
-    c.executionCtx.waitUntil(putAtEdge(edgeKey, filled, ttl))
+    if (admit(c.env, page)) c.executionCtx.waitUntil(putAtEdge(edgeKey, filled, ttl))
     return answer(c, filled.body, filled.etag, true, 'MISS')
   }
 
@@ -130,15 +132,39 @@ export async function publicJson(
   }
   const { value: filled, shared } = await fills.run(edgeKey, c.executionCtx, async () => {
     const got: Filled = edge
-      ? await fill(edgeKey, produce, ttl, c.executionCtx)
+      ? await fill(edgeKey, produce, ttl, c.executionCtx, c.env)
       : { ...(await fromD1(produce)), source: 'd1' }
-    const left = ttl - (Date.now() - got.producedAt) / 1000
-    isolateCachePut(opts.version, page, { ...got, atEdge: got.source === 'edge' }, left)
+    // Only the leader gets here: a burst of concurrent reads counts as one read. An edge copy is
+    // kept at once (another isolate read it twice); a page from D1 from its second read on.
+    if (got.source === 'edge' || admit(c.env, page)) {
+      const toEdge = got.source === 'd1' && edge && edgeWrites.take()
+      if (toEdge) c.executionCtx.waitUntil(putAtEdge(edgeKey, got, ttl))
+      const left = ttl - (Date.now() - got.producedAt) / 1000
+      isolateCachePut(opts.version, page, { ...got, atEdge: got.source === 'edge' || toEdge }, left)
+    }
     return got
   })
   if (shared) return answer(c, filled.body, filled.etag, true, 'HIT', 'flight')
   if (filled.source === 'edge') return answer(c, filled.body, filled.etag, true, 'HIT', 'edge')
   return answer(c, filled.body, filled.etag, true, 'MISS')
+}
+
+/**
+ * Pages this isolate read lately (keys without the version: a page read before and after a write
+ * is read twice all the same, and what is kept is always the page just read).
+ */
+const readLately = readBefore(ISOLATE_CACHE_MAX_ENTRIES)
+
+/** Whether a page just read from D1 is worth keeping: it was read before. Records the read. */
+function admit(env: Env, page: string): boolean {
+  const seen = readLately.seen(page)
+  // EXPERIMENT (bench only, to be removed): CACHE_ADMISSION = "off" keeps every page read.
+  return seen || (env as { CACHE_ADMISSION?: string }).CACHE_ADMISSION === 'off'
+}
+
+/** For tests: forget which pages were read. */
+export function forgetReads(): void {
+  readLately.clear()
 }
 
 /**
@@ -169,6 +195,7 @@ async function fill(
   produce: () => Promise<unknown>,
   ttl: number,
   ctx: { waitUntil(promise: Promise<unknown>): void },
+  env?: Env,
 ): Promise<Filled> {
   const ask = edgeHits.policy()
   if (ask === 'first') {
@@ -177,7 +204,8 @@ async function fill(
     if (edge) return { ...edge, source: 'edge' }
   }
   const read = await fromD1(produce)
-  if (ask === 'probe') {
+  // EXPERIMENT (bench only, to be removed): EDGE_PROBE = "off" skips the probe.
+  if (ask === 'probe' && (env as { EDGE_PROBE?: string } | undefined)?.EDGE_PROBE !== 'off') {
     const probe = fromEdge(edgeKey, ttl).then((edge) => edgeHits.record(edge !== null))
     ctx.waitUntil(probe.catch(() => undefined))
   }
