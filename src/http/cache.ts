@@ -136,8 +136,10 @@ export async function publicJson(
       : { ...(await fromD1(produce)), source: 'd1' }
     // Only the leader gets here: a burst of concurrent reads counts as one read. An edge copy is
     // kept at once (another isolate read it twice); a page from D1 from its second read on.
-    if (got.source === 'edge' || admit(c.env, page)) {
-      const toEdge = got.source === 'd1' && edge && edgeWrites.take()
+    const admitted = got.source === 'edge' ? 'edge' : admit(c.env, page)
+    if (admitted) {
+      // EXPERIMENT: 'keep' (every read kept) copies to the edge on the next hit, as before.
+      const toEdge = admitted === true && edge && edgeWrites.take()
       if (toEdge) c.executionCtx.waitUntil(putAtEdge(edgeKey, got, ttl))
       const left = ttl - (Date.now() - got.producedAt) / 1000
       isolateCachePut(opts.version, page, { ...got, atEdge: got.source === 'edge' || toEdge }, left)
@@ -156,10 +158,11 @@ export async function publicJson(
 const readLately = readBefore(ISOLATE_CACHE_MAX_ENTRIES)
 
 /** Whether a page just read from D1 is worth keeping: it was read before. Records the read. */
-function admit(env: Env, page: string): boolean {
-  const seen = readLately.seen(page)
-  // EXPERIMENT (bench only, to be removed): CACHE_ADMISSION = "off" keeps every page read.
-  return seen || (env as { CACHE_ADMISSION?: string }).CACHE_ADMISSION === 'off'
+function admit(env: Env, page: string): boolean | 'keep' {
+  // EXPERIMENT (bench only, to be removed): CACHE_ADMISSION = "off" keeps every page read, and
+  // copies it to the edge when served again, as before the rule.
+  if ((env as { CACHE_ADMISSION?: string }).CACHE_ADMISSION === 'off') return 'keep'
+  return readLately.seen(page)
 }
 
 /** For tests: forget which pages were read. */
