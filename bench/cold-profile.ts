@@ -1,7 +1,9 @@
-// CPU profiles of cache misses (`npx tsx bench/cold-profile.ts [--requests N] [--interval µs]`):
-// the `cached` instance (both cache layers on) and the `uncached` one (the D1 path) each serve
-// product details nobody read before, at 1 connection, in alternating blocks (cached, uncached,
-// uncached, cached), under workerd's V8 profiler. Prints per block the latency, the workerd
+// CPU profiles of cache misses (`npx tsx bench/cold-profile.ts [--requests N] [--interval µs]
+// [--connections N] [--same-isolate]`): the `cached` instance (both cache layers on) and the
+// `uncached` one (the D1 path) each serve product details nobody read before, N in flight
+// (default 1), in alternating blocks (cached, uncached, uncached, cached), under workerd's V8
+// profiler. With --same-isolate all blocks go to the `cached` isolate: the miss, the miss as
+// before the admission rule (`x-bench-caches: keep-all`) and the D1 path (`off`), ABCCBA. Prints per block the latency, the workerd
 // process's CPU time per request (/proc/<pid>/task/*/schedstat: every thread, the D1 simulator
 // included), the functions with most self time; then per bundle module (src/http/cache.ts,
 // lru-cache, …) the time of the samples whose nearest bundle frame is in it, per request.
@@ -27,8 +29,28 @@ const { values: args } = parseArgs({
     dir: { type: 'string', default: path.join(DATA_DIR, 'profiles') },
     port: { type: 'string', default: '8781' },
     interval: { type: 'string', default: '1000' },
+    connections: { type: 'string', default: '1' },
+    'same-isolate': { type: 'boolean', default: false },
   },
 })
+const CONNECTIONS = Number(args.connections)
+
+/** What a block sends: to which instance, with which bench header (bench/caches-off.ts). */
+type Side = { name: string; target: 'cached' | 'uncached'; headers?: Record<string, string> }
+// Two isolates (the comparison made until 2026-12-07), or, with --same-isolate, the miss, the
+// miss as before the admission rule and the D1 path, all in the `cached` instance's isolate.
+const SIDES: Side[] = args['same-isolate']
+  ? [
+      { name: 'miss', target: 'cached' },
+      { name: 'keep-all', target: 'cached', headers: { 'x-bench-caches': 'keep-all' } },
+      { name: 'd1', target: 'cached', headers: { 'x-bench-caches': 'off' } },
+    ]
+  : [
+      { name: 'cached', target: 'cached' },
+      { name: 'uncached', target: 'uncached' },
+    ]
+/** Blocks in an order where each side comes first and last as often: ABCCBA, or ABBA. */
+const ORDER = [...SIDES, ...[...SIDES].reverse()]
 const REQUESTS = Number(args.requests)
 const INSPECTOR_PORT = Number(args.port)
 const log = (line: string) => console.log(line)
@@ -129,8 +151,8 @@ async function main() {
       (await setup.send({ path: '/v1/categories' })).body.toString('utf8'),
     ) as { items: { id: string; name: string }[] }
     const tv = categories.items.find((c) => c.name === '电视')!
-    // Distinct products: 4 blocks of REQUESTS plus warm-up.
-    const need = 4 * REQUESTS + 800
+    // Distinct products: the blocks plus warm-up.
+    const need = ORDER.length * REQUESTS + 200 * ORDER.length
     const ids: string[] = []
     let cursor: string | null = null
     while (ids.length < need) {
@@ -147,51 +169,57 @@ async function main() {
     let next = 0
     const take = () => ids[next++]!
     const conns = {
-      cached: new Connections(server.url.cached, 1),
-      uncached: new Connections(server.url.uncached, 1),
+      cached: new Connections(server.url.cached, CONNECTIONS),
+      uncached: new Connections(server.url.uncached, CONNECTIONS),
     }
-    const block = async (target: 'cached' | 'uncached', n: number) => {
+    /** n distinct products, CONNECTIONS in flight. */
+    const block = async (side: Side, n: number) => {
       const micros: number[] = []
-      for (let k = 0; k < n; k++) {
-        const res = await conns[target].send({ path: `/v1/products/${take()}` })
-        if (res.status !== 200) throw new Error(`${target} answered ${res.status}`)
-        micros.push(res.micros)
+      let left = n
+      const loop = async () => {
+        while (left-- > 0) {
+          const res = await conns[side.target].send({
+            path: `/v1/products/${take()}`,
+            headers: side.headers,
+          })
+          if (res.status !== 200) throw new Error(`${side.name} answered ${res.status}`)
+          micros.push(res.micros)
+        }
       }
+      await Promise.all(Array.from({ length: CONNECTIONS }, loop))
       return micros
     }
-    // Warm both isolates' code paths (and take the cached one's edge policy to its steady state).
-    for (const t of ['cached', 'uncached', 'uncached', 'cached'] as const) {
-      const s = (await block(t, 200)).sort((a, b) => a - b)
+    // Warm the code paths (and take the cached isolate's edge policy to its steady state).
+    for (const side of ORDER) {
+      const s = (await block(side, 200)).sort((a, b) => a - b)
       log(
-        `unprofiled ${t}: p50 ${quantile(s, 0.5).toFixed(0)} µs, p99 ${quantile(s, 0.99).toFixed(0)} µs`,
+        `unprofiled ${side.name}: p50 ${quantile(s, 0.5).toFixed(0)} µs, p99 ${quantile(s, 0.99).toFixed(0)} µs`,
       )
     }
 
     const pid = workerdPid()
     const moduleAt = moduleMap(readFileSync(script, 'utf8'))
-    const order = ['cached', 'uncached', 'uncached', 'cached'] as const
-    const modules = { cached: new Map<string, number>(), uncached: new Map<string, number>() }
-    const cpu = { cached: 0, uncached: 0 }
-    const lat: Record<string, number[]> = { cached: [], uncached: [] }
-    for (const [k, target] of order.entries()) {
-      const profiler = await startProfiler(INSPECTOR_PORT, target, Number(args.interval))
+    const modules = new Map(SIDES.map((s) => [s.name, new Map<string, number>()]))
+    const cpu = new Map(SIDES.map((s) => [s.name, 0]))
+    const lat = new Map<string, number[]>(SIDES.map((s) => [s.name, []]))
+    for (const [k, side] of ORDER.entries()) {
+      const profiler = await startProfiler(INSPECTOR_PORT, side.target, Number(args.interval))
       const cpuAt = cpuNs(pid)
       let micros: number[] = []
       try {
-        micros = await block(target, REQUESTS)
+        micros = await block(side, REQUESTS)
       } finally {
         const used = cpuNs(pid) - cpuAt
-        const file = path.join(args.dir, `miss-${target}-${k}-${Date.now()}.cpuprofile`)
+        const file = path.join(args.dir, `miss-${side.name}-${k}-${Date.now()}.cpuprofile`)
         const profile = await profiler.stop(file)
         profiler.close()
-        cpu[target] += used
-        lat[target]!.push(...micros)
-        for (const [m, us] of byModule(profile, moduleAt)) {
-          modules[target].set(m, (modules[target].get(m) ?? 0) + us)
-        }
+        cpu.set(side.name, cpu.get(side.name)! + used)
+        lat.get(side.name)!.push(...micros)
+        const mine = modules.get(side.name)!
+        for (const [m, us] of byModule(profile, moduleAt)) mine.set(m, (mine.get(m) ?? 0) + us)
         const sorted = [...micros].sort((a, b) => a - b)
         log(
-          `\n${target} block ${k}: p50 ${quantile(sorted, 0.5).toFixed(0)} µs, p99 ` +
+          `\n${side.name} block ${k}: p50 ${quantile(sorted, 0.5).toFixed(0)} µs, p99 ` +
             `${quantile(sorted, 0.99).toFixed(0)} µs, workerd CPU ` +
             `${(used / 1000 / REQUESTS).toFixed(0)} µs a request; load ${os.loadavg()[0]!.toFixed(2)}`,
         )
@@ -199,24 +227,23 @@ async function main() {
         log(`  ${file}`)
       }
     }
-    const per = (t: 'cached' | 'uncached', m: string) => (modules[t].get(m) ?? 0) / (2 * REQUESTS)
+    const blocks = ORDER.length / SIDES.length
+    const per = (side: string, m: string) => (modules.get(side)!.get(m) ?? 0) / (blocks * REQUESTS)
     log('\nSampled µs a request by module (nearest bundle frame; I/O waits included, see top):')
-    const names = new Set([...modules.cached.keys(), ...modules.uncached.keys()])
+    const names = new Set([...modules.values()].flatMap((m) => [...m.keys()]))
     const rows = [...names]
-      .map((m) => ({ m, c: per('cached', m), u: per('uncached', m) }))
-      .sort((a, b) => Math.max(b.c, b.u) - Math.max(a.c, a.u))
+      .map((m) => ({ m, us: SIDES.map((s) => per(s.name, m)) }))
+      .sort((a, b) => Math.max(...b.us) - Math.max(...a.us))
       .slice(0, 30)
+    log(`  ${'module'.padEnd(44)} ${SIDES.map((s) => s.name.padStart(9)).join(' ')}`)
     for (const r of rows) {
-      log(
-        `  ${r.m.padEnd(44)} cached ${r.c.toFixed(1).padStart(7)}  uncached ` +
-          `${r.u.toFixed(1).padStart(7)}  Δ ${(r.c - r.u).toFixed(1)}`,
-      )
+      log(`  ${r.m.padEnd(44)} ${r.us.map((us) => us.toFixed(1).padStart(9)).join(' ')}`)
     }
-    for (const t of ['cached', 'uncached'] as const) {
-      const s = [...lat[t]!].sort((a, b) => a - b)
+    for (const side of SIDES) {
+      const s = [...lat.get(side.name)!].sort((a, b) => a - b)
       log(
-        `${t}: p50 ${quantile(s, 0.5).toFixed(0)} µs, p99 ${quantile(s, 0.99).toFixed(0)} µs, ` +
-          `workerd CPU ${(cpu[t] / 1000 / (2 * REQUESTS)).toFixed(0)} µs a request`,
+        `${side.name}: p50 ${quantile(s, 0.5).toFixed(0)} µs, p99 ${quantile(s, 0.99).toFixed(0)} µs, ` +
+          `workerd CPU ${(cpu.get(side.name)! / 1000 / (blocks * REQUESTS)).toFixed(0)} µs a request`,
       )
     }
     for (const c of Object.values(conns)) c.close()
