@@ -10,32 +10,16 @@ import { benchEnabled } from '../src/lib/d1-stats'
  */
 export const CACHES_OFF_HEADER = 'x-bench-caches'
 
-const offEnvs = new WeakMap<object, Map<string, Env>>()
+const offEnvs = new WeakMap<object, Env>()
 
 /** `env`, or, when the request asks for it on a BENCH=1 Worker, `env` with both layers off. */
 export function envForBenchRequest(request: Request, env: Env): Env {
-  if (!benchEnabled(env)) return env
-  const asked = request.headers.get(CACHES_OFF_HEADER)
-  const vars = asked ? VARIANTS[asked] : undefined
-  if (!vars) return env
-  let byVariant = offEnvs.get(env)
-  if (!byVariant) {
-    byVariant = new Map()
-    offEnvs.set(env, byVariant)
-  }
-  let off = byVariant.get(asked!)
+  if (!benchEnabled(env) || request.headers.get(CACHES_OFF_HEADER) !== 'off') return env
+  let off = offEnvs.get(env)
   if (!off) {
     // Made once per env object: the D1-path side pays no copy a request.
-    off = { ...env, ...vars } as Env
-    byVariant.set(asked!, off)
+    off = { ...env, ISOLATE_CACHE: 'off', EDGE_CACHE: 'off' } as Env
+    offEnvs.set(env, off)
   }
   return off
-}
-
-// EXPERIMENT (to be removed): `keep-all` keeps every page read (no admission rule), `no-probe`
-// never probes the edge.
-const VARIANTS: Record<string, Record<string, string>> = {
-  off: { ISOLATE_CACHE: 'off', EDGE_CACHE: 'off' },
-  'keep-all': { CACHE_ADMISSION: 'off' },
-  'no-probe': { EDGE_PROBE: 'off' },
 }

@@ -2,8 +2,8 @@
 // [--connections N] [--same-isolate]`): the `cached` instance (both cache layers on) and the
 // `uncached` one (the D1 path) each serve product details nobody read before, N in flight
 // (default 1), in alternating blocks (cached, uncached, uncached, cached), under workerd's V8
-// profiler. With --same-isolate all blocks go to the `cached` isolate: the miss, the miss as
-// before the admission rule (`x-bench-caches: keep-all`) and the D1 path (`off`), ABCCBA. Prints per block the latency, the workerd
+// profiler. With --same-isolate all blocks go to the `cached` isolate: the miss, and the D1 path
+// (`x-bench-caches: off`, bench/caches-off.ts). Prints per block the latency, the workerd
 // process's CPU time per request (/proc/<pid>/task/*/schedstat: every thread, the D1 simulator
 // included), the functions with most self time; then per bundle module (src/http/cache.ts,
 // lru-cache, …) the time of the samples whose nearest bundle frame is in it, per request.
@@ -37,19 +37,18 @@ const CONNECTIONS = Number(args.connections)
 
 /** What a block sends: to which instance, with which bench header (bench/caches-off.ts). */
 type Side = { name: string; target: 'cached' | 'uncached'; headers?: Record<string, string> }
-// Two isolates (the comparison made until 2026-12-07), or, with --same-isolate, the miss, the
-// miss as before the admission rule and the D1 path, all in the `cached` instance's isolate.
+// Two isolates (the comparison made until 2026-12-07), or, with --same-isolate, the miss and
+// the D1 path both in the `cached` instance's isolate.
 const SIDES: Side[] = args['same-isolate']
   ? [
       { name: 'miss', target: 'cached' },
-      { name: 'keep-all', target: 'cached', headers: { 'x-bench-caches': 'keep-all' } },
       { name: 'd1', target: 'cached', headers: { 'x-bench-caches': 'off' } },
     ]
   : [
       { name: 'cached', target: 'cached' },
       { name: 'uncached', target: 'uncached' },
     ]
-/** Blocks in an order where each side comes first and last as often: ABCCBA, or ABBA. */
+/** Blocks in an order where each side comes first and last as often: ABBA. */
 const ORDER = [...SIDES, ...[...SIDES].reverse()]
 const REQUESTS = Number(args.requests)
 const INSPECTOR_PORT = Number(args.port)

@@ -72,8 +72,6 @@ async function walkPages(ctx: ScenarioContext, categoryId: string, depth: number
  * (bench/caches-off.ts).
  */
 const CACHES_OFF = { 'x-bench-caches': 'off' }
-const KEEP_ALL = { 'x-bench-caches': 'keep-all' }
-const NO_PROBE = { 'x-bench-caches': 'no-probe' }
 
 registerScenarioGroup({
   name: 'catalog',
@@ -102,22 +100,6 @@ registerScenarioGroup({
     const burstByD1 = distinct(ids, burstFrom + 1, otherFrom, 2)
     const missedElsewhere = distinct(ids, otherFrom, ids.length, 2)
     const missedByD1Elsewhere = distinct(ids, otherFrom + 1, ids.length, 2)
-    // EXPERIMENT (to be removed): more never-read products, from other categories.
-    const more = async (names: string[]) => {
-      const out: string[] = []
-      for (const name of names) {
-        const cat = categories.items.find((c) => c.name === name)
-        if (!cat) throw new Error(`the bench database has no ${name} category`)
-        out.push(...(await walkPages(ctx, cat.id, 1, 10_000)).ids)
-      }
-      return out
-    }
-    const keepAllIds = await more(['手机', '饮料', '空调'])
-    const noProbeIds = await more(['冰箱', '机顶盒'])
-    const keepAll = distinct(keepAllIds, 0, keepAllIds.length, 2)
-    const keepAllByD1 = distinct(keepAllIds, 1, keepAllIds.length, 2)
-    const noProbe = distinct(noProbeIds, 0, noProbeIds.length, 2)
-    const noProbeByD1 = distinct(noProbeIds, 1, noProbeIds.length, 2)
 
     const suggest: Scenario[] = KEYPRESSES.map(({ q, t9 }) => ({
       name: `suggest ${t9 ? 't9 ' : ''}${q}`,
@@ -125,33 +107,6 @@ registerScenarioGroup({
       request: () => ({ path: suggestPath(q, t9) }),
       targets: { ...HOT_READ, rowsRead: SUGGEST_LIMIT + 10, maxBytes: 2048 },
     }))
-    const EXPERIMENTS = (): Scenario[] => [
-      // EXPERIMENT (to be removed): the miss as before the admission rule (every page read is
-      // kept), and the miss without edge probes, each against the D1 path in the same isolate.
-      {
-        name: 'detail cache miss, keep all',
-        target: 'cached',
-        request: (i) => ({ path: `/v1/products/${keepAll(i)}`, headers: KEEP_ALL }),
-        versus: {
-          name: 'D1 path',
-          target: 'cached',
-          request: (i) => ({ path: `/v1/products/${keepAllByD1(i)}`, headers: CACHES_OFF }),
-        },
-        targets: { notSlowerThan: MISS_SLACK },
-      },
-      {
-        name: 'detail cache miss, no probe',
-        target: 'cached',
-        connections: [1],
-        request: (i) => ({ path: `/v1/products/${noProbe(i)}`, headers: NO_PROBE }),
-        versus: {
-          name: 'D1 path',
-          target: 'cached',
-          request: (i) => ({ path: `/v1/products/${noProbeByD1(i)}`, headers: CACHES_OFF }),
-        },
-        targets: { notSlowerThan: MISS_SLACK },
-      },
-    ]
     return [
       ...suggest,
       {
@@ -180,8 +135,7 @@ registerScenarioGroup({
         name: 'suggest keypresses warm',
         target: 'cached',
         note: `the ${KEYPRESSES.length} keypress queries above in turn, answered from the isolate cache`,
-        // Read twice: a page is kept from its second read on (src/http/read-before.ts).
-        warmup: 2 * KEYPRESSES.length,
+        warmup: KEYPRESSES.length,
         request: (i) => {
           const { q, t9 } = KEYPRESSES[i % KEYPRESSES.length]!
           return { path: suggestPath(q, t9) }
@@ -192,7 +146,7 @@ registerScenarioGroup({
         name: 'detail warm',
         target: 'cached',
         note: `the same ${WARM_PRODUCTS} products in turn, answered from the isolate cache`,
-        warmup: 2 * WARM_PRODUCTS,
+        warmup: WARM_PRODUCTS,
         request: (i) => ({ path: `/v1/products/${ids[i % WARM_PRODUCTS]}` }),
         targets: HOT_READ,
       },
@@ -236,7 +190,6 @@ registerScenarioGroup({
       // The misses against the D1 path in the same isolate (the reference's requests carry
       // x-bench-caches: off): two instances are two isolates, each with its own heap, JIT state
       // and history, which is a difference of its own (the last row shows it).
-      ...(process.env.SWAP === '1' ? EXPERIMENTS() : []),
       {
         name: 'detail cache miss',
         target: 'cached',
@@ -252,7 +205,6 @@ registerScenarioGroup({
         },
         targets: { notSlowerThan: MISS_SLACK },
       },
-      ...(process.env.SWAP === '1' ? [] : EXPERIMENTS()),
       {
         name: 'detail cache miss ×8',
         target: 'cached',

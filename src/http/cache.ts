@@ -3,12 +3,10 @@ import { base64url } from 'jose'
 import type { AppEnv } from '../env'
 import {
   type CachedAnswer,
-  ISOLATE_CACHE_MAX_ENTRIES,
   isolateCacheEnabled,
   isolateCacheGet,
   isolateCachePut,
 } from './isolate-cache'
-import { readBefore } from './read-before'
 import { singleFlight } from './single-flight'
 
 /**
@@ -115,9 +113,9 @@ export async function publicJson(
       return answer(c, read.body, read.etag, true, 'BYPASS')
     }
     // No memory layer (the bench's `edge` instance): edge, then D1.
-    const filled = await fill(edgeKey, produce, ttl, c.executionCtx, c.env)
+    const filled = await fill(edgeKey, produce, ttl, c.executionCtx)
     if (filled.source === 'edge') return answer(c, filled.body, filled.etag, true, 'HIT', 'edge')
-    if (admit(c.env, page)) c.executionCtx.waitUntil(putAtEdge(edgeKey, filled, ttl))
+    c.executionCtx.waitUntil(putAtEdge(edgeKey, filled, ttl))
     return answer(c, filled.body, filled.etag, true, 'MISS')
   }
 
@@ -132,42 +130,15 @@ export async function publicJson(
   }
   const { value: filled, shared } = await fills.run(edgeKey, c.executionCtx, async () => {
     const got: Filled = edge
-      ? await fill(edgeKey, produce, ttl, c.executionCtx, c.env)
+      ? await fill(edgeKey, produce, ttl, c.executionCtx)
       : { ...(await fromD1(produce)), source: 'd1' }
-    // Only the leader gets here: a burst of concurrent reads counts as one read. An edge copy is
-    // kept at once (another isolate read it twice); a page from D1 from its second read on.
-    const admitted = got.source === 'edge' ? 'edge' : admit(c.env, page)
-    if (admitted) {
-      // EXPERIMENT: 'keep' (every read kept) copies to the edge on the next hit, as before.
-      const toEdge = admitted === true && edge && edgeWrites.take()
-      if (toEdge) c.executionCtx.waitUntil(putAtEdge(edgeKey, got, ttl))
-      const left = ttl - (Date.now() - got.producedAt) / 1000
-      isolateCachePut(opts.version, page, { ...got, atEdge: got.source === 'edge' || toEdge }, left)
-    }
+    const left = ttl - (Date.now() - got.producedAt) / 1000
+    isolateCachePut(opts.version, page, { ...got, atEdge: got.source === 'edge' }, left)
     return got
   })
   if (shared) return answer(c, filled.body, filled.etag, true, 'HIT', 'flight')
   if (filled.source === 'edge') return answer(c, filled.body, filled.etag, true, 'HIT', 'edge')
   return answer(c, filled.body, filled.etag, true, 'MISS')
-}
-
-/**
- * Pages this isolate read lately (keys without the version: a page read before and after a write
- * is read twice all the same, and what is kept is always the page just read).
- */
-const readLately = readBefore(ISOLATE_CACHE_MAX_ENTRIES)
-
-/** Whether a page just read from D1 is worth keeping: it was read before. Records the read. */
-function admit(env: Env, page: string): boolean | 'keep' {
-  // EXPERIMENT (bench only, to be removed): CACHE_ADMISSION = "off" keeps every page read, and
-  // copies it to the edge when served again, as before the rule.
-  if ((env as { CACHE_ADMISSION?: string }).CACHE_ADMISSION === 'off') return 'keep'
-  return readLately.seen(page)
-}
-
-/** For tests: forget which pages were read. */
-export function forgetReads(): void {
-  readLately.clear()
 }
 
 /**
@@ -198,7 +169,6 @@ async function fill(
   produce: () => Promise<unknown>,
   ttl: number,
   ctx: { waitUntil(promise: Promise<unknown>): void },
-  env?: Env,
 ): Promise<Filled> {
   const ask = edgeHits.policy()
   if (ask === 'first') {
@@ -207,8 +177,7 @@ async function fill(
     if (edge) return { ...edge, source: 'edge' }
   }
   const read = await fromD1(produce)
-  // EXPERIMENT (bench only, to be removed): EDGE_PROBE = "off" skips the probe.
-  if (ask === 'probe' && (env as { EDGE_PROBE?: string } | undefined)?.EDGE_PROBE !== 'off') {
+  if (ask === 'probe') {
     const probe = fromEdge(edgeKey, ttl).then((edge) => edgeHits.record(edge !== null))
     ctx.waitUntil(probe.catch(() => undefined))
   }

@@ -39,9 +39,7 @@ describe('x-bench-caches: off', () => {
     const bench = { BENCH: '1' }
     expect(await fetchBench(path, bench, true)).toBe('200 BYPASS null')
     expect(await fetchBench(path, bench, true)).toBe('200 BYPASS null')
-    // The D1-path reads neither cached the page nor counted as reads of it: the first two
-    // cached reads miss (a page is kept from its second read on), the next hits.
-    expect(await fetchBench(path, bench, false)).toBe('200 MISS null')
+    // Nothing was cached by the D1-path reads: the first cached read misses, the next hits.
     expect(await fetchBench(path, bench, false)).toBe('200 MISS null')
     expect(await fetchBench(path, bench, false)).toBe('200 HIT isolate')
     // A page in the isolate cache is not served to the D1 path either.
@@ -50,7 +48,6 @@ describe('x-bench-caches: off', () => {
 
   it('means nothing without BENCH=1', async () => {
     const path = `/v1/products/${productId}?prod=${uniq('k')}`
-    expect(await fetchBench(path, {}, true)).toBe('200 MISS null')
     expect(await fetchBench(path, {}, true)).toBe('200 MISS null')
     expect(await fetchBench(path, {}, true)).toBe('200 HIT isolate')
   })

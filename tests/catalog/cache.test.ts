@@ -77,9 +77,8 @@ describe('ETag and Cache-Control', () => {
 })
 
 describe('Workers Cache API', () => {
-  it('serves a page from the cache once it has been read twice', async () => {
+  it('serves a repeated read from the cache', async () => {
     const path = `/v1/products/${productId}?cache=${uniq('k')}`
-    expect((await call('GET', path)).headers.get('x-cache')).toBe('MISS')
     expect((await call('GET', path)).headers.get('x-cache')).toBe('MISS')
     const again = await call('GET', path)
     expect(again.headers.get('x-cache')).toBe('HIT')
@@ -88,7 +87,7 @@ describe('Workers Cache API', () => {
 
   it('an admin write makes every cached page unreachable at once', async () => {
     const paths = [`/v1/products/${productId}`, '/v1/search/suggest?q=xiaomi', '/v1/categories']
-    for (const p of [...paths, ...paths]) await call('GET', p) // read twice: kept
+    for (const p of paths) await call('GET', p)
     for (const p of paths) expect((await call('GET', p)).headers.get('x-cache'), p).toBe('HIT')
     const etag = (await call('GET', paths[0]!)).headers.get('etag')!
 
@@ -104,7 +103,6 @@ describe('Workers Cache API', () => {
 
   it('a bump from elsewhere (another isolate, a deal write) is seen within the version TTL', async () => {
     const path = `/v1/products/${productId}?ttl=${uniq('k')}`
-    await call('GET', path)
     await call('GET', path)
     expect((await call('GET', path)).headers.get('x-cache')).toBe('HIT')
     await env.DB.prepare('UPDATE catalog_state SET version = version + 1 WHERE id = 1').run()
@@ -151,9 +149,6 @@ describe('isolate cache (the layer ahead of the Cache API)', () => {
     const first = await call('GET', path)
     expect(first.headers.get('x-cache')).toBe('MISS')
     expect(first.headers.get('x-cache-layer')).toBeNull()
-    // Read a second time: kept here, and copied to the edge after the response.
-    expect((await call('GET', path)).headers.get('x-cache')).toBe('MISS')
-    await new Promise((r) => setTimeout(r, 50))
     const second = await call('GET', path)
     expect([second.headers.get('x-cache'), second.headers.get('x-cache-layer')]).toEqual([
       'HIT',
@@ -175,7 +170,6 @@ describe('isolate cache (the layer ahead of the Cache API)', () => {
 
   it('If-None-Match on an isolate hit is a 304', async () => {
     const path = `/v1/search/suggest?q=xiaomi&limit=3&n=${uniq('k')}`
-    await call('GET', path)
     const etag = (await call('GET', path)).headers.get('etag')!
     const res = await call('GET', path, { headers: { 'if-none-match': etag } })
     expect(res.status).toBe(304)
@@ -185,15 +179,12 @@ describe('isolate cache (the layer ahead of the Cache API)', () => {
   it('query order does not matter: one page, one entry', async () => {
     const n = uniq('k')
     await call('GET', `/v1/search/suggest?q=ds&limit=3&n=${n}`)
-    // The second read of the page, in another order: kept.
-    await call('GET', `/v1/search/suggest?limit=3&q=ds&n=${n}`)
     const swapped = await call('GET', `/v1/search/suggest?n=${n}&limit=3&q=ds`)
     expect(swapped.headers.get('x-cache-layer')).toBe('isolate')
   })
 
   it('an admin write is seen at once, whichever layer held the page', async () => {
-    const path = `/v1/products/${productId}?write=${uniq('k')}`
-    await call('GET', path)
+    const path = `/v1/products/${productId}`
     await call('GET', path)
     expect((await call('GET', path)).headers.get('x-cache-layer')).toBe('isolate')
     await adminProducts([product(sku, '小米电视 第三版', slug)])

@@ -3,8 +3,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import worker from '../../src/index'
 import { catalogVersion } from '../../src/catalog/cache'
 import { edgeHits, edgeWrites, publicReadFlights } from '../../src/http/cache'
-import { isolateCacheClear, isolateCacheGet } from '../../src/http/isolate-cache'
-import { readBefore } from '../../src/http/read-before'
+import { isolateCacheClear } from '../../src/http/isolate-cache'
 import { singleFlight } from '../../src/http/single-flight'
 import { countingD1 } from '../../src/lib/d1-stats'
 import { call } from '../helpers/http'
@@ -60,15 +59,6 @@ describe('a cache miss costs one D1 read, shared by concurrent requests', () => 
     expect(new Set(responses.map((r) => r.headers.get('etag'))).size).toBe(1)
     expect(JSON.parse(bodies[0]!).title).toBe('海信电视 冷读')
     expect(publicReadFlights()).toBe(0)
-    // A second burst: one D1 read again, the page's second read, which keeps it.
-    const again = await fetchCounted(Array(8).fill(path))
-    expect(again.stats.queries).toBe(1)
-    expect(again.responses.map(layerOf).sort()).toEqual([
-      ...Array(7).fill('HIT flight'),
-      'MISS null',
-    ])
-    const kept = await fetchCounted([path])
-    expect([layerOf(kept.responses[0]!), kept.stats.queries]).toEqual(['HIT isolate', 0])
   })
 
   it('different pages do not wait for each other', async () => {
@@ -86,43 +76,17 @@ describe('a cache miss costs one D1 read, shared by concurrent requests', () => 
   })
 })
 
-describe('a page is kept (isolate memory, edge) from its second read on', () => {
-  const kept = async (path: string) => isolateCacheGet(await catalogVersion(env), path)
-
-  it('a page read once is not kept anywhere; read twice it is, in memory and at the edge', async () => {
-    const path = `/v1/products/${productId}?once=${uniq('k')}`
-    const first = await fetchCounted([path])
-    expect([layerOf(first.responses[0]!), first.stats.queries]).toEqual(['MISS null', 1])
-    expect(await kept(path)).toBeUndefined()
-    expect(await edgeHas(path)).toBe(false)
-
-    // The second read goes to D1 again, keeps the page and copies it to the edge after the
-    // response (fetchCounted waits for what the request left to do).
-    const second = await fetchCounted([path])
-    expect([layerOf(second.responses[0]!), second.stats.queries]).toEqual(['MISS null', 1])
-    expect((await kept(path))?.body).toBe(second.bodies[0])
-    expect(await edgeHas(path)).toBe(true)
-
-    const third = await fetchCounted([path])
-    expect([layerOf(third.responses[0]!), third.stats.queries]).toEqual(['HIT isolate', 0])
-    expect(third.bodies[0]).toBe(second.bodies[0])
-
-    isolateCacheClear() // a fresh isolate finds it at the edge
-    expect(layerOf(await call('GET', path))).toBe('HIT edge')
-  })
-
-  it('a burst of concurrent misses is one D1 read and counts as one read', async () => {
-    const path = `/v1/products/${productId}?once=${uniq('k')}`
+describe('a miss keeps the page; an admin edit is never served stale', () => {
+  it('a burst of concurrent misses is one D1 read, and the page is kept: the next read hits', async () => {
+    const path = `/v1/products/${productId}?kept=${uniq('k')}`
     const burst = await fetchCounted(Array(8).fill(path))
     expect(burst.stats.queries).toBe(1)
-    expect(await kept(path)).toBeUndefined()
     const next = await fetchCounted([path])
-    expect([layerOf(next.responses[0]!), next.stats.queries]).toEqual(['MISS null', 1])
-    const last = await fetchCounted([path])
-    expect([layerOf(last.responses[0]!), last.stats.queries]).toEqual(['HIT isolate', 0])
+    expect([layerOf(next.responses[0]!), next.stats.queries]).toEqual(['HIT isolate', 0])
+    expect(next.bodies[0]).toBe(burst.bodies[0])
   })
 
-  it('an admin edit between the reads is never served stale', async () => {
+  it('an admin price edit is seen by the next read, in memory and at the edge', async () => {
     const sku = uniq('sku')
     const slug = uniq('tv')
     await adminCategories([{ slug, name: '电视' }])
@@ -135,70 +99,40 @@ describe('a page is kept (isolate memory, edge) from its second read on', () => 
       return [layerOf(responses[0]!), JSON.parse(bodies[0]!).price.amount]
     }
 
-    expect(await read()).toEqual(['MISS null', 99900]) // read once: not kept
+    expect(await read()).toEqual(['MISS null', 99900])
+    expect(await read()).toEqual(['HIT isolate', 99900]) // and copied to the edge after it
     await adminProducts([priced(88800)])
-    expect(await read()).toEqual(['MISS null', 88800]) // the second read: kept
+    expect(await read()).toEqual(['MISS null', 88800])
     expect(await read()).toEqual(['HIT isolate', 88800])
+    isolateCacheClear() // a fresh isolate: the edge holds the new page, the old one unreachable
+    expect(await read()).toEqual(['HIT edge', 88800])
     await adminProducts([priced(77700)])
-    // Read before: kept at once, and only what D1 holds now.
-    expect(await read()).toEqual(['MISS null', 77700])
-    expect(await read()).toEqual(['HIT isolate', 77700])
     isolateCacheClear()
-    expect(await read()).toEqual(['HIT edge', 77700]) // the edge copy is the new one too
-  })
-
-  it('with the isolate layer off, a page goes to the edge on its second read', async () => {
-    const path = `/v1/products/${productId}?isooff=${uniq('k')}`
-    const fetchIsolateOff = async () => {
-      const ctx = createExecutionContext()
-      const res = await worker.fetch(
-        new Request(`https://tvpay.test${path}`) as never,
-        { ...env, ISOLATE_CACHE: 'off' },
-        ctx,
-      )
-      await waitOnExecutionContext(ctx)
-      return layerOf(res)
-    }
-    expect(await fetchIsolateOff()).toBe('MISS null')
-    expect(await edgeHas(path)).toBe(false)
-    expect(await fetchIsolateOff()).toBe('MISS null')
-    expect(await edgeHas(path)).toBe(true)
-    expect(await fetchIsolateOff()).toBe('HIT edge')
+    expect(await read()).toEqual(['MISS null', 77700])
   })
 })
 
-describe('readBefore: which pages were read lately, in fixed memory', () => {
-  it('knows a key from its second sighting on', () => {
-    const seen = readBefore(100)
-    expect([seen.seen('/a'), seen.seen('/a'), seen.seen('/a'), seen.seen('/b')]).toEqual([
-      false,
-      true,
-      true,
-      false,
-    ])
-    seen.clear()
-    expect(seen.seen('/a')).toBe(false)
-  })
+describe('nothing is written to the edge on the way to a miss', () => {
+  it('a page read once stays out of the edge; served a second time, it is copied there', async () => {
+    const path = `/v1/products/${productId}?once=${uniq('k')}`
+    expect((await call('GET', path)).headers.get('x-cache')).toBe('MISS')
+    expect(await edgeHas(path)).toBe(false)
 
-  it('remembers a key for at least `capacity` other keys and forgets it within twice that', () => {
-    const seen = readBefore(1000)
-    seen.seen('/kept')
-    for (let i = 0; i < 999; i++) seen.seen(`/other/${i}`)
-    expect(seen.seen('/kept')).toBe(true)
-    // (A false positive among the others is not counted: 2,100 leave room for about 1%.)
-    const forgotten = readBefore(1000)
-    forgotten.seen('/old')
-    for (let i = 0; i < 2100; i++) forgotten.seen(`/other/${i}`)
-    expect(forgotten.seen('/old')).toBe(false)
-  })
+    // The second read is an isolate hit, which copies the page to the edge after the response.
+    const { db } = countingD1(env.DB)
+    const ctx = createExecutionContext()
+    const second = await worker.fetch(
+      new Request(`https://tvpay.test${path}`) as never,
+      { ...env, DB: db },
+      ctx,
+    )
+    expect(layerOf(second)).toBe('HIT isolate')
+    await waitOnExecutionContext(ctx)
+    expect(await edgeHas(path)).toBe(true)
 
-  it('rarely mistakes a new key for one seen (a false positive keeps a one-off page)', () => {
-    const seen = readBefore(10_000)
-    for (let i = 0; i < 10_000; i++) seen.seen(`/v1/products/prd_${i.toString(36)}`)
-    let wrong = 0
-    for (let i = 0; i < 10_000; i++) if (seen.seen(`/v1/products/new_${i.toString(36)}`)) wrong++
-    // Full, with 10 bits and 7 hashes a key: about 1% (the first 10,000 probes also fill it).
-    expect(wrong).toBeLessThan(300)
+    isolateCacheClear() // a fresh isolate finds it at the edge
+    const third = await call('GET', path)
+    expect(layerOf(third)).toBe('HIT edge')
   })
 })
 
@@ -274,12 +208,12 @@ describe('EDGE_CACHE = "off": public reads never touch the Cache API', () => {
     return { res, body: await res.text(), queries: stats.queries }
   }
 
-  it('with the isolate layer on: a page read again is not copied to the edge', async () => {
+  it('with the isolate layer on: a page served again is not copied to the edge', async () => {
     const path = `/v1/products/${productId}?edgeoff=${uniq('k')}`
-    const reads = []
-    for (let i = 0; i < 3; i++) reads.push(await fetchWith({ EDGE_CACHE: 'off' }, path))
-    expect(reads.map((r) => layerOf(r.res))).toEqual(['MISS null', 'MISS null', 'HIT isolate'])
-    expect(reads.map((r) => r.queries)).toEqual([1, 1, 0])
+    const first = await fetchWith({ EDGE_CACHE: 'off' }, path)
+    const second = await fetchWith({ EDGE_CACHE: 'off' }, path)
+    expect([layerOf(first.res), layerOf(second.res)]).toEqual(['MISS null', 'HIT isolate'])
+    expect(first.queries + second.queries).toBe(1)
     expect(await edgeHas(path)).toBe(false)
   })
 
