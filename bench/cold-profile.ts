@@ -11,7 +11,7 @@
 // the profiler charges a wait to the frame that resumes after it (an `await` of D1 shows up as
 // time in the awaiting function); compare modules, not single async functions, and read the
 // schedstat figure for CPU. Not part of `npm run bench` (docs/scale.md, "Cold catalog reads").
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs'
+import { mkdirSync, readFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
@@ -22,6 +22,7 @@ import { Connections } from './http'
 import { type CpuProfile, startProfiler, summarize } from './profile'
 import { quantile } from './quantile'
 import { startBenchServer } from './server'
+import { cpuNs, workerdPid } from './workerd-cpu'
 
 const { values: args } = parseArgs({
   options: {
@@ -54,43 +55,6 @@ const REQUESTS = Number(args.requests)
 const INSPECTOR_PORT = Number(args.port)
 const log = (line: string) => console.log(line)
 mkdirSync(args.dir, { recursive: true })
-
-/** Our Miniflare's workerd: the `workerd serve` process descending from this one. */
-function workerdPid(): number {
-  const isOurs = (pid: number) => {
-    for (let at = pid; at > 1; ) {
-      if (at === process.pid) return true
-      const stat = readFileSync(`/proc/${at}/stat`, 'utf8')
-      at = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
-    }
-    return false
-  }
-  const pids = readdirSync('/proc')
-    .filter((d) => /^\d+$/.test(d))
-    .map(Number)
-    .filter((pid) => {
-      try {
-        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('workerd') && isOurs(pid)
-      } catch {
-        return false
-      }
-    })
-  if (pids.length !== 1) throw new Error(`expected one workerd of ours, found ${pids.join(', ')}`)
-  return pids[0]!
-}
-
-/** CPU time of every thread of `pid`, in ns (schedstat's first field). */
-function cpuNs(pid: number): number {
-  let sum = 0
-  for (const task of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      sum += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0])
-    } catch {
-      // the thread ended
-    }
-  }
-  return sum
-}
 
 /** Bundle line → module, from esbuild's `// path` comments. */
 function moduleMap(bundle: string) {
