@@ -4,13 +4,17 @@
 // (sometimes after a declined one), a bill paid in two parts, a household whose phone signs out
 // and unpairs the TV, and a PIN locked by wrong guesses (a new person takes over).
 import { ADDRESS } from '../fixtures/shipping-address'
-import { type Answer, type Key, type MoneyRounds, PIN, type Random } from './money'
+import { type Answer, type Key, type MoneyRounds, PIN, type Random, sleep } from './money'
+
+/** What the sandbox shows of a trade (GET /sandbox/trades/{out_trade_no}). */
+type TradeView = { refunded_amount: string; notifies: { answer: string }[] }
 
 /**
  * The TV shows the Alipay QR; the buyer scans it with "the Alipay app" and pays in the sandbox,
- * which sends its signed notify to the Worker; the TV sees the payment succeed, the phone then
- * gives the shipping address. Half the time an admin refunds 1 yuan at once, through
- * alipay.trade.refund: the sandbox's trade must show it.
+ * which sends its signed notify to the Worker (half the time; a quarter of the time twice, and a
+ * quarter never: then the cron's alipay.trade.query finds the money); the TV sees the payment
+ * succeed, the phone then gives the shipping address. Half the time an admin refunds 1 yuan at
+ * once, through alipay.trade.refund: the sandbox's trade must show it.
  */
 export async function alipayOrder(m: MoneyRounds, random: Random, key: Key) {
   const payment = await m.order(random, key)
@@ -21,16 +25,19 @@ export async function alipayOrder(m: MoneyRounds, random: Random, key: Key) {
   // 200: the fuzzing asked for this payment's QR first (the same qr_code comes back).
   if (!m.expect('alipay: QR', qr, [201, 200])) return
   const sandbox = new URL(qr.body.qr_code).origin
+  const draw = random()
+  const notify = draw < 0.5 ? 'now' : draw < 0.75 ? 'twice' : 'none'
   const paid = await fetch(`${sandbox}/sandbox/pay`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ qr_code: qr.body.qr_code, notify: 'now' }),
+    body: JSON.stringify({ qr_code: qr.body.qr_code, notify, delay_ms: 0 }),
   })
   const paidText = await paid.text()
   if (!paid.ok) {
     const a = { status: paid.status, body: null, text: paidText, request: 'POST /sandbox/pay' }
     return m.finding('alipay: buyer pays', 'the sandbox refused the payment', a)
   }
+  if (notify === 'none') await m.household.tick()
   const after = await m.waitFor(payment.id, 'requires_confirmation')
   if (after.status === 200 && /canceled|expired/.test(after.body.status))
     // The fuzzing canceled it first: the money that came in goes back (the per-payment check
@@ -40,8 +47,25 @@ export async function alipayOrder(m: MoneyRounds, random: Random, key: Key) {
     return after.status === 200
       ? m.finding('alipay: notify', `payment ${after.body.status} after the buyer paid`, after)
       : void m.expect('alipay: payment read', after, [200])
-  m.count('alipay: paid by notify')
+  m.count(notify === 'none' ? 'alipay: paid, found by the cron' : `alipay: paid, notify ${notify}`)
   m.paid.push({ id: payment.id, amount: payment.amount.amount })
+  const trade = async () => {
+    const res = await fetch(`${sandbox}/sandbox/trades/${qr.body.out_trade_no}`)
+    const view = (await res.json().catch(() => null)) as TradeView | null
+    return { status: res.status, body: view, text: JSON.stringify(view), request: 'GET trade' }
+  }
+  if (notify === 'twice') {
+    // The repeat (sent 0.5 s after the first was answered) must be answered `success` too.
+    let seen = await trade()
+    for (let i = 0; i < 20 && (seen.body?.notifies.length ?? 0) < 2; i++) {
+      await sleep(250)
+      seen = await trade()
+    }
+    const answers = seen.body?.notifies.map((n) => n.answer) ?? []
+    if (answers.length === 2 && answers.every((a) => a === 'success'))
+      m.count('alipay: the repeated notify answered success')
+    else m.finding('alipay: notify twice', `the notifies were answered ${answers.join(', ')}`, seen)
+  }
   const order = await m.retrying('alipay: address', () =>
     m.call('PUT', '/v1/orders/{id}/shipping-address', {
       token: 'user',
@@ -59,18 +83,10 @@ export async function alipayOrder(m: MoneyRounds, random: Random, key: Key) {
       body: { amount: { amount: 100, currency: 'CNY' } },
     })
     if (!m.expect('alipay: refund part', refunded, [200])) return
-    const trade = await fetch(`${sandbox}/sandbox/trades/${qr.body.out_trade_no}`)
-    const view = (await trade.json().catch(() => null)) as { refunded_amount?: string } | null
-    if (view?.refunded_amount === '1.00') m.count('alipay: refunded at the sandbox')
-    else {
-      const a = {
-        status: trade.status,
-        body: view,
-        text: JSON.stringify(view),
-        request: 'GET trade',
-      }
-      m.finding('alipay: refund', `the sandbox's trade shows ${view?.refunded_amount}`, a)
-    }
+    const seen = await trade()
+    if (seen.body?.refunded_amount === '1.00') m.count('alipay: refunded at the sandbox')
+    else
+      m.finding('alipay: refund', `the sandbox's trade shows ${seen.body?.refunded_amount}`, seen)
   }
 }
 
