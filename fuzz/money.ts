@@ -48,6 +48,8 @@ export type Household = {
   neighbour(): Promise<string>
   /** Runs the cron once (`GET /__scheduled`), as it runs every minute when deployed. */
   tick(): Promise<void>
+  /** Whether a fuzzed request canceled this payment (200 from its cancel). */
+  canceledByFuzzing(paymentId: string): boolean
 }
 
 /** The kinds a round is drawn from; paying and refunding twice as often as the rest. */
@@ -459,14 +461,16 @@ export class MoneyRounds {
     if (!held) return
     if (goal === 'capture') {
       // The settlement queue captures it within a second or so; the TV waits without polling.
-      const after = await this.call('GET', '/v1/payments/{id}', {
-        token: 'device',
-        params: { id: paymentId },
-        query: { wait: '10', seen_status: 'requires_capture' },
-      })
-      if (after.status === 200 && /succeeded|refunded/.test(after.body.status))
+      const after = await this.waitFor(paymentId, 'requires_capture')
+      const status = after.body?.status ?? after.status
+      if (after.status === 200 && /succeeded|refunded/.test(status))
         this.paid.push({ id: paymentId, amount: held.amount.amount })
-      else this.count(`deal capture: still ${after.body?.status ?? after.status} after 10 s`)
+      // A tipped deal's confirmed place is only ever captured, unless someone cancels it first.
+      else if (status === 'canceled' && this.household.canceledByFuzzing(paymentId))
+        this.count('deal capture: canceled by the fuzzing first')
+      else if (status === 'canceled')
+        this.finding('deal capture', 'a confirmed place on a tipped deal released', after)
+      else this.count(`deal capture: still ${status} after 20 s`)
       return
     }
     if (random() < 0.6) {

@@ -499,6 +499,7 @@ async function main() {
       return { status: res.status, body, text, request }
     }
     let neighbour: Tokens | null = null
+    const fuzzCanceled = new Set<string>()
     const tick = async () => {
       const res = await fetch(`${server.base}/__scheduled?cron=*+*+*+*+*`)
       await res.text()
@@ -518,6 +519,7 @@ async function main() {
           return neighbour.user
         },
         tick,
+        canceledByFuzzing: (id) => fuzzCanceled.has(id),
       },
       SEED,
       (value) => {
@@ -605,6 +607,12 @@ async function main() {
         if (type.includes('json')) {
           try {
             harvest(JSON.parse(text))
+          } catch {}
+        }
+        // The fuzzing's cancels, so a round can tell its payment canceled by them from a bug.
+        if (status === 200 && op.path === '/v1/payments/{id}/cancel') {
+          try {
+            fuzzCanceled.add(JSON.parse(text).id)
           } catch {}
         }
         // A WebSocket route answered without an upgrade, or a redirect: judged by status only.
