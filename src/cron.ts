@@ -1,5 +1,5 @@
 import { authMaintenance } from './auth/maintenance'
-import { paymentsMaintenance, syncAlipayTrades } from './payments'
+import { paymentsMaintenance, retryCompensations, syncAlipayTrades } from './payments'
 import { scheduleSettlement } from './deals/settlement-queue'
 import { billsMaintenance } from './bills/maintenance'
 import { purgeTickets } from './channel/tickets'
@@ -12,6 +12,7 @@ export const cronTasks: CronTask[] = [
   { name: 'auth.maintenance', run: authMaintenance },
   { name: 'payments.maintenance', run: (env, now) => paymentsMaintenance(env, purposes, now) },
   { name: 'payments.alipay', run: (env, now) => syncAlipayTrades(env, purposes, now) },
+  { name: 'payments.compensations', run: retryCompensations },
   { name: 'deals.settlement', run: scheduleSettlement },
   { name: 'bills.maintenance', run: billsMaintenance },
   { name: 'channel.maintenance', run: (env, now) => purgeTickets(env, now) },

@@ -3,6 +3,7 @@ import { signingKeys } from '../auth/keys'
 import { requireSecret } from '../http/config'
 import { ApiError } from '../http/errors'
 import { captureTransfer, fundsOf, holdTransfer } from './funds'
+import { giveBack } from './compensations'
 import { expireIfDue } from './intents'
 import { findChargeableMethod, type ChargeableMethod } from './methods'
 import { providerFor, withRetries } from './providers'
@@ -77,7 +78,7 @@ export async function confirmPayment(
   }
 
   const provider = providerFor(env, method.provider)
-  const ref = await chargeCard(provider, payment, method, to === 'succeeded')
+  const ref = await chargeCard(env, provider, payment, method, to === 'succeeded', req.now)
   const providerRef = `${provider.name}:${ref}`
   const funds = fundsOf(payment, method.id, providerRef)
   const transfers = [holdTransfer(payment, funds)]
@@ -89,7 +90,7 @@ export async function confirmPayment(
       extra,
     })
   } catch (err) {
-    await compensateCard(env, provider, payment, providerRef, ref, to === 'succeeded')
+    await compensateCard(env, provider, payment, providerRef, ref, to === 'succeeded', req.now)
     throw err
   }
 }
@@ -98,13 +99,16 @@ export async function confirmPayment(
  * Authorizes (and captures, for automatic capture) at the gateway under keys derived from the
  * payment and the card, so concurrent or retried confirmations with the same card reach one
  * authorization, and confirmations with two different cards stay two separate charges (the loser
- * gives its own back in compensateCard). Whatever stops the capture voids the authorization.
+ * gives its own back in compensateCard). Whatever stops the capture voids the authorization
+ * (owed and retried by the cron if the gateway does not answer the void).
  */
 async function chargeCard(
+  env: Env,
   provider: PaymentProvider,
   payment: Payment,
   method: ChargeableMethod,
   capture: boolean,
+  now: number,
 ) {
   const auth = await withRetries(() =>
     provider.authorize({
@@ -116,12 +120,18 @@ async function chargeCard(
   if (!auth.ok) throw new ApiError('payment_declined', DECLINED)
   if (!capture) return auth.ref
   const voidAuthorization = () =>
-    withRetries(() =>
-      provider.void({ ref: auth.ref, idempotencyKey: `${payment.id}:void:${auth.ref}` }),
-    ).catch((err) => {
-      const line = { event: 'card_void_failed', payment: payment.id, error: String(err) }
-      console.error(JSON.stringify(line))
-    })
+    giveBack(
+      env,
+      provider,
+      {
+        paymentId: payment.id,
+        ref: auth.ref,
+        action: 'void',
+        amount: payment.amount,
+        idempotencyKey: `${payment.id}:void:${auth.ref}`,
+      },
+      now,
+    )
   let captured: Awaited<ReturnType<PaymentProvider['capture']>>
   try {
     captured = await withRetries(() =>
@@ -153,18 +163,14 @@ async function compensateCard(
   providerRef: string,
   ref: string,
   captured: boolean,
+  now: number,
 ) {
   const current = await findPayment(env.DB, payment.id)
   if (current?.providerRef === providerRef) return
-  try {
-    const key = `${payment.id}:${captured ? 'refund' : 'void'}:${ref}`
-    const amount = payment.amount
-    if (captured) await withRetries(() => provider.refund({ ref, amount, idempotencyKey: key }))
-    else await withRetries(() => provider.void({ ref, idempotencyKey: key }))
-  } catch (err) {
-    const line = { event: 'card_compensation_failed', payment: payment.id, error: String(err) }
-    console.error(JSON.stringify(line))
-  }
+  const action = captured ? ('refund' as const) : ('void' as const)
+  const idempotencyKey = `${payment.id}:${action}:${ref}`
+  const owed = { paymentId: payment.id, ref, action, amount: payment.amount, idempotencyKey }
+  await giveBack(env, provider, owed, now)
 }
 
 async function commit(

@@ -45,6 +45,8 @@ export { ShippingAddressSchema } from './schemas'
 
 // The cron, the wallet, the ledger's account names, and the Durable Object behind ?wait=N.
 export { expireDuePayments, paymentsMaintenance } from './expiry'
+// Voids and refunds the card gateway did not answer when first made, owed until it does.
+export { retryCompensations } from './compensations'
 export { accounts, walletBalance, type WalletBalance } from './ledger'
 export { PaymentWaits } from './waits'
 

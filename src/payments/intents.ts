@@ -3,6 +3,7 @@ import { ApiError } from '../http/errors'
 import { newId } from '../lib/ids'
 import { captureTransfer, fundsOf, releaseTransfer } from './funds'
 import { errorText } from '../lib/d1-errors'
+import { giveBack } from './compensations'
 import { providerFor, withRetries } from './providers'
 import type { CaptureMode, Payee, Payment, Purposes, PurposeType } from './purposes'
 import { findPayment, paymentTtlMs, type PaymentRow } from './store'
@@ -230,9 +231,16 @@ export async function capturePayment(
       provider.capture({ ref, amount, idempotencyKey: `${payment.id}:capture` }),
     )
     if (!outcome.ok) {
+      // The void is owed (and retried by the cron) if the gateway does not answer it now.
       const voidKey = `${payment.id}:void`
-      // Best effort: an unvoided authorization lapses at the gateway.
-      await withRetries(() => provider.void({ ref, idempotencyKey: voidKey })).catch(() => null)
+      const owed = {
+        paymentId: payment.id,
+        ref,
+        action: 'void' as const,
+        amount,
+        idempotencyKey: voidKey,
+      }
+      await giveBack(env, provider, owed, now)
       return settle(env, purposes, payment, 'failed', now, () => [releaseTransfer(payment, funds)])
     }
   }

@@ -6,32 +6,16 @@ import { ADMIN, call, expectProblem } from '../helpers/http'
 import { balanceOf, expectLedgerBalanced, transfersOf } from '../helpers/ledger'
 import {
   ADDRESS,
+  addCard,
   confirm,
   confirmBody,
   household,
   orderFromTv,
+  sandboxOps,
   startBarePayment,
   stockOf,
 } from './helpers'
 import { purposes } from '../../src/wiring'
-
-async function addCard(token: string, cardToken: string) {
-  const res = await call('POST', '/v1/me/payment-methods', {
-    token,
-    body: { provider: 'sandbox', token: cardToken },
-  })
-  expect(res.status, res.text).toBe(201)
-  return res.body.id as string
-}
-
-async function sandboxOps(paymentId: string) {
-  const { results } = await env.DB.prepare(
-    'SELECT op, outcome FROM sandbox_operations WHERE idempotency_key LIKE ? ORDER BY created_at',
-  )
-    .bind(`${paymentId}:%`)
-    .all<{ op: string; outcome: string }>()
-  return results
-}
 
 describe('card numbers are never accepted', () => {
   it('detects 13-19 digit Luhn-valid numbers with spaces or dashes, and nothing else', () => {

@@ -3,6 +3,7 @@ import { ADDRESS } from '../../fixtures/shipping-address'
 import { newId } from '../../src/lib/ids'
 import { newPaymentStatements } from '../../src/payments/intents'
 import { hashPin } from '../../src/auth/pin'
+import { expect } from 'vitest'
 import { ADMIN, call } from '../helpers/http'
 import { createTestDevice, createTestUser } from '../helpers/principals'
 
@@ -126,4 +127,24 @@ export async function startBarePayment(
   })
   await env.DB.batch(statements)
   return paymentId
+}
+
+/** A sandbox card saved for the person (providers/sandbox.ts lists the test tokens). */
+export async function addCard(token: string, cardToken: string) {
+  const res = await call('POST', '/v1/me/payment-methods', {
+    token,
+    body: { provider: 'sandbox', token: cardToken },
+  })
+  expect(res.status, res.text).toBe(201)
+  return res.body.id as string
+}
+
+/** What the sandbox gateway's own book holds for a payment's calls, oldest first. */
+export async function sandboxOps(paymentId: string) {
+  const { results } = await env.DB.prepare(
+    'SELECT op, outcome FROM sandbox_operations WHERE idempotency_key LIKE ? ORDER BY created_at',
+  )
+    .bind(`${paymentId}:%`)
+    .all<{ op: string; outcome: string }>()
+  return results
 }

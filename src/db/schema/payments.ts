@@ -211,6 +211,41 @@ export const sandboxOperations = sqliteTable(
   (t) => [index('sandbox_operations_ref_idx').on(t.ref)],
 )
 
+/**
+ * Gateway calls that give a customer's money back (a void of an authorization, a refund of a
+ * capture) and failed when first made: owed until the gateway answers, retried by the cron under
+ * the call's own idempotency key, so the gateway does each at most once.
+ */
+export const gatewayCompensations = sqliteTable(
+  'gateway_compensations',
+  {
+    idempotencyKey: text('idempotency_key').primaryKey(),
+    paymentId: text('payment_id')
+      .notNull()
+      .references(() => payments.id),
+    provider: text('provider').notNull(),
+    ref: text('ref').notNull(),
+    action: text('action', { enum: ['void', 'refund'] }).notNull(),
+    amount: integer('amount').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: integer('next_attempt_at').notNull(),
+    lastError: text('last_error'),
+    /** null while owed; ok: given back; declined: the gateway had nothing to give back. */
+    outcome: text('outcome', { enum: ['ok', 'declined'] }),
+    createdAt: integer('created_at').notNull(),
+    doneAt: integer('done_at'),
+  },
+  (t) => [
+    check('gateway_compensations_action_known', sql`action IN ('void', 'refund')`),
+    check(
+      'gateway_compensations_valid',
+      sql`amount > 0 AND attempts >= 0 AND (outcome IS NULL OR outcome IN ('ok', 'declined'))
+        AND (outcome IS NULL) = (done_at IS NULL)`,
+    ),
+    index('gateway_compensations_due_idx').on(t.nextAttemptAt).where(sql`done_at IS NULL`),
+  ],
+)
+
 /** Idempotency-Key claims and stored first responses, per principal and route. */
 export const idempotencyKeys = sqliteTable(
   'idempotency_keys',

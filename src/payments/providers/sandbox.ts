@@ -12,6 +12,9 @@ import { ProviderTimeout } from './types'
  *   a retry with the same key returns the recorded result, so nothing is charged twice
  * - tok_capture_declined: authorizes, but the capture is declined
  * - tok_unreachable: every call times out before reaching the gateway (nothing recorded)
+ * - tok_void_outage: authorizes, declines the capture, and its voids time out before reaching
+ *   the gateway until the authorization is VOID_OUTAGE_MS old (the gateway down after it took
+ *   the card: the void is owed, src/payments/compensations.ts)
  */
 const CARDS: Record<string, CardDetails> = {
   tok_visa: { brand: 'visa', last4: '4242', expMonth: 12, expYear: 2030 },
@@ -21,7 +24,12 @@ const CARDS: Record<string, CardDetails> = {
   tok_timeout: { brand: 'visa', last4: '1881', expMonth: 12, expYear: 2030 },
   tok_capture_declined: { brand: 'visa', last4: '9995', expMonth: 12, expYear: 2030 },
   tok_unreachable: { brand: 'visa', last4: '3220', expMonth: 12, expYear: 2030 },
+  tok_void_outage: { brand: 'visa', last4: '0341', expMonth: 12, expYear: 2030 },
 }
+
+export const VOID_OUTAGE_MS = 10 * 60_000
+
+const CAPTURE_DECLINED = new Set(['tok_capture_declined', 'tok_void_outage'])
 
 type OpRow = Pick<
   RowOf<typeof sandboxOperations>,
@@ -51,7 +59,7 @@ export class SandboxProvider implements PaymentProvider {
   async capture(input: { ref: string; amount: number; idempotencyKey: string }) {
     const auth = await this.authorization(input.ref)
     if (!auth || input.amount > auth.amount) return declined('no authorization for that amount')
-    const outcome = auth.token === 'tok_capture_declined' ? 'declined' : 'ok'
+    const outcome = CAPTURE_DECLINED.has(auth.token) ? 'declined' : 'ok'
     const { idempotencyKey, amount, ref } = input
     return this.record(idempotencyKey, 'capture', auth.token, amount, ref, outcome)
   }
@@ -59,6 +67,9 @@ export class SandboxProvider implements PaymentProvider {
   async void(input: { ref: string; idempotencyKey: string }) {
     const auth = await this.authorization(input.ref)
     if (!auth) return declined('no such authorization')
+    if (auth.token === 'tok_void_outage' && Date.now() - auth.created_at < VOID_OUTAGE_MS) {
+      throw new ProviderTimeout('sandbox gateway unreachable for voids')
+    }
     return this.record(input.idempotencyKey, 'void', auth.token, auth.amount, input.ref, 'ok')
   }
 
