@@ -5,14 +5,13 @@ import { looksLikeCardNumber } from '../../src/payments/card-numbers'
 import { ADMIN, call, expectProblem } from '../helpers/http'
 import { balanceOf, expectLedgerBalanced, transfersOf } from '../helpers/ledger'
 import {
-  ADDRESS,
   addCard,
   confirm,
   confirmBody,
+  heldOnCard,
   household,
   orderFromTv,
   sandboxOps,
-  startBarePayment,
   stockOf,
 } from './helpers'
 import { purposes } from '../../src/wiring'
@@ -244,15 +243,7 @@ describe('sandbox charges', () => {
   })
 
   it('a held card whose capture is declined ends failed and the authorization is given back', async () => {
-    const { user } = await household()
-    const pm = await addCard(user.token, 'tok_capture_declined')
-    const paymentId = await startBarePayment(user.id, 800, 'manual')
-    const held = await confirm(
-      user.token,
-      paymentId,
-      confirmBody({ payment_method: pm, shipping_address: ADDRESS }),
-    )
-    expect(held.body.payment.status).toBe('requires_capture')
+    const paymentId = await heldOnCard('tok_capture_declined', 800)
     expect(await balanceOf(env.DB, 'provider:sandbox:authorized')).toBeGreaterThanOrEqual(800)
     const before = await balanceOf(env.DB, 'provider:sandbox:authorized')
     const { payment, changed } = await capturePayment(env, purposes, paymentId, Date.now())

@@ -8,14 +8,13 @@ import { purposes } from '../../src/wiring'
 import { expectProblem } from '../helpers/http'
 import { balanceOf, expectLedgerBalanced } from '../helpers/ledger'
 import {
-  ADDRESS,
   addCard,
   confirm,
   confirmBody,
+  heldOnCard,
   household,
   orderFromTv,
   sandboxOps,
-  startBarePayment,
 } from './helpers'
 
 type Owed = {
@@ -129,15 +128,7 @@ describe('voids and refunds the card gateway did not answer', () => {
   })
 
   it('a held card whose capture is declined at settlement ends failed and owes its void until the gateway answers', async () => {
-    const { user } = await household()
-    const card = await addCard(user.token, 'tok_void_outage')
-    const paymentId = await startBarePayment(user.id, 900, 'manual')
-    const held = await confirm(
-      user.token,
-      paymentId,
-      confirmBody({ payment_method: card, shipping_address: ADDRESS }),
-    )
-    expect(held.body.payment.status).toBe('requires_capture')
+    const paymentId = await heldOnCard('tok_void_outage', 900)
     const authorized = await balanceOf(env.DB, 'provider:sandbox:authorized')
     const { payment } = await capturePayment(env, purposes, paymentId, Date.now())
     expect(payment.status).toBe('failed')

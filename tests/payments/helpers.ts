@@ -148,3 +148,14 @@ export async function sandboxOps(paymentId: string) {
     .all<{ op: string; outcome: string }>()
   return results
 }
+
+/** A bare manual-capture payment its person holds on a saved sandbox card (`requires_capture`). */
+export async function heldOnCard(cardToken: string, amount: number) {
+  const { user } = await household()
+  const card = await addCard(user.token, cardToken)
+  const paymentId = await startBarePayment(user.id, amount, 'manual')
+  const body = confirmBody({ payment_method: card, shipping_address: ADDRESS })
+  const held = await confirm(user.token, paymentId, body)
+  expect(held.body.payment?.status, held.text).toBe('requires_capture')
+  return paymentId
+}
