@@ -159,8 +159,8 @@ function slidingWindow(
         : // only once this window's own attempts slide out
           start + size * (2 - (limit - 1) / current)
   }
-  const resetAt = current > 0 ? start + 2 * size : previous > 0 ? start + size : now
-  return { used, retryAt, resetAt }
+  // This attempt is in the current window, so everything counted has slid out when the next ends.
+  return { used, retryAt, resetAt: start + 2 * size }
 }
 
 /** Deletes counters whose window has closed; bounded per call so a cron tick stays short. */
