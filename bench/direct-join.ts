@@ -4,16 +4,13 @@
 // phones), and is answered once the object's group commit to D1 is done, as a real join is.
 // /__bench/echo is the same request shape with nothing behind it (parse the body, answer).
 // Whatever the API's join does on top of these two, it cannot go faster than direct-join.
-import { hotDeal, type JoinOutcome } from '../src/deals/hot-deal'
+import { hotDeal } from '../src/deals/hot-deal'
+import { joinOneUnit } from './object-joins'
 
 export type DirectJoin = { deal_id: string; user_id: string }
 
 export async function directJoin(env: Env, body: DirectJoin): Promise<Response> {
-  const outcome = (await hotDeal(env, body.deal_id).join(body.deal_id, {
-    principal: { kind: 'user', userId: body.user_id },
-    quantity: 1,
-    now: Date.now(),
-  })) as JoinOutcome
+  const outcome = await joinOneUnit(hotDeal(env, body.deal_id), body.deal_id, body.user_id)
   if (!outcome.ok) return Response.json({ code: outcome.code }, { status: 409 })
   return Response.json({ id: outcome.joined.grant.participation.id }, { status: 201 })
 }

@@ -38,17 +38,23 @@ async function block(inFlight: number, count: number, call: () => Promise<string
   return { micros, ms: performance.now() - started, refused } satisfies Block
 }
 
+/** One unit of the deal for `userId`, asked of the deal's object as the API's join asks it. */
+export async function joinOneUnit(
+  deal: ReturnType<typeof hotDeal>,
+  dealId: string,
+  userId: string,
+): Promise<JoinOutcome> {
+  const request = { principal: { kind: 'user' as const, userId }, quantity: 1, now: Date.now() }
+  return (await deal.join(dealId, request)) as JoinOutcome
+}
+
 export async function objectJoins(env: Env, body: ObjectJoins) {
   const deal = hotDeal(env, body.deal_id)
   const idle = hotDeal(env, body.idle_deal_id)
   let n = 0
   const join = async () => {
     const userId = body.user_ids[n++ % body.user_ids.length]!
-    const outcome = (await deal.join(body.deal_id, {
-      principal: { kind: 'user', userId },
-      quantity: 1,
-      now: Date.now(),
-    })) as JoinOutcome
+    const outcome = await joinOneUnit(deal, body.deal_id, userId)
     return outcome.ok ? null : outcome.code
   }
   const ping = async () => {
